@@ -1,0 +1,260 @@
+//! The one public error type, with a stable machine code per kind.
+
+use std::fmt;
+
+use crate::crypto::KeyId;
+use crate::key::SecretKey;
+
+/// Every failure of this crate.
+///
+/// Each variant has a stable machine-readable [`code()`](Error::code) that hosts
+/// may match on and show to API clients; the `Display` text is lowercase English for
+/// people and may improve between releases.
+///
+/// No variant ever carries a secret value, a sealed record or a line of imported
+/// text: errors travel into logs, and logs are client-facing.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::SecretKey;
+///
+/// let err = SecretKey::new("not a key!").unwrap_err();
+/// assert_eq!(err.code(), "invalid_key");
+/// // The message says what is wrong without repeating the input.
+/// assert!(!err.to_string().contains("not a key!"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A secret key name broke the naming rule (`[A-Za-z0-9_]`, 1..=256 bytes).
+    #[error("invalid key name: {reason}")]
+    InvalidKey {
+        /// What is wrong with the name; never the name itself.
+        reason: &'static str,
+    },
+    /// A workspace, workflow or user id broke the id rule (1..=256 bytes, no
+    /// NUL or other control character).
+    #[error("invalid {kind} id: {reason}")]
+    InvalidId {
+        /// Which kind of id: `"workspace"`, `"workflow"` or `"user"`.
+        kind: &'static str,
+        /// What is wrong with it; never the id itself.
+        reason: &'static str,
+    },
+    /// A secret value was longer than [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN).
+    #[error("secret value too large: {len} bytes, the limit is {max}")]
+    ValueTooLarge {
+        /// The value's length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// The secret named does not exist in that scope.
+    #[error("secret {key} not found in {scope}")]
+    NotFound {
+        /// Where it was looked for.
+        scope: crate::Scope,
+        /// The key looked for.
+        key: SecretKey,
+    },
+    /// The thing to create exists already (a secret key, a key-encryption key id).
+    #[error("already exists: {what}")]
+    AlreadyExists {
+        /// What exists: key names or a key id, never a value.
+        what: String,
+    },
+    /// A compare-and-swap expectation failed: someone else wrote first. Re-read and retry.
+    #[error("conflict: the record changed since it was read")]
+    Conflict,
+    /// The actor may not do this.
+    #[error("permission denied: {reason}")]
+    PermissionDenied {
+        /// Why, in words that name no value.
+        reason: String,
+    },
+    /// A run needed a credential it could not have.
+    #[error("missing credential {key}: {reason}")]
+    MissingCredential {
+        /// The key the run asked for.
+        key: SecretKey,
+        /// Why it could not have it.
+        reason: MissingReason,
+    },
+    /// A preflight found several credentials missing; every one is listed.
+    #[error("missing credentials: {}", DisplayList(missing))]
+    MissingCredentials {
+        /// Each missing key with its reason, in the order they were checked.
+        missing: Vec<Missing>,
+    },
+    /// A sealed record failed to open: wrong scope, key, version or key-encryption
+    /// key, or altered bytes. Deliberately opaque, as `aead::Error` is.
+    #[error("sealed secret failed to open (tampered, or bound to another scope, key or version)")]
+    Tampered,
+    /// The key-encryption key a sealed record names is not in the keyring.
+    #[error("unknown key-encryption key id {id}")]
+    UnknownKeyId {
+        /// The id asked for.
+        id: KeyId,
+    },
+    /// The key-encryption key is still in use (it is the active one).
+    #[error("key-encryption key {id} is in use")]
+    KeyInUse {
+        /// The id that could not be removed.
+        id: KeyId,
+    },
+    /// A write batch was malformed (two operations on one record, or too large).
+    #[error("invalid batch: {reason}")]
+    InvalidBatch {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The storage backend failed. The source says how; it never holds a value.
+    #[error("store error: {source}")]
+    Store {
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `.env` text did not parse; every problem of the input is listed at once.
+    #[error("{}", DisplayList(problems))]
+    ImportSyntax {
+        /// Each problem with its line number.
+        problems: Vec<LineProblem>,
+    },
+    /// A template did not parse.
+    #[error("template syntax error at byte {offset}: {reason}")]
+    TemplateSyntax {
+        /// Byte offset in the template text where the problem starts.
+        offset: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A share option was turned on for a workflow that does not qualify for it.
+    #[error("share option unavailable: {option}: {reason}")]
+    OptionUnavailable {
+        /// The option: `"owner_credentials"` or `"owner_api_key"`.
+        option: &'static str,
+        /// Why the workflow does not qualify.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// The stable machine code of this error's kind, such as `"missing_credential"`.
+    ///
+    /// Codes never change once released; match on them rather than on `Display`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::SecretValue;
+    ///
+    /// let huge = "x".repeat(SecretValue::MAX_LEN + 1);
+    /// assert_eq!(SecretValue::new(huge).unwrap_err().code(), "value_too_large");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidKey { .. } => "invalid_key",
+            Error::InvalidId { .. } => "invalid_id",
+            Error::ValueTooLarge { .. } => "value_too_large",
+            Error::NotFound { .. } => "not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::Conflict => "conflict",
+            Error::PermissionDenied { .. } => "permission_denied",
+            Error::MissingCredential { .. } | Error::MissingCredentials { .. } => {
+                "missing_credential"
+            }
+            Error::Tampered => "tampered",
+            Error::UnknownKeyId { .. } => "unknown_key_id",
+            Error::KeyInUse { .. } => "key_in_use",
+            Error::InvalidBatch { .. } => "invalid_batch",
+            Error::Store { .. } => "store",
+            Error::ImportSyntax { .. } => "import_syntax",
+            Error::TemplateSyntax { .. } => "template_syntax",
+            Error::OptionUnavailable { .. } => "option_unavailable",
+        }
+    }
+
+    pub(crate) fn permission_denied(reason: impl Into<String>) -> Error {
+        Error::PermissionDenied {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Why a run could not have a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum MissingReason {
+    /// The workflow has an allowlist and the key is not on it.
+    NotAllowed,
+    /// No scope the run may read holds the key.
+    NotFound,
+    /// A shared-link run: the runner must provide this key and did not.
+    MustBeProvided,
+}
+
+impl fmt::Display for MissingReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MissingReason::NotAllowed => "not on the workflow's allowlist",
+            MissingReason::NotFound => "not found in any scope the run may read",
+            MissingReason::MustBeProvided => {
+                "the person running the shared workflow must provide it"
+            }
+        })
+    }
+}
+
+/// One missing credential of a preflight check.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Missing {
+    /// The key the workflow references.
+    pub key: SecretKey,
+    /// Why the run could not have it.
+    pub reason: MissingReason,
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+/// One problem of a `.env` text, by line.
+///
+/// The reason names what is wrong (and at most a valid key name), never a value
+/// or the text of the line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LineProblem {
+    /// The 1-based line number where the problem starts.
+    pub line: usize,
+    /// The 1-based column (in characters) where it starts, when one can be named.
+    pub column: Option<usize>,
+    /// What is wrong, lowercase.
+    pub reason: String,
+}
+
+impl fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "line {}: {} (column {})", self.line, self.reason, column),
+            None => write!(f, "line {}: {}", self.line, self.reason),
+        }
+    }
+}
+
+/// Displays a list as `a; b; c`.
+struct DisplayList<'a, T>(&'a [T]);
+
+impl<T: fmt::Display> fmt::Display for DisplayList<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, item) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            item.fmt(f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! Encrypted, scoped, write-only secrets for workflow-automation services.
+//!
+//! `workflow-secrets` is the part of a workflow product that keeps its users' API
+//! keys and tokens: it stores them sealed with envelope encryption, hands them to a
+//! running workflow through scope and policy rules, and masks them out of everything
+//! a client can see. It does no I/O of its own: the host brings the storage (the
+//! async [`SecretStore`] trait), the actor's identity and role, and the output sinks.
+//!
+//! # Which type for which job
+//!
+//! | job | type |
+//! |---|---|
+//! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
+//! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, durable stores in their own crates |
+//!
+//! # Security notes
+//!
+//! Plaintext lives in few, named places: a [`SecretValue`] (zeroized on drop) and
+//! the caller's hands after [`SecretValue::expose_secret`]. `Debug`, `Display`,
+//! errors, audit events and metadata listings never carry a value. See SECURITY.md
+//! for what the crate does not protect against.
+//!
+//! # Feature flags
+//!
+//! - `testing`: the [`testing`] module, a conformance suite any [`SecretStore`]
+//!   implementation can run against itself.
+
+mod audit;
+mod clock;
+mod crypto;
+mod error;
+mod key;
+mod resolve;
+mod scope;
+mod value;
+
+// ---- key, value, scope -------------------------------------------------------------
+pub use key::SecretKey;
+pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
+pub use value::SecretValue;
+
+// ---- crypto ------------------------------------------------------------------------
+pub use crypto::KeyId;
+pub use zeroize::Zeroizing;
+
+// ---- resolution ----------------------------------------------------------------------
+pub use resolve::Trigger;
+
+// ---- audit, clock and errors -----------------------------------------------------------
+pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use error::{Error, LineProblem, Missing, MissingReason};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

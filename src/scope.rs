@@ -1,0 +1,236 @@
+//! Tenancy ids and the three scopes a secret can live in.
+
+use std::fmt;
+
+use crate::error::Error;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        ///
+        /// Validated when made: 1..=256 bytes, no NUL or other control character, so
+        /// every store holds every id the same way. Compared byte for byte: `acme`,
+        /// `Acme` and `acme ` are three tenants. `Deserialize` goes through
+        /// [`new`](Self::new), so no invalid id gets in by another door.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Box<str>);
+
+        impl $name {
+            /// Validates and makes an id.
+            ///
+            /// # Errors
+            ///
+            /// `invalid_id` when the id is empty, longer than 256 bytes or holds a
+            /// control character (NUL included).
+            pub fn new(id: impl Into<String>) -> Result<Self, Error> {
+                let id = id.into();
+                check_id($kind, &id)?;
+                Ok(Self(id.into_boxed_str()))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.as_str()).finish()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Error;
+            fn try_from(s: String) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0.into_string()
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A workspace (tenant) id, as the host names it.
+    WorkspaceId,
+    "workspace"
+);
+id_type!(
+    /// A workflow id, as the host names it.
+    WorkflowId,
+    "workflow"
+);
+id_type!(
+    /// A user id, as the host's identity system names it.
+    UserId,
+    "user"
+);
+
+/// The longest id, in bytes.
+const MAX_ID_LEN: usize = 256;
+
+fn check_id(kind: &'static str, id: &str) -> Result<(), Error> {
+    let reason = if id.is_empty() {
+        "an id is 1 to 256 bytes; this one is empty"
+    } else if id.len() > MAX_ID_LEN {
+        "an id is 1 to 256 bytes; this one is longer"
+    } else if id.chars().any(char::is_control) {
+        "an id may not hold NUL or another control character"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidId { kind, reason })
+}
+
+/// Where a secret lives, and so who may use it.
+///
+/// At run time the scopes are consulted in precedence order: the workflow's own,
+/// then the workspace's, then the personal scope of the fallback user.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{Scope, WorkspaceId, UserId};
+///
+/// let acme = WorkspaceId::new("acme")?;
+/// let scope = Scope::personal(acme.clone(), UserId::new("ada")?);
+/// assert_eq!(scope.workspace_id(), &acme);
+/// assert_eq!(scope.to_string(), "personal scope of user ada in workspace acme");
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(
+    Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
+pub enum Scope {
+    /// Secrets of one workflow: they win over workspace and personal ones.
+    Workflow {
+        /// The workspace the workflow belongs to.
+        workspace: WorkspaceId,
+        /// The workflow.
+        workflow: WorkflowId,
+    },
+    /// Secrets every member of the workspace can reference, by their role.
+    Workspace {
+        /// The workspace.
+        workspace: WorkspaceId,
+    },
+    /// One user's own secrets inside one workspace.
+    Personal {
+        /// The workspace.
+        workspace: WorkspaceId,
+        /// The user who owns them.
+        user: UserId,
+    },
+}
+
+impl Scope {
+    /// The scope of one workflow's secrets.
+    pub fn workflow(workspace: WorkspaceId, workflow: WorkflowId) -> Scope {
+        Scope::Workflow {
+            workspace,
+            workflow,
+        }
+    }
+
+    /// The workspace-wide scope.
+    pub fn workspace(workspace: WorkspaceId) -> Scope {
+        Scope::Workspace { workspace }
+    }
+
+    /// One user's personal scope in a workspace.
+    pub fn personal(workspace: WorkspaceId, user: UserId) -> Scope {
+        Scope::Personal { workspace, user }
+    }
+
+    /// The workspace this scope belongs to (every scope belongs to one).
+    pub fn workspace_id(&self) -> &WorkspaceId {
+        match self {
+            Scope::Workflow { workspace, .. }
+            | Scope::Workspace { workspace }
+            | Scope::Personal { workspace, .. } => workspace,
+        }
+    }
+
+    /// The short name of the scope's kind: `"workflow"`, `"workspace"` or `"personal"`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Scope::Workflow { .. } => "workflow",
+            Scope::Workspace { .. } => "workspace",
+            Scope::Personal { .. } => "personal",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Workflow {
+                workspace,
+                workflow,
+            } => {
+                write!(f, "scope of workflow {workflow} in workspace {workspace}")
+            }
+            Scope::Workspace { workspace } => write!(f, "workspace scope of {workspace}"),
+            Scope::Personal { workspace, user } => {
+                write!(f, "personal scope of user {user} in workspace {workspace}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_rules() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("plain", "acme", true),
+            ("quotes and sql", "a'b\";--%_\\", true),
+            ("unicode", "café-東京", true),
+            ("trailing space", "acme ", true),
+            ("empty", "", false),
+            ("nul", "a\0b", false),
+            ("newline", "a\nb", false),
+            ("delete char", "a\u{7f}", false),
+            ("c1 control", "a\u{85}", false),
+        ];
+        for (name, input, ok) in cases {
+            assert_eq!(WorkspaceId::new(*input).is_ok(), *ok, "case {name}");
+        }
+        assert!(UserId::new("u".repeat(256)).is_ok());
+        let err = UserId::new("u".repeat(257)).unwrap_err();
+        assert_eq!(err.code(), "invalid_id");
+        assert!(err.to_string().contains("user"));
+    }
+
+    #[test]
+    fn deserialize_validates() {
+        assert!(serde_json::from_str::<WorkflowId>("\"wf\\u0000\"").is_err());
+        let scope = Scope::workflow(
+            WorkspaceId::new("w").unwrap(),
+            WorkflowId::new("f").unwrap(),
+        );
+        let json = serde_json::to_string(&scope).unwrap();
+        assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
+    }
+}
