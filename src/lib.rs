@@ -25,6 +25,7 @@
 //! - `testing`: the [`testing`] module, a conformance suite any [`SecretStore`]
 //!   implementation can run against itself.
 
+mod access;
 mod audit;
 mod clock;
 mod crypto;
@@ -32,6 +33,9 @@ mod error;
 mod key;
 mod resolve;
 mod scope;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod value;
 
 // ---- key, value, scope -------------------------------------------------------------
@@ -40,8 +44,17 @@ pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
 pub use value::SecretValue;
 
 // ---- crypto ------------------------------------------------------------------------
-pub use crypto::KeyId;
+pub use crypto::{KeyId, LocalKeyring, SealedSecret, Vault};
 pub use zeroize::Zeroizing;
+
+// ---- store -------------------------------------------------------------------------
+pub use store::{
+    DynStore, Expect, MemoryStore, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
+    WriteOp,
+};
+
+// ---- access and administration -----------------------------------------------------------
+pub use access::{Actor, SecretRole, WorkspaceRole};
 
 // ---- resolution ----------------------------------------------------------------------
 pub use resolve::Trigger;

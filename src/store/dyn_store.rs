@@ -1,0 +1,160 @@
+//! `DynStore`: any store behind one type, for a store chosen at run time.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch};
+use crate::key::SecretKey;
+use crate::scope::{Scope, WorkspaceId};
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The object-safe mirror of [`SecretStore`]: every method returns a boxed future.
+trait ErasedStore: Send + Sync {
+    fn get<'a>(
+        &'a self,
+        scope: &'a Scope,
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<StoredSecret>>;
+    fn list<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Vec<SecretMeta>>;
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'_, ()>;
+    fn scopes<'a>(&'a self, workspace: &'a WorkspaceId) -> BoxFuture<'a, Vec<Scope>>;
+    fn get_first<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<StoredSecret>>;
+    fn get_many<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        keys: &'a [SecretKey],
+    ) -> BoxFuture<'a, Vec<Option<StoredSecret>>>;
+    fn list_many<'a>(&'a self, scopes: &'a [Scope]) -> BoxFuture<'a, Vec<Vec<SecretMeta>>>;
+}
+
+impl<S: SecretStore> ErasedStore for S {
+    fn get<'a>(
+        &'a self,
+        scope: &'a Scope,
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<StoredSecret>> {
+        Box::pin(SecretStore::get(self, scope, key))
+    }
+    fn list<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Vec<SecretMeta>> {
+        Box::pin(SecretStore::list(self, scope))
+    }
+    fn write(&self, batch: WriteBatch) -> BoxFuture<'_, ()> {
+        Box::pin(SecretStore::write(self, batch))
+    }
+    fn scopes<'a>(&'a self, workspace: &'a WorkspaceId) -> BoxFuture<'a, Vec<Scope>> {
+        Box::pin(SecretStore::scopes(self, workspace))
+    }
+    fn get_first<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<StoredSecret>> {
+        Box::pin(SecretStore::get_first(self, scopes, key))
+    }
+    fn get_many<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        keys: &'a [SecretKey],
+    ) -> BoxFuture<'a, Vec<Option<StoredSecret>>> {
+        Box::pin(SecretStore::get_many(self, scopes, keys))
+    }
+    fn list_many<'a>(&'a self, scopes: &'a [Scope]) -> BoxFuture<'a, Vec<Vec<SecretMeta>>> {
+        Box::pin(SecretStore::list_many(self, scopes))
+    }
+}
+
+/// Any [`SecretStore`] behind one type, for a store picked from configuration at run
+/// time (SQLite on a laptop, PostgreSQL in production).
+///
+/// `SecretStore` returns `impl Future`, so it cannot be a `dyn` trait object; `DynStore`
+/// boxes each future instead (one allocation per call) and forwards every method,
+/// the store's own overrides of `get_first`, `get_many` and `list_many` included.
+/// Cheap to clone: clones share the store.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{DynStore, MemoryStore};
+///
+/// fn store_from_config(kind: &str) -> DynStore {
+///     match kind {
+///         // "sqlite" => DynStore::new(SqliteStore::open(path)?), and so on
+///         _ => DynStore::new(MemoryStore::new()),
+///     }
+/// }
+/// let store = store_from_config("memory");
+/// # let _ = store;
+/// ```
+#[derive(Clone)]
+pub struct DynStore {
+    inner: Arc<dyn ErasedStore>,
+}
+
+impl DynStore {
+    /// Erases the type of `store`.
+    pub fn new(store: impl SecretStore + 'static) -> DynStore {
+        DynStore {
+            inner: Arc::new(store),
+        }
+    }
+}
+
+impl fmt::Debug for DynStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DynStore")
+    }
+}
+
+// Each call wraps the boxed future in `async move`, so the returned future may borrow
+// each argument for its own lifetime (a bare boxed future would need one common lifetime).
+impl SecretStore for DynStore {
+    fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
+        async move { self.inner.get(scope, key).await }
+    }
+    fn list(
+        &self,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Vec<SecretMeta>, StoreError>> + Send {
+        async move { self.inner.list(scope).await }
+    }
+    fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.inner.write(batch)
+    }
+    fn scopes(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send {
+        async move { self.inner.scopes(workspace).await }
+    }
+    fn get_first(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
+        async move { self.inner.get_first(scopes, key).await }
+    }
+    fn get_many(
+        &self,
+        scopes: &[Scope],
+        keys: &[SecretKey],
+    ) -> impl Future<Output = Result<Vec<Option<StoredSecret>>, StoreError>> + Send {
+        async move { self.inner.get_many(scopes, keys).await }
+    }
+    fn list_many(
+        &self,
+        scopes: &[Scope],
+    ) -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
+        async move { self.inner.list_many(scopes).await }
+    }
+}

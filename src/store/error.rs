@@ -1,0 +1,40 @@
+//! `StoreError`: what a storage backend can answer.
+
+use crate::error::Error;
+
+/// A store's failure.
+///
+/// Converts into [`Error`]: `Conflict` → `conflict`, `InvalidBatch` →
+/// `invalid_batch`, `Backend` → `store`. A backend error must never carry a value or
+/// sealed bytes (drivers' errors name columns and constraints, not parameters).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An [`Expect`](crate::Expect) of the batch did not hold; nothing was written.
+    #[error("conflict: the record changed since it was read")]
+    Conflict,
+    /// The batch was malformed (two operations on one record, or over the store's
+    /// documented size limit); nothing was written.
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+    /// The backend failed (connection, disk, corruption).
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Wraps a backend's error.
+    pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Backend(Box::new(err))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Error {
+        match err {
+            StoreError::Conflict => Error::Conflict,
+            StoreError::InvalidBatch(reason) => Error::InvalidBatch { reason },
+            StoreError::Backend(source) => Error::Store { source },
+        }
+    }
+}

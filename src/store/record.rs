@@ -1,0 +1,68 @@
+//! What a store keeps: metadata and the sealed value.
+
+use std::collections::BTreeMap;
+
+use crate::access::SecretRole;
+use crate::clock::Timestamp;
+use crate::crypto::SealedSecret;
+use crate::key::SecretKey;
+use crate::scope::{Scope, UserId};
+
+/// A secret's metadata: everything about it except its value.
+///
+/// Never holds a value or a sealed blob, so it is safe to list, log and serialize.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SecretMeta {
+    /// The scope the secret lives in.
+    pub scope: Scope,
+    /// Its key.
+    pub key: SecretKey,
+    /// The value's version: 1 at create, +1 per rotation. Bound into the sealed record.
+    pub version: u64,
+    /// The record's revision: +1 on every write (rotate, details, rewrap). The store
+    /// sets it; it is the compare-and-swap token of [`Expect::Revision`](crate::Expect::Revision).
+    pub revision: u64,
+    /// A name for people, such as "OpenAI (production)".
+    pub display_name: Option<String>,
+    /// A free-text description.
+    pub description: Option<String>,
+    /// Per-secret roles.
+    pub members: BTreeMap<UserId, SecretRole>,
+    /// Who created it.
+    pub created_by: UserId,
+    /// Who wrote it last.
+    pub updated_by: UserId,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When it was written last.
+    pub updated_at: Timestamp,
+}
+
+impl SecretMeta {
+    /// Metadata for a new secret at version 1, created by `by` at `at`, with no
+    /// details. The store sets the revision when the record is written.
+    pub fn new(scope: Scope, key: SecretKey, by: UserId, at: Timestamp) -> SecretMeta {
+        SecretMeta {
+            scope,
+            key,
+            version: 1,
+            revision: 0,
+            display_name: None,
+            description: None,
+            members: BTreeMap::new(),
+            created_by: by.clone(),
+            updated_by: by,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// One stored record: metadata plus the sealed value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSecret {
+    /// The metadata.
+    pub meta: SecretMeta,
+    /// The value, sealed by a [`Vault`](crate::Vault) to this scope, key and version.
+    pub sealed: SealedSecret,
+}

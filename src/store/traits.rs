@@ -1,0 +1,176 @@
+//! The `SecretStore` trait: where sealed records live.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use super::{SecretMeta, StoreError, StoredSecret, WriteBatch};
+use crate::key::SecretKey;
+use crate::scope::{Scope, WorkspaceId};
+
+/// Storage for sealed records, brought by the host.
+///
+/// Hosts keep secrets in networked databases, so the trait is async: each method
+/// returns a `Send` future, and implementers may write `async fn`. The crate depends
+/// on no runtime; a sync host drives the futures with any `block_on`.
+///
+/// The store never sees plaintext: records arrive sealed by a [`Vault`](crate::Vault)
+/// and leave the same way.
+///
+/// # Implementation notes
+///
+/// What each method must guarantee (the [`testing`](crate::testing) conformance suite,
+/// feature `testing`, checks every point):
+///
+/// - **Identity.** A record is named by (scope, key), compared byte for byte: ids
+///   that differ only in case, trailing space or Unicode normalization are different
+///   tenants, and so are keys that differ in case. Use a binary collation (`COLLATE "C"`
+///   in PostgreSQL); never normalize.
+/// - **`get`** returns the record as last written, `None` when absent.
+/// - **`list`** returns the metadata of every record of one scope, sorted by key
+///   bytewise (`"B" < "a"`), and never reads more than it needs.
+/// - **`scopes`** returns every scope of a workspace that holds at least one record,
+///   in any order without repeats; workspace-wide rewrap and masking walk it.
+/// - **`write`** applies a [`WriteBatch`] all-or-nothing. It first calls
+///   [`WriteBatch::validate`]; then checks every [`Expect`](crate::Expect) against the
+///   state before the batch (any failure: [`StoreError::Conflict`], nothing written);
+///   then applies every op, setting each `Put` record's `meta.revision` to the
+///   previous revision + 1, or 1 when new, whatever the caller passed. Two writers
+///   racing on one revision: exactly one wins. A store whose transactions are bounded
+///   documents its limit and refuses a larger batch with `Backend`, writing nothing.
+/// - **Provided methods** `get_first`, `get_many` and `list_many` work by calling
+///   the required ones in sequence. Override them where one round trip or one
+///   snapshot pays: the resolver calls `get_first` for every credential of a run, and
+///   `get_many` must read all its keys from one snapshot for `Step::prefetch` to
+///   keep a client id and its secret from straddling a rotation; the sequential
+///   default is not a snapshot.
+///
+/// The crate never calls `write` with an empty batch and never holds a lock of its
+/// own across an await.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{MemoryStore, Scope, SecretKey, SecretStore, WorkspaceId};
+///
+/// let store = MemoryStore::new();
+/// let scope = Scope::workspace(WorkspaceId::new("acme")?);
+/// let found = pollster::block_on(store.get(&scope, &SecretKey::new("API_KEY")?))?;
+/// assert!(found.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait SecretStore: Send + Sync {
+    /// The record of `key` in `scope`, or `None`.
+    fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send;
+
+    /// The metadata of every record in `scope`, sorted by key bytewise.
+    fn list(
+        &self,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Vec<SecretMeta>, StoreError>> + Send;
+
+    /// Applies a batch all-or-nothing, checking each op's expectation first.
+    fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every scope of `workspace` that holds at least one record.
+    fn scopes(
+        &self,
+        workspace: &WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send;
+
+    /// The first record of `key` found in `scopes`, in the order given.
+    ///
+    /// Default: `get` on each scope in turn. Override with one query.
+    fn get_first(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
+        async move {
+            for scope in scopes {
+                if let Some(found) = self.get(scope, key).await? {
+                    return Ok(Some(found));
+                }
+            }
+            Ok(None)
+        }
+    }
+
+    /// For each of `keys`, in order, its first record in `scopes` (in the order given).
+    ///
+    /// The built-in stores read every key from one snapshot, so records written by one
+    /// batch come back together or not at all. Default: `get_first` per key, in
+    /// sequence, which is **not** a snapshot.
+    fn get_many(
+        &self,
+        scopes: &[Scope],
+        keys: &[SecretKey],
+    ) -> impl Future<Output = Result<Vec<Option<StoredSecret>>, StoreError>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                found.push(self.get_first(scopes, key).await?);
+            }
+            Ok(found)
+        }
+    }
+
+    /// The metadata of each of `scopes`, in order, each list sorted by key.
+    ///
+    /// Default: `list` on each scope in turn.
+    fn list_many(
+        &self,
+        scopes: &[Scope],
+    ) -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
+        async move {
+            let mut lists = Vec::with_capacity(scopes.len());
+            for scope in scopes {
+                lists.push(self.list(scope).await?);
+            }
+            Ok(lists)
+        }
+    }
+}
+
+macro_rules! forward_store {
+    ($($target:tt)*) => {
+        fn get(&self, scope: &Scope, key: &SecretKey)
+            -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
+            $($target)*::get(&**self, scope, key)
+        }
+        fn list(&self, scope: &Scope)
+            -> impl Future<Output = Result<Vec<SecretMeta>, StoreError>> + Send {
+            $($target)*::list(&**self, scope)
+        }
+        fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send {
+            $($target)*::write(&**self, batch)
+        }
+        fn scopes(&self, workspace: &WorkspaceId)
+            -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send {
+            $($target)*::scopes(&**self, workspace)
+        }
+        fn get_first(&self, scopes: &[Scope], key: &SecretKey)
+            -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
+            $($target)*::get_first(&**self, scopes, key)
+        }
+        fn get_many(&self, scopes: &[Scope], keys: &[SecretKey])
+            -> impl Future<Output = Result<Vec<Option<StoredSecret>>, StoreError>> + Send {
+            $($target)*::get_many(&**self, scopes, keys)
+        }
+        fn list_many(&self, scopes: &[Scope])
+            -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
+            $($target)*::list_many(&**self, scopes)
+        }
+    };
+}
+
+impl<S: SecretStore + ?Sized> SecretStore for Arc<S> {
+    forward_store!(<S as SecretStore>);
+}
+
+impl<S: SecretStore + ?Sized> SecretStore for &S {
+    forward_store!(<S as SecretStore>);
+}

@@ -1,0 +1,828 @@
+//! The conformance suite for [`SecretStore`] implementations (feature `testing`).
+//!
+//! One `pub async fn` per behaviour, each taking a fresh, empty store, plus
+//! [`store_conformance`], which runs them all, each on a store from your factory.
+//! A failed check panics with a message naming the behaviour, as a test should.
+//!
+//! The suite drives concurrency as concurrent futures on one task (no threads, no
+//! runtime of its own), so it runs under whatever executor your store needs.
+//!
+//! # Example
+//!
+//! ```
+//! use workflow_secrets::{MemoryStore, testing::store_conformance};
+//!
+//! pollster::block_on(store_conformance(|| async { MemoryStore::new() }));
+//! ```
+//!
+//! A PostgreSQL store would make a fresh schema per case in its async factory.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test suite: a panic is the failure report
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::task::Poll;
+
+use crate::{
+    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue, StoreError,
+    StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+};
+
+/// Runs every behaviour of the suite, each on a fresh store from `make`.
+///
+/// Does not run [`get_many_is_a_snapshot`], which the sequential defaults of the
+/// provided methods cannot pass: run it yourself on a store that overrides `get_many`.
+pub async fn store_conformance<S, F>(make: impl Fn() -> F)
+where
+    S: SecretStore,
+    F: Future<Output = S>,
+{
+    round_trip(&make().await).await;
+    scope_isolation(&make().await).await;
+    tenant_isolation(&make().await).await;
+    list_contents_and_order(&make().await).await;
+    scopes_of_a_workspace(&make().await).await;
+    provided_methods(&make().await).await;
+    cas_create(&make().await).await;
+    cas_update(&make().await).await;
+    cas_delete(&make().await).await;
+    batch_atomicity(&make().await).await;
+    invalid_batch(&make().await).await;
+    concurrent_increments(&make().await).await;
+}
+
+/// What the suite writes: records sealed by a real vault, so round trips are checked
+/// down to the plaintext.
+struct Fixture {
+    vault: Vault,
+    user: UserId,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            vault: Vault::new(LocalKeyring::generate()),
+            user: id("suite-user"),
+        }
+    }
+
+    fn record(&self, scope: &Scope, key: &str, marker: &str) -> StoredSecret {
+        let key = SecretKey::new(key).unwrap();
+        let value = SecretValue::new(marker).unwrap();
+        let sealed = self.vault.seal(scope, &key, 1, &value).unwrap();
+        let mut meta = SecretMeta::new(scope.clone(), key, self.user.clone(), 1_700_000_000_000);
+        meta.display_name = Some(marker.to_owned());
+        StoredSecret { meta, sealed }
+    }
+
+    fn open(&self, record: &StoredSecret) -> String {
+        let meta = &record.meta;
+        let value = self
+            .vault
+            .unseal(&meta.scope, &meta.key, meta.version, &record.sealed);
+        value.unwrap().expose_secret().to_owned()
+    }
+}
+
+fn id<T: TryFrom<String>>(s: &str) -> T
+where
+    T::Error: std::fmt::Debug,
+{
+    T::try_from(s.to_owned()).unwrap()
+}
+
+fn key(s: &str) -> SecretKey {
+    SecretKey::new(s).unwrap()
+}
+
+fn workspace(ws: &str) -> Scope {
+    Scope::workspace(id(ws))
+}
+
+async fn put<S: SecretStore>(store: &S, record: StoredSecret, expect: Expect) {
+    store
+        .write(WriteBatch::from(vec![WriteOp::Put { record, expect }]))
+        .await
+        .unwrap();
+}
+
+async fn first_marker<S: SecretStore>(store: &S, scopes: &[Scope], k: &str) -> Option<String> {
+    let found = store.get_first(scopes, &key(k)).await.unwrap();
+    found.and_then(|r| r.meta.display_name)
+}
+
+async fn marker<S: SecretStore>(store: &S, scope: &Scope, k: &str) -> Option<String> {
+    let found = store.get(scope, &key(k)).await.unwrap();
+    found.and_then(|r| r.meta.display_name)
+}
+
+/// A record comes back as written, with revision 1, and opens to its value.
+pub async fn round_trip<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    assert!(
+        store.get(&scope, &key("API_KEY")).await.unwrap().is_none(),
+        "round_trip: empty"
+    );
+    let mut written = f.record(&scope, "API_KEY", "value-of-api-key");
+    written.meta.revision = 41; // the store must ignore the caller's revision
+    put(store, written.clone(), Expect::Absent).await;
+    let read = store
+        .get(&scope, &key("API_KEY"))
+        .await
+        .unwrap()
+        .expect("round_trip: present");
+    assert_eq!(
+        read.meta.revision, 1,
+        "round_trip: the store sets revision 1 on create"
+    );
+    written.meta.revision = 1;
+    assert_eq!(read.meta, written.meta, "round_trip: metadata");
+    assert_eq!(
+        read.sealed.to_bytes(),
+        written.sealed.to_bytes(),
+        "round_trip: sealed bytes"
+    );
+    assert_eq!(f.open(&read), "value-of-api-key", "round_trip: plaintext");
+}
+
+/// The same key in two workspaces, two users, two workflows and three scope kinds
+/// is six records.
+pub async fn scope_isolation<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let (a, b) = (id::<WorkspaceId>("ws-a"), id::<WorkspaceId>("ws-b"));
+    let scopes = [
+        Scope::workspace(a.clone()),
+        Scope::workspace(b.clone()),
+        Scope::personal(a.clone(), id("ada")),
+        Scope::personal(a.clone(), id("bob")),
+        Scope::workflow(a.clone(), id("wf-1")),
+        Scope::workflow(a.clone(), id("wf-2")),
+        Scope::workflow(b, id("wf-1")),
+    ];
+    for (i, scope) in scopes.iter().enumerate() {
+        put(
+            store,
+            f.record(scope, "TOKEN", &format!("marker-{i}")),
+            Expect::Absent,
+        )
+        .await;
+    }
+    for (i, scope) in scopes.iter().enumerate() {
+        let read = store
+            .get(scope, &key("TOKEN"))
+            .await
+            .unwrap()
+            .expect("scope_isolation");
+        assert_eq!(
+            read.meta.display_name,
+            Some(format!("marker-{i}")),
+            "scope_isolation: {scope}"
+        );
+        assert_eq!(
+            f.open(&read),
+            format!("marker-{i}"),
+            "scope_isolation: value of {scope}"
+        );
+    }
+    let delete = WriteOp::Delete {
+        scope: scopes[0].clone(),
+        key: key("TOKEN"),
+        expect: Expect::Any,
+    };
+    store.write(WriteBatch::from(vec![delete])).await.unwrap();
+    assert!(
+        marker(store, &scopes[0], "TOKEN").await.is_none(),
+        "scope_isolation: deleted"
+    );
+    for scope in &scopes[1..] {
+        assert!(
+            marker(store, scope, "TOKEN").await.is_some(),
+            "scope_isolation: {scope} kept"
+        );
+    }
+}
+
+/// Ids that differ only in case, trailing space or Unicode normalization, and keys
+/// that differ in case, are distinct records for `get`, `list` and delete.
+pub async fn tenant_isolation<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let pairs: [(&str, &str); 4] = [
+        ("acme", "Acme"),
+        ("acme", "acme "),
+        ("caf\u{e9}", "cafe\u{301}"),
+        ("x'; DROP TABLE secrets; --", "x\"%_\\ü"),
+    ];
+    for (left, right) in pairs {
+        let scopes = [workspace(left), workspace(right)];
+        for (i, scope) in scopes.iter().enumerate() {
+            put(
+                store,
+                f.record(scope, "K", &format!("{left}|{right}|{i}")),
+                Expect::Absent,
+            )
+            .await;
+        }
+        for (i, scope) in scopes.iter().enumerate() {
+            let want = Some(format!("{left}|{right}|{i}"));
+            assert_eq!(
+                marker(store, scope, "K").await,
+                want,
+                "tenant_isolation: get {scope:?}"
+            );
+            assert_eq!(
+                store.list(scope).await.unwrap().len(),
+                1,
+                "tenant_isolation: list {scope:?}"
+            );
+        }
+        let delete = WriteOp::Delete {
+            scope: scopes[0].clone(),
+            key: key("K"),
+            expect: Expect::Any,
+        };
+        store.write(WriteBatch::from(vec![delete])).await.unwrap();
+        assert!(
+            marker(store, &scopes[0], "K").await.is_none(),
+            "tenant_isolation: deleted"
+        );
+        assert!(
+            marker(store, &scopes[1], "K").await.is_some(),
+            "tenant_isolation: other kept"
+        );
+        let delete = WriteOp::Delete {
+            scope: scopes[1].clone(),
+            key: key("K"),
+            expect: Expect::Any,
+        };
+        store.write(WriteBatch::from(vec![delete])).await.unwrap();
+    }
+    let scope = Scope::personal(id("acme"), id("Ada"));
+    put(store, f.record(&scope, "Token", "mixed"), Expect::Absent).await;
+    put(store, f.record(&scope, "TOKEN", "upper"), Expect::Absent).await;
+    assert_eq!(
+        marker(store, &scope, "Token").await.as_deref(),
+        Some("mixed"),
+        "tenant_isolation"
+    );
+    assert_eq!(
+        marker(store, &scope, "TOKEN").await.as_deref(),
+        Some("upper"),
+        "tenant_isolation"
+    );
+    let other_user = Scope::personal(id("acme"), id("ada"));
+    assert!(
+        marker(store, &other_user, "Token").await.is_none(),
+        "tenant_isolation: user case"
+    );
+}
+
+/// `list` returns exactly the scope's metadata, sorted by key bytewise.
+pub async fn list_contents_and_order<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    let names = ["b", "B", "a", "A_1", "A1", "_x", "Z9", "a_"];
+    let mut written = Vec::new();
+    for name in names {
+        let record = f.record(&scope, name, &format!("m-{name}"));
+        put(store, record.clone(), Expect::Absent).await;
+        written.push(record.meta);
+    }
+    put(
+        store,
+        f.record(&workspace("other"), "zz", "elsewhere"),
+        Expect::Absent,
+    )
+    .await;
+    put(
+        store,
+        f.record(&Scope::personal(id("acme"), id("u")), "p", "mine"),
+        Expect::Absent,
+    )
+    .await;
+    let listed = store.list(&scope).await.unwrap();
+    let keys: Vec<&str> = listed.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["A1", "A_1", "B", "Z9", "_x", "a", "a_", "b"],
+        "list: bytewise order"
+    );
+    for meta in &mut written {
+        meta.revision = 1;
+    }
+    written.sort_by(|x, y| x.key.cmp(&y.key));
+    assert_eq!(listed, written, "list: metadata as written");
+    assert!(
+        store.list(&workspace("nobody")).await.unwrap().is_empty(),
+        "list: empty scope"
+    );
+}
+
+/// `scopes` names every scope of a workspace that holds a record, and no other.
+pub async fn scopes_of_a_workspace<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let acme: WorkspaceId = id("acme");
+    let mut expected = vec![
+        Scope::workspace(acme.clone()),
+        Scope::workflow(acme.clone(), id("wf")),
+        Scope::personal(acme.clone(), id("ada")),
+    ];
+    for scope in &expected {
+        put(store, f.record(scope, "A", "a"), Expect::Absent).await;
+        put(store, f.record(scope, "B", "b"), Expect::Absent).await;
+    }
+    put(
+        store,
+        f.record(&workspace("Acme"), "A", "other tenant"),
+        Expect::Absent,
+    )
+    .await;
+    let mut got = store.scopes(&acme).await.unwrap();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "scopes: every scope holding a record");
+    let gone = Scope::personal(acme.clone(), id("ada"));
+    let batch: WriteBatch = ["A", "B"]
+        .into_iter()
+        .map(|k| WriteOp::Delete {
+            scope: gone.clone(),
+            key: key(k),
+            expect: Expect::Any,
+        })
+        .collect();
+    store.write(batch).await.unwrap();
+    let got = store.scopes(&acme).await.unwrap();
+    assert!(
+        !got.contains(&gone),
+        "scopes: a scope without records is not listed"
+    );
+    assert_eq!(got.len(), 2, "scopes: the rest stay");
+}
+
+/// `get_first`, `get_many` and `list_many` answer as the required methods do.
+pub async fn provided_methods<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let acme: WorkspaceId = id("acme");
+    let order = [
+        Scope::workflow(acme.clone(), id("wf")),
+        Scope::workspace(acme.clone()),
+        Scope::personal(acme.clone(), id("ada")),
+    ];
+    put(
+        store,
+        f.record(&order[0], "BOTH", "from-workflow"),
+        Expect::Absent,
+    )
+    .await;
+    put(
+        store,
+        f.record(&order[1], "BOTH", "from-workspace"),
+        Expect::Absent,
+    )
+    .await;
+    put(
+        store,
+        f.record(&order[2], "PERSONAL", "from-personal"),
+        Expect::Absent,
+    )
+    .await;
+    let first = |scopes, k| first_marker(store, scopes, k);
+    assert_eq!(
+        first(&order, "BOTH").await.as_deref(),
+        Some("from-workflow"),
+        "get_first: order"
+    );
+    assert_eq!(
+        first(&order[1..], "BOTH").await.as_deref(),
+        Some("from-workspace"),
+        "get_first"
+    );
+    assert_eq!(
+        first(&order, "PERSONAL").await.as_deref(),
+        Some("from-personal"),
+        "get_first"
+    );
+    assert_eq!(first(&order, "NONE").await, None, "get_first: absent");
+    assert_eq!(first(&[], "BOTH").await, None, "get_first: no scopes");
+
+    let keys = [key("PERSONAL"), key("NONE"), key("BOTH")];
+    let many = store.get_many(&order, &keys).await.unwrap();
+    let markers: Vec<Option<String>> = many
+        .into_iter()
+        .map(|r| r.and_then(|r| r.meta.display_name))
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            Some("from-personal".to_owned()),
+            None,
+            Some("from-workflow".to_owned())
+        ],
+        "get_many: the first record of each key, in the order of the keys"
+    );
+    assert!(
+        store.get_many(&order, &[]).await.unwrap().is_empty(),
+        "get_many: no keys"
+    );
+
+    let lists = store.list_many(&order).await.unwrap();
+    let keys_of =
+        |list: &Vec<SecretMeta>| list.iter().map(|m| m.key.to_string()).collect::<Vec<_>>();
+    let listed: Vec<Vec<String>> = lists.iter().map(keys_of).collect();
+    assert_eq!(
+        listed,
+        [vec!["BOTH"], vec!["BOTH"], vec!["PERSONAL"]],
+        "list_many: per scope"
+    );
+}
+
+/// Create under `Expect::Absent`: once, then `Conflict`.
+pub async fn cas_create<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    put(store, f.record(&scope, "K", "first"), Expect::Absent).await;
+    let again = WriteBatch::from(vec![WriteOp::Put {
+        record: f.record(&scope, "K", "second"),
+        expect: Expect::Absent,
+    }]);
+    assert!(
+        matches!(store.write(again).await, Err(StoreError::Conflict)),
+        "cas_create: exists"
+    );
+    assert_eq!(
+        marker(store, &scope, "K").await.as_deref(),
+        Some("first"),
+        "cas_create: kept"
+    );
+    let revision_on_absent = WriteBatch::from(vec![WriteOp::Put {
+        record: f.record(&scope, "NEW", "x"),
+        expect: Expect::Revision(1),
+    }]);
+    let result = store.write(revision_on_absent).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "cas_create: revision of an absent record"
+    );
+    assert!(
+        marker(store, &scope, "NEW").await.is_none(),
+        "cas_create: nothing written"
+    );
+}
+
+/// Update under `Expect::Revision(n)`: only at revision n; the store counts revisions.
+pub async fn cas_update<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    put(store, f.record(&scope, "K", "v1"), Expect::Absent).await;
+    put(store, f.record(&scope, "K", "v2"), Expect::Revision(1)).await;
+    let read = store
+        .get(&scope, &key("K"))
+        .await
+        .unwrap()
+        .expect("cas_update");
+    assert_eq!(read.meta.revision, 2, "cas_update: revision + 1");
+    assert_eq!(f.open(&read), "v2", "cas_update: new value");
+    let stale = WriteBatch::from(vec![WriteOp::Put {
+        record: f.record(&scope, "K", "lost"),
+        expect: Expect::Revision(1),
+    }]);
+    assert!(
+        matches!(store.write(stale).await, Err(StoreError::Conflict)),
+        "cas_update: stale"
+    );
+    assert_eq!(
+        marker(store, &scope, "K").await.as_deref(),
+        Some("v2"),
+        "cas_update: kept"
+    );
+    put(store, f.record(&scope, "K", "v3"), Expect::Any).await;
+    let read = store
+        .get(&scope, &key("K"))
+        .await
+        .unwrap()
+        .expect("cas_update");
+    assert_eq!(
+        read.meta.revision, 3,
+        "cas_update: Expect::Any still counts revisions"
+    );
+}
+
+/// Delete under `Expect::Revision(n)` and `Expect::Absent`; deleting nothing under `Any`.
+pub async fn cas_delete<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    put(store, f.record(&scope, "K", "v1"), Expect::Absent).await;
+    for expect in [Expect::Revision(2), Expect::Absent] {
+        let op = WriteOp::Delete {
+            scope: scope.clone(),
+            key: key("K"),
+            expect,
+        };
+        let result = store.write(WriteBatch::from(vec![op])).await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict)),
+            "cas_delete: {expect:?}"
+        );
+        assert!(
+            marker(store, &scope, "K").await.is_some(),
+            "cas_delete: kept"
+        );
+    }
+    let op = WriteOp::Delete {
+        scope: scope.clone(),
+        key: key("K"),
+        expect: Expect::Revision(1),
+    };
+    store.write(WriteBatch::from(vec![op])).await.unwrap();
+    assert!(
+        marker(store, &scope, "K").await.is_none(),
+        "cas_delete: gone"
+    );
+    let op = WriteOp::Delete {
+        scope: scope.clone(),
+        key: key("K"),
+        expect: Expect::Any,
+    };
+    store
+        .write(WriteBatch::from(vec![op]))
+        .await
+        .expect("cas_delete: absent under Any is a no-op");
+    put(store, f.record(&scope, "K", "again"), Expect::Absent).await;
+    let read = store
+        .get(&scope, &key("K"))
+        .await
+        .unwrap()
+        .expect("cas_delete");
+    assert_eq!(
+        read.meta.revision, 1,
+        "cas_delete: a re-created record starts at revision 1"
+    );
+}
+
+/// One failed expectation rejects the whole batch: nothing of it is applied.
+pub async fn batch_atomicity<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    put(store, f.record(&scope, "EXISTS", "old"), Expect::Absent).await;
+    put(store, f.record(&scope, "DOOMED", "kept"), Expect::Absent).await;
+    let batch = WriteBatch::from(vec![
+        WriteOp::Put {
+            record: f.record(&scope, "NEW_1", "n1"),
+            expect: Expect::Absent,
+        },
+        WriteOp::Put {
+            record: f.record(&scope, "EXISTS", "new"),
+            expect: Expect::Revision(1),
+        },
+        WriteOp::Delete {
+            scope: scope.clone(),
+            key: key("DOOMED"),
+            expect: Expect::Any,
+        },
+        WriteOp::Put {
+            record: f.record(&scope, "NEW_2", "n2"),
+            expect: Expect::Revision(9),
+        },
+    ]);
+    assert!(
+        matches!(store.write(batch).await, Err(StoreError::Conflict)),
+        "batch: conflict"
+    );
+    assert!(
+        marker(store, &scope, "NEW_1").await.is_none(),
+        "batch: first op not applied"
+    );
+    assert_eq!(
+        marker(store, &scope, "EXISTS").await.as_deref(),
+        Some("old"),
+        "batch: update"
+    );
+    assert!(
+        marker(store, &scope, "DOOMED").await.is_some(),
+        "batch: delete not applied"
+    );
+    let batch = WriteBatch::from(vec![
+        WriteOp::Put {
+            record: f.record(&scope, "NEW_1", "n1"),
+            expect: Expect::Absent,
+        },
+        WriteOp::Put {
+            record: f.record(&scope, "EXISTS", "new"),
+            expect: Expect::Revision(1),
+        },
+        WriteOp::Delete {
+            scope: scope.clone(),
+            key: key("DOOMED"),
+            expect: Expect::Revision(1),
+        },
+    ]);
+    store
+        .write(batch)
+        .await
+        .expect("batch: all expectations hold");
+    let keys: Vec<String> = store
+        .list(&scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.key.to_string())
+        .collect();
+    assert_eq!(keys, ["EXISTS", "NEW_1"], "batch: all applied");
+}
+
+/// Two operations on one (scope, key) are `InvalidBatch`, and nothing is written.
+pub async fn invalid_batch<S: SecretStore>(store: &S) {
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    let batch = WriteBatch::from(vec![
+        WriteOp::Put {
+            record: f.record(&scope, "OTHER", "o"),
+            expect: Expect::Any,
+        },
+        WriteOp::Put {
+            record: f.record(&scope, "K", "a"),
+            expect: Expect::Any,
+        },
+        WriteOp::Delete {
+            scope: scope.clone(),
+            key: key("K"),
+            expect: Expect::Any,
+        },
+    ]);
+    let result = store.write(batch).await;
+    assert!(
+        matches!(result, Err(StoreError::InvalidBatch(_))),
+        "invalid_batch: {result:?}"
+    );
+    assert!(
+        store.list(&scope).await.unwrap().is_empty(),
+        "invalid_batch: nothing written"
+    );
+}
+
+/// 4 writers × 200 compare-and-swap increments on one record, as concurrent futures:
+/// every increment lands exactly once.
+pub async fn concurrent_increments<S: SecretStore>(store: &S) {
+    const WRITERS: usize = 4;
+    const INCREMENTS: usize = 200;
+    let f = Fixture::new();
+    let scope = workspace("acme");
+    put(store, f.record(&scope, "COUNTER", "0"), Expect::Absent).await;
+    let writer = |w: usize| {
+        let (f, scope) = (&f, &scope);
+        async move {
+            let mut conflicts = 0usize;
+            for i in 0..INCREMENTS {
+                loop {
+                    let current = store
+                        .get(scope, &key("COUNTER"))
+                        .await
+                        .unwrap()
+                        .expect("counter");
+                    yield_now().await;
+                    let count: usize = current
+                        .meta
+                        .display_name
+                        .as_deref()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let mut next = f.record(scope, "COUNTER", &(count + 1).to_string());
+                    next.meta.description = Some(format!("writer {w} increment {i}"));
+                    let op = WriteOp::Put {
+                        record: next,
+                        expect: Expect::Revision(current.meta.revision),
+                    };
+                    match store.write(WriteBatch::from(vec![op])).await {
+                        Ok(()) => break,
+                        Err(StoreError::Conflict) => conflicts += 1,
+                        Err(other) => panic!("concurrent_increments: {other}"),
+                    }
+                    yield_now().await;
+                }
+            }
+            conflicts
+        }
+    };
+    let conflicts = join_all((0..WRITERS).map(writer).collect()).await;
+    let last = store
+        .get(&scope, &key("COUNTER"))
+        .await
+        .unwrap()
+        .expect("counter");
+    let total = WRITERS * INCREMENTS;
+    assert_eq!(
+        last.meta.display_name,
+        Some(total.to_string()),
+        "concurrent_increments: count"
+    );
+    assert_eq!(
+        last.meta.revision,
+        1 + total as u64,
+        "concurrent_increments: revision"
+    );
+    assert_eq!(conflicts.len(), WRITERS);
+}
+
+/// `get_many` reads one snapshot: a reader never sees a pair written by one batch
+/// half before and half after a concurrent rotation of both.
+///
+/// Not part of [`store_conformance`]: the sequential default of `get_many` may fail
+/// it. The built-in stores, which override `get_many`, run it.
+pub async fn get_many_is_a_snapshot<S: SecretStore>(store: &S) {
+    const ROTATIONS: usize = 200;
+    let f = Fixture::new();
+    let acme: WorkspaceId = id("acme");
+    let scopes = [
+        Scope::workflow(acme.clone(), id::<WorkflowId>("wf")),
+        Scope::workspace(acme),
+    ];
+    let scope = &scopes[1];
+    let pair = |n: usize| {
+        ["CLIENT_ID", "CLIENT_SECRET"].map(|k| f.record(scope, k, &format!("generation-{n}")))
+    };
+    let batch = WriteBatch::from(
+        pair(0)
+            .map(|record| WriteOp::Put {
+                record,
+                expect: Expect::Absent,
+            })
+            .to_vec(),
+    );
+    store.write(batch).await.unwrap();
+    let done = std::cell::Cell::new(false);
+    let rotator = async {
+        for n in 1..=ROTATIONS {
+            let batch: WriteBatch = pair(n)
+                .into_iter()
+                .map(|record| WriteOp::Put {
+                    record,
+                    expect: Expect::Any,
+                })
+                .collect();
+            store.write(batch).await.unwrap();
+            yield_now().await;
+        }
+        done.set(true);
+        0
+    };
+    let reader = async {
+        let keys = [key("CLIENT_ID"), key("CLIENT_SECRET")];
+        let mut reads = 0;
+        while !done.get() {
+            let got = store.get_many(&scopes, &keys).await.unwrap();
+            let markers: Vec<Option<String>> = got
+                .into_iter()
+                .map(|r| r.and_then(|r| r.meta.display_name))
+                .collect();
+            assert_eq!(
+                markers[0], markers[1],
+                "get_many: a pair straddled a rotation"
+            );
+            reads += 1;
+            yield_now().await;
+        }
+        reads
+    };
+    let both: Vec<Pin<Box<dyn Future<Output = usize> + '_>>> =
+        vec![Box::pin(rotator), Box::pin(reader)];
+    let counts = join_all(both).await;
+    assert!(counts[1] > 0, "get_many: the reader ran");
+}
+
+/// A future that returns `Pending` once, so concurrent futures interleave.
+fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    poll_fn(move |cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+}
+
+/// Polls every future until all are done, on the caller's task: a join without a runtime.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}

@@ -1,0 +1,184 @@
+//! `MemoryStore` and `DynStore` against the conformance suite, plus threads.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+use std::sync::Arc;
+use std::thread;
+
+use pollster::block_on;
+use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
+use workflow_secrets::{
+    DynStore, Expect, LocalKeyring, MemoryStore, Scope, SecretKey, SecretMeta, SecretStore,
+    SecretValue, StoreError, StoredSecret, UserId, Vault, WorkspaceId, WriteBatch, WriteOp,
+};
+
+#[test]
+fn memory_store_passes_the_conformance_suite() {
+    block_on(store_conformance(|| async { MemoryStore::new() }));
+}
+
+#[test]
+fn memory_store_get_many_is_a_snapshot() {
+    block_on(get_many_is_a_snapshot(&MemoryStore::new()));
+}
+
+#[test]
+fn dyn_store_passes_the_conformance_suite() {
+    block_on(store_conformance(|| async {
+        DynStore::new(MemoryStore::new())
+    }));
+    block_on(get_many_is_a_snapshot(&DynStore::new(MemoryStore::new())));
+}
+
+#[test]
+fn arc_and_ref_stores_pass_the_conformance_suite() {
+    block_on(store_conformance(|| async { Arc::new(MemoryStore::new()) }));
+    let store = MemoryStore::new();
+    block_on(get_many_is_a_snapshot(&&store));
+}
+
+fn counter_record(vault: &Vault, scope: &Scope, count: u64) -> StoredSecret {
+    let key = SecretKey::new("COUNTER").unwrap();
+    let value = SecretValue::new(count.to_string()).unwrap();
+    let sealed = vault.seal(scope, &key, count + 1, &value).unwrap();
+    let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("u").unwrap(), 0);
+    meta.version = count + 1;
+    StoredSecret { meta, sealed }
+}
+
+/// The suite's increments run as futures on one thread; here 4 OS threads race.
+#[test]
+fn four_threads_of_compare_and_swap_increments_lose_nothing() {
+    let store = Arc::new(MemoryStore::new());
+    let vault = Vault::new(LocalKeyring::generate());
+    let scope = Scope::workspace(WorkspaceId::new("acme").unwrap());
+    let key = SecretKey::new("COUNTER").unwrap();
+    let first = WriteOp::Put {
+        record: counter_record(&vault, &scope, 0),
+        expect: Expect::Absent,
+    };
+    block_on(store.write(WriteBatch::from(vec![first]))).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, vault, scope, key) =
+                (store.clone(), vault.clone(), scope.clone(), key.clone());
+            thread::spawn(move || {
+                let mut conflicts = 0;
+                for _ in 0..200 {
+                    loop {
+                        let current = block_on(store.get(&scope, &key)).unwrap().unwrap();
+                        let count = current.meta.version; // version = count + 1
+                        let next = counter_record(&vault, &scope, count);
+                        let op = WriteOp::Put {
+                            record: next,
+                            expect: Expect::Revision(current.meta.revision),
+                        };
+                        match block_on(store.write(WriteBatch::from(vec![op]))) {
+                            Ok(()) => break,
+                            Err(StoreError::Conflict) => conflicts += 1,
+                            Err(other) => panic!("{other}"),
+                        }
+                    }
+                }
+                conflicts
+            })
+        })
+        .collect();
+    let conflicts: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let last = block_on(store.get(&scope, &key)).unwrap().unwrap();
+    assert_eq!(last.meta.revision, 801);
+    assert_eq!(last.meta.version, 801);
+    let value = vault
+        .unseal(&scope, &key, last.meta.version, &last.sealed)
+        .unwrap();
+    assert_eq!(value.expose_secret(), "800");
+    // Not asserted (scheduling decides), but printed to show the race was real.
+    eprintln!("compare-and-swap conflicts retried: {conflicts}");
+}
+
+#[test]
+fn debug_of_a_store_shows_counts_not_contents() {
+    let store = MemoryStore::new();
+    let vault = Vault::new(LocalKeyring::generate());
+    let scope = Scope::workspace(WorkspaceId::new("acme").unwrap());
+    let key = SecretKey::new("API_KEY").unwrap();
+    let marker = "sk-live-marker-7f3a9c";
+    let sealed = vault
+        .seal(&scope, &key, 1, &SecretValue::new(marker).unwrap())
+        .unwrap();
+    let meta = SecretMeta::new(scope, key, UserId::new("u").unwrap(), 0);
+    let op = WriteOp::Put {
+        record: StoredSecret { meta, sealed },
+        expect: Expect::Absent,
+    };
+    block_on(store.write(WriteBatch::from(vec![op]))).unwrap();
+    let debug = format!("{store:?} {:?}", DynStore::new(MemoryStore::new()));
+    assert_eq!(debug, "MemoryStore { scopes: 1, records: 1 } DynStore");
+}
+
+#[test]
+fn store_errors_map_to_stable_codes() {
+    use workflow_secrets::Error;
+    assert_eq!(Error::from(StoreError::Conflict).code(), "conflict");
+    assert_eq!(
+        Error::from(StoreError::InvalidBatch("x".into())).code(),
+        "invalid_batch"
+    );
+    let io = std::io::Error::other("disk on fire");
+    assert_eq!(Error::from(StoreError::backend(io)).code(), "store");
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<MemoryStore>();
+    check::<DynStore>();
+    check::<WriteBatch>();
+    check::<StoredSecret>();
+    check::<StoreError>();
+    check::<workflow_secrets::Error>();
+    check::<SecretValue>();
+}
+
+/// A store that ignores expectations: the suite must catch it, or it proves nothing.
+struct IgnoresExpectations(MemoryStore);
+
+impl SecretStore for IgnoresExpectations {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.0.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.0.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let ops = batch.ops.into_iter().map(|op| match op {
+            WriteOp::Put { record, .. } => WriteOp::Put {
+                record,
+                expect: Expect::Any,
+            },
+            WriteOp::Delete { scope, key, .. } => WriteOp::Delete {
+                scope,
+                key,
+                expect: Expect::Any,
+            },
+        });
+        self.0.write(ops.collect()).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.0.scopes(workspace).await
+    }
+}
+
+#[test]
+fn the_suite_catches_a_store_that_loses_updates() {
+    use workflow_secrets::testing::{cas_create, cas_update, concurrent_increments};
+    let fails = |run: fn(&IgnoresExpectations)| {
+        std::panic::catch_unwind(|| run(&IgnoresExpectations(MemoryStore::new()))).is_err()
+    };
+    assert!(fails(|s| block_on(cas_create(s))));
+    assert!(fails(|s| block_on(cas_update(s))));
+    assert!(fails(|s| block_on(concurrent_increments(s))));
+}
