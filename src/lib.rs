@@ -26,11 +26,14 @@
 //!   implementation can run against itself.
 
 mod access;
+mod admin;
 mod audit;
 mod clock;
 mod crypto;
 mod error;
 mod key;
+#[path = "redact_stub.rs"]
+mod redact;
 mod resolve;
 mod scope;
 mod store;
@@ -55,9 +58,17 @@ pub use store::{
 
 // ---- access and administration -----------------------------------------------------------
 pub use access::{Actor, SecretRole, WorkspaceRole};
+pub use admin::{RewrapReport, SecretDetails, Secrets};
 
 // ---- resolution ----------------------------------------------------------------------
-pub use resolve::Trigger;
+pub use resolve::{
+    Access, ApiKeyHolder, Consulted, Explanation, Principal, Resolved, Resolver, Run, RunContext,
+    ShareConfig, SkipReason, Source, Step, Template, Trigger, Verdict, WorkflowPolicy,
+    WorkflowRequirements,
+};
+
+// ---- redaction (stub until the redaction branch lands) --------------------------------
+pub use redact::{Redactor, RedactorBuilder};
 
 // ---- audit, clock and errors -----------------------------------------------------------
 pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};

@@ -71,3 +71,9 @@ impl Vault {
         Ok(sealed.clone())
     }
 }
+
+impl Vault {
+    pub fn active_key(&self) -> KeyId {
+        KeyId::from(1)
+    }
+}
