@@ -40,7 +40,7 @@ pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
 pub use value::SecretValue;
 
 // ---- crypto ------------------------------------------------------------------------
-pub use crypto::KeyId;
+pub use crypto::{KeyId, KeyWrapper, LocalKeyring, SealedSecret, Vault};
 pub use zeroize::Zeroizing;
 
 // ---- resolution ----------------------------------------------------------------------
