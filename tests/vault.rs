@@ -523,13 +523,10 @@ fn debug_shows_no_key_or_value_bytes() {
         "171, 171".into(), // 0xab as a decimal array
         "205, 205".into(),
         format!("{:?}", &bytes[11..20]), // any run of the sealed bytes as a decimal array
-        format!(
-            "{}",
-            bytes[20..24]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ),
+        bytes[20..24]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
     ];
     for out in &outputs {
         for bad in &forbidden {

@@ -37,14 +37,12 @@ const INLINE: usize = 256;
 /// Both associated data of one record: `value()` and, once the KEK is known,
 /// `wrap(id)`.
 pub(crate) struct Aad {
-    storage: Storage,
+    /// The bytes when they fit, on the stack: no allocation on the hot path.
+    inline: [u8; INLINE],
+    /// The bytes when they do not (`Vec::new()` does not allocate otherwise).
+    heap: Vec<u8>,
     /// Length of the value's associated data; the KEK id follows it.
     value_len: usize,
-}
-
-enum Storage {
-    Inline([u8; INLINE]),
-    Heap(Vec<u8>),
 }
 
 impl Aad {
@@ -63,12 +61,15 @@ impl Aad {
         let key = key.as_str();
         let value_len = 2 + 4 + first.len() + second.map_or(0, |s| 4 + s.len()) + 4 + key.len() + 8;
         let total = value_len + 4;
-        let storage = if total <= INLINE {
-            Storage::Inline([0; INLINE])
-        } else {
-            Storage::Heap(vec![0; total])
+        let mut aad = Aad {
+            inline: [0; INLINE],
+            heap: if total <= INLINE {
+                Vec::new()
+            } else {
+                vec![0; total]
+            },
+            value_len,
         };
-        let mut aad = Aad { storage, value_len };
         let mut w = Writer {
             buf: aad.buf_mut(),
             at: 0,
@@ -100,16 +101,18 @@ impl Aad {
     }
 
     fn buf(&self) -> &[u8] {
-        match &self.storage {
-            Storage::Inline(bytes) => bytes,
-            Storage::Heap(bytes) => bytes,
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
         }
     }
 
     fn buf_mut(&mut self) -> &mut [u8] {
-        match &mut self.storage {
-            Storage::Inline(bytes) => bytes,
-            Storage::Heap(bytes) => bytes,
+        if self.heap.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.heap
         }
     }
 }
