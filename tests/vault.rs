@@ -560,3 +560,79 @@ fn serde_round_trip() {
     );
     assert!(serde_json::from_str::<SealedSecret>("[87, 83, 69, 67]").is_err());
 }
+
+/// A wrapper that breaks its contract: the vault must refuse, never panic.
+struct BadWrapper {
+    wrapped_len: usize,
+}
+
+impl KeyWrapper for BadWrapper {
+    fn active_key(&self) -> KeyId {
+        KeyId::from(9)
+    }
+
+    fn wrap(
+        &self,
+        _id: KeyId,
+        _data_key: &[u8; 32],
+        _aad: &[u8],
+    ) -> Result<Vec<u8>, workflow_secrets::Error> {
+        Ok(vec![0; self.wrapped_len])
+    }
+
+    fn unwrap(
+        &self,
+        _id: KeyId,
+        _wrapped: &[u8],
+        _aad: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, workflow_secrets::Error> {
+        Ok(Zeroizing::new([0; 32])) // the wrong key: the value's tag catches it
+    }
+}
+
+#[test]
+fn a_contract_breaking_wrapper_is_refused_without_panic() {
+    let scope = Scope::workspace(ws("acme"));
+    for wrapped_len in [0, 1_025, 100_000] {
+        let vault = Vault::new(BadWrapper { wrapped_len });
+        let err = vault.seal(&scope, &key("K"), 1, &value("v")).unwrap_err();
+        assert_eq!(err.code(), "tampered", "wrapped_len {wrapped_len}");
+    }
+    // A wrapper that "unwraps" a wrong data key: the value does not open.
+    let honest = Vault::new(kek(9, 9));
+    let sealed = honest.seal(&scope, &key("K"), 1, &value("v")).unwrap();
+    let liar = Vault::new(BadWrapper { wrapped_len: 60 });
+    assert_eq!(
+        liar.unseal(&scope, &key("K"), 1, &sealed)
+            .unwrap_err()
+            .code(),
+        "tampered"
+    );
+}
+
+#[test]
+fn rotation_while_other_threads_seal_and_open() {
+    let keyring = kek(1, 1);
+    let vault = Vault::new(keyring.clone());
+    let scope = Scope::workspace(ws("acme"));
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let (vault, scope) = (vault.clone(), scope.clone());
+            s.spawn(move || {
+                for i in 0..300 {
+                    let text = format!("value-{t}-{i}");
+                    let sealed = vault.seal(&scope, &key("K"), i, &value(&text)).unwrap();
+                    let opened = vault.unseal(&scope, &key("K"), i, &sealed).unwrap();
+                    assert_eq!(opened.expose_secret(), text);
+                }
+            });
+        }
+        for id in 2..50 {
+            keyring
+                .add_key(KeyId::from(id), Zeroizing::new([id as u8; 32]))
+                .unwrap();
+            keyring.set_active(KeyId::from(id)).unwrap();
+        }
+    });
+    assert_eq!(vault.active_key(), KeyId::from(49));
+}
