@@ -636,3 +636,13 @@ fn rotation_while_other_threads_seal_and_open() {
     });
     assert_eq!(vault.active_key(), KeyId::from(49));
 }
+
+#[test]
+fn sealed_secrets_compare_by_bytes() {
+    let vault = Vault::new(kek(1, 1));
+    let scope = Scope::workspace(ws("acme"));
+    let a = vault.seal(&scope, &key("K"), 1, &value("v")).unwrap();
+    let b = vault.seal(&scope, &key("K"), 1, &value("v")).unwrap();
+    assert_eq!(a, SealedSecret::from_bytes(&a.to_bytes()).unwrap());
+    assert_ne!(a, b);
+}

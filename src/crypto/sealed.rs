@@ -27,7 +27,9 @@ const WRAPPED_LEN_AT: usize = 9;
 /// Holds no secret material in clear (ciphertext, nonces and public ids only), so
 /// it may be stored and copied freely; opening it takes the
 /// [`Vault`](crate::Vault) and the exact scope, key and version it was sealed
-/// for. `Debug` prints the KEK id and the length, never the bytes.
+/// for. `Debug` prints the KEK id and the length, never the bytes. `PartialEq`
+/// compares the bytes (they are public; it is how a store test checks a round
+/// trip).
 ///
 /// Made by [`Vault::seal`](crate::Vault::seal) and
 /// [`Vault::rewrap`](crate::Vault::rewrap), or read back with
@@ -78,7 +80,7 @@ const WRAPPED_LEN_AT: usize = 9;
 /// assert_eq!(SealedSecret::from_bytes(&bytes[..20]).unwrap_err().code(), "tampered");
 /// # Ok::<(), workflow_secrets::Error>(())
 /// ```
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SealedSecret {
     /// The record in its byte format, checked by `from_bytes` (or built by the
     /// vault): the header is well-formed and every field is in bounds.
