@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use workflow_secrets::{
-    Actor, Error, LocalKeyring, MemoryStore, RunContext, Scope, SecretKey, SecretValue, Secrets,
-    Resolver, Template, Trigger, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+    Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey, SecretValue,
+    Secrets, Template, Trigger, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
 };
 
 fn main() -> Result<(), Error> {
@@ -31,21 +31,49 @@ async fn story() -> Result<(), Error> {
     let openai = SecretKey::new("OPENAI_API_KEY")?;
     let github = SecretKey::new("GITHUB_TOKEN")?;
     secrets
-        .create(&ada, &Scope::workspace(acme.clone()), &openai, SecretValue::new("sk-live-4f9a2c7e1b")?)
+        .create(
+            &ada,
+            &Scope::workspace(acme.clone()),
+            &openai,
+            SecretValue::new("sk-live-4f9a2c7e1b")?,
+        )
         .await?;
     let bobs = Scope::personal(acme.clone(), bob.user.clone());
-    secrets.create(&bob, &bobs, &github, SecretValue::new("ghp_bob_8c1d5e3f7a")?).await?;
+    secrets
+        .create(
+            &bob,
+            &bobs,
+            &github,
+            SecretValue::new("ghp_bob_8c1d5e3f7a")?,
+        )
+        .await?;
     for meta in secrets.list(&ada, &Scope::workspace(acme.clone())).await? {
-        println!("listed: {} version {} (values are write-only)", meta.key, meta.version);
+        println!(
+            "listed: {} version {} (values are write-only)",
+            meta.key, meta.version
+        );
     }
 
     // 2. Bob clicks Run: his personal secrets are the fallback.
-    let manual = RunContext::manual(acme.clone(), nightly.clone(), ada.user.clone(), bob.user.clone());
+    let manual = RunContext::manual(
+        acme.clone(),
+        nightly.clone(),
+        ada.user.clone(),
+        bob.user.clone(),
+    );
     let run = resolver.run(&manual);
     let step = run.step();
-    let header = step.render(&Template::parse("Authorization: Bearer {{ OPENAI_API_KEY }}")?).await?;
+    let header = step
+        .render(&Template::parse(
+            "Authorization: Bearer {{ OPENAI_API_KEY }}",
+        )?)
+        .await?;
     let token = step.credential("GITHUB_TOKEN").await?;
-    let log_line = format!("sent {} and used {}", header.expose_secret(), token.expose_secret());
+    let log_line = format!(
+        "sent {} and used {}",
+        header.expose_secret(),
+        token.expose_secret()
+    );
     println!("log: {}", run.redactor().redact(&log_line));
 
     // 3. The schedule runs it at night: the owner's (Ada's) personal scope is the

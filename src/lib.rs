@@ -47,7 +47,7 @@ pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
 pub use value::SecretValue;
 
 // ---- crypto ------------------------------------------------------------------------
-pub use crypto::{KeyId, LocalKeyring, SealedSecret, Vault};
+pub use crypto::{KeyId, KeyWrapper, LocalKeyring, SealedSecret, Vault};
 pub use zeroize::Zeroizing;
 
 // ---- store -------------------------------------------------------------------------

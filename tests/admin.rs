@@ -264,6 +264,10 @@ fn a_details_edit_racing_a_rotation_loses_neither() {
     assert_eq!(meta.description.as_deref(), Some("edited"));
 
     // A rewrap racing a details edit: the edit survives, and so does the value.
+    w.keyring
+        .add_key(KeyId::from(2), Zeroizing::new([7u8; 32]))
+        .unwrap();
+    w.keyring.set_active(KeyId::from(2)).unwrap();
     let other = Secrets::new(w.vault.clone(), w.store.clone());
     let rewrap = racing(&w, move || {
         let d = SecretDetails {
@@ -272,7 +276,12 @@ fn a_details_edit_racing_a_rotation_loses_neither() {
         };
         block_on(other.set_details(&admin(), &workspace_scope(), &key("K"), d)).unwrap();
     });
-    let _ = block_on(rewrap.rewrap_all(&admin(), &workspace_scope())).unwrap();
+    let report = block_on(rewrap.rewrap_all(&admin(), &workspace_scope())).unwrap();
+    assert_eq!(report.rewrapped, [key("K")]);
+    let record = block_on(w.store.get(&workspace_scope(), &key("K")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.sealed.key_id(), KeyId::from(2));
     let meta = block_on(w.secrets.list(&admin(), &workspace_scope()))
         .unwrap()
         .remove(0);

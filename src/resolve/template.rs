@@ -95,13 +95,13 @@ fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
             rest = open + 2;
             continue;
         }
-        literal.push_str(&text[rest..open]);
         let Some(len) = text[open + 2..].find("}}") else {
             if lenient {
                 break;
             }
             return Err(syntax(open, "unclosed reference: `{{` without `}}`"));
         };
+        literal.push_str(&text[rest..open]);
         let close = open + 2 + len;
         let name = text[open + 2..close].trim_matches([' ', '\t']);
         let segment = if SecretKey::is_valid(name) {

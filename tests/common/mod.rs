@@ -41,6 +41,7 @@ pub fn personal(name: &str) -> Scope {
 
 /// A vault, a shared store, management and resolution over them, and an audit log.
 pub struct World {
+    pub keyring: LocalKeyring,
     pub vault: Vault,
     pub store: Arc<MemoryStore>,
     pub secrets: Secrets<Arc<MemoryStore>>,
@@ -50,12 +51,14 @@ pub struct World {
 
 impl World {
     pub fn new() -> World {
-        let vault = Vault::new(LocalKeyring::generate());
+        let keyring = LocalKeyring::generate();
+        let vault = Vault::new(keyring.clone());
         let store = Arc::new(MemoryStore::new());
         let audit = MemoryAuditSink::new();
         World {
             secrets: Secrets::new(vault.clone(), store.clone()).with_audit(audit.clone()),
             resolver: Resolver::new(vault.clone(), store.clone()).with_audit(audit.clone()),
+            keyring,
             vault,
             store,
             audit,
