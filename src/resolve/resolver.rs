@@ -428,10 +428,8 @@ impl<S: SecretStore> Resolver<S> {
         if !lookups.is_empty() {
             let found = self.store.get_many(&ctx.scopes(), &lookups).await?;
             for (key, record) in lookups.into_iter().zip(found) {
-                if record.is_none() {
-                    if let Err(reason) = rules::on_miss(ctx, &key) {
-                        missing.push(Missing { key, reason });
-                    }
+                if let (None, Err(reason)) = (record, rules::on_miss(ctx, &key)) {
+                    missing.push(Missing { key, reason });
                 }
             }
         }
