@@ -29,6 +29,7 @@ mod audit;
 mod clock;
 mod crypto;
 mod error;
+mod import;
 mod key;
 mod resolve;
 mod scope;
@@ -42,6 +43,9 @@ pub use value::SecretValue;
 // ---- crypto ------------------------------------------------------------------------
 pub use crypto::KeyId;
 pub use zeroize::Zeroizing;
+
+// ---- import ----------------------------------------------------------------------
+pub use import::{EnvEntry, ImportWarning, ParsedEnv, parse_env};
 
 // ---- resolution ----------------------------------------------------------------------
 pub use resolve::Trigger;
