@@ -31,6 +31,7 @@ mod audit;
 mod clock;
 mod crypto;
 mod error;
+mod import;
 mod key;
 #[path = "redact_stub.rs"]
 mod redact;
@@ -58,7 +59,10 @@ pub use store::{
 
 // ---- access and administration -----------------------------------------------------------
 pub use access::{Actor, SecretRole, WorkspaceRole};
-pub use admin::{RewrapReport, SecretDetails, Secrets};
+pub use admin::{ImportMode, ImportReport, RewrapReport, SecretDetails, Secrets};
+
+// ---- import ----------------------------------------------------------------------
+pub use import::{EnvEntry, ImportWarning, ParsedEnv, parse_env};
 
 // ---- resolution ----------------------------------------------------------------------
 pub use resolve::{

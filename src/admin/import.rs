@@ -7,7 +7,9 @@ use crate::error::Error;
 use crate::import::{ImportWarning, parse_env};
 use crate::key::SecretKey;
 use crate::scope::Scope;
-use crate::store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp};
+use crate::store::{
+    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+};
 
 /// What an import does with keys that already exist in the scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -102,16 +104,28 @@ impl<S: SecretStore> Secrets<S> {
             .map_err(|e| self.refused(kind, actor, scope, &[], e))?;
         let parsed = parse_env(text).map_err(|e| self.refused(kind, actor, scope, &[], e))?;
         let keys: Vec<SecretKey> = parsed.iter().map(|e| e.key.clone()).collect();
-        let existing = self.store.get_many(std::slice::from_ref(scope), &keys).await?;
+        let existing = self
+            .store
+            .get_many(std::slice::from_ref(scope), &keys)
+            .await?;
         if mode == ImportMode::CreateOnly {
-            let taken: Vec<&str> =
-                keys.iter().zip(&existing).filter(|(_, r)| r.is_some()).map(|(k, _)| k.as_str()).collect();
+            let taken: Vec<&str> = keys
+                .iter()
+                .zip(&existing)
+                .filter(|(_, r)| r.is_some())
+                .map(|(k, _)| k.as_str())
+                .collect();
             if !taken.is_empty() {
-                let err = Error::AlreadyExists { what: format!("{} in the {scope}", taken.join(", ")) };
+                let err = Error::AlreadyExists {
+                    what: format!("{} in the {scope}", taken.join(", ")),
+                };
                 return Err(self.refused(kind, actor, scope, &keys, err));
             }
         }
-        let mut report = ImportReport { warnings: parsed.warnings.clone(), ..ImportReport::default() };
+        let mut report = ImportReport {
+            warnings: parsed.warnings.clone(),
+            ..ImportReport::default()
+        };
         let mut batch = WriteBatch::new();
         let now = self.now();
         for (entry, current) in parsed.into_iter().zip(existing) {
@@ -131,19 +145,27 @@ impl<S: SecretStore> Secrets<S> {
                 }
                 None => {
                     report.created.push(entry.key.clone());
-                    let meta = SecretMeta::new(scope.clone(), entry.key.clone(), actor.user.clone(), now);
+                    let meta =
+                        SecretMeta::new(scope.clone(), entry.key.clone(), actor.user.clone(), now);
                     (meta, Expect::Absent)
                 }
             };
             if write {
-                let sealed = self.vault.seal(scope, &entry.key, meta.version, &entry.value)?;
-                batch.push(WriteOp::Put { record: StoredSecret { meta, sealed }, expect });
+                let sealed = self
+                    .vault
+                    .seal(scope, &entry.key, meta.version, &entry.value)?;
+                batch.push(WriteOp::Put {
+                    record: StoredSecret { meta, sealed },
+                    expect,
+                });
             }
         }
         if write && !batch.is_empty() {
             match self.store.write(batch).await {
                 Ok(()) => {}
-                Err(StoreError::Conflict) => return Err(self.refused(kind, actor, scope, &keys, Error::Conflict)),
+                Err(StoreError::Conflict) => {
+                    return Err(self.refused(kind, actor, scope, &keys, Error::Conflict));
+                }
                 Err(other) => return Err(self.refused(kind, actor, scope, &keys, other.into())),
             }
         }
