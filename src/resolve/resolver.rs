@@ -97,7 +97,8 @@ impl<S: SecretStore> Resolver<S> {
     }
 
     /// The settings (mask, labels, `min_len`, encodings) of the redactors of runs and
-    /// steps. Secrets registered on `settings` are ignored. Default: labelled masks.
+    /// steps. Default: labelled masks (`[REDACTED:KEY]`). Values registered on
+    /// `settings` itself are masked by every run too (a host's own platform secrets).
     pub fn with_redaction(mut self, settings: RedactorBuilder) -> Self {
         self.redaction = settings;
         self
