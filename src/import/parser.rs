@@ -128,8 +128,14 @@ impl<'a> Parser<'a> {
 
     /// The 1-based column, in characters, of byte offset `at` on the current line.
     fn column(&self, at: usize) -> usize {
+        self.column_on(self.line_start, at)
+    }
+
+    /// The 1-based column of byte offset `at` on the line starting at `line_start`.
+    /// Computed only when a problem is reported: counting characters is not free.
+    fn column_on(&self, line_start: usize, at: usize) -> usize {
         self.text
-            .get(self.line_start..at)
+            .get(line_start..at)
             .map_or(0, |before| before.chars().count())
             + 1
     }
@@ -224,13 +230,14 @@ impl<'a> Parser<'a> {
         let key_ok = self.check_key(key, key_start, line);
 
         self.skip_blanks();
-        let value_start = self.pos;
-        let value_column = self.column(value_start);
+        // Where the value starts, for a problem reported after a multi-line value.
+        let value_at = (self.line_start, self.pos);
         let raw = match self.byte() {
-            Some(b'"') => self.quoted(b'"', line, value_column),
-            Some(b'\'') => self.quoted(b'\'', line, value_column),
+            Some(b'"') => self.quoted(b'"', line, value_at),
+            Some(b'\'') => self.quoted(b'\'', line, value_at),
             Some(b'`') => {
-                self.problem(line, value_column, Problem::Backtick);
+                let column = self.column(self.pos);
+                self.problem(line, column, Problem::Backtick);
                 self.skip_to_line_end();
                 None
             }
@@ -240,7 +247,8 @@ impl<'a> Parser<'a> {
 
         let len = raw.decoded_len();
         if len > SecretValue::MAX_LEN {
-            self.problem(line, value_column, Problem::ValueTooLarge);
+            let column = self.column_on(value_at.0, value_at.1);
+            self.problem(line, column, Problem::ValueTooLarge);
             return;
         }
         if key_ok && self.problems.is_empty() {
@@ -322,7 +330,7 @@ impl<'a> Parser<'a> {
     /// Reads a quoted value (`pos` on its opening quote) and what follows it on
     /// the closing line. `None` when it is unterminated or followed by stray text
     /// (both reported).
-    fn quoted(&mut self, quote: u8, line: usize, column: usize) -> Option<Raw<'a>> {
+    fn quoted(&mut self, quote: u8, line: usize, at: (usize, usize)) -> Option<Raw<'a>> {
         let text = self.text;
         let bytes = text.as_bytes();
         self.pos += 1;
@@ -335,6 +343,7 @@ impl<'a> Parser<'a> {
                     } else {
                         Problem::UnterminatedSingle
                     };
+                    let column = self.column_on(at.0, at.1);
                     self.problem(line, column, problem);
                     return None;
                 }
