@@ -21,6 +21,7 @@ const REASONS: &[&str] = &[
     "unterminated quote: the single-quoted value that starts here is never closed",
     "unexpected text after the closing quote; only whitespace and a # comment may follow",
     "value too large: the limit is 65536 bytes",
+    "too many problems: parsing stopped after the first 1000; fix them and try again",
 ];
 
 /// Runs of this many bytes taken from the input must never reach a message.

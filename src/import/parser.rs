@@ -27,7 +27,14 @@ enum Problem {
     UnterminatedSingle,
     AfterQuote,
     ValueTooLarge,
+    TooMany,
 }
+
+/// The most problems reported; at the next one the parse stops, and that one is
+/// reported as "too many problems" on its line. Each problem costs a few dozen bytes for two bytes of input
+/// (`"a\n"` repeated), so without a cap a large paste could claim memory many
+/// times its own size; no one fixes more than a thousand problems from one list.
+pub(super) const MAX_PROBLEMS: usize = 1_000;
 
 impl Problem {
     fn reason(self) -> &'static str {
@@ -52,6 +59,9 @@ impl Problem {
                 "unexpected text after the closing quote; only whitespace and a # comment may follow"
             }
             Problem::ValueTooLarge => "value too large: the limit is 65536 bytes",
+            Problem::TooMany => {
+                "too many problems: parsing stopped after the first 1000; fix them and try again"
+            }
         }
     }
 }
@@ -141,10 +151,21 @@ impl<'a> Parser<'a> {
     }
 
     fn problem(&mut self, line: usize, column: usize, problem: Problem) {
-        self.problems.push(LineProblem {
-            line,
-            column: Some(column),
-            reason: problem.reason().to_owned(),
+        if self.problems.len() > MAX_PROBLEMS {
+            return;
+        }
+        self.problems.push(if self.problems.len() < MAX_PROBLEMS {
+            LineProblem {
+                line,
+                column: Some(column),
+                reason: problem.reason().to_owned(),
+            }
+        } else {
+            LineProblem {
+                line,
+                column: None,
+                reason: Problem::TooMany.reason().to_owned(),
+            }
         });
     }
 
@@ -193,6 +214,9 @@ impl<'a> Parser<'a> {
                 Some(b'\n' | b'\r') => {}
                 Some(b'#') => self.skip_to_line_end(),
                 Some(_) => self.statement(),
+            }
+            if self.problems.len() > MAX_PROBLEMS {
+                return;
             }
             // Every branch above stops at a line break or the end of the input.
             self.eat_line_break();
