@@ -32,6 +32,13 @@ use crate::value::SecretValue;
 ///
 #[doc = include_str!("dialect.md")]
 ///
+/// # Secret handling
+///
+/// Each value is copied once, into a buffer of its exact size that becomes its
+/// [`SecretValue`]; no other copy is made, and values read before a problem was
+/// found are zeroized. The text passed in is the caller's: wipe it when done, for
+/// example by holding it in a [`Zeroizing<String>`](crate::Zeroizing).
+///
 /// # Errors
 ///
 /// `import_syntax` ([`Error::ImportSyntax`]) listing **every** problem of the text

@@ -546,3 +546,27 @@ fn decode_double(text: &str, out: &mut impl Sink) {
     }
     out.text(text.get(run..).unwrap_or_default());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_the_real_limits() {
+        let named = |p: Problem, n: usize| p.reason().contains(&n.to_string());
+        assert!(named(Problem::ValueTooLarge, SecretValue::MAX_LEN));
+        assert!(named(Problem::KeyTooLong, SecretKey::MAX_LEN));
+        assert!(named(Problem::TooMany, MAX_PROBLEMS));
+    }
+
+    #[test]
+    fn measured_length_is_decoded_length() {
+        for text in ["", "a\\nb", "\\x\\\\\\\"", "\r\n\r\\\r\n", "é\\té", "\\"] {
+            for raw in [Raw::Literal(text), Raw::Double(text)] {
+                let mut out = String::new();
+                raw.decode(&mut out);
+                assert_eq!(raw.decoded_len(), out.len(), "{text:?}");
+            }
+        }
+    }
+}
