@@ -30,6 +30,7 @@ mod clock;
 mod crypto;
 mod error;
 mod key;
+mod redact;
 mod resolve;
 mod scope;
 mod value;
@@ -45,6 +46,9 @@ pub use zeroize::Zeroizing;
 
 // ---- resolution ----------------------------------------------------------------------
 pub use resolve::Trigger;
+
+// ---- redaction ---------------------------------------------------------------------
+pub use redact::{Encodings, Redacted, RedactingWriter, Redactor, RedactorBuilder};
 
 // ---- audit, clock and errors -----------------------------------------------------------
 pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};
