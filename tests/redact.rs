@@ -324,6 +324,16 @@ fn secrets_containing_the_mask() {
         ("secret inside the mask", &["****"], "a**** b"),
         ("neighbours form a secret", &["a***b", "zzzzzz"], "azzzzzzb"),
         ("secret equal to a label", &["REDACTED"], "REDACTED"),
+        (
+            "chain reaction",
+            &["*aaa"],
+            "*aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ),
+        (
+            "bracketed",
+            &["[REDACTED:K]x", "]]]]"],
+            "[REDACTED:K]x ]]]] [REDACTED]",
+        ),
     ];
     for (name, secrets, text) in cases {
         for labelled in [false, true] {
@@ -345,6 +355,19 @@ fn secrets_containing_the_mask() {
             }
         }
     }
+}
+
+#[test]
+fn unsafe_masks_fall_back() {
+    let star = redactor_for(&["a*b*c*d*"], NONE);
+    assert_eq!(star.redact("x a*b*c*d* y"), "x ### y");
+    let key = SecretKey::new("K").unwrap();
+    let v = SecretValue::new("[abc]def").unwrap();
+    let r = Redactor::builder()
+        .labelled(true)
+        .secret_named(&key, &v)
+        .build();
+    assert_eq!(r.redact("x [abc]def y"), "x <REDACTED:K> y");
 }
 
 #[test]

@@ -75,8 +75,13 @@ impl RedactorBuilder {
     }
 
     /// The mask that replaces each run (default `***`). Ignored with labelled masks.
-    /// Should the mask itself contain a registered pattern, a fallback mask that
-    /// does not is used instead (`***`, `###`, ... and, last, the empty string).
+    ///
+    /// A mask must not create occurrences: when a registered pattern holds the mask's
+    /// first or last character (a value containing `*`, say) or occurs inside the
+    /// mask, masking could form a new occurrence with its neighbours, so the redactor
+    /// uses the first safe fallback instead: other brackets for labelled masks
+    /// (`<REDACTED:KEY>`, ...), then `***`, `###`, `~~~`, ..., then three of any ASCII
+    /// character no pattern holds. With a safe mask one pass provably suffices.
     pub fn mask(mut self, mask: impl Into<String>) -> RedactorBuilder {
         self.config.mask = mask.into();
         self

@@ -20,15 +20,23 @@ use super::matcher::{CARRIED, Entry, Run, Segment};
 use super::variants::for_each_pattern;
 use crate::key::SecretKey;
 
-/// The most passes a redaction makes when masking can create new occurrences.
+/// How many stages a writer chains in the last-resort case (no safe mask: the empty
+/// mask, where `redact` repeats to a fixed point).
 pub(crate) const MAX_PASSES: usize = 8;
 
-/// Masks tried, in order, when a configured mask itself contains a registered
-/// pattern; the empty mask is the last resort.
-const FALLBACK_MASKS: [&str; 6] = ["***", "###", "~~~", "???", "___", ""];
+/// Brackets tried, in order, for labelled masks.
+const LABEL_BRACKETS: [(&str, &str); 5] = [
+    ("[", "]"),
+    ("<", ">"),
+    ("{", "}"),
+    ("(", ")"),
+    ("\u{ab}", "\u{bb}"),
+];
 
-/// The label of a value registered without a key, with labelled masks.
-const UNNAMED_LABEL: &str = "[REDACTED]";
+/// Plain masks tried, in order, when the configured one is not safe.
+const FALLBACK_MASKS: [&str; 10] = [
+    "***", "###", "~~~", "???", "^^^", "!!!", "@@@", "$$$", "&&&", "===",
+];
 
 /// What a builder fixed: how values become patterns and how runs are masked.
 #[derive(Clone, Debug)]
@@ -179,7 +187,9 @@ impl Snapshot {
         let mut out = Vec::with_capacity(text.len() + extra);
         self.emit(text, &runs, &mut out);
         if self.needs_fixpoint {
-            for _ in 1..MAX_PASSES {
+            // Only with the empty mask: every pass removes at least one byte, so the
+            // loop ends.
+            loop {
                 self.find_runs(&out, None, true, true, &mut runs);
                 if runs.is_empty() {
                     break;
@@ -214,11 +224,9 @@ impl Snapshot {
 #[derive(Debug)]
 struct State {
     segments: Vec<Arc<Segment>>,
-    /// Configured masks by id: id 0 is the unnamed (or only) mask.
-    masks: Vec<Box<[u8]>>,
+    /// The label of each mask id: id 0 is the unnamed (or only) mask.
+    labels: Vec<Option<SecretKey>>,
     key_ids: HashMap<SecretKey, u32>,
-    /// Set once a configured mask is found to contain a pattern; sets only grow.
-    mask_conflict: bool,
     values: usize,
     skipped: usize,
 }
@@ -238,16 +246,10 @@ impl Live {
         config: Config,
         values: impl IntoIterator<Item = (Option<&'a SecretKey>, &'a [u8])>,
     ) -> Live {
-        let first_mask: Box<[u8]> = if config.labelled {
-            UNNAMED_LABEL.as_bytes().into()
-        } else {
-            config.mask.as_bytes().into()
-        };
         let mut state = State {
             segments: Vec::new(),
-            masks: vec![first_mask],
+            labels: vec![None],
             key_ids: HashMap::new(),
-            mask_conflict: false,
             values: 0,
             skipped: 0,
         };
@@ -258,8 +260,7 @@ impl Live {
         if let Some(segment) = Segment::build(entries) {
             state.segments.push(Arc::new(segment));
         }
-        state.check_masks(state.segments.len().saturating_sub(1));
-        let snapshot = state.snapshot();
+        let snapshot = state.snapshot(&config);
         Live {
             config,
             state: Mutex::new(state),
@@ -302,13 +303,11 @@ impl Live {
             state.segments.truncate(n - 2);
             state.segments.push(Arc::new(merged));
         }
-        let last = state.segments.len() - 1;
-        state.check_masks(last);
         self.publish(&state);
     }
 
     fn publish(&self, state: &State) {
-        let snapshot = Arc::new(state.snapshot());
+        let snapshot = Arc::new(state.snapshot(&self.config));
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
@@ -343,51 +342,82 @@ impl State {
         });
     }
 
-    /// The id of the labelled mask for `key`, adding it (and checking it against the
-    /// patterns so far) when new.
+    /// The id of the labelled mask for `key`, adding it when new.
     fn mask_for(&mut self, key: &SecretKey) -> u32 {
         if let Some(&id) = self.key_ids.get(key) {
             return id;
         }
-        let id = u32::try_from(self.masks.len()).unwrap_or(0);
-        let mask: Box<[u8]> = format!("[REDACTED:{}]", key.as_str()).into_bytes().into();
-        if self.segments.iter().any(|s| s.occurs_in(&mask)) {
-            self.mask_conflict = true;
-        }
-        self.masks.push(mask);
+        let id = u32::try_from(self.labels.len()).unwrap_or(0);
+        self.labels.push(Some(key.clone()));
         self.key_ids.insert(key.clone(), id);
         id
     }
 
-    /// Checks every mask against the segments from `first` on.
-    fn check_masks(&mut self, first: usize) {
-        if self.mask_conflict {
-            return;
+    /// The masks, by id, for brackets `open`/`close` (labelled) or one plain mask.
+    fn masks_with(&self, config: &Config, open: &str, close: &str, plain: &str) -> Vec<Box<[u8]>> {
+        if config.labelled {
+            self.labels
+                .iter()
+                .map(|label| match label {
+                    Some(key) => format!("{open}REDACTED:{}{close}", key.as_str()),
+                    None => format!("{open}REDACTED{close}"),
+                })
+                .map(|m| m.into_bytes().into_boxed_slice())
+                .collect()
+        } else {
+            vec![plain.as_bytes().into(); self.labels.len()]
         }
-        let conflict = self.segments[first.min(self.segments.len())..]
-            .iter()
-            .any(|s| self.masks.iter().any(|m| s.occurs_in(m)));
-        self.mask_conflict = conflict;
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let masks: Vec<Box<[u8]>> = if self.mask_conflict {
-            let fallback = FALLBACK_MASKS
-                .iter()
-                .find(|m| !self.segments.iter().any(|s| s.occurs_in(m.as_bytes())))
-                .copied()
-                .unwrap_or("");
-            vec![fallback.as_bytes().into(); self.masks.len()]
-        } else {
-            self.masks.clone()
-        };
-        let needs_fixpoint = masks.iter().any(|m| match (m.first(), m.last()) {
-            (Some(&first), Some(&last)) => self
+    /// Whether masking with `masks` can never create an occurrence: no pattern holds
+    /// a mask's first or last byte, and no pattern occurs inside a mask. Then an
+    /// occurrence in the output cannot overlap a mask (it would have to cross one of
+    /// its edges, contain it whole, or sit inside it), nor lie in unmasked text (it
+    /// would have been masked), so one pass is enough.
+    fn safe(&self, masks: &[Box<[u8]>]) -> bool {
+        masks.iter().all(|m| match (m.first(), m.last()) {
+            (Some(&first), Some(&last)) => !self
                 .segments
                 .iter()
-                .any(|s| s.has_byte(first) || s.has_byte(last)),
-            _ => true,
-        });
+                .any(|s| s.has_byte(first) || s.has_byte(last) || s.occurs_in(m)),
+            _ => false,
+        })
+    }
+
+    /// The configured masks when they are safe, else the first safe fallback: other
+    /// brackets for labelled masks, then plain masks, then a run of one byte no
+    /// pattern holds. Only when every candidate fails (patterns holding nearly every
+    /// ASCII byte) is the mask empty and redaction repeated to a fixed point (each
+    /// pass shrinks the text, so it ends). The flag says which.
+    fn choose_masks(&self, config: &Config) -> (Vec<Box<[u8]>>, bool) {
+        if config.labelled {
+            for (open, close) in LABEL_BRACKETS {
+                let masks = self.masks_with(config, open, close, "");
+                if self.safe(&masks) {
+                    return (masks, false);
+                }
+            }
+        }
+        let plain = Config {
+            labelled: false,
+            ..config.clone()
+        };
+        let configured = (!config.labelled).then(|| config.mask.clone());
+        let fallbacks = FALLBACK_MASKS.iter().map(|m| (*m).to_owned());
+        let single_bytes = (0x21u8..=0x7e)
+            .chain(0x01..=0x1f)
+            .map(|b| char::from(b).to_string().repeat(3));
+        for mask in configured.into_iter().chain(fallbacks).chain(single_bytes) {
+            let masks = self.masks_with(&plain, "", "", &mask);
+            if self.safe(&masks) {
+                return (masks, false);
+            }
+        }
+        (vec![Box::from(&b""[..]); self.labels.len()], true)
+    }
+
+    fn snapshot(&self, config: &Config) -> Snapshot {
+        let (masks, needs_fixpoint) = self.choose_masks(config);
         let max_len = self.segments.iter().map(|s| s.max_len()).max().unwrap_or(0);
         Snapshot {
             segments: self.segments.clone(),
