@@ -46,7 +46,9 @@ fn secrets(n: usize) -> Vec<String> {
     (0..n)
         .map(|_| {
             let len = 16 + rng.below(49);
-            (0..len).map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())])).collect()
+            (0..len)
+                .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())]))
+                .collect()
         })
         .collect()
 }
@@ -55,11 +57,40 @@ fn secrets(n: usize) -> Vec<String> {
 fn log_text(secrets: Option<&[String]>) -> String {
     let mut rng = Rng(0x10C_7E47);
     let levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
-    let modules = ["http::server", "worker::step", "db::pool", "auth", "scheduler", "webhook"];
+    let modules = [
+        "http::server",
+        "worker::step",
+        "db::pool",
+        "auth",
+        "scheduler",
+        "webhook",
+    ];
     let words = [
-        "request", "completed", "user", "workflow", "started", "retrying", "connection", "timeout",
-        "status=200", "status=404", "GET", "POST", "/api/v1/runs", "latency_ms=12", "queue", "ok",
-        "payload", "bytes=5120", "cache", "miss", "hit", "token", "refresh", "node", "execution",
+        "request",
+        "completed",
+        "user",
+        "workflow",
+        "started",
+        "retrying",
+        "connection",
+        "timeout",
+        "status=200",
+        "status=404",
+        "GET",
+        "POST",
+        "/api/v1/runs",
+        "latency_ms=12",
+        "queue",
+        "ok",
+        "payload",
+        "bytes=5120",
+        "cache",
+        "miss",
+        "hit",
+        "token",
+        "refresh",
+        "node",
+        "execution",
     ];
     let mut text = String::with_capacity(TEXT_LEN + 256);
     let mut next_secret = 4096;
@@ -94,11 +125,17 @@ fn log_text(secrets: Option<&[String]>) -> String {
 }
 
 fn values(secrets: &[String]) -> Vec<SecretValue> {
-    secrets.iter().map(|s| SecretValue::new(s.clone()).unwrap()).collect()
+    secrets
+        .iter()
+        .map(|s| SecretValue::new(s.clone()).unwrap())
+        .collect()
 }
 
 fn redactor(secrets: &[String], encodings: Encodings) -> Redactor {
-    Redactor::builder().secrets(&values(secrets)).encodings(encodings).build()
+    Redactor::builder()
+        .secrets(&values(secrets))
+        .encodings(encodings)
+        .build()
 }
 
 /// The raw floors over `patterns`: every feasible aho-corasick kind and a regex.
@@ -110,8 +147,15 @@ fn floors(patterns: &[Vec<u8>]) -> Vec<(String, Box<dyn Fn(&[u8]) -> usize>)> {
             continue;
         }
         for mk in [MatchKind::LeftmostFirst, MatchKind::LeftmostLongest] {
-            let ac = AhoCorasick::builder().match_kind(mk).kind(kind).build(patterns).unwrap();
-            let name = format!("floor_ac_{mk:?}_{}", if kind.is_some() { "dfa" } else { "default" });
+            let ac = AhoCorasick::builder()
+                .match_kind(mk)
+                .kind(kind)
+                .build(patterns)
+                .unwrap();
+            let name = format!(
+                "floor_ac_{mk:?}_{}",
+                if kind.is_some() { "dfa" } else { "default" }
+            );
             out.push((name, Box::new(move |hay: &[u8]| ac.find_iter(hay).count())));
         }
     }
@@ -126,7 +170,10 @@ fn floors(patterns: &[Vec<u8>]) -> Vec<(String, Box<dyn Fn(&[u8]) -> usize>)> {
             .dfa_size_limit(1 << 30)
             .build()
         {
-            out.push(("floor_regex".to_owned(), Box::new(move |hay: &[u8]| re.find_iter(hay).count())));
+            out.push((
+                "floor_regex".to_owned(),
+                Box::new(move |hay: &[u8]| re.find_iter(hay).count()),
+            ));
         }
     }
     out
@@ -134,7 +181,8 @@ fn floors(patterns: &[Vec<u8>]) -> Vec<(String, Box<dyn Fn(&[u8]) -> usize>)> {
 
 fn search(c: &mut Criterion) {
     for hits in [false, true] {
-        for (enc_name, encodings) in [("enc_off", Encodings::none()), ("enc_on", Encodings::all())] {
+        for (enc_name, encodings) in [("enc_off", Encodings::none()), ("enc_on", Encodings::all())]
+        {
             for n in COUNTS {
                 let secrets = secrets(n);
                 let text = log_text(hits.then_some(&secrets[..]));
@@ -190,7 +238,11 @@ fn search(c: &mut Criterion) {
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
-    for (n, encodings) in [(5, Encodings::all()), (10_000, Encodings::none()), (10_000, Encodings::all())] {
+    for (n, encodings) in [
+        (5, Encodings::all()),
+        (10_000, Encodings::none()),
+        (10_000, Encodings::all()),
+    ] {
         let vals = values(&secrets(n));
         let builder = Redactor::builder().secrets(&vals).encodings(encodings);
         let r = builder.build();
@@ -200,9 +252,10 @@ fn build(c: &mut Criterion) {
             r.__registered_patterns().len(),
             r.memory_usage() / 1024
         );
-        g.bench_function(BenchmarkId::new(format!("enc_{}", encodings == Encodings::all()), n), |b| {
-            b.iter(|| builder.build())
-        });
+        g.bench_function(
+            BenchmarkId::new(format!("enc_{}", encodings == Encodings::all()), n),
+            |b| b.iter(|| builder.build()),
+        );
     }
     // Live adds: one value into a redactor of 10,000.
     let r = redactor(&secrets(10_000), Encodings::all());
@@ -242,8 +295,16 @@ fn serialize(c: &mut Criterion) {
     let mut g = c.benchmark_group("serialize_1mib");
     g.throughput(Throughput::Bytes(len as u64));
     g.sample_size(10);
-    g.bench_function("ours", |b| b.iter(|| serde_json::to_string(&r.serialize(black_box(&doc))).unwrap().len()));
-    g.bench_function("serde_json", |b| b.iter(|| serde_json::to_string(black_box(&doc)).unwrap().len()));
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            serde_json::to_string(&r.serialize(black_box(&doc)))
+                .unwrap()
+                .len()
+        })
+    });
+    g.bench_function("serde_json", |b| {
+        b.iter(|| serde_json::to_string(black_box(&doc)).unwrap().len())
+    });
     g.finish();
 }
 

@@ -86,7 +86,37 @@ fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
     filter[slot / 64] & (1 << (slot % 64)) != 0
 }
 
+/// `aho-corasick`'s packed SIMD searcher (Teddy) covers at most this many patterns.
+const PACKED_MAX: usize = 64;
+
+/// Sets of up to this many patterns are split into segments of at most
+/// [`SPLIT_CHUNK`] patterns: a few SIMD passes beat one automaton walk over every
+/// byte. (Measured: the packed searcher slows sharply as it nears 64 patterns, so
+/// chunks stay well under it; past 8 chunks a DFA wins.)
+const SPLIT_MAX: usize = 8 * SPLIT_CHUNK;
+const SPLIT_CHUNK: usize = 40;
+
 impl Segment {
+    /// Builds the segments for a set: one, or for a small set several of at most 64
+    /// patterns each, so that each one is searched with the SIMD prefilter. The runs
+    /// of the set are the union of the segments' runs either way.
+    pub(crate) fn build_set(mut entries: Vec<Entry>) -> Vec<Segment> {
+        entries.retain(|e| !e.bytes.is_empty());
+        entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+        entries.dedup_by(|later, first| later.bytes == first.bytes);
+        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX {
+            return Segment::build(entries).into_iter().collect();
+        }
+        let chunks = entries.len().div_ceil(SPLIT_CHUNK);
+        let per = entries.len().div_ceil(chunks);
+        let mut out = Vec::with_capacity(chunks);
+        while !entries.is_empty() {
+            let rest = entries.split_off(per.min(entries.len()));
+            out.extend(Segment::build(std::mem::replace(&mut entries, rest)));
+        }
+        out
+    }
+
     /// Builds a segment. Equal patterns are kept once, with the mask of the first
     /// entry that registered them (entries come oldest first).
     ///

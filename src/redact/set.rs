@@ -257,9 +257,9 @@ impl Live {
         for (key, value) in values {
             state.register(&config, key, value, &mut entries);
         }
-        if let Some(segment) = Segment::build(entries) {
-            state.segments.push(Arc::new(segment));
-        }
+        state
+            .segments
+            .extend(Segment::build_set(entries).into_iter().map(Arc::new));
         let snapshot = state.snapshot(&config);
         Live {
             config,
