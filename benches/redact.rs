@@ -42,7 +42,7 @@ impl Rng {
 
 fn secrets(n: usize) -> Vec<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    let mut rng = Rng(0x5EC2_E7 ^ n as u64);
+    let mut rng = Rng(0x005E_C2E7 ^ n as u64);
     (0..n)
         .map(|_| {
             let len = 16 + rng.below(49);
@@ -55,7 +55,7 @@ fn secrets(n: usize) -> Vec<String> {
 
 /// 4 MiB of log lines; with `secrets`, about one of them per 4 KiB.
 fn log_text(secrets: Option<&[String]>) -> String {
-    let mut rng = Rng(0x10C_7E47);
+    let mut rng = Rng(0x010C_7E47);
     let levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
     let modules = [
         "http::server",
@@ -112,12 +112,10 @@ fn log_text(secrets: Option<&[String]>) -> String {
             text.push(' ');
             text.push_str(rng.pick(&words));
         }
-        if let Some(secrets) = secrets {
-            if text.len() >= next_secret {
-                text.push_str(" auth=");
-                text.push_str(&secrets[rng.below(secrets.len())]);
-                next_secret += 4096;
-            }
+        if let Some(secrets) = secrets.filter(|_| text.len() >= next_secret) {
+            text.push_str(" auth=");
+            text.push_str(&secrets[rng.below(secrets.len())]);
+            next_secret += 4096;
         }
         text.push('\n');
     }
@@ -138,10 +136,13 @@ fn redactor(secrets: &[String], encodings: Encodings) -> Redactor {
         .build()
 }
 
+/// A named find-only search: returns how many matches it found.
+type Floor = (String, Box<dyn Fn(&[u8]) -> usize>);
+
 /// The raw floors over `patterns`: every feasible aho-corasick kind and a regex.
-fn floors(patterns: &[Vec<u8>]) -> Vec<(String, Box<dyn Fn(&[u8]) -> usize>)> {
+fn floors(patterns: &[Vec<u8>]) -> Vec<Floor> {
     let bytes: usize = patterns.iter().map(Vec::len).sum();
-    let mut out: Vec<(String, Box<dyn Fn(&[u8]) -> usize>)> = Vec::new();
+    let mut out: Vec<Floor> = Vec::new();
     for kind in [None, Some(AhoCorasickKind::DFA)] {
         if kind.is_some() && bytes > DFA_MAX_PATTERN_BYTES {
             continue;

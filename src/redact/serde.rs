@@ -34,7 +34,7 @@ use super::redactor::Redactor;
 /// output.insert("header", "Bearer tok_5f3e2a1b9c");
 /// output.insert("tok_5f3e2a1b9c", "a key can leak too");
 /// let json = serde_json::to_string(&redactor.serialize(&output))?;
-/// assert_eq!(json, r#"{"***":"a key can leak too","header":"Bearer ***"}"#);
+/// assert_eq!(json, r#"{"header":"Bearer ***","***":"a key can leak too"}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Redacted<'a, T: ?Sized> {

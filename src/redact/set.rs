@@ -169,10 +169,8 @@ impl Snapshot {
 
     /// Appends mask `id` (nothing for a carried run).
     pub(crate) fn push_mask(&self, id: u32, out: &mut Vec<u8>) {
-        if id != CARRIED {
-            if let Some(mask) = self.masks.get(id as usize) {
-                out.extend_from_slice(mask);
-            }
+        if let Some(mask) = self.masks.get(id as usize).filter(|_| id != CARRIED) {
+            out.extend_from_slice(mask);
         }
     }
 
