@@ -585,3 +585,50 @@ fn overlap_chains_cross_segments() {
     assert_eq!(w.finish().unwrap(), b"start *** end");
     assert!(format!("{r:?}").contains("segments: 3"), "{r:?}");
 }
+
+#[test]
+fn large_writes_are_decided_in_place_and_agree_with_redact() {
+    let secrets = [
+        "in-place-secret-0001",
+        "xx-overlap-in-place-secret-0001-yy",
+        "tail-secret-abcdefgh",
+    ];
+    let r = redactor_for(&secrets, ALL);
+    let mut text = String::new();
+    let mut seed = 7u64;
+    while text.len() < 300_000 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let filler = (seed >> 33) as usize % 20_000;
+        text.extend(std::iter::repeat_n('.', filler));
+        text.push_str(secrets[(seed >> 20) as usize % secrets.len()]);
+        text.push_str(&STANDARD.encode(secrets[0]));
+    }
+    text.push_str("tail-secret-abcd"); // a partial at the end
+    let want = r.redact(&text).into_owned();
+    assert!(want.ends_with("***"));
+    for sizes in [
+        &[16_500usize, 40_000, 1, 70_000][..],
+        &[17_000],
+        &[100_003, 3],
+        &[65_536],
+    ] {
+        let mut w = r.writer(Vec::new());
+        let (mut at, mut i) = (0, 0);
+        while at < text.len() {
+            let n = sizes[i % sizes.len()].min(text.len() - at);
+            w.write_all(&text.as_bytes()[at..at + n]).unwrap();
+            if i % 3 == 1 {
+                w.flush().unwrap();
+            }
+            at += n;
+            i += 1;
+        }
+        assert_eq!(
+            String::from_utf8(w.finish().unwrap()).unwrap(),
+            want,
+            "sizes {sizes:?}"
+        );
+    }
+}

@@ -153,7 +153,9 @@ impl Segment {
             }
         }
         drop(entries);
-        let kind = if total <= DFA_MAX_BYTES {
+        // Small sets are searched by the packed SIMD prefilter, which the kind does not
+        // change, and an NFA builds in microseconds where a DFA takes a millisecond.
+        let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
             AhoCorasickKind::DFA
         } else {
             AhoCorasickKind::ContiguousNFA

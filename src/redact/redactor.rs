@@ -122,12 +122,37 @@ impl Redactor {
 
     /// A writer that masks everything written through it into `inner`; see
     /// [`RedactingWriter`]. It owns a clone of this redactor, so it is live too.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use workflow_secrets::{Redactor, SecretValue};
+    ///
+    /// let redactor = Redactor::new([&SecretValue::new("0123456789abcdef")?]);
+    /// let mut log = redactor.writer(Vec::new());
+    /// write!(log, "step printed 0123456789ab")?; // killed mid-print
+    /// assert_eq!(log.finish()?, b"step printed ***");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn writer<W: std::io::Write>(&self, inner: W) -> RedactingWriter<W> {
         RedactingWriter::new(self.clone(), inner)
     }
 
     /// A wrapper that serializes `value` with every string, character, byte string
     /// and map key redacted; see [`Redacted`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::{Redactor, SecretValue};
+    ///
+    /// let redactor = Redactor::new([&SecretValue::new("tok_5f3e2a1b9c")?]);
+    /// let output = serde_json::json!({ "echo": ["tok_5f3e2a1b9c", 7] });
+    /// let json = serde_json::to_string(&redactor.serialize(&output))?;
+    /// assert_eq!(json, r#"{"echo":["***",7]}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn serialize<'a, T: serde::Serialize + ?Sized>(&'a self, value: &'a T) -> Redacted<'a, T> {
         Redacted::new(self, value)
     }

@@ -15,6 +15,7 @@ use serde::ser::{
 };
 
 use super::redactor::Redactor;
+use super::set::Snapshot;
 
 /// A value that serializes with every string, character, byte string and map key
 /// redacted; made by [`Redactor::serialize`].
@@ -56,16 +57,18 @@ impl<T: ?Sized> fmt::Debug for Redacted<'_, T> {
 
 impl<T: Serialize + ?Sized> Serialize for Redacted<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // One snapshot for the whole value: one set, and no lock per string.
+        let snapshot = self.redactor.live.snapshot();
         self.value.serialize(RedactingSerializer {
             inner: serializer,
-            redactor: self.redactor,
+            redactor: &snapshot,
         })
     }
 }
 
 /// A nested value, serialized through a [`RedactingSerializer`].
 struct Wrap<'a, T: ?Sized> {
-    redactor: &'a Redactor,
+    redactor: &'a Snapshot,
     value: &'a T,
 }
 
@@ -81,13 +84,13 @@ impl<T: Serialize + ?Sized> Serialize for Wrap<'_, T> {
 /// The serializer adapter: forwards to `inner`, redacting text on the way.
 struct RedactingSerializer<'a, S> {
     inner: S,
-    redactor: &'a Redactor,
+    redactor: &'a Snapshot,
 }
 
 /// A compound serializer (sequence, map, struct...) that wraps each element.
 struct Compound<'a, C> {
     inner: C,
-    redactor: &'a Redactor,
+    redactor: &'a Snapshot,
 }
 
 impl<'a, C> Compound<'a, C> {
@@ -146,18 +149,25 @@ impl<'a, S: Serializer> Serializer for RedactingSerializer<'a, S> {
     fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
         let mut buf = [0u8; 4];
         let text: &str = v.encode_utf8(&mut buf);
-        match self.redactor.redact(text) {
-            std::borrow::Cow::Borrowed(_) => self.inner.serialize_char(v),
-            std::borrow::Cow::Owned(masked) => self.inner.serialize_str(&masked),
+        match self.redactor.redact(text.as_bytes()) {
+            None => self.inner.serialize_char(v),
+            Some(masked) => self.inner.serialize_str(&String::from_utf8_lossy(&masked)),
         }
     }
 
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_str(&self.redactor.redact(v))
+        match self.redactor.redact(v.as_bytes()) {
+            None => self.inner.serialize_str(v),
+            // Runs and masks keep character boundaries: the lossy path never replaces.
+            Some(masked) => self.inner.serialize_str(&String::from_utf8_lossy(&masked)),
+        }
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
-        self.inner.serialize_bytes(&self.redactor.redact_bytes(v))
+        match self.redactor.redact(v) {
+            None => self.inner.serialize_bytes(v),
+            Some(masked) => self.inner.serialize_bytes(&masked),
+        }
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {

@@ -169,8 +169,14 @@ impl Snapshot {
 
     /// Appends mask `id` (nothing for a carried run).
     pub(crate) fn push_mask(&self, id: u32, out: &mut Vec<u8>) {
-        if let Some(mask) = self.masks.get(id as usize).filter(|_| id != CARRIED) {
-            out.extend_from_slice(mask);
+        out.extend_from_slice(self.mask(id));
+    }
+
+    /// The bytes of mask `id` (empty for a carried run, whose mask was emitted).
+    pub(crate) fn mask(&self, id: u32) -> &[u8] {
+        match self.masks.get(id as usize) {
+            Some(mask) if id != CARRIED => mask,
+            _ => &[],
         }
     }
 

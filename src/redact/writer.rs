@@ -65,20 +65,138 @@ pub struct RedactingWriter<W: Write> {
     generation: u64,
     stages: Vec<Stage>,
     runs: Vec<Run>,
-    /// Reused output buffer.
-    out: Vec<u8>,
+    /// Output between stages (several stages only).
+    between: Vec<u8>,
+    /// Small output pieces, coalesced before they reach `inner`.
+    pending: Vec<u8>,
     inner: Option<W>,
 }
 
 /// One redaction pass over a stream.
 #[derive(Default)]
 struct Stage {
-    /// Text not yet decided; `buf[0]` is at stream offset `consumed`.
+    /// Text not yet decided.
     buf: Vec<u8>,
     /// Whether anything has been consumed (the stream's start is behind us).
     started: bool,
-    /// End, in `buf`, of a run whose mask is already emitted.
+    /// End, in the undecided text, of a run whose mask is already emitted.
     carried: Option<usize>,
+}
+
+/// Where decided output goes: the next stage's buffer, or the inner writer.
+trait Put {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
+}
+
+impl Put for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Output to the inner writer: long pieces go straight through (no copy), short
+/// ones (masks, text between nearby secrets) are coalesced.
+struct Direct<'a, W: Write> {
+    inner: &'a mut W,
+    pending: &'a mut Vec<u8>,
+}
+
+const DIRECT_MIN: usize = 4 * 1024;
+
+impl<W: Write> Put for Direct<'_, W> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.len() >= DIRECT_MIN {
+            self.finish()?;
+            self.inner.write_all(bytes)
+        } else {
+            self.pending.extend_from_slice(bytes);
+            if self.pending.len() >= 16 * DIRECT_MIN {
+                self.finish()?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl<W: Write> Direct<'_, W> {
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.inner.write_all(self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Stage {
+    /// Decides what can be decided of `hay`, the undecided text from this stage's
+    /// position on (`last`: to the end of the stream), puts it, and returns how many
+    /// bytes of `hay` it consumed: all of them when `last`, else all but the
+    /// hold-back, or none while `hay` is no longer than the hold-back.
+    fn decide(
+        started: &mut bool,
+        carried: &mut Option<usize>,
+        hay: &[u8],
+        snapshot: &Snapshot,
+        last: bool,
+        runs: &mut Vec<Run>,
+        out: &mut dyn Put,
+    ) -> io::Result<usize> {
+        let hold = snapshot.hold_back;
+        if !last && hay.len() <= hold {
+            return Ok(0);
+        }
+        snapshot.find_runs(hay, *carried, !*started, last, runs);
+        let cut = if last { hay.len() } else { hay.len() - hold };
+        let mut at = 0;
+        let mut next_carried = None;
+        for run in runs.iter() {
+            if run.start >= cut {
+                break;
+            }
+            out.put(&hay[at..run.start])?;
+            out.put(snapshot.mask(run.mask))?;
+            if !last && run.end >= cut {
+                next_carried = Some(run.end - cut);
+                at = cut;
+                break;
+            }
+            at = run.end;
+        }
+        if at < cut {
+            out.put(&hay[at..cut])?;
+        }
+        *carried = next_carried;
+        *started = true;
+        Ok(cut)
+    }
+
+    /// Decides this stage's buffer, then wipes what was masked and drops what was
+    /// consumed. (Only masked bytes are wiped: the rest was emitted as it is, and
+    /// zeroizing, a volatile byte loop, would cost more than the search.)
+    fn step(
+        &mut self,
+        snapshot: &Snapshot,
+        last: bool,
+        runs: &mut Vec<Run>,
+        out: &mut dyn Put,
+    ) -> io::Result<()> {
+        let consumed = Stage::decide(
+            &mut self.started,
+            &mut self.carried,
+            &self.buf,
+            snapshot,
+            last,
+            runs,
+            out,
+        )?;
+        for run in runs.iter().take_while(|r| r.start < consumed) {
+            self.buf[run.start..run.end.min(consumed)].zeroize();
+        }
+        self.buf.drain(..consumed);
+        Ok(())
+    }
 }
 
 impl<W: Write> RedactingWriter<W> {
@@ -94,7 +212,8 @@ impl<W: Write> RedactingWriter<W> {
             generation,
             stages,
             runs: Vec::new(),
-            out: Vec::new(),
+            between: Vec::new(),
+            pending: Vec::new(),
             inner: Some(inner),
         }
     }
@@ -104,7 +223,8 @@ impl<W: Write> RedactingWriter<W> {
     ///
     /// # Errors
     ///
-    /// Any error of the inner writer.
+    /// Any error of the inner writer. After an error the writer's output is
+    /// unspecified (but still never holds an unmasked registered pattern it found).
     pub fn finish(mut self) -> io::Result<W> {
         self.drain(true)?;
         let mut inner = self
@@ -115,7 +235,7 @@ impl<W: Write> RedactingWriter<W> {
         Ok(inner)
     }
 
-    /// The inner writer.
+    /// The inner writer (`None` only while `finish` runs).
     pub fn get_ref(&self) -> Option<&W> {
         self.inner.as_ref()
     }
@@ -137,26 +257,71 @@ impl<W: Write> RedactingWriter<W> {
         }
     }
 
-    /// Runs every stage (`last`: to the end of the stream) and writes what the last
-    /// stage decided.
+    /// Runs every stage (`last`: to the end of the stream), the last one into the
+    /// inner writer.
     fn drain(&mut self, last: bool) -> io::Result<()> {
         self.refresh();
-        // Stage output is masked text: it needs no wiping.
-        let mut carry = std::mem::take(&mut self.out);
-        for i in 0..self.stages.len() {
-            if i > 0 {
-                self.stages[i].buf.extend_from_slice(&carry);
-                carry.clear();
-            }
-            self.stages[i].step(&self.snapshot, last, &mut self.runs, &mut carry);
-        }
-        let result = match self.inner.as_mut() {
-            Some(inner) if !carry.is_empty() => inner.write_all(&carry),
-            _ => Ok(()),
+        let RedactingWriter {
+            snapshot,
+            stages,
+            runs,
+            between,
+            pending,
+            inner,
+            ..
+        } = self;
+        let Some(inner) = inner.as_mut() else {
+            return Ok(());
         };
-        carry.clear();
-        self.out = carry;
-        result
+        let count = stages.len();
+        for (i, stage) in stages.iter_mut().enumerate() {
+            if i > 0 {
+                stage.buf.extend_from_slice(between);
+                between.clear();
+            }
+            if i + 1 == count {
+                let mut direct = Direct { inner, pending };
+                stage.step(snapshot, last, runs, &mut direct)?;
+                direct.finish()?;
+            } else {
+                stage.step(snapshot, last, runs, between)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A large write with one stage: decides the caller's bytes in place instead of
+    /// copying them into the buffer first.
+    fn write_in_place(&mut self, data: &[u8]) -> io::Result<()> {
+        let RedactingWriter {
+            snapshot,
+            stages,
+            runs,
+            pending,
+            inner,
+            ..
+        } = self;
+        let (Some(inner), [stage]) = (inner.as_mut(), &mut stages[..]) else {
+            return Err(io::Error::other("writer already finished"));
+        };
+        let hold = snapshot.hold_back;
+        let mut direct = Direct { inner, pending };
+        // Top the buffer up with the first `hold` bytes and decide it: what stays
+        // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
+        stage.buf.extend_from_slice(&data[..hold]);
+        stage.step(snapshot, false, runs, &mut direct)?;
+        let consumed = Stage::decide(
+            &mut stage.started,
+            &mut stage.carried,
+            data,
+            snapshot,
+            false,
+            runs,
+            &mut direct,
+        )?;
+        stage.buf.zeroize();
+        stage.buf.extend_from_slice(&data[consumed..]);
+        direct.finish()
     }
 }
 
@@ -168,59 +333,19 @@ fn stage_count(snapshot: &Snapshot) -> usize {
     }
 }
 
-impl Stage {
-    /// Decides what can be decided and appends it to `out`.
-    fn step(&mut self, snapshot: &Snapshot, last: bool, runs: &mut Vec<Run>, out: &mut Vec<u8>) {
-        let hold = snapshot.hold_back;
-        if !last && self.buf.len() <= hold {
-            return;
-        }
-        snapshot.find_runs(&self.buf, self.carried, !self.started, last, runs);
-        if last {
-            snapshot.emit(&self.buf, runs, out);
-            self.buf.zeroize();
-            self.carried = None;
-            self.started = true;
-            return;
-        }
-        let cut = self.buf.len() - hold;
-        let mut at = 0;
-        let mut carried = None;
-        for run in runs.iter() {
-            if run.start >= cut {
-                break;
-            }
-            out.extend_from_slice(&self.buf[at..run.start]);
-            snapshot.push_mask(run.mask, out);
-            if run.end >= cut {
-                carried = Some(run.end - cut);
-                at = cut;
-                break;
-            }
-            at = run.end;
-        }
-        if at < cut {
-            out.extend_from_slice(&self.buf[at..cut]);
-        }
-        // Wipe what was masked before it leaves the buffer; the rest was emitted as
-        // it is. (Zeroizing is a volatile byte loop: wiping all of it would cost more
-        // than the search.)
-        for run in runs.iter().take_while(|r| r.start < cut) {
-            self.buf[run.start..run.end.min(cut)].zeroize();
-        }
-        self.buf.drain(..cut);
-        self.carried = carried;
-        self.started = true;
-    }
-}
-
 impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.inner.is_none() {
             return Err(io::Error::other("writer already finished"));
         }
+        self.refresh();
+        let hold = self.snapshot.hold_back;
+        if self.stages.len() == 1 && data.len() >= hold + STEP {
+            self.write_in_place(data)?;
+            return Ok(data.len());
+        }
         self.stages[0].buf.extend_from_slice(data);
-        if self.stages[0].buf.len() >= self.snapshot.hold_back + STEP {
+        if self.stages[0].buf.len() >= hold + STEP {
             self.drain(false)?;
         }
         Ok(data.len())
@@ -247,6 +372,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
         for stage in &mut self.stages {
             stage.buf.zeroize();
         }
+        self.between.zeroize();
     }
 }
 
