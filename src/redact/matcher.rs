@@ -1,12 +1,12 @@
 //! `Segment`: one immutable pattern set, its searcher, and the span union.
 //!
 //! A segment finds the *runs* of a haystack: the maximal groups of pattern
-//! occurrences that overlap or touch. It does so with one leftmost-longest
-//! `aho-corasick` search, which keeps the SIMD prefilter on, plus a local re-check at
-//! each hit: a leftmost search restricted to a window that starts just inside the
-//! current run and ends one longest-pattern past it, repeated while it finds an
-//! occurrence starting inside the run. An overlapping search would find the same
-//! union but switches the prefilter off.
+//! occurrences that overlap or touch. It does so with leftmost-longest
+//! `aho-corasick` searches, which keep the SIMD prefilter on: after each hit the
+//! search resumes one byte after the hit's *start*, so the next search is the local
+//! re-check (does another pattern start inside the current run and extend it?) and,
+//! when nothing does, already the search for the next hit. An overlapping search
+//! would find the same union but switches the prefilter off.
 //!
 //! This is the plain, obviously-correct matcher, and it stays as the oracle for any
 //! faster one (a fingerprint prefilter for many long secrets): a replacement only has
@@ -62,6 +62,10 @@ pub(crate) struct Segment {
     /// 8-byte-gram filters of pattern heads and tails (for partial occurrences).
     heads: Box<[u64]>,
     tails: Box<[u64]>,
+    /// Every 8-byte gram of every pattern longer than 8: a text whose last (first)
+    /// 8 bytes are in no pattern has no partial occurrence at its end (start), which
+    /// one probe tells.
+    grams: Box<[u64]>,
     /// Which bytes occur in some pattern.
     bytes_seen: [bool; 256],
     max_len: usize,
@@ -69,20 +73,22 @@ pub(crate) struct Segment {
 
 const FILTER_BITS: u32 = 16;
 
-fn gram_slot(gram: &[u8]) -> usize {
+fn gram_slot(gram: &[u8], log2: u32) -> usize {
     let mut word = [0u8; 8];
     word.copy_from_slice(&gram[..8]);
     let hash = u64::from_le_bytes(word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (hash >> (64 - FILTER_BITS)) as usize
+    (hash >> (64 - log2)) as usize
 }
 
 fn filter_set(filter: &mut [u64], gram: &[u8]) {
-    let slot = gram_slot(gram);
+    let log2 = (filter.len() * 64).trailing_zeros();
+    let slot = gram_slot(gram, log2);
     filter[slot / 64] |= 1 << (slot % 64);
 }
 
 fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
-    let slot = gram_slot(gram);
+    let log2 = (filter.len() * 64).trailing_zeros();
+    let slot = gram_slot(gram, log2);
     filter[slot / 64] & (1 << (slot % 64)) != 0
 }
 
@@ -137,6 +143,16 @@ impl Segment {
         let mut tails = heads.clone();
         let mut bytes_seen = [false; 256];
         let mut max_len = 0;
+        // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
+        let gram_count: usize = entries
+            .iter()
+            .map(|e| e.bytes.len().saturating_sub(7))
+            .sum();
+        let grams_log2 = (gram_count * 8)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(12, 23);
+        let mut grams = vec![0u64; (1usize << grams_log2) / 64].into_boxed_slice();
         for entry in &entries {
             let offset = u32::try_from(arena.len()).ok()?;
             let len = u32::try_from(entry.bytes.len()).ok()?;
@@ -150,6 +166,9 @@ impl Segment {
             if entry.bytes.len() > MIN_FRAGMENT {
                 filter_set(&mut heads, &entry.bytes[..8]);
                 filter_set(&mut tails, &entry.bytes[entry.bytes.len() - 8..]);
+                for gram in entry.bytes.windows(8) {
+                    filter_set(&mut grams, gram);
+                }
             }
         }
         drop(entries);
@@ -176,6 +195,7 @@ impl Segment {
             by_suffix: Vec::new(),
             heads,
             tails,
+            grams,
             bytes_seen,
             max_len,
         };
@@ -219,7 +239,7 @@ impl Segment {
             + self.ranges.capacity() * 8
             + self.masks.capacity() * 4
             + self.by_suffix.capacity() * 4
-            + (self.heads.len() + self.tails.len()) * 8
+            + (self.heads.len() + self.tails.len() + self.grams.len()) * 8
     }
 
     /// Every pattern with its mask id, oldest registration first for equal bytes (a
@@ -237,42 +257,35 @@ impl Segment {
     }
 
     /// Appends the runs of `hay` to `out`, in order, touching runs merged.
+    ///
+    /// Each leftmost-longest search from `at` returns the next start position that
+    /// has an occurrence, with the longest occurrence there; resuming one byte after
+    /// that start (not after its end) visits every such position, so the union of
+    /// what it returns is the union of all occurrences. A start inside the current
+    /// run extends it; the bytes re-scanned are the run's own, and the prefilter
+    /// skips them.
     pub(crate) fn runs(&self, hay: &[u8], out: &mut Vec<Run>) {
-        let h = self.max_len.saturating_sub(1);
         let mut at = 0;
         let mut current: Option<Run> = None;
         while at < hay.len() {
             let Some(m) = self.ac.find(Input::new(hay).span(at..hay.len())) else {
                 break;
             };
-            let (start, mut end) = (m.start(), m.end());
-            // Re-check: any occurrence starting inside the run extends it.
-            let mut p = start + 1;
-            while p < end {
-                let window = p..hay.len().min(end + h);
-                match self.ac.find(Input::new(hay).span(window)) {
-                    Some(inner) if inner.start() < end => {
-                        end = end.max(inner.end());
-                        p = inner.start() + 1;
-                    }
-                    _ => break,
-                }
-            }
             match current.as_mut() {
-                Some(run) if start <= run.end => run.end = run.end.max(end),
+                Some(run) if m.start() <= run.end => run.end = run.end.max(m.end()),
                 _ => {
                     if let Some(run) = current.take() {
                         out.push(run);
                     }
                     current = Some(Run {
-                        start,
-                        end,
+                        start: m.start(),
+                        end: m.end(),
                         first_len: m.end() - m.start(),
                         mask: self.masks[m.pattern().as_usize()],
                     });
                 }
             }
-            at = end;
+            at = m.start() + 1;
         }
         if let Some(run) = current {
             out.push(run);
@@ -283,7 +296,7 @@ impl Segment {
     /// max(8, half the pattern): `(start, mask)`.
     pub(crate) fn end_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
-        if longest < MIN_FRAGMENT {
+        if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
             return None;
         }
         for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
@@ -308,7 +321,7 @@ impl Segment {
     /// max(8, half the pattern): `(end, mask)`.
     pub(crate) fn start_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
-        if longest < MIN_FRAGMENT {
+        if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[..8]) {
             return None;
         }
         for l in (MIN_FRAGMENT..=longest).rev() {
