@@ -100,15 +100,9 @@ impl Redactor {
     /// `text` with every registered pattern masked; borrowed (no allocation) when
     /// nothing matched. The byte-string twin is [`redact_bytes`](Redactor::redact_bytes).
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match self.live.snapshot().redact(text.as_bytes()) {
+        match self.live.snapshot().redact_str(text) {
             None => Cow::Borrowed(text),
-            // Masks are whole strings and runs start and end on character boundaries
-            // (patterns and partials are valid UTF-8 cut at character ends), so the
-            // output is UTF-8; the lossy path is never taken.
-            Some(bytes) => Cow::Owned(match String::from_utf8(bytes) {
-                Ok(s) => s,
-                Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-            }),
+            Some(out) => Cow::Owned(out),
         }
     }
 

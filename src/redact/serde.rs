@@ -149,17 +149,16 @@ impl<'a, S: Serializer> Serializer for RedactingSerializer<'a, S> {
     fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
         let mut buf = [0u8; 4];
         let text: &str = v.encode_utf8(&mut buf);
-        match self.redactor.redact(text.as_bytes()) {
+        match self.redactor.redact_str(text) {
             None => self.inner.serialize_char(v),
-            Some(masked) => self.inner.serialize_str(&String::from_utf8_lossy(&masked)),
+            Some(masked) => self.inner.serialize_str(&masked),
         }
     }
 
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
-        match self.redactor.redact(v.as_bytes()) {
+        match self.redactor.redact_str(v) {
             None => self.inner.serialize_str(v),
-            // Runs and masks keep character boundaries: the lossy path never replaces.
-            Some(masked) => self.inner.serialize_str(&String::from_utf8_lossy(&masked)),
+            Some(masked) => self.inner.serialize_str(&masked),
         }
     }
 

@@ -52,7 +52,7 @@ pub(crate) struct Config {
 pub(crate) struct Snapshot {
     pub(crate) segments: Vec<Arc<Segment>>,
     /// Mask bytes by mask id.
-    pub(crate) masks: Arc<Vec<Box<[u8]>>>,
+    pub(crate) masks: Arc<Vec<Box<str>>>,
     /// Longest pattern less one byte: what a writer holds back.
     pub(crate) hold_back: usize,
     /// Whether masking may create a new occurrence (a pattern holds a mask's first
@@ -174,10 +174,53 @@ impl Snapshot {
 
     /// The bytes of mask `id` (empty for a carried run, whose mask was emitted).
     pub(crate) fn mask(&self, id: u32) -> &[u8] {
+        self.mask_str(id).as_bytes()
+    }
+
+    /// Mask `id` as text.
+    pub(crate) fn mask_str(&self, id: u32) -> &str {
         match self.masks.get(id as usize) {
             Some(mask) if id != CARRIED => mask,
-            _ => &[],
+            _ => "",
         }
+    }
+
+    /// One-shot redaction of a whole text; `None` when nothing matched. Built with
+    /// string slices: runs start and end on character boundaries (patterns are
+    /// UTF-8, and a partial occurrence is a pattern's prefix or suffix that matched
+    /// whole characters of the text), so no validation pass is needed.
+    pub(crate) fn redact_str(&self, text: &str) -> Option<String> {
+        let mut runs = Vec::new();
+        self.find_runs(text.as_bytes(), None, true, true, &mut runs);
+        if runs.is_empty() {
+            return None;
+        }
+        let mut out = self.emit_str(text, &runs);
+        if self.needs_fixpoint {
+            // Only with the empty mask: every pass removes at least one byte, so the
+            // loop ends.
+            loop {
+                self.find_runs(out.as_bytes(), None, true, true, &mut runs);
+                if runs.is_empty() {
+                    break;
+                }
+                out = self.emit_str(&out, &runs);
+            }
+        }
+        Some(out)
+    }
+
+    fn emit_str(&self, text: &str, runs: &[Run]) -> String {
+        let extra = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
+        let mut out = String::with_capacity(text.len() + extra);
+        let mut at = 0;
+        for run in runs {
+            out.push_str(piece(text, at, run.start));
+            out.push_str(self.mask_str(run.mask));
+            at = run.end;
+        }
+        out.push_str(piece(text, at, text.len()));
+        out
     }
 
     /// One-shot redaction of a whole text; `None` when nothing matched.
@@ -222,6 +265,13 @@ impl Snapshot {
             .sum::<usize>()
             + self.masks.iter().map(|m| m.len() + 16).sum::<usize>()
     }
+}
+
+/// `text[from..to]`; never empty by mistake, as runs keep character boundaries, but
+/// a cut inside a character would yield nothing rather than panic.
+fn piece(text: &str, from: usize, to: usize) -> &str {
+    debug_assert!(text.is_char_boundary(from) && text.is_char_boundary(to));
+    text.get(from..to).unwrap_or_default()
 }
 
 /// The mutable side of a live set, behind the shared mutex.
@@ -358,7 +408,7 @@ impl State {
     }
 
     /// The masks, by id, for brackets `open`/`close` (labelled) or one plain mask.
-    fn masks_with(&self, config: &Config, open: &str, close: &str, plain: &str) -> Vec<Box<[u8]>> {
+    fn masks_with(&self, config: &Config, open: &str, close: &str, plain: &str) -> Vec<Box<str>> {
         if config.labelled {
             self.labels
                 .iter()
@@ -366,10 +416,10 @@ impl State {
                     Some(key) => format!("{open}REDACTED:{}{close}", key.as_str()),
                     None => format!("{open}REDACTED{close}"),
                 })
-                .map(|m| m.into_bytes().into_boxed_slice())
+                .map(String::into_boxed_str)
                 .collect()
         } else {
-            vec![plain.as_bytes().into(); self.labels.len()]
+            vec![plain.into(); self.labels.len()]
         }
     }
 
@@ -378,14 +428,16 @@ impl State {
     /// occurrence in the output cannot overlap a mask (it would have to cross one of
     /// its edges, contain it whole, or sit inside it), nor lie in unmasked text (it
     /// would have been masked), so one pass is enough.
-    fn safe(&self, masks: &[Box<[u8]>]) -> bool {
-        masks.iter().all(|m| match (m.first(), m.last()) {
-            (Some(&first), Some(&last)) => !self
-                .segments
-                .iter()
-                .any(|s| s.has_byte(first) || s.has_byte(last) || s.occurs_in(m)),
-            _ => false,
-        })
+    fn safe(&self, masks: &[Box<str>]) -> bool {
+        masks
+            .iter()
+            .all(|m| match (m.as_bytes().first(), m.as_bytes().last()) {
+                (Some(&first), Some(&last)) => !self
+                    .segments
+                    .iter()
+                    .any(|s| s.has_byte(first) || s.has_byte(last) || s.occurs_in(m.as_bytes())),
+                _ => false,
+            })
     }
 
     /// The configured masks when they are safe, else the first safe fallback: other
@@ -393,7 +445,7 @@ impl State {
     /// pattern holds. Only when every candidate fails (patterns holding nearly every
     /// ASCII byte) is the mask empty and redaction repeated to a fixed point (each
     /// pass shrinks the text, so it ends). The flag says which.
-    fn choose_masks(&self, config: &Config) -> (Vec<Box<[u8]>>, bool) {
+    fn choose_masks(&self, config: &Config) -> (Vec<Box<str>>, bool) {
         if config.labelled {
             for (open, close) in LABEL_BRACKETS {
                 let masks = self.masks_with(config, open, close, "");
@@ -417,7 +469,7 @@ impl State {
                 return (masks, false);
             }
         }
-        (vec![Box::from(&b""[..]); self.labels.len()], true)
+        (vec![Box::from(""); self.labels.len()], true)
     }
 
     fn snapshot(&self, config: &Config) -> Snapshot {
