@@ -9,11 +9,11 @@ use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
 
 /// Secrets from a tiny alphabet (with the mask's `*`) so they overlap and collide.
 fn secret() -> impl Strategy<Value = String> {
-    "[ab*]{1,7}"
+    prop_oneof!["[ab*]{1,7}", "[aé*€]{1,4}"]
 }
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof!["[ab*c]{0,60}", "[ab*]{0,3}[a*]{20,40}"]
+    prop_oneof!["[ab*c]{0,60}", "[ab*]{0,3}[a*]{20,40}", "[aé€b*]{0,40}"]
 }
 
 fn settings() -> impl Strategy<Value = (usize, bool, &'static str)> {
