@@ -68,6 +68,7 @@ pub(crate) struct Segment {
     grams: Box<[u64]>,
     /// Which bytes occur in some pattern.
     bytes_seen: [bool; 256],
+    min_len: usize,
     max_len: usize,
 }
 
@@ -143,6 +144,7 @@ impl Segment {
         let mut tails = heads.clone();
         let mut bytes_seen = [false; 256];
         let mut max_len = 0;
+        let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
         // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
         let gram_count: usize = entries
             .iter()
@@ -197,6 +199,7 @@ impl Segment {
             tails,
             grams,
             bytes_seen,
+            min_len,
             max_len,
         };
         let mut by_suffix: Vec<u32> = (0..segment.ranges.len() as u32).collect();
@@ -220,6 +223,11 @@ impl Segment {
     /// The longest pattern's length.
     pub(crate) fn max_len(&self) -> usize {
         self.max_len
+    }
+
+    /// The shortest pattern's length.
+    pub(crate) fn min_len(&self) -> usize {
+        self.min_len
     }
 
     /// Whether byte `b` occurs in some pattern.

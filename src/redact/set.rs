@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use super::encodings::Encodings;
 use super::matcher::{CARRIED, Entry, Run, Segment};
-use super::variants::for_each_pattern;
+use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::key::SecretKey;
 
 /// How many stages a writer chains in the last-resort case (no safe mask: the empty
@@ -58,6 +58,8 @@ pub(crate) struct Snapshot {
     /// Whether masking may create a new occurrence (a pattern holds a mask's first
     /// or last byte, or the mask is empty), so redaction repeats to a fixed point.
     pub(crate) needs_fixpoint: bool,
+    /// The shortest pattern's length.
+    pub(crate) min_len: usize,
     pub(crate) values: usize,
     pub(crate) skipped: usize,
     pub(crate) patterns: usize,
@@ -92,8 +94,12 @@ impl Snapshot {
                 mask: CARRIED,
             });
         }
+        // Too short for any occurrence, whole or partial (at least 8 bytes).
+        if carried.is_none() && hay.len() < self.min_len.min(MIN_FRAGMENT) {
+            return;
+        }
         let mut sorted = true;
-        for segment in &self.segments {
+        for segment in self.segments.iter().filter(|s| hay.len() >= s.min_len()) {
             let before = out.len();
             segment.runs(hay, out);
             if before > 0 && out.len() > before {
@@ -480,6 +486,7 @@ impl State {
             masks: Arc::new(masks),
             hold_back: max_len.saturating_sub(1),
             needs_fixpoint,
+            min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),
             values: self.values,
             skipped: self.skipped,
             patterns: self.segments.iter().map(|s| s.len()).sum(),
