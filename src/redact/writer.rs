@@ -13,9 +13,10 @@
 //! finish). The output is therefore byte-identical to one-shot redaction of the
 //! whole stream, however it was chunked, while the set does not change.
 //!
-//! When masking can create new occurrences (a pattern holds a mask's edge bytes),
-//! one-shot redaction repeats to a fixed point; the writer then chains the same
-//! number of stages, each one pass, so the two still agree.
+//! Masks are chosen so that one pass suffices (see `set.rs`). Only in the last
+//! resort, when every candidate mask is unsafe and the mask is empty, does one-shot
+//! redaction repeat to a fixed point; the writer then chains 8 one-pass stages, and
+//! agrees with `redact` whenever 8 passes reach the fixed point.
 
 use std::fmt;
 use std::io::{self, Write};
