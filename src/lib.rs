@@ -13,6 +13,7 @@
 //! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
 //! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, durable stores in their own crates |
 //! | read pasted `.env` text for a bulk import, strictly and without echoing values | [`parse_env`] |
+//! | mask values out of logs, streams and JSON output | [`Redactor`] ([`RedactorBuilder`], [`RedactingWriter`], [`Redacted`]) |
 //!
 //! # Security notes
 //!
@@ -34,7 +35,6 @@ mod crypto;
 mod error;
 mod import;
 mod key;
-#[path = "redact_stub.rs"]
 mod redact;
 mod resolve;
 mod scope;
@@ -72,8 +72,8 @@ pub use resolve::{
     WorkflowRequirements,
 };
 
-// ---- redaction (stub until the redaction branch lands) --------------------------------
-pub use redact::{Redactor, RedactorBuilder};
+// ---- redaction ---------------------------------------------------------------------
+pub use redact::{Encodings, Redacted, RedactingWriter, Redactor, RedactorBuilder};
 
 // ---- audit, clock and errors -----------------------------------------------------------
 pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};

@@ -132,12 +132,22 @@ fn a_writer_made_before_resolution_masks_what_the_step_resolves_later() {
     let w = World::new();
     w.put(&workspace_scope(), "TOKEN", "late-resolved-token-value");
     let ctx = member_ctx();
-    let step = w.resolver.step(&ctx);
-    let redactor = step.redactor();
+    let run = w.resolver.run(&ctx);
+    let step = run.step();
+    let mut step_log = step.redactor().writer(Vec::new());
+    let mut run_log = run.redactor().writer(Vec::new());
     let token = block_on(step.credential("TOKEN")).unwrap();
-    let line = format!("token={}", token.expose_secret());
-    let out = redactor.redact(&line);
-    assert!(!out.contains("late-resolved-token-value"), "{out}");
+    let line = format!("token={}\n", token.expose_secret());
+    for log in [&mut step_log, &mut run_log] {
+        // Split across writes, as a process prints.
+        std::io::Write::write_all(log, &line.as_bytes()[..12]).unwrap();
+        std::io::Write::write_all(log, &line.as_bytes()[12..]).unwrap();
+    }
+    for log in [step_log, run_log] {
+        let out = String::from_utf8(log.finish().unwrap()).unwrap();
+        assert!(!out.contains("late-resolved"), "{out}");
+        assert_eq!(out, "token=[REDACTED:TOKEN]\n");
+    }
 }
 
 #[test]

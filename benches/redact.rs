@@ -1,0 +1,313 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // benches: a panic is the failure report
+//! Redaction throughput against its floors, one criterion group per case so each
+//! report is a ratio: ours, the search floor (the fastest of raw `aho-corasick`
+//! kinds and a `regex` alternation, find-only over the same patterns), a naive
+//! `str::replace` loop (N <= 100) and a plain copy (the bandwidth ceiling).
+//!
+//! Run: `cargo bench --bench redact -- --warm-up-time 1 --measurement-time 2`
+//! (add a filter such as `clean/enc_off` to run one family).
+
+use std::hint::black_box;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use workflow_secrets::{Encodings, Redactor, SecretValue};
+
+const TEXT_LEN: usize = 4 << 20;
+const COUNTS: [usize; 5] = [1, 10, 100, 1_000, 10_000];
+/// Raw DFAs and regexes past this many pattern bytes take too long or too much memory
+/// to build on a 2-core machine; the floor then is the fastest of what remains.
+const DFA_MAX_PATTERN_BYTES: usize = 512 * 1024;
+const REGEX_MAX_PATTERNS: usize = 20_000;
+
+/// A tiny deterministic PRNG (xorshift64*), so runs compare.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+fn secrets(n: usize) -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let mut rng = Rng(0x005E_C2E7 ^ n as u64);
+    (0..n)
+        .map(|_| {
+            let len = 16 + rng.below(49);
+            (0..len)
+                .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len())]))
+                .collect()
+        })
+        .collect()
+}
+
+/// 4 MiB of log lines; with `secrets`, about one of them per 4 KiB.
+fn log_text(secrets: Option<&[String]>) -> String {
+    let mut rng = Rng(0x010C_7E47);
+    let levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
+    let modules = [
+        "http::server",
+        "worker::step",
+        "db::pool",
+        "auth",
+        "scheduler",
+        "webhook",
+    ];
+    let words = [
+        "request",
+        "completed",
+        "user",
+        "workflow",
+        "started",
+        "retrying",
+        "connection",
+        "timeout",
+        "status=200",
+        "status=404",
+        "GET",
+        "POST",
+        "/api/v1/runs",
+        "latency_ms=12",
+        "queue",
+        "ok",
+        "payload",
+        "bytes=5120",
+        "cache",
+        "miss",
+        "hit",
+        "token",
+        "refresh",
+        "node",
+        "execution",
+    ];
+    let mut text = String::with_capacity(TEXT_LEN + 256);
+    let mut next_secret = 4096;
+    let mut second = 0u64;
+    while text.len() < TEXT_LEN {
+        second += 1 + rng.below(3) as u64;
+        text.push_str(&format!(
+            "2026-03-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {} run={:08x}",
+            1 + second / 86_400 % 28,
+            second / 3600 % 24,
+            second / 60 % 60,
+            second % 60,
+            rng.below(1000),
+            rng.pick(&levels),
+            rng.pick(&modules),
+            rng.next() as u32,
+        ));
+        for _ in 0..4 + rng.below(10) {
+            text.push(' ');
+            text.push_str(rng.pick(&words));
+        }
+        if let Some(secrets) = secrets.filter(|_| text.len() >= next_secret) {
+            text.push_str(" auth=");
+            text.push_str(&secrets[rng.below(secrets.len())]);
+            next_secret += 4096;
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn values(secrets: &[String]) -> Vec<SecretValue> {
+    secrets
+        .iter()
+        .map(|s| SecretValue::new(s.clone()).unwrap())
+        .collect()
+}
+
+fn redactor(secrets: &[String], encodings: Encodings) -> Redactor {
+    Redactor::builder()
+        .secrets(&values(secrets))
+        .encodings(encodings)
+        .build()
+}
+
+/// A named find-only search: returns how many matches it found.
+type Floor = (String, Box<dyn Fn(&[u8]) -> usize>);
+
+/// The raw floors over `patterns`: every feasible aho-corasick kind and a regex.
+fn floors(patterns: &[Vec<u8>]) -> Vec<Floor> {
+    let bytes: usize = patterns.iter().map(Vec::len).sum();
+    let mut out: Vec<Floor> = Vec::new();
+    for kind in [None, Some(AhoCorasickKind::DFA)] {
+        if kind.is_some() && bytes > DFA_MAX_PATTERN_BYTES {
+            continue;
+        }
+        for mk in [MatchKind::LeftmostFirst, MatchKind::LeftmostLongest] {
+            let ac = AhoCorasick::builder()
+                .match_kind(mk)
+                .kind(kind)
+                .build(patterns)
+                .unwrap();
+            let name = format!(
+                "floor_ac_{mk:?}_{}",
+                if kind.is_some() { "dfa" } else { "default" }
+            );
+            out.push((name, Box::new(move |hay: &[u8]| ac.find_iter(hay).count())));
+        }
+    }
+    if patterns.len() <= REGEX_MAX_PATTERNS {
+        let alternation = patterns
+            .iter()
+            .map(|p| regex::escape(std::str::from_utf8(p).unwrap()))
+            .collect::<Vec<_>>()
+            .join("|");
+        if let Ok(re) = regex::bytes::RegexBuilder::new(&alternation)
+            .size_limit(1 << 30)
+            .dfa_size_limit(1 << 30)
+            .build()
+        {
+            out.push((
+                "floor_regex".to_owned(),
+                Box::new(move |hay: &[u8]| re.find_iter(hay).count()),
+            ));
+        }
+    }
+    out
+}
+
+fn search(c: &mut Criterion) {
+    for hits in [false, true] {
+        for (enc_name, encodings) in [("enc_off", Encodings::none()), ("enc_on", Encodings::all())]
+        {
+            for n in COUNTS {
+                let secrets = secrets(n);
+                let text = log_text(hits.then_some(&secrets[..]));
+                let r = redactor(&secrets, encodings);
+                let state = if hits { "hits" } else { "clean" };
+                let mut g = c.benchmark_group(format!("{state}/{enc_name}/{n}"));
+                g.throughput(Throughput::Bytes(text.len() as u64));
+                g.sample_size(10);
+                g.bench_function("ours", |b| b.iter(|| r.redact(black_box(&text)).len()));
+                let patterns = r.__registered_patterns();
+                for (name, find) in floors(&patterns) {
+                    g.bench_function(name, |b| b.iter(|| find(black_box(text.as_bytes()))));
+                }
+                if hits {
+                    let ac = AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(&secrets)
+                        .unwrap();
+                    let masks = vec!["***"; secrets.len()];
+                    g.bench_function("ac_replace_all_plain", |b| {
+                        b.iter(|| ac.replace_all(black_box(&text), &masks).len())
+                    });
+                }
+                if n <= 100 && encodings == Encodings::none() {
+                    g.bench_function("naive_replace", |b| {
+                        b.iter(|| {
+                            let mut out = text.clone();
+                            for s in &secrets {
+                                out = out.replace(s.as_str(), "***");
+                            }
+                            out.len()
+                        })
+                    });
+                }
+                g.bench_function("copy", |b| b.iter(|| black_box(text.as_bytes()).to_vec()));
+                if encodings == Encodings::all() {
+                    g.bench_function("writer_64k", |b| {
+                        b.iter(|| {
+                            let mut w = r.writer(std::io::sink());
+                            for chunk in text.as_bytes().chunks(64 * 1024) {
+                                w.write_all(chunk).unwrap();
+                            }
+                            w.finish().unwrap();
+                        })
+                    });
+                }
+                g.finish();
+            }
+        }
+    }
+}
+
+fn build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10);
+    for (n, encodings) in [
+        (5, Encodings::all()),
+        (10_000, Encodings::none()),
+        (10_000, Encodings::all()),
+    ] {
+        let vals = values(&secrets(n));
+        let builder = Redactor::builder().secrets(&vals).encodings(encodings);
+        let r = builder.build();
+        eprintln!(
+            "build n={n} encodings={}: {} patterns, heap {} KiB",
+            encodings == Encodings::all(),
+            r.__registered_patterns().len(),
+            r.memory_usage() / 1024
+        );
+        g.bench_function(
+            BenchmarkId::new(format!("enc_{}", encodings == Encodings::all()), n),
+            |b| b.iter(|| builder.build()),
+        );
+    }
+    // Live adds: one value into a redactor of 10,000.
+    let r = redactor(&secrets(10_000), Encodings::all());
+    let extra = values(&secrets(20_000)[10_000..]);
+    let mut i = 0;
+    g.bench_function("add_one_at_10000", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                r.add(None, &extra[i % extra.len()]);
+                i += 1;
+            }
+            start.elapsed().max(Duration::from_nanos(1))
+        })
+    });
+    g.finish();
+}
+
+fn serialize(c: &mut Criterion) {
+    let secrets = secrets(10);
+    let r = redactor(&secrets, Encodings::all());
+    let text = log_text(Some(&secrets));
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .take_while({
+            let mut size = 0;
+            move |l| {
+                size += l.len() + 40;
+                size < 1 << 20
+            }
+        })
+        .enumerate()
+        .map(|(i, l)| serde_json::json!({ "seq": i, "message": l, "tags": ["a", "b"] }))
+        .collect();
+    let doc = serde_json::Value::Array(lines);
+    let len = serde_json::to_string(&doc).unwrap().len();
+    let mut g = c.benchmark_group("serialize_1mib");
+    g.throughput(Throughput::Bytes(len as u64));
+    g.sample_size(10);
+    g.bench_function("ours", |b| {
+        b.iter(|| {
+            serde_json::to_string(&r.serialize(black_box(&doc)))
+                .unwrap()
+                .len()
+        })
+    });
+    g.bench_function("serde_json", |b| {
+        b.iter(|| serde_json::to_string(black_box(&doc)).unwrap().len())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, search, build, serialize);
+criterion_main!(benches);

@@ -1,0 +1,133 @@
+//! `RedactorBuilder`: the settings of a redactor and its first values.
+
+use std::fmt;
+
+use super::encodings::Encodings;
+use super::redactor::Redactor;
+use super::set::{Config, Live};
+use crate::key::SecretKey;
+use crate::value::SecretValue;
+
+/// Settings and first values for a [`Redactor`].
+///
+/// Defaults: mask `***`, unlabelled, minimum length 4 bytes, every
+/// [`Encodings`] on. **Holds secret material** (clones of the values, zeroized on
+/// drop); `Debug` shows the settings and a count only.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+///
+/// let key = SecretKey::new("OPENAI_API_KEY")?;
+/// let value = SecretValue::new("sk-proj-abcdef0123456789")?;
+/// let redactor = Redactor::builder()
+///     .secret_named(&key, &value)
+///     .labelled(true)
+///     .min_len(8)
+///     .encodings(Encodings::all())
+///     .build();
+/// assert_eq!(
+///     redactor.redact("key=sk-proj-abcdef0123456789"),
+///     "key=[REDACTED:OPENAI_API_KEY]",
+/// );
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct RedactorBuilder {
+    config: Config,
+    values: Vec<(Option<SecretKey>, SecretValue)>,
+}
+
+impl RedactorBuilder {
+    pub(crate) fn new() -> RedactorBuilder {
+        RedactorBuilder {
+            config: Config {
+                mask: "***".to_owned(),
+                labelled: false,
+                min_len: 4,
+                encodings: Encodings::all(),
+            },
+            values: Vec::new(),
+        }
+    }
+
+    /// Adds a value without a key (its labelled mask is `[REDACTED]`).
+    pub fn secret(mut self, value: &SecretValue) -> RedactorBuilder {
+        self.values.push((None, value.clone()));
+        self
+    }
+
+    /// Adds a value under its key, which labels its mask with [`labelled`](Self::labelled).
+    pub fn secret_named(mut self, key: &SecretKey, value: &SecretValue) -> RedactorBuilder {
+        self.values.push((Some(key.clone()), value.clone()));
+        self
+    }
+
+    /// Adds values without keys.
+    pub fn secrets<'a>(
+        mut self,
+        values: impl IntoIterator<Item = &'a SecretValue>,
+    ) -> RedactorBuilder {
+        self.values
+            .extend(values.into_iter().map(|v| (None, v.clone())));
+        self
+    }
+
+    /// The mask that replaces each run (default `***`). Ignored with labelled masks.
+    ///
+    /// A mask must not create occurrences: when a registered pattern holds the mask's
+    /// first or last character (a value containing `*`, say) or occurs inside the
+    /// mask, masking could form a new occurrence with its neighbours, so the redactor
+    /// uses the first safe fallback instead: other brackets for labelled masks
+    /// (`<REDACTED:KEY>`, ...), then `***`, `###`, `~~~`, ..., then three of any ASCII
+    /// character no pattern holds. With a safe mask one pass provably suffices.
+    pub fn mask(mut self, mask: impl Into<String>) -> RedactorBuilder {
+        self.config.mask = mask.into();
+        self
+    }
+
+    /// Whether masks name the key: `[REDACTED:OPENAI_API_KEY]`, `[REDACTED]` for a
+    /// value without a key. A labelled mask's width depends on the key only, never
+    /// on the value's length.
+    pub fn labelled(mut self, labelled: bool) -> RedactorBuilder {
+        self.config.labelled = labelled;
+        self
+    }
+
+    /// The shortest value masked, in bytes (default 4). Shorter values are left
+    /// alone and counted by [`Redactor::skipped`].
+    pub fn min_len(mut self, min_len: usize) -> RedactorBuilder {
+        self.config.min_len = min_len;
+        self
+    }
+
+    /// Which encoded forms are masked too (default [`Encodings::all`]).
+    pub fn encodings(mut self, encodings: Encodings) -> RedactorBuilder {
+        self.config.encodings = encodings;
+        self
+    }
+
+    /// Builds the redactor: every value's patterns in one automaton.
+    pub fn build(&self) -> Redactor {
+        let values = self
+            .values
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.expose_secret().as_bytes()));
+        Redactor {
+            live: std::sync::Arc::new(Live::new(self.config.clone(), values)),
+        }
+    }
+}
+
+impl fmt::Debug for RedactorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedactorBuilder")
+            .field("mask", &self.config.mask)
+            .field("labelled", &self.config.labelled)
+            .field("min_len", &self.config.min_len)
+            .field("encodings", &self.config.encodings)
+            .field("values", &self.values.len())
+            .finish()
+    }
+}

@@ -1,0 +1,375 @@
+//! `Segment`: one immutable pattern set, its searcher, and the span union.
+//!
+//! A segment finds the *runs* of a haystack: the maximal groups of pattern
+//! occurrences that overlap or touch. It does so with leftmost-longest
+//! `aho-corasick` searches, which keep the SIMD prefilter on: after each hit the
+//! search resumes one byte after the hit's *start*, so the next search is the local
+//! re-check (does another pattern start inside the current run and extend it?) and,
+//! when nothing does, already the search for the next hit. An overlapping search
+//! would find the same union but switches the prefilter off.
+//!
+//! This is the plain, obviously-correct matcher, and it stays as the oracle for any
+//! faster one (a fingerprint prefilter for many long secrets): a replacement only has
+//! to produce the same runs from [`Segment::runs`] and the same partial occurrences.
+
+use std::cmp::Ordering;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use zeroize::Zeroizing;
+
+use super::variants::MIN_FRAGMENT;
+
+/// Patterns totalling at most this many bytes get a DFA: the fastest kind, whose
+/// memory grows with the pattern bytes times the alphabet.
+const DFA_MAX_BYTES: usize = 64 * 1024;
+
+/// A mask id marking a run whose mask the writer has already emitted.
+pub(crate) const CARRIED: u32 = u32::MAX;
+
+/// One masked run of a haystack: `start..end`, the length of the occurrence that
+/// starts it (ties between runs that start together go to the longer one), and the
+/// mask that replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) first_len: usize,
+    pub(crate) mask: u32,
+}
+
+/// A pattern before it is placed in a segment: its bytes (plaintext or an encoding of
+/// it, so zeroized) and its mask id.
+pub(crate) struct Entry {
+    pub(crate) bytes: Zeroizing<Vec<u8>>,
+    pub(crate) mask: u32,
+}
+
+/// An immutable set of patterns with its searcher and the tables for partial
+/// occurrences.
+///
+/// **Holds secret material**: `arena` is every pattern's bytes, zeroized on drop. The
+/// `aho-corasick` automaton keeps its own copy, which cannot be wiped (SECURITY.md).
+pub(crate) struct Segment {
+    ac: AhoCorasick,
+    /// Every pattern's bytes, back to back, in byte order.
+    arena: Zeroizing<Vec<u8>>,
+    /// `(offset, len)` of pattern `i` in `arena`; patterns sorted by bytes.
+    ranges: Vec<(u32, u32)>,
+    /// The mask id of pattern `i`.
+    masks: Vec<u32>,
+    /// Pattern ids sorted by their reversed bytes, for suffix look-ups.
+    by_suffix: Vec<u32>,
+    /// 8-byte-gram filters of pattern heads and tails (for partial occurrences).
+    heads: Box<[u64]>,
+    tails: Box<[u64]>,
+    /// Every 8-byte gram of every pattern longer than 8: a text whose last (first)
+    /// 8 bytes are in no pattern has no partial occurrence at its end (start), which
+    /// one probe tells.
+    grams: Box<[u64]>,
+    /// Which bytes occur in some pattern.
+    bytes_seen: [bool; 256],
+    min_len: usize,
+    max_len: usize,
+}
+
+const FILTER_BITS: u32 = 16;
+
+fn gram_slot(gram: &[u8], log2: u32) -> usize {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&gram[..8]);
+    let hash = u64::from_le_bytes(word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (hash >> (64 - log2)) as usize
+}
+
+fn filter_set(filter: &mut [u64], gram: &[u8]) {
+    let log2 = (filter.len() * 64).trailing_zeros();
+    let slot = gram_slot(gram, log2);
+    filter[slot / 64] |= 1 << (slot % 64);
+}
+
+fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
+    let log2 = (filter.len() * 64).trailing_zeros();
+    let slot = gram_slot(gram, log2);
+    filter[slot / 64] & (1 << (slot % 64)) != 0
+}
+
+/// `aho-corasick`'s packed SIMD searcher (Teddy) covers at most this many patterns.
+const PACKED_MAX: usize = 64;
+
+/// Sets of up to this many patterns are split into segments of at most
+/// [`SPLIT_CHUNK`] patterns: a few SIMD passes beat one automaton walk over every
+/// byte. (Measured: the packed searcher slows sharply as it nears 64 patterns, so
+/// chunks stay well under it; past 8 chunks a DFA wins.)
+const SPLIT_MAX: usize = 8 * SPLIT_CHUNK;
+const SPLIT_CHUNK: usize = 40;
+
+impl Segment {
+    /// Builds the segments for a set: one, or for a small set several of at most 64
+    /// patterns each, so that each one is searched with the SIMD prefilter. The runs
+    /// of the set are the union of the segments' runs either way.
+    pub(crate) fn build_set(mut entries: Vec<Entry>) -> Vec<Segment> {
+        entries.retain(|e| !e.bytes.is_empty());
+        entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+        entries.dedup_by(|later, first| later.bytes == first.bytes);
+        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX {
+            return Segment::build(entries).into_iter().collect();
+        }
+        let chunks = entries.len().div_ceil(SPLIT_CHUNK);
+        let per = entries.len().div_ceil(chunks);
+        let mut out = Vec::with_capacity(chunks);
+        while !entries.is_empty() {
+            let rest = entries.split_off(per.min(entries.len()));
+            out.extend(Segment::build(std::mem::replace(&mut entries, rest)));
+        }
+        out
+    }
+
+    /// Builds a segment. Equal patterns are kept once, with the mask of the first
+    /// entry that registered them (entries come oldest first).
+    ///
+    /// Returns `None` when there is no pattern or the searcher cannot be built.
+    pub(crate) fn build(mut entries: Vec<Entry>) -> Option<Segment> {
+        entries.retain(|e| !e.bytes.is_empty());
+        // Stable: among equal patterns the oldest comes first and is kept.
+        entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+        entries.dedup_by(|later, first| later.bytes == first.bytes);
+        if entries.is_empty() {
+            return None;
+        }
+        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
+        let mut arena = Zeroizing::new(Vec::with_capacity(total));
+        let mut ranges = Vec::with_capacity(entries.len());
+        let mut masks = Vec::with_capacity(entries.len());
+        let mut heads = vec![0u64; (1 << FILTER_BITS) / 64].into_boxed_slice();
+        let mut tails = heads.clone();
+        let mut bytes_seen = [false; 256];
+        let mut max_len = 0;
+        let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
+        // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
+        let gram_count: usize = entries
+            .iter()
+            .map(|e| e.bytes.len().saturating_sub(7))
+            .sum();
+        let grams_log2 = (gram_count * 8)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(12, 23);
+        let mut grams = vec![0u64; (1usize << grams_log2) / 64].into_boxed_slice();
+        for entry in &entries {
+            let offset = u32::try_from(arena.len()).ok()?;
+            let len = u32::try_from(entry.bytes.len()).ok()?;
+            arena.extend_from_slice(&entry.bytes);
+            ranges.push((offset, len));
+            masks.push(entry.mask);
+            max_len = max_len.max(entry.bytes.len());
+            for &b in entry.bytes.iter() {
+                bytes_seen[usize::from(b)] = true;
+            }
+            if entry.bytes.len() > MIN_FRAGMENT {
+                filter_set(&mut heads, &entry.bytes[..8]);
+                filter_set(&mut tails, &entry.bytes[entry.bytes.len() - 8..]);
+                for gram in entry.bytes.windows(8) {
+                    filter_set(&mut grams, gram);
+                }
+            }
+        }
+        drop(entries);
+        // Small sets are searched by the packed SIMD prefilter, which the kind does not
+        // change, and an NFA builds in microseconds where a DFA takes a millisecond.
+        let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let patterns = ranges
+            .iter()
+            .map(|&(o, l)| &arena[o as usize..(o + l) as usize]);
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(kind))
+            .build(patterns)
+            .ok()?;
+        let mut segment = Segment {
+            ac,
+            arena,
+            ranges,
+            masks,
+            by_suffix: Vec::new(),
+            heads,
+            tails,
+            grams,
+            bytes_seen,
+            min_len,
+            max_len,
+        };
+        let mut by_suffix: Vec<u32> = (0..segment.ranges.len() as u32).collect();
+        by_suffix
+            .sort_by(|&a, &b| rev_cmp(segment.pattern(a as usize), segment.pattern(b as usize)));
+        segment.by_suffix = by_suffix;
+        Some(segment)
+    }
+
+    /// Pattern `i`'s bytes.
+    fn pattern(&self, i: usize) -> &[u8] {
+        let (o, l) = self.ranges[i];
+        &self.arena[o as usize..(o + l) as usize]
+    }
+
+    /// How many patterns the segment holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// The longest pattern's length.
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// The shortest pattern's length.
+    pub(crate) fn min_len(&self) -> usize {
+        self.min_len
+    }
+
+    /// Whether byte `b` occurs in some pattern.
+    pub(crate) fn has_byte(&self, b: u8) -> bool {
+        self.bytes_seen[usize::from(b)]
+    }
+
+    /// Whether some pattern occurs in `text`.
+    pub(crate) fn occurs_in(&self, text: &[u8]) -> bool {
+        self.ac.is_match(text)
+    }
+
+    /// Heap bytes held: the automaton plus the tables.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.ac.memory_usage()
+            + self.arena.capacity()
+            + self.ranges.capacity() * 8
+            + self.masks.capacity() * 4
+            + self.by_suffix.capacity() * 4
+            + (self.heads.len() + self.tails.len() + self.grams.len()) * 8
+    }
+
+    /// Every pattern with its mask id, oldest registration first for equal bytes (a
+    /// merge feeds these to [`Segment::build`]).
+    pub(crate) fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        (0..self.len()).map(|i| Entry {
+            bytes: Zeroizing::new(self.pattern(i).to_vec()),
+            mask: self.masks[i],
+        })
+    }
+
+    /// Copies of every pattern (the `#[doc(hidden)]` variant list).
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(|i| self.pattern(i))
+    }
+
+    /// Appends the runs of `hay` to `out`, in order, touching runs merged.
+    ///
+    /// Each leftmost-longest search from `at` returns the next start position that
+    /// has an occurrence, with the longest occurrence there; resuming one byte after
+    /// that start (not after its end) visits every such position, so the union of
+    /// what it returns is the union of all occurrences. A start inside the current
+    /// run extends it; the bytes re-scanned are the run's own, and the prefilter
+    /// skips them.
+    pub(crate) fn runs(&self, hay: &[u8], out: &mut Vec<Run>) {
+        let mut at = 0;
+        let mut current: Option<Run> = None;
+        while at < hay.len() {
+            let Some(m) = self.ac.find(Input::new(hay).span(at..hay.len())) else {
+                break;
+            };
+            match current.as_mut() {
+                Some(run) if m.start() <= run.end => run.end = run.end.max(m.end()),
+                _ => {
+                    if let Some(run) = current.take() {
+                        out.push(run);
+                    }
+                    current = Some(Run {
+                        start: m.start(),
+                        end: m.end(),
+                        first_len: m.end() - m.start(),
+                        mask: self.masks[m.pattern().as_usize()],
+                    });
+                }
+            }
+            at = m.start() + 1;
+        }
+        if let Some(run) = current {
+            out.push(run);
+        }
+    }
+
+    /// The longest proper prefix of a pattern that ends `hay`, at least
+    /// max(8, half the pattern): `(start, mask)`.
+    pub(crate) fn end_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
+        let longest = hay.len().min(self.max_len.saturating_sub(1));
+        if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
+            return None;
+        }
+        for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
+            let tail = &hay[start..];
+            if !filter_has(&self.heads, &tail[..8]) {
+                continue;
+            }
+            let l = tail.len();
+            let mut i = self.first_at_least(tail);
+            while i < self.len() && self.pattern(i).starts_with(tail) {
+                let n = self.pattern(i).len();
+                if n > l && n <= 2 * l {
+                    return Some((start, self.masks[i]));
+                }
+                i += 1;
+            }
+        }
+        None
+    }
+
+    /// The longest proper suffix of a pattern that starts `hay`, at least
+    /// max(8, half the pattern): `(end, mask)`.
+    pub(crate) fn start_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
+        let longest = hay.len().min(self.max_len.saturating_sub(1));
+        if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[..8]) {
+            return None;
+        }
+        for l in (MIN_FRAGMENT..=longest).rev() {
+            let head = &hay[..l];
+            if !filter_has(&self.tails, &head[l - 8..]) {
+                continue;
+            }
+            let mut k = self
+                .by_suffix
+                .partition_point(|&i| rev_cmp(self.pattern(i as usize), head) == Ordering::Less);
+            while let Some(&i) = self.by_suffix.get(k) {
+                let p = self.pattern(i as usize);
+                if !p.ends_with(head) {
+                    break;
+                }
+                if p.len() > l && p.len() <= 2 * l {
+                    return Some((l, self.masks[i as usize]));
+                }
+                k += 1;
+            }
+        }
+        None
+    }
+
+    /// The index of the first pattern not less than `key`.
+    fn first_at_least(&self, key: &[u8]) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.pattern(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// Compares two byte strings read back to front.
+fn rev_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    a.iter().rev().cmp(b.iter().rev())
+}

@@ -1,0 +1,28 @@
+//! Redaction: masking registered secret values out of text, byte strings, streams
+//! and serialized data.
+//!
+//! | file | concept |
+//! |---|---|
+//! | `encodings.rs` | [`Encodings`]: which encoded forms are masked |
+//! | `variants.rs` | the patterns one value registers (lines, encodings) |
+//! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
+//! | `set.rs` | the live set: snapshots, geometric merging, masks, fixed point |
+//! | `redactor.rs` | [`Redactor`] |
+//! | `builder.rs` | [`RedactorBuilder`] |
+//! | `writer.rs` | [`RedactingWriter`] |
+//! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
+
+mod builder;
+mod encodings;
+mod matcher;
+mod redactor;
+mod serde;
+mod set;
+mod variants;
+mod writer;
+
+pub use builder::RedactorBuilder;
+pub use encodings::Encodings;
+pub use redactor::Redactor;
+pub use serde::Redacted;
+pub use writer::RedactingWriter;

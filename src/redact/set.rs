@@ -1,0 +1,495 @@
+//! The live pattern set: immutable snapshots, geometric segment merging, masks.
+//!
+//! A redactor's set is a list of [`Segment`]s, oldest and largest first, published
+//! as an immutable [`Snapshot`] behind an `Arc`. [`Live::add`] builds a segment from
+//! the new value's own patterns and then, LSM-style, merges the last two segments
+//! while the newer one is at least half the size of the older. A pattern is thus
+//! rebuilt O(log n) times over the life of a set of n patterns, and the number of
+//! segments (searches per text) stays O(log n). Every clone of a redactor, and every
+//! writer, reads the current snapshot; writers notice a new one by a generation
+//! counter.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use zeroize::Zeroizing;
+
+use super::encodings::Encodings;
+use super::matcher::{CARRIED, Entry, Run, Segment};
+use super::variants::{MIN_FRAGMENT, for_each_pattern};
+use crate::key::SecretKey;
+
+/// How many stages a writer chains in the last-resort case (no safe mask: the empty
+/// mask, where `redact` repeats to a fixed point).
+pub(crate) const MAX_PASSES: usize = 8;
+
+/// Brackets tried, in order, for labelled masks.
+const LABEL_BRACKETS: [(&str, &str); 5] = [
+    ("[", "]"),
+    ("<", ">"),
+    ("{", "}"),
+    ("(", ")"),
+    ("\u{ab}", "\u{bb}"),
+];
+
+/// Plain masks tried, in order, when the configured one is not safe.
+const FALLBACK_MASKS: [&str; 10] = [
+    "***", "###", "~~~", "???", "^^^", "!!!", "@@@", "$$$", "&&&", "===",
+];
+
+/// What a builder fixed: how values become patterns and how runs are masked.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub(crate) mask: String,
+    pub(crate) labelled: bool,
+    pub(crate) min_len: usize,
+    pub(crate) encodings: Encodings,
+}
+
+/// One immutable state of a set: what a redaction or a writer step reads.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) segments: Vec<Arc<Segment>>,
+    /// Mask bytes by mask id.
+    pub(crate) masks: Arc<Vec<Box<str>>>,
+    /// Longest pattern less one byte: what a writer holds back.
+    pub(crate) hold_back: usize,
+    /// Whether masking may create a new occurrence (a pattern holds a mask's first
+    /// or last byte, or the mask is empty), so redaction repeats to a fixed point.
+    pub(crate) needs_fixpoint: bool,
+    /// The shortest pattern's length.
+    pub(crate) min_len: usize,
+    pub(crate) values: usize,
+    pub(crate) skipped: usize,
+    pub(crate) patterns: usize,
+}
+
+impl std::fmt::Debug for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segment")
+            .field("patterns", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// Finds the runs of `hay` into `out` (cleared first). `carried` is the end of a
+    /// run already masked that begins before `hay`; `at_start` and `at_end` say
+    /// whether `hay` begins or ends the whole text, where partial occurrences count.
+    pub(crate) fn find_runs(
+        &self,
+        hay: &[u8],
+        carried: Option<usize>,
+        at_start: bool,
+        at_end: bool,
+        out: &mut Vec<Run>,
+    ) {
+        out.clear();
+        if let Some(end) = carried {
+            out.push(Run {
+                start: 0,
+                end,
+                first_len: usize::MAX,
+                mask: CARRIED,
+            });
+        }
+        // Too short for any occurrence, whole or partial (at least 8 bytes).
+        if carried.is_none() && hay.len() < self.min_len.min(MIN_FRAGMENT) {
+            return;
+        }
+        let mut sorted = true;
+        for segment in self.segments.iter().filter(|s| hay.len() >= s.min_len()) {
+            let before = out.len();
+            segment.runs(hay, out);
+            if before > 0 && out.len() > before {
+                sorted = false;
+            }
+        }
+        if at_start {
+            let best = self
+                .segments
+                .iter()
+                .filter_map(|s| s.start_partial(hay))
+                .fold(None::<(usize, u32)>, |best, p| match best {
+                    Some(b) if b.0 >= p.0 => Some(b),
+                    _ => Some(p),
+                });
+            if let Some((end, mask)) = best {
+                out.push(Run {
+                    start: 0,
+                    end,
+                    first_len: end,
+                    mask,
+                });
+                sorted = false;
+            }
+        }
+        if at_end {
+            let best = self
+                .segments
+                .iter()
+                .filter_map(|s| s.end_partial(hay))
+                .fold(None::<(usize, u32)>, |best, p| match best {
+                    Some(b) if b.0 <= p.0 => Some(b),
+                    _ => Some(p),
+                });
+            if let Some((start, mask)) = best {
+                out.push(Run {
+                    start,
+                    end: hay.len(),
+                    first_len: hay.len() - start,
+                    mask,
+                });
+                sorted = false;
+            }
+        }
+        if !sorted {
+            // Stable: among equal starts and lengths the earlier source wins.
+            out.sort_by(|a, b| a.start.cmp(&b.start).then(b.first_len.cmp(&a.first_len)));
+            let mut merged: usize = 0;
+            for i in 0..out.len() {
+                let run = out[i];
+                if merged > 0 && run.start <= out[merged - 1].end {
+                    let last = &mut out[merged - 1];
+                    last.end = last.end.max(run.end);
+                } else {
+                    out[merged] = run;
+                    merged += 1;
+                }
+            }
+            out.truncate(merged);
+        }
+    }
+
+    /// Writes `hay` with each run replaced by its mask (a carried run by nothing).
+    pub(crate) fn emit(&self, hay: &[u8], runs: &[Run], out: &mut Vec<u8>) {
+        let mut at = 0;
+        for run in runs {
+            out.extend_from_slice(&hay[at..run.start]);
+            self.push_mask(run.mask, out);
+            at = run.end;
+        }
+        out.extend_from_slice(&hay[at..]);
+    }
+
+    /// Appends mask `id` (nothing for a carried run).
+    pub(crate) fn push_mask(&self, id: u32, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.mask(id));
+    }
+
+    /// The bytes of mask `id` (empty for a carried run, whose mask was emitted).
+    pub(crate) fn mask(&self, id: u32) -> &[u8] {
+        self.mask_str(id).as_bytes()
+    }
+
+    /// Mask `id` as text.
+    pub(crate) fn mask_str(&self, id: u32) -> &str {
+        match self.masks.get(id as usize) {
+            Some(mask) if id != CARRIED => mask,
+            _ => "",
+        }
+    }
+
+    /// One-shot redaction of a whole text; `None` when nothing matched. Built with
+    /// string slices: runs start and end on character boundaries (patterns are
+    /// UTF-8, and a partial occurrence is a pattern's prefix or suffix that matched
+    /// whole characters of the text), so no validation pass is needed.
+    pub(crate) fn redact_str(&self, text: &str) -> Option<String> {
+        let mut runs = Vec::new();
+        self.find_runs(text.as_bytes(), None, true, true, &mut runs);
+        if runs.is_empty() {
+            return None;
+        }
+        let mut out = self.emit_str(text, &runs);
+        if self.needs_fixpoint {
+            // Only with the empty mask: every pass removes at least one byte, so the
+            // loop ends.
+            loop {
+                self.find_runs(out.as_bytes(), None, true, true, &mut runs);
+                if runs.is_empty() {
+                    break;
+                }
+                out = self.emit_str(&out, &runs);
+            }
+        }
+        Some(out)
+    }
+
+    fn emit_str(&self, text: &str, runs: &[Run]) -> String {
+        let extra = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
+        let mut out = String::with_capacity(text.len() + extra);
+        let mut at = 0;
+        for run in runs {
+            out.push_str(piece(text, at, run.start));
+            out.push_str(self.mask_str(run.mask));
+            at = run.end;
+        }
+        out.push_str(piece(text, at, text.len()));
+        out
+    }
+
+    /// One-shot redaction of a whole text; `None` when nothing matched.
+    pub(crate) fn redact(&self, text: &[u8]) -> Option<Vec<u8>> {
+        let mut runs = Vec::new();
+        self.find_runs(text, None, true, true, &mut runs);
+        if runs.is_empty() {
+            return None;
+        }
+        let extra: usize = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
+        let mut out = Vec::with_capacity(text.len() + extra);
+        self.emit(text, &runs, &mut out);
+        if self.needs_fixpoint {
+            // Only with the empty mask: every pass removes at least one byte, so the
+            // loop ends.
+            loop {
+                self.find_runs(&out, None, true, true, &mut runs);
+                if runs.is_empty() {
+                    break;
+                }
+                let mut next = Vec::with_capacity(out.len());
+                self.emit(&out, &runs, &mut next);
+                out = next;
+            }
+        }
+        Some(out)
+    }
+
+    /// Copies of every registered pattern.
+    pub(crate) fn patterns(&self) -> Vec<Vec<u8>> {
+        self.segments
+            .iter()
+            .flat_map(|s| s.patterns().map(<[u8]>::to_vec))
+            .collect()
+    }
+
+    /// Heap bytes the set holds.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| s.memory_usage())
+            .sum::<usize>()
+            + self.masks.iter().map(|m| m.len() + 16).sum::<usize>()
+    }
+}
+
+/// `text[from..to]`; never empty by mistake, as runs keep character boundaries, but
+/// a cut inside a character would yield nothing rather than panic.
+fn piece(text: &str, from: usize, to: usize) -> &str {
+    debug_assert!(text.is_char_boundary(from) && text.is_char_boundary(to));
+    text.get(from..to).unwrap_or_default()
+}
+
+/// The mutable side of a live set, behind the shared mutex.
+#[derive(Debug)]
+struct State {
+    segments: Vec<Arc<Segment>>,
+    /// The label of each mask id: id 0 is the unnamed (or only) mask.
+    labels: Vec<Option<SecretKey>>,
+    key_ids: HashMap<SecretKey, u32>,
+    values: usize,
+    skipped: usize,
+}
+
+/// The set every clone of one redactor shares.
+#[derive(Debug)]
+pub(crate) struct Live {
+    pub(crate) config: Config,
+    state: Mutex<State>,
+    current: RwLock<Arc<Snapshot>>,
+    generation: AtomicU64,
+}
+
+impl Live {
+    /// Builds a set from `values` in one segment.
+    pub(crate) fn new<'a>(
+        config: Config,
+        values: impl IntoIterator<Item = (Option<&'a SecretKey>, &'a [u8])>,
+    ) -> Live {
+        let mut state = State {
+            segments: Vec::new(),
+            labels: vec![None],
+            key_ids: HashMap::new(),
+            values: 0,
+            skipped: 0,
+        };
+        let mut entries = Vec::new();
+        for (key, value) in values {
+            state.register(&config, key, value, &mut entries);
+        }
+        state
+            .segments
+            .extend(Segment::build_set(entries).into_iter().map(Arc::new));
+        let snapshot = state.snapshot(&config);
+        Live {
+            config,
+            state: Mutex::new(state),
+            current: RwLock::new(Arc::new(snapshot)),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The current snapshot.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The generation of the current snapshot; it changes with every add.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Registers one value with the set: builds a segment of its own patterns, merges
+    /// segments geometrically and publishes a new snapshot.
+    pub(crate) fn add(&self, key: Option<&SecretKey>, value: &[u8]) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = Vec::new();
+        state.register(&self.config, key, value, &mut entries);
+        let Some(segment) = Segment::build(entries) else {
+            self.publish(&state);
+            return;
+        };
+        state.segments.push(Arc::new(segment));
+        while state.segments.len() >= 2 {
+            let n = state.segments.len();
+            if state.segments[n - 1].len() * 2 < state.segments[n - 2].len() {
+                break;
+            }
+            let (older, newer) = (&state.segments[n - 2], &state.segments[n - 1]);
+            let merged: Vec<Entry> = older.entries().chain(newer.entries()).collect();
+            let Some(merged) = Segment::build(merged) else {
+                break;
+            };
+            state.segments.truncate(n - 2);
+            state.segments.push(Arc::new(merged));
+        }
+        self.publish(&state);
+    }
+
+    fn publish(&self, state: &State) {
+        let snapshot = Arc::new(state.snapshot(&self.config));
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+impl State {
+    /// Appends the patterns of one value to `entries`, counting it.
+    fn register(
+        &mut self,
+        config: &Config,
+        key: Option<&SecretKey>,
+        value: &[u8],
+        entries: &mut Vec<Entry>,
+    ) {
+        if value.is_empty() {
+            return;
+        }
+        if value.len() < config.min_len {
+            self.skipped += 1;
+            return;
+        }
+        self.values += 1;
+        let mask = match key {
+            Some(key) if config.labelled => self.mask_for(key),
+            _ => 0,
+        };
+        for_each_pattern(value, config.min_len, config.encodings, &mut |p| {
+            entries.push(Entry {
+                bytes: Zeroizing::new(p.to_vec()),
+                mask,
+            });
+        });
+    }
+
+    /// The id of the labelled mask for `key`, adding it when new.
+    fn mask_for(&mut self, key: &SecretKey) -> u32 {
+        if let Some(&id) = self.key_ids.get(key) {
+            return id;
+        }
+        let id = u32::try_from(self.labels.len()).unwrap_or(0);
+        self.labels.push(Some(key.clone()));
+        self.key_ids.insert(key.clone(), id);
+        id
+    }
+
+    /// The masks, by id, for brackets `open`/`close` (labelled) or one plain mask.
+    fn masks_with(&self, config: &Config, open: &str, close: &str, plain: &str) -> Vec<Box<str>> {
+        if config.labelled {
+            self.labels
+                .iter()
+                .map(|label| match label {
+                    Some(key) => format!("{open}REDACTED:{}{close}", key.as_str()),
+                    None => format!("{open}REDACTED{close}"),
+                })
+                .map(String::into_boxed_str)
+                .collect()
+        } else {
+            vec![plain.into(); self.labels.len()]
+        }
+    }
+
+    /// Whether masking with `masks` can never create an occurrence: no pattern holds
+    /// a mask's first or last byte, and no pattern occurs inside a mask. Then an
+    /// occurrence in the output cannot overlap a mask (it would have to cross one of
+    /// its edges, contain it whole, or sit inside it), nor lie in unmasked text (it
+    /// would have been masked), so one pass is enough.
+    fn safe(&self, masks: &[Box<str>]) -> bool {
+        masks
+            .iter()
+            .all(|m| match (m.as_bytes().first(), m.as_bytes().last()) {
+                (Some(&first), Some(&last)) => !self
+                    .segments
+                    .iter()
+                    .any(|s| s.has_byte(first) || s.has_byte(last) || s.occurs_in(m.as_bytes())),
+                _ => false,
+            })
+    }
+
+    /// The configured masks when they are safe, else the first safe fallback: other
+    /// brackets for labelled masks, then plain masks, then a run of one byte no
+    /// pattern holds. Only when every candidate fails (patterns holding nearly every
+    /// ASCII byte) is the mask empty and redaction repeated to a fixed point (each
+    /// pass shrinks the text, so it ends). The flag says which.
+    fn choose_masks(&self, config: &Config) -> (Vec<Box<str>>, bool) {
+        if config.labelled {
+            for (open, close) in LABEL_BRACKETS {
+                let masks = self.masks_with(config, open, close, "");
+                if self.safe(&masks) {
+                    return (masks, false);
+                }
+            }
+        }
+        let plain = Config {
+            labelled: false,
+            ..config.clone()
+        };
+        let configured = (!config.labelled).then(|| config.mask.clone());
+        let fallbacks = FALLBACK_MASKS.iter().map(|m| (*m).to_owned());
+        let single_bytes = (0x21u8..=0x7e)
+            .chain(0x01..=0x1f)
+            .map(|b| char::from(b).to_string().repeat(3));
+        for mask in configured.into_iter().chain(fallbacks).chain(single_bytes) {
+            let masks = self.masks_with(&plain, "", "", &mask);
+            if self.safe(&masks) {
+                return (masks, false);
+            }
+        }
+        (vec![Box::from(""); self.labels.len()], true)
+    }
+
+    fn snapshot(&self, config: &Config) -> Snapshot {
+        let (masks, needs_fixpoint) = self.choose_masks(config);
+        let max_len = self.segments.iter().map(|s| s.max_len()).max().unwrap_or(0);
+        Snapshot {
+            segments: self.segments.clone(),
+            masks: Arc::new(masks),
+            hold_back: max_len.saturating_sub(1),
+            needs_fixpoint,
+            min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),
+            values: self.values,
+            skipped: self.skipped,
+            patterns: self.segments.iter().map(|s| s.len()).sum(),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The patterns one value registers: its multi-line forms and their encodings.
+//!
+//! Every buffer here holds plaintext or a reversible encoding of it, so each one is a
+//! [`Zeroizing`] buffer, wiped when it drops.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+use zeroize::Zeroizing;
+
+use super::encodings::Encodings;
+
+/// The shortest encoded fragment, multi-line line or partial occurrence registered.
+pub(crate) const MIN_FRAGMENT: usize = 8;
+
+/// Calls `emit` with every pattern `value` registers: the value itself (when it is
+/// at least `min_len` bytes), its LF and CRLF forms and long lines when it spans
+/// lines, and the encodings of each of those forms. Patterns may repeat; the caller
+/// deduplicates. Nothing is emitted for a value shorter than `min_len` or empty.
+pub(crate) fn for_each_pattern(
+    value: &[u8],
+    min_len: usize,
+    encodings: Encodings,
+    emit: &mut dyn FnMut(&[u8]),
+) {
+    if value.is_empty() || value.len() < min_len.max(1) {
+        return;
+    }
+    let mut forms: Vec<Zeroizing<Vec<u8>>> = vec![Zeroizing::new(value.to_vec())];
+    if value.contains(&b'\n') {
+        let lf = Zeroizing::new(crlf_to_lf(value));
+        let crlf = Zeroizing::new(lf_to_crlf(&lf));
+        for line in lf.split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
+            if line.len() >= MIN_FRAGMENT {
+                forms.push(Zeroizing::new(line.to_vec()));
+            }
+        }
+        forms.push(lf);
+        forms.push(crlf);
+    }
+    for form in &forms {
+        emit(form);
+        if encodings.base64 {
+            base64_forms(form, emit);
+        }
+        if encodings.percent {
+            for upper in [true, false] {
+                emit_encoded(&percent(form, upper), form, emit);
+            }
+        }
+        if encodings.json {
+            json_forms(form, emit);
+        }
+        if encodings.hex {
+            for upper in [false, true] {
+                emit_encoded(&hex(form, upper), form, emit);
+            }
+        }
+    }
+}
+
+/// Registers an encoded form when it is long enough and differs from the form.
+fn emit_encoded(encoded: &[u8], form: &[u8], emit: &mut dyn FnMut(&[u8])) {
+    if encoded.len() >= MIN_FRAGMENT && encoded != form {
+        emit(encoded);
+    }
+}
+
+fn crlf_to_lf(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while i < value.len() {
+        if value[i] == b'\r' && value.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(value[i]);
+        i += 1;
+    }
+    out
+}
+
+fn lf_to_crlf(value: &[u8]) -> Vec<u8> {
+    let lines = value.iter().filter(|&&b| b == b'\n').count();
+    let mut out = Vec::with_capacity(value.len() + lines);
+    for &b in value {
+        if b == b'\n' {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Base64 in both alphabets: padded and unpadded whole encodings, plus for each
+/// alignment `k` of the value inside a larger blob the characters that depend on the
+/// value's bytes alone.
+fn base64_forms(form: &[u8], emit: &mut dyn FnMut(&[u8])) {
+    let n = form.len();
+    for (padded, unpadded) in [(&STANDARD, &STANDARD_NO_PAD), (&URL_SAFE, &URL_SAFE_NO_PAD)] {
+        emit_encoded(
+            &Zeroizing::new(padded.encode(form).into_bytes()),
+            form,
+            emit,
+        );
+        emit_encoded(
+            &Zeroizing::new(unpadded.encode(form).into_bytes()),
+            form,
+            emit,
+        );
+        for k in 0..3usize {
+            let mut shifted = Zeroizing::new(vec![0u8; k + n]);
+            shifted[k..].copy_from_slice(form);
+            let encoded = Zeroizing::new(unpadded.encode(&shifted[..]).into_bytes());
+            // Character c covers bits [6c, 6c + 6): it depends on the value alone when
+            // those bits lie inside [8k, 8(k + n)).
+            let first = (8 * k).div_ceil(6);
+            let last = (8 * (k + n)) / 6;
+            if last > first {
+                emit_encoded(&encoded[first..last], form, emit);
+            }
+        }
+    }
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn percent(form: &[u8], upper: bool) -> Zeroizing<Vec<u8>> {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let escaped = form.iter().filter(|&&b| !is_unreserved(b)).count();
+    let mut out = Zeroizing::new(Vec::with_capacity(form.len() + 2 * escaped));
+    for &b in form {
+        if is_unreserved(b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[
+                b'%',
+                digits[usize::from(b >> 4)],
+                digits[usize::from(b & 15)],
+            ]);
+        }
+    }
+    out
+}
+
+fn hex(form: &[u8], upper: bool) -> Zeroizing<Vec<u8>> {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(2 * form.len()));
+    for &b in form {
+        out.extend_from_slice(&[digits[usize::from(b >> 4)], digits[usize::from(b & 15)]]);
+    }
+    out
+}
+
+/// How one JSON encoder escapes a string.
+#[derive(Clone, Copy)]
+struct JsonStyle {
+    /// `\n`, `\r`, `\t`, `\b`, `\f` rather than `\u000a`...
+    short: bool,
+    /// `\/` rather than `/`.
+    slash: bool,
+    /// `\u00AB` rather than `\u00ab`.
+    upper: bool,
+    /// Non-ASCII as `\uXXXX` (UTF-16, surrogate pairs), as Python's `json.dumps` does.
+    ascii: bool,
+}
+
+/// The JSON escapings of `form` that the common encoders produce; only the styles
+/// that make a difference for this form are generated.
+fn json_forms(form: &[u8], emit: &mut dyn FnMut(&[u8])) {
+    let has_control = form.iter().any(|&b| b < 0x20);
+    let has_slash = form.contains(&b'/');
+    let has_non_ascii = !form.is_ascii();
+    let Ok(text) = std::str::from_utf8(form) else {
+        return;
+    };
+    for short in [true, false] {
+        for slash in [false, true] {
+            for upper in [false, true] {
+                for ascii in [false, true] {
+                    let redundant = (!short && !has_control)
+                        || (slash && !has_slash)
+                        || (upper && !has_control && !has_non_ascii)
+                        || (ascii && !has_non_ascii);
+                    if redundant {
+                        continue;
+                    }
+                    let style = JsonStyle {
+                        short,
+                        slash,
+                        upper,
+                        ascii,
+                    };
+                    emit_encoded(&json_escape(text, style), form, emit);
+                }
+            }
+        }
+    }
+}
+
+fn json_escape(text: &str, style: JsonStyle) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() + text.len() / 4 + 8));
+    let unit = |out: &mut Vec<u8>, u: u16| {
+        let digits: &[u8; 16] = if style.upper {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
+        out.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            out.push(digits[usize::from((u >> shift) & 15)]);
+        }
+    };
+    let mut units = [0u16; 2];
+    for c in text.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '/' if style.slash => out.extend_from_slice(b"\\/"),
+            '\n' if style.short => out.extend_from_slice(b"\\n"),
+            '\r' if style.short => out.extend_from_slice(b"\\r"),
+            '\t' if style.short => out.extend_from_slice(b"\\t"),
+            '\u{8}' if style.short => out.extend_from_slice(b"\\b"),
+            '\u{c}' if style.short => out.extend_from_slice(b"\\f"),
+            c if (c as u32) < 0x20 || (style.ascii && !c.is_ascii()) => {
+                for &u in c.encode_utf16(&mut units).iter() {
+                    unit(&mut out, u);
+                }
+            }
+            c => {
+                let mut bytes = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut bytes).as_bytes());
+            }
+        }
+    }
+    units.fill(0);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+    use super::*;
+
+    fn patterns(value: &str, encodings: Encodings) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_pattern(value.as_bytes(), 4, encodings, &mut |p| {
+            out.push(String::from_utf8(p.to_vec()).unwrap());
+        });
+        out
+    }
+
+    #[test]
+    fn base64_alignments_are_substrings_of_real_blobs() {
+        let secret = "s3cr3t-value!";
+        let pats = patterns(secret, Encodings::none().with_base64());
+        for prefix in ["", "a", "ab", "abc", "user:"] {
+            for suffix in ["", "x", "xy", "xyz"] {
+                let blob = STANDARD.encode(format!("{prefix}{secret}{suffix}"));
+                assert!(
+                    pats.iter().any(|p| blob.contains(p.as_str())),
+                    "{prefix:?} {suffix:?} {blob}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_matches_serde_json() {
+        let secret = "line1\n\"quoted\"\\/\u{1}é";
+        let pats = patterns(secret, Encodings::none().with_json());
+        let encoded = serde_json::to_string(secret).unwrap();
+        let inner = &encoded[1..encoded.len() - 1];
+        assert!(pats.iter().any(|p| p == inner), "{inner}");
+    }
+
+    #[test]
+    fn short_lines_alone_are_not_registered() {
+        let pats = patterns("{\n  \"key\": \"abcdefgh12\"\n}", Encodings::none());
+        assert!(pats.iter().all(|p| p != "{" && p != "}"));
+        assert!(pats.iter().any(|p| p == "\"key\": \"abcdefgh12\""));
+    }
+
+    impl Encodings {
+        fn with_base64(self) -> Encodings {
+            Encodings {
+                base64: true,
+                ..self
+            }
+        }
+        fn with_json(self) -> Encodings {
+            Encodings { json: true, ..self }
+        }
+    }
+}

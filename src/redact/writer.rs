@@ -1,0 +1,390 @@
+//! `RedactingWriter`: redaction of a stream written in arbitrary pieces.
+//!
+//! The writer keeps the text it has not decided yet in a buffer and, at each step,
+//! finds the runs of the whole buffer. With `h` the hold-back (longest pattern less
+//! one byte) and `L` the buffer's length, every occurrence that starts before
+//! `S = L - h` lies wholly inside the buffer, so everything before `S` is decided:
+//! the writer emits the text before `S` with its runs masked and drops it. A run that
+//! reaches `S` or beyond may still grow, but its mask does not depend on its length,
+//! so the writer emits the mask at once and carries the run's end into the next step,
+//! where it swallows what the run covers. The input consumed per step is always
+//! `L - h` bytes, whatever the text: no prefix oracle. Partial occurrences count at
+//! the stream's start (decided once more than `h` bytes are in) and at its end (on
+//! finish). The output is therefore byte-identical to one-shot redaction of the
+//! whole stream, however it was chunked, while the set does not change.
+//!
+//! Masks are chosen so that one pass suffices (see `set.rs`). Only in the last
+//! resort, when every candidate mask is unsafe and the mask is empty, does one-shot
+//! redaction repeat to a fixed point; the writer then chains 8 one-pass stages, and
+//! agrees with `redact` whenever 8 passes reach the fixed point.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use zeroize::Zeroize;
+
+use super::matcher::Run;
+use super::redactor::Redactor;
+use super::set::{MAX_PASSES, Snapshot};
+
+/// Process the buffer once it holds this much more than the hold-back.
+const STEP: usize = 16 * 1024;
+
+/// An [`io::Write`] adapter that masks registered secrets in everything written
+/// through it, including a secret split across any number of `write` calls.
+///
+/// [`flush`](Write::flush) emits all but a fixed hold-back (the longest registered
+/// pattern less one byte, whatever the text) and flushes the inner writer;
+/// [`finish`](RedactingWriter::finish) emits the rest, a partial secret at the end
+/// masked, and returns the inner writer. Dropping the writer without `finish` does
+/// the same, best effort (errors ignored). Its total output is byte-identical to
+/// [`Redactor::redact_bytes`] of everything written, for every chunking, while the
+/// redactor's set does not change; a value [`add`](Redactor::add)ed meanwhile is
+/// masked from the writer's next step on.
+///
+/// **Holds secret material** transiently: the held-back text may contain part of a
+/// secret; the buffers are zeroized on drop.
+///
+/// # Example
+///
+/// ```
+/// use std::io::Write;
+/// use workflow_secrets::{Redactor, SecretValue};
+///
+/// let redactor = Redactor::new([&SecretValue::new("pa55word-pa55word")?]);
+/// let mut log = redactor.writer(Vec::new());
+/// log.write_all(b"login with pa55wo")?;
+/// log.write_all(b"rd-pa55word ok\n")?;
+/// let out = log.finish()?;
+/// assert_eq!(out, b"login with *** ok\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RedactingWriter<W: Write> {
+    redactor: Redactor,
+    snapshot: Arc<Snapshot>,
+    generation: u64,
+    stages: Vec<Stage>,
+    runs: Vec<Run>,
+    /// Output between stages (several stages only).
+    between: Vec<u8>,
+    /// Small output pieces, coalesced before they reach `inner`.
+    pending: Vec<u8>,
+    inner: Option<W>,
+}
+
+/// One redaction pass over a stream.
+#[derive(Default)]
+struct Stage {
+    /// Text not yet decided.
+    buf: Vec<u8>,
+    /// Whether anything has been consumed (the stream's start is behind us).
+    started: bool,
+    /// End, in the undecided text, of a run whose mask is already emitted.
+    carried: Option<usize>,
+}
+
+/// Where decided output goes: the next stage's buffer, or the inner writer.
+trait Put {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
+}
+
+impl Put for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Output to the inner writer: long pieces go straight through (no copy), short
+/// ones (masks, text between nearby secrets) are coalesced.
+struct Direct<'a, W: Write> {
+    inner: &'a mut W,
+    pending: &'a mut Vec<u8>,
+}
+
+const DIRECT_MIN: usize = 4 * 1024;
+
+impl<W: Write> Put for Direct<'_, W> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.len() >= DIRECT_MIN {
+            self.finish()?;
+            self.inner.write_all(bytes)
+        } else {
+            self.pending.extend_from_slice(bytes);
+            if self.pending.len() >= 16 * DIRECT_MIN {
+                self.finish()?;
+            }
+            Ok(())
+        }
+    }
+}
+
+impl<W: Write> Direct<'_, W> {
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.inner.write_all(self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Stage {
+    /// Decides what can be decided of `hay`, the undecided text from this stage's
+    /// position on (`last`: to the end of the stream), puts it, and returns how many
+    /// bytes of `hay` it consumed: all of them when `last`, else all but the
+    /// hold-back, or none while `hay` is no longer than the hold-back.
+    fn decide(
+        started: &mut bool,
+        carried: &mut Option<usize>,
+        hay: &[u8],
+        snapshot: &Snapshot,
+        last: bool,
+        runs: &mut Vec<Run>,
+        out: &mut dyn Put,
+    ) -> io::Result<usize> {
+        let hold = snapshot.hold_back;
+        if !last && hay.len() <= hold {
+            return Ok(0);
+        }
+        snapshot.find_runs(hay, *carried, !*started, last, runs);
+        let cut = if last { hay.len() } else { hay.len() - hold };
+        let mut at = 0;
+        let mut next_carried = None;
+        for run in runs.iter() {
+            if run.start >= cut {
+                break;
+            }
+            out.put(&hay[at..run.start])?;
+            out.put(snapshot.mask(run.mask))?;
+            if !last && run.end >= cut {
+                next_carried = Some(run.end - cut);
+                at = cut;
+                break;
+            }
+            at = run.end;
+        }
+        if at < cut {
+            out.put(&hay[at..cut])?;
+        }
+        *carried = next_carried;
+        *started = true;
+        Ok(cut)
+    }
+
+    /// Decides this stage's buffer, then wipes what was masked and drops what was
+    /// consumed. (Only masked bytes are wiped: the rest was emitted as it is, and
+    /// zeroizing, a volatile byte loop, would cost more than the search.)
+    fn step(
+        &mut self,
+        snapshot: &Snapshot,
+        last: bool,
+        runs: &mut Vec<Run>,
+        out: &mut dyn Put,
+    ) -> io::Result<()> {
+        let consumed = Stage::decide(
+            &mut self.started,
+            &mut self.carried,
+            &self.buf,
+            snapshot,
+            last,
+            runs,
+            out,
+        )?;
+        for run in runs.iter().take_while(|r| r.start < consumed) {
+            self.buf[run.start..run.end.min(consumed)].zeroize();
+        }
+        self.buf.drain(..consumed);
+        Ok(())
+    }
+}
+
+impl<W: Write> RedactingWriter<W> {
+    pub(crate) fn new(redactor: Redactor, inner: W) -> RedactingWriter<W> {
+        let snapshot = redactor.live.snapshot();
+        let generation = redactor.live.generation();
+        let stages = (0..stage_count(&snapshot))
+            .map(|_| Stage::default())
+            .collect();
+        RedactingWriter {
+            redactor,
+            snapshot,
+            generation,
+            stages,
+            runs: Vec::new(),
+            between: Vec::new(),
+            pending: Vec::new(),
+            inner: Some(inner),
+        }
+    }
+
+    /// Emits everything held back, a partial secret at the end masked, flushes and
+    /// returns the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// Any error of the inner writer. After an error the writer's output is
+    /// unspecified (but still never holds an unmasked registered pattern it found).
+    pub fn finish(mut self) -> io::Result<W> {
+        self.drain(true)?;
+        let mut inner = self
+            .inner
+            .take()
+            .ok_or_else(|| io::Error::other("writer already finished"))?;
+        inner.flush()?;
+        Ok(inner)
+    }
+
+    /// The inner writer (`None` only while `finish` runs).
+    pub fn get_ref(&self) -> Option<&W> {
+        self.inner.as_ref()
+    }
+
+    fn refresh(&mut self) {
+        let generation = self.redactor.live.generation();
+        if generation != self.generation {
+            self.snapshot = self.redactor.live.snapshot();
+            self.generation = generation;
+            let want = stage_count(&self.snapshot);
+            while self.stages.len() < want {
+                // A stage added mid-stream starts "started": its input is not the
+                // stream's start.
+                self.stages.push(Stage {
+                    started: true,
+                    ..Stage::default()
+                });
+            }
+        }
+    }
+
+    /// Runs every stage (`last`: to the end of the stream), the last one into the
+    /// inner writer.
+    fn drain(&mut self, last: bool) -> io::Result<()> {
+        self.refresh();
+        let RedactingWriter {
+            snapshot,
+            stages,
+            runs,
+            between,
+            pending,
+            inner,
+            ..
+        } = self;
+        let Some(inner) = inner.as_mut() else {
+            return Ok(());
+        };
+        let count = stages.len();
+        for (i, stage) in stages.iter_mut().enumerate() {
+            if i > 0 {
+                stage.buf.extend_from_slice(between);
+                between.clear();
+            }
+            if i + 1 == count {
+                let mut direct = Direct { inner, pending };
+                stage.step(snapshot, last, runs, &mut direct)?;
+                direct.finish()?;
+            } else {
+                stage.step(snapshot, last, runs, between)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A large write with one stage: decides the caller's bytes in place instead of
+    /// copying them into the buffer first.
+    fn write_in_place(&mut self, data: &[u8]) -> io::Result<()> {
+        let RedactingWriter {
+            snapshot,
+            stages,
+            runs,
+            pending,
+            inner,
+            ..
+        } = self;
+        let (Some(inner), [stage]) = (inner.as_mut(), &mut stages[..]) else {
+            return Err(io::Error::other("writer already finished"));
+        };
+        let hold = snapshot.hold_back;
+        let mut direct = Direct { inner, pending };
+        // Top the buffer up with the first `hold` bytes and decide it: what stays
+        // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
+        stage.buf.extend_from_slice(&data[..hold]);
+        stage.step(snapshot, false, runs, &mut direct)?;
+        let consumed = Stage::decide(
+            &mut stage.started,
+            &mut stage.carried,
+            data,
+            snapshot,
+            false,
+            runs,
+            &mut direct,
+        )?;
+        stage.buf.zeroize();
+        stage.buf.extend_from_slice(&data[consumed..]);
+        direct.finish()
+    }
+}
+
+fn stage_count(snapshot: &Snapshot) -> usize {
+    if snapshot.needs_fixpoint {
+        MAX_PASSES
+    } else {
+        1
+    }
+}
+
+impl<W: Write> Write for RedactingWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.inner.is_none() {
+            return Err(io::Error::other("writer already finished"));
+        }
+        self.refresh();
+        let hold = self.snapshot.hold_back;
+        if self.stages.len() == 1 && data.len() >= hold + STEP {
+            self.write_in_place(data)?;
+            return Ok(data.len());
+        }
+        self.stages[0].buf.extend_from_slice(data);
+        if self.stages[0].buf.len() >= hold + STEP {
+            self.drain(false)?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.drain(false)?;
+        match self.inner.as_mut() {
+            Some(inner) => inner.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: Write> Drop for RedactingWriter<W> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            // Best effort: a destructor cannot report an error.
+            let _ = self.drain(true);
+            if let Some(inner) = self.inner.as_mut() {
+                let _ = inner.flush();
+            }
+        }
+        for stage in &mut self.stages {
+            stage.buf.zeroize();
+        }
+        self.between.zeroize();
+    }
+}
+
+impl<W: Write> fmt::Debug for RedactingWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedactingWriter")
+            .field("redactor", &self.redactor)
+            .field(
+                "held",
+                &self.stages.iter().map(|s| s.buf.len()).sum::<usize>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
