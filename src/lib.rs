@@ -5,22 +5,51 @@
 //! running workflow through scope and policy rules, and masks them out of everything
 //! a client can see. It does no I/O of its own: the host brings the storage (the
 //! async [`SecretStore`] trait), the actor's identity and role, and the output sinks.
+//! It depends on no async runtime; everything CPU-only (sealing, parsing, templates,
+//! redaction) is sync.
 //!
 //! # Which type for which job
 //!
 //! | job | type |
 //! |---|---|
-//! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
-//! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, durable stores in their own crates |
-//! | read pasted `.env` text for a bulk import, strictly and without echoing values | [`parse_env`] |
+//! | create, rotate, edit, delete, list, import, re-wrap, purge (checked and audited) | [`Secrets`] |
+//! | hand credentials to runs: precedence, allowlists, share links, `explain` | [`Resolver`] |
+//! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`] |
 //! | mask values out of logs, streams and JSON output | [`Redactor`] ([`RedactorBuilder`], [`RedactingWriter`], [`Redacted`]) |
+//! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
+//! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, [`DynStore`] for one chosen at run time, durable stores in their own crates |
+//! | read pasted `.env` text for a bulk import, strictly and without echoing values | [`parse_env`] |
+//!
+//! # The happy path
+//!
+//! ```
+//! use workflow_secrets::*;
+//!
+//! # fn main() -> Result<(), Error> { pollster::block_on(async {
+//! let vault = Vault::new(LocalKeyring::generate());
+//! let store = std::sync::Arc::new(MemoryStore::new());
+//! let acme = WorkspaceId::new("acme")?;
+//! let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+//! Secrets::new(vault.clone(), store.clone())
+//!     .create(&ada, &Scope::workspace(acme.clone()), &SecretKey::new("API_KEY")?, SecretValue::new("sk-live-1")?)
+//!     .await?;
+//! let ctx = RunContext::manual(acme, WorkflowId::new("wf")?, ada.user.clone(), ada.user);
+//! let resolver = Resolver::new(vault, store);
+//! let step = resolver.step(&ctx);
+//! let token = step.credential("API_KEY").await?;            // a code step's credential("API_KEY")
+//! assert_eq!(step.redactor().redact(token.expose_secret()), "[REDACTED:API_KEY]");
+//! # Ok(()) }) }
+//! ```
 //!
 //! # Security notes
 //!
-//! Plaintext lives in few, named places: a [`SecretValue`] (zeroized on drop) and
-//! the caller's hands after [`SecretValue::expose_secret`]. `Debug`, `Display`,
-//! errors, audit events and metadata listings never carry a value. See SECURITY.md
-//! for what the crate does not protect against.
+//! Plaintext lives in few, named places: a [`SecretValue`] (zeroized on drop) between
+//! [`Vault::unseal`] and the end of its [`Step`]; a [`Redactor`]'s pattern tables;
+//! a [`RedactingWriter`]'s hold-back buffer; and the caller's hands after
+//! [`SecretValue::expose_secret`]. `Debug`, `Display`, errors, audit events, metadata
+//! listings and serde output never carry a value. What the crate trusts the host for
+//! (identity, the database against whole-row rollback, what a step's own code prints)
+//! is in SECURITY.md.
 //!
 //! # Feature flags
 //!

@@ -167,7 +167,7 @@ fn check(case: &Case) {
     let step = world.resolver.step(&ctx);
     let by_credential = block_on(step.credential(KEY));
     let rendered = block_on(step.render(&Template::parse("{{API_KEY}}").unwrap()));
-    let prefetched = block_on(world.resolver.step(&ctx).prefetch(&[k.clone()]));
+    let prefetched = block_on(world.resolver.step(&ctx).prefetch(std::slice::from_ref(&k)));
     let needs = WorkflowRequirements::default().with_code_keys([k.clone()]);
     let preflight = block_on(world.resolver.preflight(&ctx, &needs));
     match &want {
