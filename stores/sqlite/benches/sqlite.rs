@@ -1,0 +1,2 @@
+//! SQLite store benchmarks (filled in below).
+fn main() {}
