@@ -1,0 +1,2 @@
+//! PostgreSQL store benchmarks.
+fn main() {}
