@@ -20,6 +20,8 @@ const META: &str = "s.version, s.revision, s.display_name, s.description, s.memb
                     s.created_by, s.updated_by, s.created_at, s.updated_at";
 
 /// Matches a scope row of `q` (an `unnest` of the scopes asked for) to the records.
+/// Joined `LATERAL`, so every scope is a primary-key lookup whatever plan the
+/// server caches for the prepared statement (a plain join can turn into a scan).
 const JOIN_SCOPES: &str = "unnest($1::text[], $2::int2[], $3::text[]) WITH ORDINALITY \
                            AS q(workspace, kind, owner, ord)";
 const ON_SCOPE: &str = "s.workspace = q.workspace COLLATE \"C\" AND s.kind = q.kind \
@@ -28,8 +30,10 @@ const PK: &str = "workspace = $1 AND kind = $2 AND owner = $3 AND key = $4";
 
 /// The statements of one store.
 pub(crate) struct Sql {
+    table: String,
     pub(crate) get: String,
-    pub(crate) get_first: String,
+    /// `get_first` over 1, 2, ... scopes (index n - 1).
+    pub(crate) get_first: Vec<String>,
     pub(crate) get_many: String,
     pub(crate) list: String,
     pub(crate) list_many: String,
@@ -52,16 +56,17 @@ impl Sql {
                            members, created_by, updated_by, created_at, updated_at, sealed, revision";
         let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1";
         Sql {
+            table: t.clone(),
             get: format!("SELECT {META}, s.sealed FROM {t} s WHERE {PK}"),
-            get_first: format!(
-                "SELECT {META}, s.sealed, q.ord FROM {JOIN_SCOPES} JOIN {t} s ON {ON_SCOPE} \
-                 WHERE s.key = $4 ORDER BY q.ord LIMIT 1"
-            ),
+            get_first: (1..=GET_FIRST_PREPARED)
+                .map(|n| get_first_sql(&t, n))
+                .collect(),
             get_many: format!(
                 "SELECT DISTINCT ON (k.ord) {META}, s.sealed, q.ord, k.ord \
                  FROM unnest($4::text[]) WITH ORDINALITY AS k(key, ord) \
                  CROSS JOIN {JOIN_SCOPES} \
-                 JOIN {t} s ON {ON_SCOPE} AND s.key = k.key COLLATE \"C\" \
+                 CROSS JOIN LATERAL (SELECT * FROM {t} s \
+                     WHERE {ON_SCOPE} AND s.key = k.key COLLATE \"C\") s \
                  ORDER BY k.ord, q.ord"
             ),
             list: format!(
@@ -69,7 +74,8 @@ impl Sql {
                  WHERE workspace = $1 AND kind = $2 AND owner = $3 ORDER BY s.key"
             ),
             list_many: format!(
-                "SELECT {META}, s.key, q.ord FROM {JOIN_SCOPES} JOIN {t} s ON {ON_SCOPE} \
+                "SELECT {META}, s.key, q.ord FROM {JOIN_SCOPES} \
+                 CROSS JOIN LATERAL (SELECT * FROM {t} s WHERE {ON_SCOPE}) s \
                  ORDER BY q.ord, s.key"
             ),
             scopes: format!("SELECT DISTINCT kind, owner FROM {t} WHERE workspace = $1"),
@@ -108,6 +114,15 @@ impl Sql {
         }
     }
 
+    /// `get_first` over `scopes` scopes: `$1` the key, then workspace, kind and
+    /// owner of each scope in order.
+    pub(crate) fn get_first(&self, scopes: usize) -> std::borrow::Cow<'_, str> {
+        match self.get_first.get(scopes.wrapping_sub(1)) {
+            Some(sql) => std::borrow::Cow::Borrowed(sql),
+            None => std::borrow::Cow::Owned(get_first_sql(&self.table, scopes)),
+        }
+    }
+
     /// Version 1: one row per record. Ids and keys are `COLLATE "C"`: compared and
     /// sorted byte for byte, whatever the database's locale, so `acme`/`Acme`, a
     /// trailing space or another Unicode normalization stay different tenants. The
@@ -133,6 +148,32 @@ impl Sql {
              );"
         )
     }
+}
+
+/// How many scopes `get_first` has a statement ready for; more are built per call.
+const GET_FIRST_PREPARED: usize = 4;
+
+/// `get_first` as one statement: a primary-key lookup per scope, `UNION ALL`,
+/// tagged with the scope's place; the lowest tag wins. Not an `unnest` join: the
+/// server would plan that anew on every call (its generic plan guesses ten array
+/// elements, so it keeps choosing custom plans), which costs more than the lookups.
+/// These branches have one plan whatever the parameters, so the server caches it.
+fn get_first_sql(table: &str, scopes: usize) -> String {
+    let mut sql = String::new();
+    for i in 0..scopes {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        let p = 2 + 3 * i;
+        sql.push_str(&format!(
+            "SELECT {META}, s.sealed, {i}::int8 AS ord FROM {table} s \
+             WHERE s.workspace = ${p} AND s.kind = ${} AND s.owner = ${} AND s.key = $1",
+            p + 1,
+            p + 2
+        ));
+    }
+    sql.push_str(" ORDER BY ord LIMIT 1");
+    sql
 }
 
 /// Checks that `name` is a plain identifier: 1..=63 bytes of `[a-z0-9_]`, not

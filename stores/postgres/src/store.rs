@@ -37,9 +37,11 @@ use crate::sql::{DEFAULT_SCHEMA, SCHEMA_VERSION, Sql, check_schema};
 ///   lock held between a read and a write. Operations run in primary-key order, so
 ///   two batches never deadlock on each other.
 /// - **One round trip per read.** `get_first`, `get_many` and `list_many` are one
-///   statement each (the scopes and keys go in as arrays, `unnest ... WITH
-///   ORDINALITY` keeps their order), and one statement reads one snapshot: a
-///   `get_many` never mixes records from before and after a batch.
+///   statement each, and one statement reads one snapshot: a `get_many` never mixes
+///   records from before and after a batch. `get_first` is a primary-key lookup per
+///   scope joined by `UNION ALL` (a plan the server caches); `get_many` and
+///   `list_many` pass scopes and keys as arrays (`unnest ... WITH ORDINALITY` keeps
+///   their order), so their statement text never depends on how many there are.
 /// - **Errors.** Driver errors become [`StoreError::Backend`] carrying the SQLSTATE
 ///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
 ///   bytes included) or a parameter. Serialization failures and deadlocks become
@@ -394,16 +396,32 @@ impl SecretStore for PostgresStore {
         }
         let client = self.client().await?;
         let statement = client
-            .prepare_cached(&self.sql.get_first)
+            .prepare_cached(&self.sql.get_first(scopes.len()))
             .await
             .map_err(backend)?;
-        let (workspaces, kinds, owners) = scope_arrays(scopes);
+        let key_str = key.as_str();
+        let columns: Vec<(i16, &str, &str)> = scopes.iter().map(scope_columns).collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(1 + 3 * scopes.len());
+        params.push(&key_str);
+        for (kind, workspace, owner) in &columns {
+            params.push(workspace);
+            params.push(kind);
+            params.push(owner);
+        }
         let row = client
-            .query_opt(&statement, &[&workspaces, &kinds, &owners, &key.as_str()])
+            .query_opt(&statement, &params)
             .await
             .map_err(backend)?;
-        row.map(|row| record_from(&row, nth(scopes, &row, 10)?.clone(), key.clone()))
-            .transpose()
+        // `ord` is 0-based here; `nth` takes the 1-based ordinals of `unnest`.
+        row.map(|row| {
+            let ord: i64 = row.try_get(10).map_err(backend)?;
+            let scope = usize::try_from(ord)
+                .ok()
+                .and_then(|i| scopes.get(i))
+                .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
+            record_from(&row, scope.clone(), key.clone())
+        })
+        .transpose()
     }
 
     async fn get_many(

@@ -688,3 +688,42 @@ async fn connection_loss_fails_the_call_in_flight_only() {
         .unwrap();
     assert_eq!(check_whole_batches(&store).await, last + 1);
 }
+
+/// `get_first` over more scopes than it keeps statements ready for, and in every
+/// order: the first scope holding the key wins.
+#[tokio::test]
+async fn get_first_over_many_scopes_keeps_their_order() {
+    let Some(server) = server() else { return };
+    let store = server.fresh_store(server.pool(2)).await;
+    let vault = Vault::new(LocalKeyring::generate());
+    let scopes: Vec<Scope> = (0..7)
+        .map(|i| Scope::workflow(ws("acme"), WorkflowId::new(format!("wf-{i}")).unwrap()))
+        .collect();
+    for i in [2, 4, 6] {
+        let r = record(&vault, &scopes[i], "K", &format!("from-{i}"));
+        store
+            .write(WriteBatch::from(vec![put(r, Expect::Absent)]))
+            .await
+            .unwrap();
+    }
+    for n in 1..=scopes.len() {
+        let want = [2, 4, 6]
+            .into_iter()
+            .find(|i| *i < n)
+            .map(|i| format!("from-{i}"));
+        let got = store.get_first(&scopes[..n], &key("K")).await.unwrap();
+        assert_eq!(got.and_then(|r| r.meta.display_name), want, "{n} scopes");
+        let mut reversed = scopes[..n].to_vec();
+        reversed.reverse();
+        let want = [6, 4, 2]
+            .into_iter()
+            .find(|i| *i < n)
+            .map(|i| format!("from-{i}"));
+        let got = store.get_first(&reversed, &key("K")).await.unwrap();
+        assert_eq!(
+            got.and_then(|r| r.meta.display_name),
+            want,
+            "{n} scopes reversed"
+        );
+    }
+}
