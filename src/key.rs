@@ -123,6 +123,7 @@ impl std::borrow::Borrow<str> for SecretKey {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 mod tests {
     use super::*;
 

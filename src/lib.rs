@@ -26,11 +26,15 @@
 //!   implementation can run against itself.
 
 mod access;
+mod admin;
 mod audit;
 mod clock;
 mod crypto;
 mod error;
+mod import;
 mod key;
+#[path = "redact_stub.rs"]
+mod redact;
 mod resolve;
 mod scope;
 mod store;
@@ -44,7 +48,7 @@ pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
 pub use value::SecretValue;
 
 // ---- crypto ------------------------------------------------------------------------
-pub use crypto::{KeyId, LocalKeyring, SealedSecret, Vault};
+pub use crypto::{KeyId, KeyWrapper, LocalKeyring, SealedSecret, Vault};
 pub use zeroize::Zeroizing;
 
 // ---- store -------------------------------------------------------------------------
@@ -55,9 +59,20 @@ pub use store::{
 
 // ---- access and administration -----------------------------------------------------------
 pub use access::{Actor, SecretRole, WorkspaceRole};
+pub use admin::{ImportMode, ImportReport, RewrapReport, SecretDetails, Secrets};
+
+// ---- import ----------------------------------------------------------------------
+pub use import::{EnvEntry, ImportWarning, ParsedEnv, parse_env};
 
 // ---- resolution ----------------------------------------------------------------------
-pub use resolve::Trigger;
+pub use resolve::{
+    Access, ApiKeyHolder, Consulted, Explanation, Principal, Resolved, Resolver, Run, RunContext,
+    ShareConfig, SkipReason, Source, Step, Template, Trigger, Verdict, WorkflowPolicy,
+    WorkflowRequirements,
+};
+
+// ---- redaction (stub until the redaction branch lands) --------------------------------
+pub use redact::{Redactor, RedactorBuilder};
 
 // ---- audit, clock and errors -----------------------------------------------------------
 pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};

@@ -1,7 +1,38 @@
 //! Envelope encryption: the `Vault`, key-encryption keys and the sealed format.
+//!
+//! One concept per file:
+//!
+//! - `aad`: the two byte-exact associated data (DESIGN.md, "Encryption at rest");
+//! - `key_id`: [`KeyId`], the public name of a key-encryption key (KEK);
+//! - `wrapper`: the [`KeyWrapper`] trait a vault wraps data keys through;
+//! - `keyring`: [`LocalKeyring`], the built-in wrapper (AES-256-GCM KEKs in memory);
+//! - `sealed`: [`SealedSecret`] and its versioned byte format;
+//! - `vault`: [`Vault`], which seals, opens and rewraps.
+//!
+//! # The envelope
+//!
+//! A seal draws a fresh 256-bit data key and a 96-bit value nonce, encrypts the
+//! value under the data key with AES-256-GCM and the value's associated data, and
+//! has the active KEK wrap the data key, binding the value's associated data
+//! followed by the KEK id (u32 big-endian). The record is laid out as
+//!
+//! ```text
+//! "WSEC" | 0x01 | KEK id (u32 BE) | w (u16 BE) | wrapped data key (w bytes)
+//!        | value nonce (12) | value ciphertext | value tag (16)
+//! ```
+//!
+//! where a [`LocalKeyring`]'s wrapped key is its nonce (12), the encrypted data key
+//! (32) and the tag (16), so w = 60. [`SealedSecret`] documents each field.
 
+mod aad;
 mod key_id;
-mod stub;
+mod keyring;
+mod sealed;
+mod vault;
+mod wrapper;
 
 pub use key_id::KeyId;
-pub use stub::{LocalKeyring, SealedSecret, Vault};
+pub use keyring::LocalKeyring;
+pub use sealed::SealedSecret;
+pub use vault::Vault;
+pub use wrapper::KeyWrapper;

@@ -1,5 +1,20 @@
 //! Resolution: run contexts, precedence, share links, steps and templates.
 
+mod context;
+mod explain;
+mod outcome;
+mod resolver;
+mod rules;
+mod step;
+mod template;
 mod trigger;
 
+pub use context::{
+    Access, ApiKeyHolder, RunContext, ShareConfig, WorkflowPolicy, WorkflowRequirements,
+};
+pub use explain::{Consulted, Explanation, SkipReason, Verdict};
+pub use outcome::{Principal, Resolved, Source};
+pub use resolver::Resolver;
+pub use step::{Run, Step};
+pub use template::Template;
 pub use trigger::Trigger;

@@ -112,49 +112,40 @@ impl fmt::Debug for DynStore {
     }
 }
 
-// Each call wraps the boxed future in `async move`, so the returned future may borrow
-// each argument for its own lifetime (a bare boxed future would need one common lifetime).
+// `async fn` around the boxed future, so the returned future may borrow each argument for
+// its own lifetime (a bare boxed future would need one common lifetime).
 impl SecretStore for DynStore {
-    fn get(
+    async fn get(
         &self,
         scope: &Scope,
         key: &SecretKey,
-    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
-        async move { self.inner.get(scope, key).await }
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
     }
-    fn list(
-        &self,
-        scope: &Scope,
-    ) -> impl Future<Output = Result<Vec<SecretMeta>, StoreError>> + Send {
-        async move { self.inner.list(scope).await }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
     }
     fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.inner.write(batch)
     }
-    fn scopes(
-        &self,
-        workspace: &WorkspaceId,
-    ) -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send {
-        async move { self.inner.scopes(workspace).await }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
     }
-    fn get_first(
+    async fn get_first(
         &self,
         scopes: &[Scope],
         key: &SecretKey,
-    ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
-        async move { self.inner.get_first(scopes, key).await }
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get_first(scopes, key).await
     }
-    fn get_many(
+    async fn get_many(
         &self,
         scopes: &[Scope],
         keys: &[SecretKey],
-    ) -> impl Future<Output = Result<Vec<Option<StoredSecret>>, StoreError>> + Send {
-        async move { self.inner.get_many(scopes, keys).await }
+    ) -> Result<Vec<Option<StoredSecret>>, StoreError> {
+        self.inner.get_many(scopes, keys).await
     }
-    fn list_many(
-        &self,
-        scopes: &[Scope],
-    ) -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
-        async move { self.inner.list_many(scopes).await }
+    async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
+        self.inner.list_many(scopes).await
     }
 }

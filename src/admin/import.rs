@@ -1,0 +1,179 @@
+//! Bulk import of `.env` text: parsed strictly, written all-or-nothing in one batch.
+
+use super::Secrets;
+use crate::access::{self, Actor, Operation};
+use crate::audit::AuditKind;
+use crate::error::Error;
+use crate::import::{ImportWarning, parse_env};
+use crate::key::SecretKey;
+use crate::scope::Scope;
+use crate::store::{
+    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+};
+
+/// What an import does with keys that already exist in the scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ImportMode {
+    /// Create new keys and rotate existing ones.
+    Upsert,
+    /// Create new keys; if any key exists, store nothing (`already_exists`).
+    CreateOnly,
+    /// Create new keys; leave existing ones untouched.
+    SkipExisting,
+}
+
+/// What an import did (or, for a preview, would do), key by key, in input order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Keys created at version 1.
+    pub created: Vec<SecretKey>,
+    /// Existing keys rotated.
+    pub updated: Vec<SecretKey>,
+    /// Existing keys left alone (`ImportMode::SkipExisting`).
+    pub skipped: Vec<SecretKey>,
+    /// The parser's warnings, such as a duplicate key. Never a value.
+    pub warnings: Vec<ImportWarning>,
+}
+
+impl<S: SecretStore> Secrets<S> {
+    /// Imports `.env` text into `scope` (see [`parse_env`] for the dialect) in **one**
+    /// write batch: with any parse problem, or any existing key under
+    /// `ImportMode::CreateOnly`, nothing is stored. One audit event names the keys.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` before anything is parsed (admins for workspace and workflow
+    /// scopes; personal: its owner); `import_syntax` listing every problem;
+    /// `already_exists` naming the existing keys (`CreateOnly`); `conflict` when a
+    /// concurrent write touched one of the keys (nothing stored: run it again); `store`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::*;
+    ///
+    /// # fn main() -> Result<(), Error> { pollster::block_on(async {
+    /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new());
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let admin = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let scope = Scope::workspace(acme);
+    /// let text = "export API_KEY='sk-1'\nDB_URL=postgres://u:p@db/app # prod\n";
+    /// let report = secrets.import_env(&admin, &scope, text, ImportMode::CreateOnly).await?;
+    /// assert_eq!(report.created.len(), 2);
+    /// // A second import of the same keys stores nothing under CreateOnly.
+    /// let again = secrets.import_env(&admin, &scope, text, ImportMode::CreateOnly).await;
+    /// assert_eq!(again.unwrap_err().code(), "already_exists");
+    /// # Ok(()) }) }
+    /// ```
+    pub async fn import_env(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        mode: ImportMode,
+    ) -> Result<ImportReport, Error> {
+        self.import(actor, scope, text, mode, true).await
+    }
+
+    /// The dry run of [`import_env`](Self::import_env): the same checks and the same
+    /// report, and nothing written, so a UI can show the diff before saving.
+    ///
+    /// # Errors
+    ///
+    /// As [`import_env`](Self::import_env), but never `conflict`.
+    pub async fn preview_env(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        mode: ImportMode,
+    ) -> Result<ImportReport, Error> {
+        self.import(actor, scope, text, mode, false).await
+    }
+
+    async fn import(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        mode: ImportMode,
+        write: bool,
+    ) -> Result<ImportReport, Error> {
+        let kind = AuditKind::Imported;
+        access::check(actor, Operation::Import, scope, None)
+            .map_err(|e| self.refused(kind, actor, scope, &[], e))?;
+        let parsed = parse_env(text).map_err(|e| self.refused(kind, actor, scope, &[], e))?;
+        let keys: Vec<SecretKey> = parsed.iter().map(|e| e.key.clone()).collect();
+        let existing = self
+            .store
+            .get_many(std::slice::from_ref(scope), &keys)
+            .await?;
+        if mode == ImportMode::CreateOnly {
+            let taken: Vec<&str> = keys
+                .iter()
+                .zip(&existing)
+                .filter(|(_, r)| r.is_some())
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if !taken.is_empty() {
+                let err = Error::AlreadyExists {
+                    what: format!("{} in the {scope}", taken.join(", ")),
+                };
+                return Err(self.refused(kind, actor, scope, &keys, err));
+            }
+        }
+        let mut report = ImportReport {
+            warnings: parsed.warnings.clone(),
+            ..ImportReport::default()
+        };
+        let mut batch = WriteBatch::new();
+        let now = self.now();
+        for (entry, current) in parsed.into_iter().zip(existing) {
+            let (meta, expect) = match current {
+                Some(_) if mode == ImportMode::SkipExisting => {
+                    report.skipped.push(entry.key);
+                    continue;
+                }
+                Some(current) => {
+                    report.updated.push(entry.key.clone());
+                    let revision = current.meta.revision;
+                    let mut meta = current.meta;
+                    meta.version += 1;
+                    meta.updated_by = actor.user.clone();
+                    meta.updated_at = now;
+                    (meta, Expect::Revision(revision))
+                }
+                None => {
+                    report.created.push(entry.key.clone());
+                    let meta =
+                        SecretMeta::new(scope.clone(), entry.key.clone(), actor.user.clone(), now);
+                    (meta, Expect::Absent)
+                }
+            };
+            if write {
+                let sealed = self
+                    .vault
+                    .seal(scope, &entry.key, meta.version, &entry.value)?;
+                batch.push(WriteOp::Put {
+                    record: StoredSecret { meta, sealed },
+                    expect,
+                });
+            }
+        }
+        if write && !batch.is_empty() {
+            match self.store.write(batch).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict) => {
+                    return Err(self.refused(kind, actor, scope, &keys, Error::Conflict));
+                }
+                Err(other) => return Err(self.refused(kind, actor, scope, &keys, other.into())),
+            }
+        }
+        if write {
+            let mut written = report.created.clone();
+            written.extend(report.updated.iter().cloned());
+            self.record(kind, actor, Some(scope), written, None, Ok(()));
+        }
+        Ok(report)
+    }
+}

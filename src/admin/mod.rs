@@ -1,0 +1,7 @@
+//! Administration: the management calls around stored secrets.
+
+mod import;
+mod secrets;
+
+pub use import::{ImportMode, ImportReport};
+pub use secrets::{RewrapReport, SecretDetails, Secrets};

@@ -1,0 +1,554 @@
+//! `Secrets`: the management calls, each checked, written with compare-and-swap, audited.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::access::{self, Actor, Operation, SecretRole};
+use crate::audit::{AuditEvent, AuditKind, AuditSink};
+use crate::clock::{Clock, SystemClock};
+use crate::crypto::Vault;
+use crate::error::Error;
+use crate::key::SecretKey;
+use crate::redact::Redactor;
+use crate::scope::{Scope, UserId};
+use crate::store::{
+    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+};
+use crate::value::SecretValue;
+
+/// How many times a write that lost a compare-and-swap race re-reads and retries.
+/// Each retry starts from the record as it now is, so no one's write is lost.
+const CAS_RETRIES: usize = 8;
+
+/// A secret's details: everything an admin may edit besides its value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecretDetails {
+    /// A name for people.
+    pub display_name: Option<String>,
+    /// A free-text description.
+    pub description: Option<String>,
+    /// Per-secret roles.
+    pub members: BTreeMap<UserId, SecretRole>,
+}
+
+/// What [`Secrets::rewrap_all`] did, key by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RewrapReport {
+    /// Moved to the active key-encryption key.
+    pub rewrapped: Vec<SecretKey>,
+    /// Already under the active key.
+    pub already_current: Vec<SecretKey>,
+    /// Changed by someone else on every try: run again.
+    pub conflicted: Vec<SecretKey>,
+    /// Could not be opened, with the error code (`unknown_key_id`, `tampered`):
+    /// keep the old key until these are dealt with.
+    pub failed: Vec<(SecretKey, &'static str)>,
+}
+
+/// The management side: create, rotate, edit, delete, list, import, re-wrap, purge.
+///
+/// Values are write-only: no call here returns one. Every call checks the actor (the
+/// rules live in one place: tenancy first, then roles), writes through one
+/// [`WriteBatch`] with compare-and-swap on the record's revision, and records an
+/// [`AuditEvent`] (a refused call too).
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::*;
+///
+/// # fn main() -> Result<(), Error> { pollster::block_on(async {
+/// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new());
+/// let acme = WorkspaceId::new("acme")?;
+/// let admin = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+/// let scope = Scope::workspace(acme);
+/// let key = SecretKey::new("OPENAI_API_KEY")?;
+/// let meta = secrets.create(&admin, &scope, &key, SecretValue::new("sk-1")?).await?;
+/// assert_eq!(meta.version, 1);
+/// let meta = secrets.rotate(&admin, &scope, &key, SecretValue::new("sk-2")?).await?;
+/// assert_eq!(meta.version, 2);
+/// assert_eq!(secrets.list(&admin, &scope).await?.len(), 1);
+/// # Ok(()) }) }
+/// ```
+pub struct Secrets<S: SecretStore> {
+    pub(super) vault: Vault,
+    pub(super) store: S,
+    audit: Option<Arc<dyn AuditSink>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: SecretStore> fmt::Debug for Secrets<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SecretStore> Secrets<S> {
+    /// Management over `store`, sealing with `vault`.
+    pub fn new(vault: Vault, store: S) -> Self {
+        Secrets {
+            vault,
+            store,
+            audit: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Records every call in `sink`.
+    pub fn with_audit(mut self, sink: impl AuditSink + 'static) -> Self {
+        self.audit = Some(Arc::new(sink));
+        self
+    }
+
+    /// Reads time from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    pub(super) fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    pub(super) fn record(
+        &self,
+        kind: AuditKind,
+        actor: &Actor,
+        scope: Option<&Scope>,
+        keys: Vec<SecretKey>,
+        version: Option<u64>,
+        outcome: Result<(), &'static str>,
+    ) {
+        if let Some(sink) = &self.audit {
+            let mut event = AuditEvent::new(self.clock.now(), kind, actor.workspace.clone());
+            event.actor = Some(actor.user.clone());
+            event.scope = scope.cloned();
+            event.keys = keys;
+            event.version = version;
+            event.outcome = outcome;
+            sink.record(event);
+        }
+    }
+
+    /// Audits a refusal (or failure) and hands the error back.
+    /// Audits a refused or failed call (`Denied` for a permission refusal, else the
+    /// call's own kind with its error code) and hands the error back.
+    pub(super) fn refused(
+        &self,
+        kind: AuditKind,
+        actor: &Actor,
+        scope: &Scope,
+        keys: &[SecretKey],
+        err: Error,
+    ) -> Error {
+        let kind = if matches!(err, Error::PermissionDenied { .. }) {
+            AuditKind::Denied
+        } else {
+            kind
+        };
+        self.record(
+            kind,
+            actor,
+            Some(scope),
+            keys.to_vec(),
+            None,
+            Err(err.code()),
+        );
+        err
+    }
+
+    /// Stores a new secret at version 1.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (workspace and workflow scopes: admins; personal: its owner);
+    /// `already_exists` when the key exists in the scope; `store`.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        value: SecretValue,
+    ) -> Result<SecretMeta, Error> {
+        let keys = std::slice::from_ref(key);
+        access::check(actor, Operation::Create, scope, None)
+            .map_err(|e| self.refused(AuditKind::Created, actor, scope, keys, e))?;
+        let sealed = self.vault.seal(scope, key, 1, &value)?;
+        let mut meta = SecretMeta::new(scope.clone(), key.clone(), actor.user.clone(), self.now());
+        let put = WriteOp::Put {
+            record: StoredSecret {
+                meta: meta.clone(),
+                sealed,
+            },
+            expect: Expect::Absent,
+        };
+        match self.store.write(WriteBatch::from(vec![put])).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                let err = Error::AlreadyExists {
+                    what: format!("secret {key} in the {scope}"),
+                };
+                return Err(self.refused(AuditKind::Created, actor, scope, keys, err));
+            }
+            Err(other) => {
+                return Err(self.refused(AuditKind::Created, actor, scope, keys, other.into()));
+            }
+        }
+        meta.revision = 1;
+        self.record(
+            AuditKind::Created,
+            actor,
+            Some(scope),
+            keys.to_vec(),
+            Some(1),
+            Ok(()),
+        );
+        Ok(meta)
+    }
+
+    /// Reads a record for an edit and checks the actor against its per-secret roles.
+    async fn existing(
+        &self,
+        actor: &Actor,
+        op: Operation,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<StoredSecret, Error> {
+        // Tenancy and personal ownership are settled before the store is read.
+        if let Scope::Personal { .. } = scope {
+            access::check(actor, op, scope, None)?;
+        }
+        access::check_tenancy(actor, scope.workspace_id())?;
+        let record = self.store.get(scope, key).await?;
+        let record = record.ok_or_else(|| Error::NotFound {
+            scope: scope.clone(),
+            key: key.clone(),
+        })?;
+        access::check(actor, op, scope, Some(&record.meta.members))?;
+        Ok(record)
+    }
+
+    /// Reads, changes and writes one record with compare-and-swap, re-reading and
+    /// retrying when another write won the race, so neither write is lost.
+    async fn update(
+        &self,
+        kind: AuditKind,
+        actor: &Actor,
+        op: Operation,
+        scope: &Scope,
+        key: &SecretKey,
+        change: impl Fn(StoredSecret) -> Result<StoredSecret, Error>,
+    ) -> Result<SecretMeta, Error> {
+        let keys = std::slice::from_ref(key);
+        for _ in 0..CAS_RETRIES {
+            let record = self
+                .existing(actor, op, scope, key)
+                .await
+                .map_err(|e| self.refused(kind, actor, scope, keys, e))?;
+            let revision = record.meta.revision;
+            let mut next = change(record)?;
+            next.meta.updated_by = actor.user.clone();
+            next.meta.updated_at = self.now();
+            let meta = next.meta.clone();
+            let put = WriteOp::Put {
+                record: next,
+                expect: Expect::Revision(revision),
+            };
+            match self.store.write(WriteBatch::from(vec![put])).await {
+                Ok(()) => {
+                    return Ok(SecretMeta {
+                        revision: revision + 1,
+                        ..meta
+                    });
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(other) => return Err(self.refused(kind, actor, scope, keys, other.into())),
+            }
+        }
+        Err(self.refused(kind, actor, scope, keys, Error::Conflict))
+    }
+
+    /// Replaces a secret's value; its version goes up by one. Takes effect at the next
+    /// step of any run (a running step keeps what it resolved).
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (admins, or the secret's own `SecretRole::Admin` members;
+    /// personal: its owner); `not_found`; `conflict` when other writes kept winning.
+    pub async fn rotate(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        value: SecretValue,
+    ) -> Result<SecretMeta, Error> {
+        let meta = self
+            .update(
+                AuditKind::Rotated,
+                actor,
+                Operation::Rotate,
+                scope,
+                key,
+                |mut record| {
+                    record.meta.version += 1;
+                    record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
+                    Ok(record)
+                },
+            )
+            .await?;
+        self.record(
+            AuditKind::Rotated,
+            actor,
+            Some(scope),
+            vec![key.clone()],
+            Some(meta.version),
+            Ok(()),
+        );
+        Ok(meta)
+    }
+
+    /// Replaces a secret's details (display name, description, members).
+    ///
+    /// # Errors
+    ///
+    /// As [`rotate`](Self::rotate).
+    pub async fn set_details(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        details: SecretDetails,
+    ) -> Result<SecretMeta, Error> {
+        let meta = self
+            .update(
+                AuditKind::DetailsChanged,
+                actor,
+                Operation::SetDetails,
+                scope,
+                key,
+                |mut record| {
+                    record.meta.display_name = details.display_name.clone();
+                    record.meta.description = details.description.clone();
+                    record.meta.members = details.members.clone();
+                    Ok(record)
+                },
+            )
+            .await?;
+        self.record(
+            AuditKind::DetailsChanged,
+            actor,
+            Some(scope),
+            vec![key.clone()],
+            Some(meta.version),
+            Ok(()),
+        );
+        Ok(meta)
+    }
+
+    /// Deletes a secret: every later resolution misses it.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (workspace and workflow scopes: admins; personal: its
+    /// owner); `not_found`; `store`.
+    pub async fn delete(&self, actor: &Actor, scope: &Scope, key: &SecretKey) -> Result<(), Error> {
+        let keys = std::slice::from_ref(key);
+        let record = self
+            .existing(actor, Operation::Delete, scope, key)
+            .await
+            .map_err(|e| self.refused(AuditKind::Deleted, actor, scope, keys, e))?;
+        let delete = WriteOp::Delete {
+            scope: scope.clone(),
+            key: key.clone(),
+            expect: Expect::Any,
+        };
+        self.store
+            .write(WriteBatch::from(vec![delete]))
+            .await
+            .map_err(|e| self.refused(AuditKind::Deleted, actor, scope, keys, e.into()))?;
+        self.record(
+            AuditKind::Deleted,
+            actor,
+            Some(scope),
+            keys.to_vec(),
+            Some(record.meta.version),
+            Ok(()),
+        );
+        Ok(())
+    }
+
+    /// The metadata of every secret in `scope`, sorted by key: never a value, never a
+    /// sealed blob.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (workspace and workflow scopes: any member, external ones
+    /// included; personal: its owner alone); `store`.
+    pub async fn list(&self, actor: &Actor, scope: &Scope) -> Result<Vec<SecretMeta>, Error> {
+        access::check(actor, Operation::List, scope, None)
+            .map_err(|e| self.refused(AuditKind::Denied, actor, scope, &[], e))?;
+        Ok(self.store.list(scope).await?)
+    }
+
+    /// After a key-encryption key rotation (the new key added everywhere and made
+    /// active), moves every record of `scope` under the active key without touching
+    /// values, and reports what it could not move. Remove the old key only when
+    /// `conflicted` and `failed` are empty.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (admins; personal scopes: their owner or an admin); `store`.
+    pub async fn rewrap_all(&self, actor: &Actor, scope: &Scope) -> Result<RewrapReport, Error> {
+        access::check(actor, Operation::Rewrap, scope, None)
+            .map_err(|e| self.refused(AuditKind::Rewrapped, actor, scope, &[], e))?;
+        let active = self.vault.active_key();
+        let mut report = RewrapReport::default();
+        for meta in self.store.list(scope).await? {
+            let key = meta.key;
+            let mut outcome = None;
+            for _ in 0..CAS_RETRIES {
+                let Some(record) = self.store.get(scope, &key).await? else {
+                    outcome = Some(Ok(false));
+                    break;
+                };
+                if record.sealed.key_id() == active {
+                    outcome = Some(Ok(false));
+                    break;
+                }
+                let m = &record.meta;
+                let sealed = match self
+                    .vault
+                    .rewrap(&m.scope, &m.key, m.version, &record.sealed)
+                {
+                    Ok(sealed) => sealed,
+                    Err(err) => {
+                        outcome = Some(Err(err.code()));
+                        break;
+                    }
+                };
+                let revision = record.meta.revision;
+                let put = WriteOp::Put {
+                    record: StoredSecret {
+                        meta: record.meta,
+                        sealed,
+                    },
+                    expect: Expect::Revision(revision),
+                };
+                match self.store.write(WriteBatch::from(vec![put])).await {
+                    Ok(()) => {
+                        outcome = Some(Ok(true));
+                        break;
+                    }
+                    Err(StoreError::Conflict) => continue,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            match outcome {
+                Some(Ok(true)) => report.rewrapped.push(key),
+                Some(Ok(false)) => report.already_current.push(key),
+                Some(Err(code)) => report.failed.push((key, code)),
+                None => report.conflicted.push(key),
+            }
+        }
+        let outcome = if report.failed.is_empty() && report.conflicted.is_empty() {
+            Ok(())
+        } else {
+            Err("conflict")
+        };
+        self.record(
+            AuditKind::Rewrapped,
+            actor,
+            Some(scope),
+            report.rewrapped.clone(),
+            None,
+            outcome,
+        );
+        Ok(report)
+    }
+
+    /// Deletes every secret of `scope` without reading any (a user who left, a deleted
+    /// workflow), in one batch. Returns how many were deleted.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (workspace admins; for a personal scope also its owner: the
+    /// one case where an admin may delete another user's secrets); `store`.
+    pub async fn purge(&self, actor: &Actor, scope: &Scope) -> Result<usize, Error> {
+        access::check(actor, Operation::Purge, scope, None)
+            .map_err(|e| self.refused(AuditKind::Purged, actor, scope, &[], e))?;
+        let keys: Vec<SecretKey> = self
+            .store
+            .list(scope)
+            .await?
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        if !keys.is_empty() {
+            let batch: WriteBatch = keys
+                .iter()
+                .map(|key| WriteOp::Delete {
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    expect: Expect::Any,
+                })
+                .collect();
+            self.store
+                .write(batch)
+                .await
+                .map_err(|e| self.refused(AuditKind::Purged, actor, scope, &keys, e.into()))?;
+        }
+        let count = keys.len();
+        self.record(AuditKind::Purged, actor, Some(scope), keys, None, Ok(()));
+        Ok(count)
+    }
+
+    /// A redactor for every value of every scope of the actor's workspace (personal
+    /// ones included), for a log pipeline that must mask all of them. A snapshot with
+    /// unlabelled masks (labels would name other users' keys); values are read, never
+    /// returned.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (workspace admins); `store`; `tampered` or `unknown_key_id`.
+    pub async fn workspace_redactor(&self, actor: &Actor) -> Result<Redactor, Error> {
+        let workspace_scope = Scope::workspace(actor.workspace.clone());
+        access::check_workspace_admin(actor).map_err(|e| {
+            self.refused(
+                AuditKind::WorkspaceRedactor,
+                actor,
+                &workspace_scope,
+                &[],
+                e,
+            )
+        })?;
+        let scopes = self.store.scopes(&actor.workspace).await?;
+        let lists = self.store.list_many(&scopes).await?;
+        let mut builder = Redactor::builder();
+        for (scope, metas) in scopes.iter().zip(lists) {
+            let keys: Vec<SecretKey> = metas.into_iter().map(|m| m.key).collect();
+            let records = self
+                .store
+                .get_many(std::slice::from_ref(scope), &keys)
+                .await?;
+            for record in records.into_iter().flatten() {
+                let m = &record.meta;
+                let value = self
+                    .vault
+                    .unseal(&m.scope, &m.key, m.version, &record.sealed)?;
+                builder = builder.secret(&value);
+            }
+        }
+        self.record(
+            AuditKind::WorkspaceRedactor,
+            actor,
+            None,
+            Vec::new(),
+            None,
+            Ok(()),
+        );
+        Ok(builder.build())
+    }
+}

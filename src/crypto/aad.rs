@@ -1,0 +1,248 @@
+//! The two associated data of a sealed record, byte-exact (format version 1).
+//!
+//! The value's associated data, as DESIGN.md's table fixes it:
+//!
+//! | part | bytes |
+//! |---|---|
+//! | format version | 1 byte: `0x01` |
+//! | scope tag | 1 byte: `0x01` workflow, `0x02` workspace, `0x03` personal |
+//! | ids of the scope | the workspace id, then the workflow id (workflow scope) or the user id (personal scope); each a u32 big-endian length, then its UTF-8 bytes |
+//! | secret key name | u32 big-endian length, then its bytes |
+//! | value version | u64 big-endian (8 bytes, no length) |
+//!
+//! The data key's wrap uses the same bytes followed by the key-encryption key's id
+//! as a u32 big-endian. Both are built in one buffer: the value's associated data is
+//! a prefix of the wrap's, so one build serves both.
+//!
+//! These bytes are frozen: changing one of them makes every stored record fail to
+//! open. The unit tests below pin them to hand-written literals.
+
+use crate::crypto::KeyId;
+use crate::key::SecretKey;
+use crate::scope::Scope;
+
+/// The format version, the first byte of the associated data (and of the sealed
+/// record's header).
+pub(crate) const FORMAT_VERSION: u8 = 0x01;
+
+const TAG_WORKFLOW: u8 = 0x01;
+const TAG_WORKSPACE: u8 = 0x02;
+const TAG_PERSONAL: u8 = 0x03;
+
+/// Associated data up to this many bytes (KEK id included) are built on the stack;
+/// longer ones (ids and keys near their 256-byte limits) in one exact-size `Vec`.
+/// Typical ids (UUIDs) and key names fit with room to spare.
+const INLINE: usize = 256;
+
+/// Both associated data of one record: `value()` and, once the KEK is known,
+/// `wrap(id)`.
+pub(crate) struct Aad {
+    /// The bytes when they fit, on the stack: no allocation on the hot path.
+    inline: [u8; INLINE],
+    /// The bytes when they do not (`Vec::new()` does not allocate otherwise).
+    heap: Vec<u8>,
+    /// Length of the value's associated data; the KEK id follows it.
+    value_len: usize,
+}
+
+impl Aad {
+    /// Builds the value's associated data for (`scope`, `key`, `version`).
+    pub(crate) fn new(scope: &Scope, key: &SecretKey, version: u64) -> Aad {
+        let (tag, first, second) = match scope {
+            Scope::Workflow {
+                workspace,
+                workflow,
+            } => (TAG_WORKFLOW, workspace.as_str(), Some(workflow.as_str())),
+            Scope::Workspace { workspace } => (TAG_WORKSPACE, workspace.as_str(), None),
+            Scope::Personal { workspace, user } => {
+                (TAG_PERSONAL, workspace.as_str(), Some(user.as_str()))
+            }
+        };
+        let key = key.as_str();
+        let value_len = 2 + 4 + first.len() + second.map_or(0, |s| 4 + s.len()) + 4 + key.len() + 8;
+        let total = value_len + 4;
+        let mut aad = Aad {
+            inline: [0; INLINE],
+            heap: if total <= INLINE {
+                Vec::new()
+            } else {
+                vec![0; total]
+            },
+            value_len,
+        };
+        let mut w = Writer {
+            buf: aad.buf_mut(),
+            at: 0,
+        };
+        w.put(&[FORMAT_VERSION, tag]);
+        w.put_len_prefixed(first.as_bytes());
+        if let Some(second) = second {
+            w.put_len_prefixed(second.as_bytes());
+        }
+        w.put_len_prefixed(key.as_bytes());
+        w.put(&version.to_be_bytes());
+        debug_assert_eq!(w.at, value_len);
+        aad
+    }
+
+    /// The value's associated data.
+    pub(crate) fn value(&self) -> &[u8] {
+        self.buf().get(..self.value_len).unwrap_or_default()
+    }
+
+    /// The wrap's associated data for KEK `id`: the value's, then `id` as a u32
+    /// big-endian.
+    pub(crate) fn wrap(&mut self, id: KeyId) -> &[u8] {
+        let start = self.value_len;
+        if let Some(slot) = self.buf_mut().get_mut(start..start + 4) {
+            slot.copy_from_slice(&id.get().to_be_bytes());
+        }
+        self.buf().get(..start + 4).unwrap_or_default()
+    }
+
+    fn buf(&self) -> &[u8] {
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
+        }
+    }
+
+    fn buf_mut(&mut self) -> &mut [u8] {
+        if self.heap.is_empty() {
+            &mut self.inline
+        } else {
+            &mut self.heap
+        }
+    }
+}
+
+/// Fills a pre-sized buffer front to back. The buffer is sized from the same
+/// lengths before any write, so `put` never runs out of room.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.at..self.at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+        self.at += bytes.len();
+    }
+
+    fn put_len_prefixed(&mut self, bytes: &[u8]) {
+        // Ids and key names are at most 256 bytes (validated when made), so the
+        // length always fits a u32.
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.put(&len.to_be_bytes());
+        self.put(bytes);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+mod tests {
+    use super::*;
+    use crate::scope::{UserId, WorkflowId, WorkspaceId};
+
+    fn ws() -> WorkspaceId {
+        WorkspaceId::new("acme").unwrap()
+    }
+
+    fn key() -> SecretKey {
+        SecretKey::new("API_KEY").unwrap()
+    }
+
+    #[test]
+    fn workflow_scope_bytes() {
+        let scope = Scope::workflow(ws(), WorkflowId::new("wf1").unwrap());
+        let mut aad = Aad::new(&scope, &key(), 3);
+        let expected: &[u8] = &[
+            0x01, // format version
+            0x01, // scope tag: workflow
+            0x00, 0x00, 0x00, 0x04, b'a', b'c', b'm', b'e', // workspace id
+            0x00, 0x00, 0x00, 0x03, b'w', b'f', b'1', // workflow id
+            0x00, 0x00, 0x00, 0x07, b'A', b'P', b'I', b'_', b'K', b'E', b'Y', // key name
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, // version
+        ];
+        assert_eq!(aad.value(), expected);
+        let mut wrap = expected.to_vec();
+        wrap.extend_from_slice(&[0x00, 0x00, 0x01, 0x02]);
+        assert_eq!(aad.wrap(KeyId::from(0x0102)), &wrap[..]);
+        assert_eq!(
+            aad.value(),
+            expected,
+            "the wrap suffix leaves the value's alone"
+        );
+    }
+
+    #[test]
+    fn workspace_scope_bytes() {
+        let scope = Scope::workspace(ws());
+        let mut aad = Aad::new(&scope, &key(), 1);
+        let expected: &[u8] = &[
+            0x01, // format version
+            0x02, // scope tag: workspace
+            0x00, 0x00, 0x00, 0x04, b'a', b'c', b'm', b'e', // workspace id
+            0x00, 0x00, 0x00, 0x07, b'A', b'P', b'I', b'_', b'K', b'E', b'Y', // key name
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, // version
+        ];
+        assert_eq!(aad.value(), expected);
+        let mut wrap = expected.to_vec();
+        wrap.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(aad.wrap(KeyId::from(u32::MAX)), &wrap[..]);
+    }
+
+    #[test]
+    fn personal_scope_bytes() {
+        let scope = Scope::personal(ws(), UserId::new("é").unwrap());
+        let mut aad = Aad::new(&scope, &key(), 0x0102_0304_0506_0708);
+        let expected: &[u8] = &[
+            0x01, // format version
+            0x03, // scope tag: personal
+            0x00, 0x00, 0x00, 0x04, b'a', b'c', b'm', b'e', // workspace id
+            0x00, 0x00, 0x00, 0x02, 0xc3, 0xa9, // user id "é", UTF-8
+            0x00, 0x00, 0x00, 0x07, b'A', b'P', b'I', b'_', b'K', b'E', b'Y', // key name
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, // version
+        ];
+        assert_eq!(aad.value(), expected);
+        let mut wrap = expected.to_vec();
+        wrap.extend_from_slice(&[0x00, 0x00, 0x00, 0x07]);
+        assert_eq!(aad.wrap(KeyId::from(7)), &wrap[..]);
+    }
+
+    #[test]
+    fn long_ids_spill_to_the_heap_with_the_same_layout() {
+        let long_ws = "w".repeat(256);
+        let long_user = "u".repeat(256);
+        let long_key = "K".repeat(256);
+        let scope = Scope::personal(
+            WorkspaceId::new(long_ws.clone()).unwrap(),
+            UserId::new(long_user.clone()).unwrap(),
+        );
+        let mut aad = Aad::new(&scope, &SecretKey::new(long_key.clone()).unwrap(), 9);
+        let mut expected = vec![0x01, 0x03];
+        for part in [&long_ws, &long_user, &long_key] {
+            expected.extend_from_slice(&256u32.to_be_bytes());
+            expected.extend_from_slice(part.as_bytes());
+        }
+        expected.extend_from_slice(&9u64.to_be_bytes());
+        assert_eq!(aad.value(), &expected[..]);
+        expected.extend_from_slice(&5u32.to_be_bytes());
+        assert_eq!(aad.wrap(KeyId::from(5)), &expected[..]);
+    }
+
+    #[test]
+    fn scopes_differ_even_with_equal_strings() {
+        // A workflow id and a user id that are the same string still differ by tag.
+        let a = Aad::new(
+            &Scope::workflow(ws(), WorkflowId::new("x").unwrap()),
+            &key(),
+            1,
+        );
+        let b = Aad::new(&Scope::personal(ws(), UserId::new("x").unwrap()), &key(), 1);
+        assert_ne!(a.value(), b.value());
+    }
+}

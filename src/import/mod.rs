@@ -1,0 +1,214 @@
+//! `.env` text: a strict, literal parser for pasted secrets.
+//!
+//! Users paste `.env` files to create many secrets at once. The popular `.env`
+//! parsers are unsafe for secrets: they drop bad lines silently, keep an unclosed
+//! quote inside the value, cut `pass#word` to `pass`, expand `$VAR`, or quote the
+//! secret back in their error messages. [`parse_env`] is strict (every problem is an
+//! error, all of them reported at once), literal (a value is stored as written) and
+//! quiet (no message ever contains a value).
+//!
+//! # The dialect
+//!
+//! 1. The input is UTF-8 text. One leading byte-order mark (U+FEFF) is skipped. LF,
+//!    CRLF and a lone CR each end a line; a line break inside quotes is stored as LF.
+//! 2. Blank lines, whitespace-only lines and lines whose first non-blank character
+//!    is `#` are skipped. Leading whitespace before a statement is allowed.
+//! 3. A statement is `[export ]KEY = VALUE [# comment]`; whitespace around `=` is
+//!    optional. `export` is a prefix only in lower case and only when followed by
+//!    whitespace and then a key character (`export FOO=1` sets `FOO`), so
+//!    `export=v` and `export = v` set the key `export`, and `EXPORT FOO=1` is an error.
+//! 4. `KEY` is 1 to 256 bytes of ASCII letters, digits and `_`
+//!    ([`SecretKey`](crate::SecretKey)'s rule). Anything else is an invalid-key
+//!    problem; a statement without `=` is a problem too.
+//! 5. An unquoted value is taken literally and trimmed at both ends (Unicode
+//!    whitespace, no-break space included). A comment starts only at a `#` preceded
+//!    by whitespace: `pass#word` and `KEY=#x` keep their `#`. `=`, quotes after the
+//!    first character, backslashes and `$` are literal. An unquoted value ends at
+//!    the end of its line.
+//! 6. A double-quoted value may span lines. Its escapes are `\n`, `\r`, `\t`, `\"`,
+//!    `\'` and `\\`; any other backslash pair is kept as written (`C:\Users`, `\$`).
+//! 7. A single-quoted value may span lines and is fully literal: no escapes at all,
+//!    so it cannot hold a `'`.
+//! 8. After a closing quote only whitespace and an optional `#` comment may follow
+//!    (there the `#` needs no whitespace before it). A value that starts with a
+//!    backtick is an error: quote it with `'` or `"`.
+//! 9. Nothing is ever expanded: `$VAR`, `${VAR}` and `${VAR:-x}` stay as written,
+//!    and the process environment is never read.
+//! 10. A quote still open at the end of the input is an `unterminated quote` problem
+//!     on the line (and column) where the value began.
+//! 11. A duplicate key: the last value wins, the key keeps its first position in
+//!     [`ParsedEnv::entries`] (its [`EnvEntry::line`] becomes the line of the value
+//!     kept), and [`ParsedEnv::warnings`] carries an [`ImportWarning`] naming both
+//!     line numbers.
+//! 12. A value over [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN) (65,536)
+//!     bytes, counted after unescaping, is a value-too-large problem on the line
+//!     where it starts.
+//! 13. The whole input is parsed and **every** problem is reported at once, in one
+//!     [`Error::ImportSyntax`](crate::Error::ImportSyntax) (code `import_syntax`)
+//!     holding a [`LineProblem`](crate::LineProblem) per problem, in line order.
+//!     A problem's line is 1-based, its column 1-based in characters. After a
+//!     malformed statement, parsing resumes at the next line; a statement whose
+//!     only fault is its key still has its value read to its end, so a bad key
+//!     before a multi-line quoted value does not turn the value's lines into more
+//!     problems. A message never contains a value, the raw line, or any text of
+//!     the input: problems name a line, a column and a fixed reason; warnings name
+//!     a key that parsed as one.
+//!
+//! Whitespace is Unicode whitespace (`char::is_whitespace`) other than CR and LF,
+//! everywhere: around `=`, before a comment, in trimming.
+
+mod parser;
+
+use std::fmt;
+
+use crate::error::Error;
+use crate::key::SecretKey;
+use crate::value::SecretValue;
+
+/// Parses `.env` text into keys and values, strictly and literally.
+///
+/// The dialect is described in full in the [module docs](self); in short:
+/// `[export ]KEY=VALUE` statements, `#` comments, unquoted values trimmed and kept
+/// literally, `"double"` quotes with a few escapes, `'single'` quotes fully literal,
+/// quoted values spanning lines, no variable expansion ever.
+///
+/// A duplicate key is not an error: the last value wins, the key keeps its first
+/// position, and a warning names both lines.
+///
+/// # Errors
+///
+/// `import_syntax` ([`Error::ImportSyntax`]) listing **every** problem of the text
+/// at once, each with its line and, where one can be named, its column: a
+/// statement without `=`, an invalid key, a value starting with a backtick, text
+/// after a closing quote, an unterminated quote, a value over 65,536 bytes. No
+/// message contains a value or the text of a line. On error no value is kept: the
+/// ones already read are zeroized.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::parse_env;
+///
+/// let text = "\u{feff}# production keys\r\n\
+///             export OPENAI_API_KEY = sk-live-123   # trimmed, comment dropped\r\n\
+///             DB_PASSWORD=pa$$#word\r\n\
+///             GREETING=\"line one\\nline two\"\r\n\
+///             WINDOWS_PATH=\"C:\\Users\\me\"\r\n\
+///             RAW='no \\n escapes, ${NOT_EXPANDED}'\r\n\
+///             DB_PASSWORD=rotated\r\n";
+/// let parsed = parse_env(text)?;
+///
+/// let pairs: Vec<(&str, &str)> = parsed
+///     .entries
+///     .iter()
+///     .map(|e| (e.key.as_str(), e.value.expose_secret()))
+///     .collect();
+/// assert_eq!(
+///     pairs,
+///     [
+///         ("OPENAI_API_KEY", "sk-live-123"),
+///         ("DB_PASSWORD", "rotated"), // the last value wins, the first position stays
+///         ("GREETING", "line one\nline two"),
+///         ("WINDOWS_PATH", "C:\\Users\\me"),
+///         ("RAW", "no \\n escapes, ${NOT_EXPANDED}"),
+///     ]
+/// );
+/// assert_eq!(parsed.warnings.len(), 1);
+/// assert_eq!(parsed.warnings[0].line, 7);
+///
+/// // Every problem at once, and never the secret that was pasted.
+/// let err = parse_env("A=ok\nsk-live-9f8e7d6c\nB=\"unclosed sk-live-1a2b\n").unwrap_err();
+/// assert_eq!(err.code(), "import_syntax");
+/// let message = err.to_string();
+/// assert!(message.starts_with("line 2: "));
+/// assert!(message.contains("; line 3: unterminated quote"));
+/// assert!(!message.contains("sk-live"));
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+pub fn parse_env(text: &str) -> Result<ParsedEnv, Error> {
+    parser::parse(text)
+}
+
+/// One `KEY=VALUE` statement of a parsed `.env` text.
+///
+/// **Holds secret material**: the value is a [`SecretValue`], zeroized on drop.
+/// `Debug` shows the line and key and masks the value.
+#[derive(Debug)]
+pub struct EnvEntry {
+    /// The 1-based line where the statement starts. For a duplicate key, the line
+    /// of the statement whose value was kept (the last one).
+    pub line: usize,
+    /// The key.
+    pub key: SecretKey,
+    /// The value, unescaped, with line breaks as LF.
+    pub value: SecretValue,
+}
+
+/// The result of [`parse_env`]: the entries in order, and warnings.
+///
+/// **Holds secret material** (in its entries; zeroized on drop). Keys are unique:
+/// a duplicate key keeps its first position with the last value. Iterating a
+/// `ParsedEnv` (or a `&ParsedEnv`) yields its entries.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::parse_env;
+///
+/// let parsed = parse_env("A=1\nB=2\n")?;
+/// let keys: Vec<String> = parsed.into_iter().map(|e| e.key.to_string()).collect();
+/// assert_eq!(keys, ["A", "B"]);
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ParsedEnv {
+    /// The entries, one per distinct key, in the order each key first appears.
+    pub entries: Vec<EnvEntry>,
+    /// Things the user should know that did not stop the parse, such as a
+    /// duplicate key. Never a value.
+    pub warnings: Vec<ImportWarning>,
+}
+
+impl ParsedEnv {
+    /// The entries, by reference, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, EnvEntry> {
+        self.entries.iter()
+    }
+}
+
+impl IntoIterator for ParsedEnv {
+    type Item = EnvEntry;
+    type IntoIter = std::vec::IntoIter<EnvEntry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+impl<'p> IntoIterator for &'p ParsedEnv {
+    type Item = &'p EnvEntry;
+    type IntoIter = std::slice::Iter<'p, EnvEntry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// Something a parse noticed that did not stop it, such as a duplicate key.
+///
+/// Public: the message names at most a key and line numbers, never a value.
+/// `Display` is `line N: message`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ImportWarning {
+    /// The 1-based line the warning is about.
+    pub line: usize,
+    /// What happened, lowercase; names a key that parsed as one and line numbers,
+    /// never a value or the text of a line.
+    pub message: String,
+}
+
+impl fmt::Display for ImportWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}

@@ -1,0 +1,302 @@
+//! `RunContext` and the policy a workflow brings to a run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Trigger;
+use super::template::Template;
+use crate::error::Error;
+use crate::key::SecretKey;
+use crate::scope::{Scope, UserId, WorkflowId, WorkspaceId};
+use crate::value::SecretValue;
+
+/// What the owner of a workflow shared by link lends to the people who run it.
+///
+/// Both off by default: a shared run brings its own credentials and its own API key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ShareConfig {
+    /// The run resolves the owner's stored credentials for the keys the workflow
+    /// declares, charged to their holder and masked from the runner.
+    pub owner_credentials: bool,
+    /// Steps that use the owner's private model run under the owner's platform key.
+    pub owner_api_key: bool,
+}
+
+impl ShareConfig {
+    /// Refuses an option the workflow does not qualify for: owner credentials need
+    /// a referenced credential (template or code step), the owner's API key a private
+    /// model.
+    ///
+    /// # Errors
+    ///
+    /// `option_unavailable`, naming the option.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::{ShareConfig, WorkflowRequirements};
+    ///
+    /// let plain = WorkflowRequirements::default();
+    /// let lend = ShareConfig { owner_credentials: true, owner_api_key: false };
+    /// assert_eq!(lend.check(&plain).unwrap_err().code(), "option_unavailable");
+    /// ```
+    pub fn check(&self, requirements: &WorkflowRequirements) -> Result<(), Error> {
+        if self.owner_credentials && !requirements.references_credentials() {
+            return Err(Error::OptionUnavailable {
+                option: "owner_credentials",
+                reason: "no step of the workflow references a credential",
+            });
+        }
+        if self.owner_api_key && !requirements.uses_private_model {
+            return Err(Error::OptionUnavailable {
+                option: "owner_api_key",
+                reason: "the workflow uses no private model",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What a workflow references: its templates' keys plus the keys its code steps
+/// declare (the engine cannot read code), and whether it uses a private model.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{SecretKey, Template, WorkflowRequirements};
+///
+/// let header = Template::parse("Bearer {{API_KEY}}")?;
+/// let needs = WorkflowRequirements::from_templates(&[header], false)
+///     .with_code_keys([SecretKey::new("DB_PASSWORD")?]);
+/// assert_eq!(needs.references.len(), 2);
+/// assert!(needs.references_credentials());
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkflowRequirements {
+    /// Every key the workflow references.
+    pub references: BTreeSet<SecretKey>,
+    /// Whether a step uses the owner's private model.
+    pub uses_private_model: bool,
+}
+
+impl WorkflowRequirements {
+    /// The keys the templates reference.
+    pub fn from_templates(templates: &[Template], uses_private_model: bool) -> Self {
+        let references = templates
+            .iter()
+            .flat_map(|t| t.references().cloned())
+            .collect();
+        WorkflowRequirements {
+            references,
+            uses_private_model,
+        }
+    }
+
+    /// Adds the keys code steps declare.
+    pub fn with_code_keys(mut self, keys: impl IntoIterator<Item = SecretKey>) -> Self {
+        self.references.extend(keys);
+        self
+    }
+
+    /// Whether any step references a credential.
+    pub fn references_credentials(&self) -> bool {
+        !self.references.is_empty()
+    }
+}
+
+/// How the run reaches the workflow.
+#[derive(Clone, Debug)]
+pub enum Access {
+    /// A member of the workspace runs it (or a trigger does).
+    Member,
+    /// Someone runs it through a share link, bringing these values of their own.
+    SharedLink {
+        /// The runner's own values, by key. Never stored; masked from nobody (they
+        /// are the runner's to see).
+        provided: BTreeMap<SecretKey, SecretValue>,
+    },
+}
+
+/// A workflow's settings that shape resolution.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkflowPolicy {
+    /// `None`: no allowlist. `Some(keys)`: only these keys resolve, on every path;
+    /// an empty set allows nothing.
+    pub allowlist: Option<BTreeSet<SecretKey>>,
+    /// What a share link lends.
+    pub sharing: ShareConfig,
+    /// What the workflow declares ([`WorkflowRequirements::references`]): a shared
+    /// run lends the owner's values of these keys only.
+    pub references: BTreeSet<SecretKey>,
+}
+
+impl WorkflowPolicy {
+    /// Whether the allowlist admits `key`.
+    pub fn allows(&self, key: &SecretKey) -> bool {
+        self.allowlist
+            .as_ref()
+            .is_none_or(|keys| keys.contains(key))
+    }
+
+    /// Whether an agent step may receive a personal value of `key`: only a key
+    /// named on an allowlist (a webhook's payload can steer an agent).
+    pub(crate) fn agent_may_take_personal(&self, key: &SecretKey) -> bool {
+        self.allowlist
+            .as_ref()
+            .is_some_and(|keys| keys.contains(key))
+    }
+}
+
+/// Whose platform API key (and so whose usage) a run's private-model steps use.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ApiKeyHolder {
+    /// The workflow owner's.
+    Owner(UserId),
+    /// The person running the workflow.
+    Runner,
+}
+
+/// One run of one workflow, built from ids the host vouches for.
+///
+/// Fields are private: a context is made only through [`manual`](Self::manual) and
+/// [`automated`](Self::automated), then [`with_policy`](Self::with_policy) and
+/// [`shared_link`](Self::shared_link), so the fallback rules cannot be bypassed.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{RunContext, Trigger, UserId, WorkflowId, WorkspaceId};
+///
+/// let ctx = RunContext::automated(
+///     WorkspaceId::new("acme")?, WorkflowId::new("nightly")?, UserId::new("ada")?,
+///     Trigger::Schedule,
+/// );
+/// assert_eq!(ctx.owner().as_str(), "ada");
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct RunContext {
+    workspace: WorkspaceId,
+    workflow: WorkflowId,
+    owner: UserId,
+    trigger: Trigger,
+    access: Access,
+    policy: WorkflowPolicy,
+}
+
+impl RunContext {
+    /// A run that `user` started by clicking Run: personal fallback is `user`.
+    pub fn manual(
+        workspace: WorkspaceId,
+        workflow: WorkflowId,
+        owner: UserId,
+        user: UserId,
+    ) -> Self {
+        Self::automated(workspace, workflow, owner, Trigger::Manual { user })
+    }
+
+    /// A run started by `trigger`. For `Api`, `Webhook` and `Schedule` the personal
+    /// fallback is the owner; `Trigger::Manual` behaves as [`manual`](Self::manual).
+    pub fn automated(
+        workspace: WorkspaceId,
+        workflow: WorkflowId,
+        owner: UserId,
+        trigger: Trigger,
+    ) -> Self {
+        RunContext {
+            workspace,
+            workflow,
+            owner,
+            trigger,
+            access: Access::Member,
+            policy: WorkflowPolicy::default(),
+        }
+    }
+
+    /// Sets the workflow's policy.
+    pub fn with_policy(mut self, policy: WorkflowPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Makes this a run through a share link, with the runner's own values.
+    pub fn shared_link(mut self, provided: BTreeMap<SecretKey, SecretValue>) -> Self {
+        self.access = Access::SharedLink { provided };
+        self
+    }
+
+    /// The workspace.
+    pub fn workspace(&self) -> &WorkspaceId {
+        &self.workspace
+    }
+
+    /// The workflow.
+    pub fn workflow(&self) -> &WorkflowId {
+        &self.workflow
+    }
+
+    /// The workflow's owner.
+    pub fn owner(&self) -> &UserId {
+        &self.owner
+    }
+
+    /// What started the run.
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+
+    /// How the run reaches the workflow.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// The workflow's policy.
+    pub fn policy(&self) -> &WorkflowPolicy {
+        &self.policy
+    }
+
+    /// Whether the run came through a share link.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.access, Access::SharedLink { .. })
+    }
+
+    /// Whose platform API key the run's private-model steps use: a shared run's is
+    /// the runner's unless the owner lends theirs.
+    pub fn api_key_holder(&self) -> ApiKeyHolder {
+        match self.access {
+            Access::SharedLink { .. } if !self.policy.sharing.owner_api_key => ApiKeyHolder::Runner,
+            _ => ApiKeyHolder::Owner(self.owner.clone()),
+        }
+    }
+
+    /// The user whose personal scope is the fallback, or `None` when the run reads no
+    /// personal scope (a share link without owner credentials).
+    pub(crate) fn fallback_user(&self) -> Option<&UserId> {
+        match (&self.access, &self.trigger) {
+            (Access::SharedLink { .. }, _) if !self.policy.sharing.owner_credentials => None,
+            (Access::SharedLink { .. }, _) => Some(&self.owner),
+            (Access::Member, Trigger::Manual { user }) => Some(user),
+            (Access::Member, _) => Some(&self.owner),
+        }
+    }
+
+    /// The scopes the run reads, in precedence order.
+    pub(crate) fn scopes(&self) -> Vec<Scope> {
+        let mut scopes = vec![
+            Scope::workflow(self.workspace.clone(), self.workflow.clone()),
+            Scope::workspace(self.workspace.clone()),
+        ];
+        if let Some(user) = self.fallback_user() {
+            scopes.push(Scope::personal(self.workspace.clone(), user.clone()));
+        }
+        scopes
+    }
+
+    /// The runner's own values, for a shared run.
+    pub(crate) fn provided(&self) -> Option<&BTreeMap<SecretKey, SecretValue>> {
+        match &self.access {
+            Access::SharedLink { provided } => Some(provided),
+            Access::Member => None,
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! What a resolution hands out: the value, where it came from, and who pays.
+
+use crate::scope::{Scope, UserId, WorkspaceId};
+use crate::value::SecretValue;
+
+/// Where a resolved value came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Source {
+    /// The workflow's own scope, at this value version.
+    Workflow {
+        /// The value's version.
+        version: u64,
+    },
+    /// The workspace scope, at this value version.
+    Workspace {
+        /// The value's version.
+        version: u64,
+    },
+    /// A user's personal scope, at this value version.
+    Personal {
+        /// Whose.
+        user: UserId,
+        /// The value's version.
+        version: u64,
+    },
+    /// The runner of a shared workflow provided it.
+    Provided,
+}
+
+impl Source {
+    /// The source of a value stored in `scope` at `version`.
+    pub(crate) fn of(scope: &Scope, version: u64) -> Source {
+        match scope {
+            Scope::Workflow { .. } => Source::Workflow { version },
+            Scope::Workspace { .. } => Source::Workspace { version },
+            Scope::Personal { user, .. } => Source::Personal {
+                user: user.clone(),
+                version,
+            },
+        }
+    }
+
+    /// Whose credential this is, and so whose quota it uses.
+    pub(crate) fn holder(&self, workspace: &WorkspaceId) -> Principal {
+        match self {
+            Source::Workflow { .. } | Source::Workspace { .. } => {
+                Principal::Workspace(workspace.clone())
+            }
+            Source::Personal { user, .. } => Principal::User(user.clone()),
+            Source::Provided => Principal::Runner,
+        }
+    }
+
+    /// The stored value version, `None` for a provided value.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Source::Workflow { version }
+            | Source::Workspace { version }
+            | Source::Personal { version, .. } => Some(*version),
+            Source::Provided => None,
+        }
+    }
+}
+
+/// Whose credential a value is, so whose usage and quota it is charged to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Principal {
+    /// The workspace (workflow and workspace scopes).
+    Workspace(WorkspaceId),
+    /// A user (a personal scope).
+    User(UserId),
+    /// The person running a shared workflow (a provided value).
+    Runner,
+}
+
+/// One resolved credential. **Holds secret material** (the value, zeroized on drop).
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The value.
+    pub value: SecretValue,
+    /// Where it came from.
+    pub source: Source,
+    /// Who pays for its use.
+    pub charged_to: Principal,
+}

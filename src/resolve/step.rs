@@ -1,0 +1,393 @@
+//! `Run` and `Step`: first-use resolution, held until the step ends, with live redactors.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::context::RunContext;
+use super::outcome::{Resolved, Source};
+use super::resolver::{Found, Resolver};
+use super::rules::{self, Plan};
+use super::template::{Segment, Template};
+use crate::error::{Error, Missing};
+use crate::key::SecretKey;
+use crate::redact::Redactor;
+use crate::scope::Scope;
+use crate::store::SecretStore;
+use crate::value::SecretValue;
+
+/// One workflow run: it hands out [`Step`]s and keeps the run's redactor.
+///
+/// Steps may run concurrently; each resolves on its own, so a rotation during the
+/// run shows in the next step that starts.
+pub struct Run<'r, S: SecretStore> {
+    resolver: &'r Resolver<S>,
+    ctx: Arc<RunContext>,
+    scopes: Arc<[Scope]>,
+    redactor: Redactor,
+}
+
+impl<S: SecretStore> fmt::Debug for Run<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("ctx", &self.ctx)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r, S: SecretStore> Run<'r, S> {
+    pub(super) fn new(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
+        let scopes = ctx.scopes().into();
+        let redactor = resolver.redaction.clone().build();
+        Run {
+            resolver,
+            ctx: Arc::new(ctx),
+            scopes,
+            redactor,
+        }
+    }
+
+    /// Starts a step of this run.
+    pub fn step(&self) -> Step<'_, S> {
+        Step {
+            resolver: self.resolver,
+            ctx: self.ctx.clone(),
+            scopes: self.scopes.clone(),
+            run_redactor: Some(self.redactor.clone()),
+            redactor: self.resolver.redaction.clone().build(),
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The run's redactor: live, it masks every value any step of this run resolved,
+    /// now or later. A shared run's masks the owner's lent values only.
+    pub fn redactor(&self) -> Redactor {
+        self.redactor.clone()
+    }
+}
+
+/// One step of a run: resolves each credential at its first use and holds it until
+/// the step is dropped, so a rotation mid-step is invisible to it.
+///
+/// Methods take `&self` (an internal mutex, never held across an await), so a step
+/// can hold several credentials at once and its futures are `Send`.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::*;
+///
+/// # fn main() -> Result<(), Error> { pollster::block_on(async {
+/// # let vault = Vault::new(LocalKeyring::generate());
+/// # let store = std::sync::Arc::new(MemoryStore::new());
+/// # let acme = WorkspaceId::new("acme")?;
+/// # let admin = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+/// # Secrets::new(vault.clone(), store.clone()).create(&admin, &Scope::workspace(acme.clone()),
+/// #     &SecretKey::new("API_KEY")?, SecretValue::new("sk-live-123456")?).await?;
+/// let resolver = Resolver::new(vault, store);
+/// let ctx = RunContext::manual(acme, WorkflowId::new("wf")?, admin.user.clone(), admin.user);
+/// let run = resolver.run(&ctx);
+/// let step = run.step();
+/// let header = step.render(&Template::parse("Bearer {{API_KEY}}")?).await?;
+/// assert_eq!(header.expose_secret(), "Bearer sk-live-123456");
+/// let log = format!("sent {}", header.expose_secret());
+/// assert!(!step.redactor().redact(&log).contains("sk-live-123456"));
+/// # Ok(()) }) }
+/// ```
+pub struct Step<'r, S: SecretStore> {
+    resolver: &'r Resolver<S>,
+    ctx: Arc<RunContext>,
+    scopes: Arc<[Scope]>,
+    run_redactor: Option<Redactor>,
+    redactor: Redactor,
+    held: Mutex<HashMap<SecretKey, Resolved>>,
+}
+
+impl<S: SecretStore> fmt::Debug for Step<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("Step")
+            .field("ctx", &self.ctx)
+            .field("held", &held)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r, S: SecretStore> Step<'r, S> {
+    pub(super) fn alone(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
+        let scopes = ctx.scopes().into();
+        Step {
+            resolver,
+            ctx: Arc::new(ctx),
+            scopes,
+            run_redactor: None,
+            redactor: resolver.redaction.clone().build(),
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The value of `key`, for a code step's `credential("KEY")`: resolved at first
+    /// use, then the same value for the rest of the step. Registered with the step's
+    /// and the run's redactors before it is returned.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_key` for a bad name; otherwise as [`Resolver::resolve`].
+    pub async fn credential(&self, key: &str) -> Result<SecretValue, Error> {
+        let key = SecretKey::new(key)?;
+        Ok(self.resolved(&key).await?.0)
+    }
+
+    /// The value and source of `key`, held for the step.
+    async fn resolved(&self, key: &SecretKey) -> Result<(SecretValue, Source), Error> {
+        if let Some(held) = self.lock().get(key) {
+            return Ok((held.value.clone(), held.source.clone()));
+        }
+        let resolved = self
+            .resolver
+            .resolve_in(&self.ctx, &self.scopes, key)
+            .await?;
+        Ok(self.hold(key, resolved))
+    }
+
+    /// Keeps a resolution for the step (a concurrent first use that won keeps its own)
+    /// and registers its value for masking.
+    fn hold(&self, key: &SecretKey, resolved: Resolved) -> (SecretValue, Source) {
+        let mut held = self.lock();
+        let kept = held.entry(key.clone()).or_insert(resolved);
+        // A shared run masks the owner's lent values only: the runner's own values are
+        // theirs to see, and runner-chosen masks could spell out a lent secret.
+        if !(self.ctx.is_shared() && kept.source == Source::Provided) {
+            self.redactor.add(Some(key), &kept.value);
+            if let Some(run) = &self.run_redactor {
+                run.add(Some(key), &kept.value);
+            }
+        }
+        (kept.value.clone(), kept.source.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretKey, Resolved>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Resolves several keys from one snapshot of the store (`get_many`), so a pair
+    /// such as a client id and its secret never straddles a rotation. Keys the step
+    /// already holds are kept as they are.
+    ///
+    /// # Errors
+    ///
+    /// When any key is missing, nothing is held: `missing_credential`
+    /// (`MissingCredentials` listing each when several are); `store`; `tampered`.
+    pub async fn prefetch(&self, keys: &[SecretKey]) -> Result<(), Error> {
+        let wanted: Vec<SecretKey> = {
+            let held = self.lock();
+            let mut wanted: Vec<SecretKey> = keys
+                .iter()
+                .filter(|k| !held.contains_key(*k))
+                .cloned()
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            wanted
+        };
+        let resolved = self.fetch(&wanted, false).await?;
+        let mut missing = Vec::new();
+        let mut opened = Vec::with_capacity(resolved.len());
+        for (key, outcome) in resolved {
+            match outcome {
+                Ok(r) => opened.push((key, r)),
+                Err(Error::MissingCredential { key, reason }) => {
+                    missing.push(Missing { key, reason })
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        match missing.len() {
+            0 => {}
+            1 => {
+                let Missing { key, reason } = missing.remove(0);
+                return Err(Error::MissingCredential { key, reason });
+            }
+            _ => return Err(Error::MissingCredentials { missing }),
+        }
+        for (key, resolved) in opened {
+            self.hold(&key, resolved);
+        }
+        Ok(())
+    }
+
+    /// Plans each key, reads every lookup in one `get_many`, and opens what was found.
+    async fn fetch(
+        &self,
+        keys: &[SecretKey],
+        agent: bool,
+    ) -> Result<Vec<(SecretKey, Result<Resolved, Error>)>, Error> {
+        let ctx = &*self.ctx;
+        let lookups: Vec<SecretKey> = keys
+            .iter()
+            .filter(|k| matches!(rules::plan(ctx, k), Plan::Lookup))
+            .cloned()
+            .collect();
+        let mut records = if lookups.is_empty() {
+            Vec::new()
+        } else {
+            match self.resolver.store.get_many(&self.scopes, &lookups).await {
+                Ok(records) => records,
+                Err(err) => return Err(Error::from(err)),
+            }
+        }
+        .into_iter();
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let found = match rules::plan(ctx, key) {
+                Plan::Refuse(reason) => Found::Missing(reason),
+                Plan::Provided(value) => Found::Provided(value),
+                Plan::Lookup => Resolver::<S>::settle(ctx, key, records.next().flatten(), agent),
+            };
+            out.push((key.clone(), self.resolver.open(ctx, key, found)));
+        }
+        Ok(out)
+    }
+
+    /// Renders `{{KEY}}` references in one pass, into a buffer sized once and
+    /// zeroized on drop (the result is a [`SecretValue`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`credential`](Self::credential) for each reference; `permission_denied` when
+    /// a shared run's template would mix a lent value with a provided one (a runner
+    /// must not point `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own);
+    /// `value_too_large` when the result exceeds 64 KiB.
+    pub async fn render(&self, template: &Template) -> Result<SecretValue, Error> {
+        self.render_with(template, &|_| None).await
+    }
+
+    /// Renders a lenient template in one pass: `{{KEY}}` from secrets and every other
+    /// `{{name}}` from `host` (left as written when `host` returns `None`). Substituted
+    /// text is never scanned again, so a value from a runner, a webhook or a model
+    /// cannot name a secret. In a shared run the host's values count as provided.
+    ///
+    /// # Errors
+    ///
+    /// As [`render`](Self::render).
+    pub async fn render_with(
+        &self,
+        template: &Template,
+        host: &(dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Result<SecretValue, Error> {
+        let mut values: HashMap<&SecretKey, SecretValue> = HashMap::new();
+        let (mut lent, mut provided) = (false, false);
+        for key in template.references() {
+            let (value, source) = self.resolved(key).await?;
+            if source == Source::Provided {
+                provided = true
+            } else {
+                lent = true
+            }
+            values.insert(key, value);
+        }
+        let mut host_values: Vec<Option<zeroize::Zeroizing<String>>> = Vec::new();
+        for segment in template.segments() {
+            if let Segment::Host { name, .. } = segment {
+                let value = host(name).map(zeroize::Zeroizing::new);
+                provided |= value.is_some();
+                host_values.push(value);
+            }
+        }
+        if self.ctx.is_shared() && lent && provided {
+            return Err(Error::permission_denied(
+                "a shared run's template may not mix the owner's credentials with values the runner provides",
+            ));
+        }
+        let mut host_iter = host_values.iter();
+        let pieces: Vec<&str> = template
+            .segments()
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => text.as_str(),
+                Segment::Key(key) => values.get(key).map_or("", |v| v.expose_secret()),
+                Segment::Host { raw, .. } => match host_iter.next() {
+                    Some(Some(value)) => value.as_str(),
+                    _ => raw.as_str(),
+                },
+            })
+            .collect();
+        let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+        for piece in pieces {
+            out.push_str(piece);
+        }
+        SecretValue::new(out)
+    }
+
+    /// Every credential an agent step may use: the workflow and workspace values
+    /// merged by precedence within the allowlist, and personal values only for keys
+    /// the allowlist names (a webhook's payload can steer an agent). A shared run
+    /// gets the keys its owner lends plus the runner's own. Sorted by key; each value
+    /// is held and masked as [`credential`](Self::credential) would.
+    ///
+    /// # Errors
+    ///
+    /// `store`; `tampered` or `unknown_key_id` when a record does not open.
+    pub async fn all_available(&self) -> Result<Vec<(SecretKey, SecretValue)>, Error> {
+        let ctx = &*self.ctx;
+        let mut keys: Vec<SecretKey> = match ctx.provided() {
+            None => {
+                let lists = self.resolver.store.list_many(&self.scopes).await?;
+                lists.into_iter().flatten().map(|meta| meta.key).collect()
+            }
+            Some(provided) => {
+                let lent = ctx
+                    .policy()
+                    .references
+                    .iter()
+                    .filter(|k| rules::lends(ctx, k));
+                lent.chain(provided.keys()).cloned().collect()
+            }
+        };
+        keys.sort();
+        keys.dedup();
+        keys.retain(|k| ctx.policy().allows(k));
+        let held: Vec<(SecretKey, Resolved)> = {
+            let held = self.lock();
+            keys.iter()
+                .filter_map(|k| held.get(k).map(|r| (k.clone(), r.clone())))
+                .collect()
+        };
+        // A personal value a code step took stays out of the agent's hands unless allowlisted.
+        let agent_may_take = |key: &SecretKey, source: &Source| {
+            !matches!(source, Source::Personal { .. }) || ctx.policy().agent_may_take_personal(key)
+        };
+        let fresh: Vec<SecretKey> = keys
+            .iter()
+            .filter(|k| !held.iter().any(|(h, _)| h == *k))
+            .cloned()
+            .collect();
+        let mut out: Vec<(SecretKey, SecretValue)> = held
+            .into_iter()
+            .filter(|(k, r)| agent_may_take(k, &r.source))
+            .map(|(k, r)| (k, r.value))
+            .collect();
+        for (key, outcome) in self.fetch(&fresh, true).await? {
+            match outcome {
+                Ok(resolved) => {
+                    let (value, _) = self.hold(&key, resolved);
+                    out.push((key, value));
+                }
+                Err(Error::MissingCredential { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// The step's redactor: live, it masks every value this step resolves, now or
+    /// later. A shared run's masks the owner's lent values only.
+    pub fn redactor(&self) -> Redactor {
+        self.redactor.clone()
+    }
+}

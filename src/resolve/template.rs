@@ -1,0 +1,236 @@
+//! `Template`: text with `{{KEY}}` references, parsed once, rendered in one pass.
+
+use crate::error::Error;
+use crate::key::SecretKey;
+
+/// One piece of a parsed template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Segment {
+    /// Text copied as is (escapes already undone).
+    Literal(String),
+    /// `{{KEY}}`: a secret reference.
+    Key(SecretKey),
+    /// `{{anything else}}` in a lenient template: a host variable. `raw` is the text
+    /// as written, kept when the host does not know the name.
+    Host { name: String, raw: String },
+}
+
+/// Text with `{{KEY}}` references, such as `Bearer {{API_KEY}}`.
+///
+/// Spaces inside the braces are allowed (`{{ API_KEY }}`). To write a literal `{{`,
+/// escape it as `\{{`. Templates are not secret: they hold names, never values.
+///
+/// Rendering ([`Step::render`](crate::Step::render)) substitutes every reference in
+/// one pass: text that came from a value is never scanned again, so a value cannot
+/// smuggle in a reference to another secret.
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::Template;
+///
+/// let t = Template::parse(r"Bearer {{ API_KEY }} and a literal \{{x}}")?;
+/// let keys: Vec<&str> = t.references().map(|k| k.as_str()).collect();
+/// assert_eq!(keys, ["API_KEY"]);
+/// assert_eq!(Template::parse("{{ unclosed").unwrap_err().code(), "template_syntax");
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    segments: Vec<Segment>,
+    references: Vec<SecretKey>,
+}
+
+impl Template {
+    /// Parses strictly: every `{{...}}` must name a valid key.
+    ///
+    /// # Errors
+    ///
+    /// `template_syntax` with the byte offset of the `{{` of an unclosed reference,
+    /// an empty one, or one whose name is not a valid key.
+    pub fn parse(text: &str) -> Result<Template, Error> {
+        parse(text, false)
+    }
+
+    /// Parses leniently, for hosts with variables of their own: a `{{...}}` that is not
+    /// a key name becomes a host variable (see [`Step::render_with`](crate::Step::render_with)),
+    /// and an unclosed `{{` stays literal text. The infallible twin of [`parse`](Self::parse).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::Template;
+    ///
+    /// let t = Template::parse_lenient("{{steps.fetch.output}} with {{TOKEN}}");
+    /// assert_eq!(t.references().count(), 1);
+    /// ```
+    pub fn parse_lenient(text: &str) -> Template {
+        // Lenient parsing has no error path: every malformed reference stays text.
+        parse(text, true).unwrap_or_else(|_| Template {
+            segments: vec![Segment::Literal(text.to_owned())],
+            references: Vec::new(),
+        })
+    }
+
+    /// The keys referenced, in order of first appearance, each once.
+    pub fn references(&self) -> impl Iterator<Item = &SecretKey> {
+        self.references.iter()
+    }
+
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+}
+
+fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
+    let mut segments = Vec::new();
+    let mut references: Vec<SecretKey> = Vec::new();
+    let mut literal = String::new();
+    let mut rest = 0;
+    while let Some(found) = text[rest..].find("{{") {
+        let open = rest + found;
+        if open > 0 && text.as_bytes()[open - 1] == b'\\' {
+            literal.push_str(&text[rest..open - 1]);
+            literal.push_str("{{");
+            rest = open + 2;
+            continue;
+        }
+        let Some(len) = text[open + 2..].find("}}") else {
+            if lenient {
+                break;
+            }
+            return Err(syntax(open, "unclosed reference: `{{` without `}}`"));
+        };
+        literal.push_str(&text[rest..open]);
+        let close = open + 2 + len;
+        let name = text[open + 2..close].trim_matches([' ', '\t']);
+        let segment = if SecretKey::is_valid(name) {
+            let key = SecretKey::new(name)?;
+            if !references.contains(&key) {
+                references.push(key.clone());
+            }
+            Segment::Key(key)
+        } else if lenient {
+            Segment::Host {
+                name: name.to_owned(),
+                raw: text[open..close + 2].to_owned(),
+            }
+        } else if name.is_empty() {
+            return Err(syntax(open, "empty reference `{{}}`"));
+        } else {
+            return Err(syntax(
+                open,
+                "a reference must name a key: ASCII letters, digits, `_`",
+            ));
+        };
+        if !literal.is_empty() {
+            segments.push(Segment::Literal(std::mem::take(&mut literal)));
+        }
+        segments.push(segment);
+        rest = close + 2;
+    }
+    literal.push_str(&text[rest..]);
+    if !literal.is_empty() {
+        segments.push(Segment::Literal(literal));
+    }
+    Ok(Template {
+        segments,
+        references,
+    })
+}
+
+fn syntax(offset: usize, reason: &'static str) -> Error {
+    Error::TemplateSyntax { offset, reason }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is the failure report
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Segment {
+        Segment::Key(SecretKey::new(s).unwrap())
+    }
+    fn lit(s: &str) -> Segment {
+        Segment::Literal(s.to_owned())
+    }
+
+    #[test]
+    fn strict_table() {
+        let cases: &[(&str, &str, Vec<Segment>)] = &[
+            ("plain text", "no refs", vec![lit("no refs")]),
+            ("empty", "", vec![]),
+            ("one ref", "{{A}}", vec![key("A")]),
+            (
+                "spaces",
+                "x {{  A  }} y",
+                vec![lit("x "), key("A"), lit(" y")],
+            ),
+            ("tabs", "{{\tA\t}}", vec![key("A")]),
+            ("adjacent", "{{A}}{{B}}", vec![key("A"), key("B")]),
+            ("escaped", r"\{{A}}", vec![lit("{{A}}")]),
+            ("escaped then ref", r"\{{{{A}}", vec![lit("{{"), key("A")]),
+            ("lone closer", "a }} b", vec![lit("a }} b")]),
+            ("single braces", "{A}", vec![lit("{A}")]),
+            (
+                "json body",
+                r#"{"k": "{{A}}"}"#,
+                vec![lit(r#"{"k": ""#), key("A"), lit(r#""}"#)],
+            ),
+        ];
+        for (name, text, want) in cases {
+            let t = Template::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&t.segments, want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn strict_errors_with_offsets() {
+        let cases: &[(&str, &str, usize)] = &[
+            ("unclosed", "ab {{A", 3),
+            ("empty", "{{}}", 0),
+            ("blank", "x{{  }}", 1),
+            ("invalid name", "Bearer {{api-key}}", 7),
+            ("dotted name", "{{a.b}}", 0),
+            ("second one bad", "{{A}} {{", 6),
+        ];
+        for (name, text, offset) in cases {
+            match Template::parse(text) {
+                Err(Error::TemplateSyntax { offset: got, .. }) => {
+                    assert_eq!(got, *offset, "{name}")
+                }
+                other => panic!("case {name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn references_in_order_of_first_appearance() {
+        let t = Template::parse("{{B}} {{A}} {{B}} {{C}}").unwrap();
+        let keys: Vec<&str> = t.references().map(SecretKey::as_str).collect();
+        assert_eq!(keys, ["B", "A", "C"]);
+    }
+
+    #[test]
+    fn lenient_keeps_host_variables_and_unclosed_text() {
+        let t = Template::parse_lenient("{{ steps.x }} {{K}} {{}} {{ open");
+        assert_eq!(
+            t.segments,
+            vec![
+                Segment::Host {
+                    name: "steps.x".into(),
+                    raw: "{{ steps.x }}".into()
+                },
+                lit(" "),
+                key("K"),
+                lit(" "),
+                Segment::Host {
+                    name: String::new(),
+                    raw: "{{}}".into()
+                },
+                lit(" {{ open"),
+            ]
+        );
+        assert_eq!(t.references().count(), 1);
+    }
+}

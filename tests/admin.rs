@@ -1,0 +1,422 @@
+//! Administration: versions, revisions, permissions, audit, and values that never leak.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+#[test]
+fn create_rotate_delete_and_versions() {
+    let w = World::new();
+    let s = &w.secrets;
+    let k = key("API_KEY");
+    let meta = block_on(s.create(&admin(), &workspace_scope(), &k, value("v1-secret"))).unwrap();
+    assert_eq!((meta.version, meta.revision), (1, 1));
+    let again = block_on(s.create(&admin(), &workspace_scope(), &k, value("other")));
+    assert_eq!(again.unwrap_err().code(), "already_exists");
+    let meta = block_on(s.rotate(&admin(), &workspace_scope(), &k, value("v2-secret"))).unwrap();
+    assert_eq!((meta.version, meta.revision), (2, 2));
+    let ctx = RunContext::manual(ws(), wf(), user("o"), user("o"));
+    let resolved = block_on(w.resolver.resolve(&ctx, &k)).unwrap();
+    assert_eq!(resolved.value.expose_secret(), "v2-secret");
+    assert_eq!(resolved.source, Source::Workspace { version: 2 });
+    block_on(s.delete(&admin(), &workspace_scope(), &k)).unwrap();
+    let gone = block_on(w.resolver.resolve(&ctx, &k)).unwrap_err();
+    assert_eq!(gone.code(), "missing_credential");
+    assert_eq!(
+        block_on(s.delete(&admin(), &workspace_scope(), &k))
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert_eq!(
+        block_on(s.rotate(&admin(), &workspace_scope(), &k, value("x")))
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+}
+
+#[test]
+fn role_table() {
+    let w = World::new();
+    w.put(&workspace_scope(), "SHARED", "shared-value-1");
+    let s = &w.secrets;
+    let details = SecretDetails {
+        members: BTreeMap::from([
+            (user("sam"), SecretRole::Admin),
+            (user("mia"), SecretRole::Member),
+        ]),
+        ..Default::default()
+    };
+    block_on(s.set_details(&admin(), &workspace_scope(), &key("SHARED"), details)).unwrap();
+    let editor = |n: &str| member(n, WorkspaceRole::Editor);
+    let code = |r: Result<(), Error>| r.err().map(|e| e.code());
+    // Per-secret admin: rotate and edit details of that secret; not delete, not create.
+    assert_eq!(
+        code(
+            block_on(s.rotate(
+                &editor("sam"),
+                &workspace_scope(),
+                &key("SHARED"),
+                value("v2")
+            ))
+            .map(|_| ())
+        ),
+        None
+    );
+    assert_eq!(
+        code(
+            block_on(s.set_details(
+                &editor("sam"),
+                &workspace_scope(),
+                &key("SHARED"),
+                SecretDetails::default()
+            ))
+            .map(|_| ())
+        ),
+        None
+    );
+    // Those details removed sam's role: now sam is refused.
+    assert_eq!(
+        code(
+            block_on(s.rotate(
+                &editor("sam"),
+                &workspace_scope(),
+                &key("SHARED"),
+                value("v3")
+            ))
+            .map(|_| ())
+        ),
+        Some("permission_denied")
+    );
+    assert_eq!(
+        code(block_on(s.delete(
+            &editor("sam"),
+            &workspace_scope(),
+            &key("SHARED")
+        ))),
+        Some("permission_denied")
+    );
+    assert_eq!(
+        code(
+            block_on(s.create(&editor("sam"), &workspace_scope(), &key("NEW"), value("n")))
+                .map(|_| ())
+        ),
+        Some("permission_denied")
+    );
+    // Any member lists workspace and workflow metadata, external ones included.
+    let mut guest = member("gus", WorkspaceRole::Viewer);
+    guest.external = true;
+    assert_eq!(
+        block_on(s.list(&guest, &workspace_scope())).unwrap().len(),
+        1
+    );
+    assert!(
+        block_on(s.list(&guest, &workflow_scope()))
+            .unwrap()
+            .is_empty()
+    );
+    // Non-admins create nothing in shared scopes.
+    for role in [
+        WorkspaceRole::Editor,
+        WorkspaceRole::Runner,
+        WorkspaceRole::Viewer,
+    ] {
+        let r = block_on(s.create(&member("x", role), &workflow_scope(), &key("W"), value("w")));
+        assert_eq!(r.unwrap_err().code(), "permission_denied", "{role:?}");
+    }
+}
+
+#[test]
+fn personal_secrets_are_their_owners_alone() {
+    let w = World::new();
+    w.put(&personal("ada"), "MINE", "ada-personal-secret");
+    let s = &w.secrets;
+    let ada = member("ada", WorkspaceRole::Viewer);
+    assert_eq!(block_on(s.list(&ada, &personal("ada"))).unwrap().len(), 1);
+    block_on(s.rotate(
+        &ada,
+        &personal("ada"),
+        &key("MINE"),
+        value("ada-personal-2"),
+    ))
+    .unwrap();
+    for intruder in [admin(), member("bob", WorkspaceRole::Editor)] {
+        let codes = [
+            block_on(s.list(&intruder, &personal("ada"))).map(|_| ()),
+            block_on(s.rotate(&intruder, &personal("ada"), &key("MINE"), value("x"))).map(|_| ()),
+            block_on(s.delete(&intruder, &personal("ada"), &key("MINE"))),
+            block_on(s.create(&intruder, &personal("ada"), &key("PLANTED"), value("x")))
+                .map(|_| ()),
+            block_on(s.set_details(
+                &intruder,
+                &personal("ada"),
+                &key("MINE"),
+                SecretDetails::default(),
+            ))
+            .map(|_| ()),
+        ];
+        for (i, r) in codes.into_iter().enumerate() {
+            assert_eq!(
+                r.unwrap_err().code(),
+                "permission_denied",
+                "{} call {i}",
+                intruder.user
+            );
+        }
+    }
+    // Admins may re-wrap and purge (off-boarding), never read.
+    let report = block_on(s.rewrap_all(&admin(), &personal("ada"))).unwrap();
+    assert_eq!(report.already_current, [key("MINE")]);
+    assert_eq!(
+        block_on(s.purge(&member("bob", WorkspaceRole::Editor), &personal("ada")))
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+    assert_eq!(block_on(s.purge(&admin(), &personal("ada"))).unwrap(), 1);
+    assert!(block_on(s.list(&ada, &personal("ada"))).unwrap().is_empty());
+}
+
+/// A store that lets another write in just before the next write it is given: the
+/// race a compare-and-swap must survive, made deterministic.
+struct Racing {
+    inner: std::sync::Arc<MemoryStore>,
+    cut_in: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl SecretStore for Racing {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let cut_in = self.cut_in.lock().unwrap().take();
+        if let Some(other_write) = cut_in {
+            other_write();
+        }
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+}
+
+fn racing(w: &World, other_write: impl FnOnce() + Send + 'static) -> Secrets<Racing> {
+    let store = Racing {
+        inner: w.store.clone(),
+        cut_in: std::sync::Mutex::new(Some(Box::new(other_write))),
+    };
+    Secrets::new(w.vault.clone(), store)
+}
+
+#[test]
+fn a_details_edit_racing_a_rotation_loses_neither() {
+    let w = World::new();
+    w.put(&workspace_scope(), "K", "v1-value");
+    let other = Secrets::new(w.vault.clone(), w.store.clone());
+    // The edit reads revision 1; a rotation lands; the edit's write conflicts, re-reads, lands.
+    let edit = racing(&w, move || {
+        block_on(other.rotate(&admin(), &workspace_scope(), &key("K"), value("v2-value"))).unwrap();
+    });
+    let details = SecretDetails {
+        display_name: Some("Production".into()),
+        ..Default::default()
+    };
+    block_on(edit.set_details(&admin(), &workspace_scope(), &key("K"), details)).unwrap();
+    let meta = block_on(w.secrets.list(&admin(), &workspace_scope()))
+        .unwrap()
+        .remove(0);
+    assert_eq!((meta.version, meta.revision), (2, 3));
+    assert_eq!(meta.display_name.as_deref(), Some("Production"));
+    let ctx = RunContext::manual(ws(), wf(), user("o"), user("o"));
+    assert_eq!(
+        block_on(w.resolver.resolve(&ctx, &key("K")))
+            .unwrap()
+            .value
+            .expose_secret(),
+        "v2-value"
+    );
+
+    // And the other way round: a rotation racing a details edit keeps both.
+    let other = Secrets::new(w.vault.clone(), w.store.clone());
+    let rotation = racing(&w, move || {
+        let d = SecretDetails {
+            description: Some("edited".into()),
+            ..Default::default()
+        };
+        block_on(other.set_details(&admin(), &workspace_scope(), &key("K"), d)).unwrap();
+    });
+    block_on(rotation.rotate(&admin(), &workspace_scope(), &key("K"), value("v3-value"))).unwrap();
+    let meta = block_on(w.secrets.list(&admin(), &workspace_scope()))
+        .unwrap()
+        .remove(0);
+    assert_eq!((meta.version, meta.revision), (3, 5));
+    assert_eq!(meta.description.as_deref(), Some("edited"));
+
+    // A rewrap racing a details edit: the edit survives, and so does the value.
+    w.keyring
+        .add_key(KeyId::from(2), Zeroizing::new([7u8; 32]))
+        .unwrap();
+    w.keyring.set_active(KeyId::from(2)).unwrap();
+    let other = Secrets::new(w.vault.clone(), w.store.clone());
+    let rewrap = racing(&w, move || {
+        let d = SecretDetails {
+            description: Some("during rewrap".into()),
+            ..Default::default()
+        };
+        block_on(other.set_details(&admin(), &workspace_scope(), &key("K"), d)).unwrap();
+    });
+    let report = block_on(rewrap.rewrap_all(&admin(), &workspace_scope())).unwrap();
+    assert_eq!(report.rewrapped, [key("K")]);
+    let record = block_on(w.store.get(&workspace_scope(), &key("K")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.sealed.key_id(), KeyId::from(2));
+    let meta = block_on(w.secrets.list(&admin(), &workspace_scope()))
+        .unwrap()
+        .remove(0);
+    assert_eq!(meta.description.as_deref(), Some("during rewrap"));
+    assert_eq!(
+        block_on(w.resolver.resolve(&ctx, &key("K")))
+            .unwrap()
+            .value
+            .expose_secret(),
+        "v3-value"
+    );
+}
+
+#[test]
+fn concurrent_rotations_and_edits_from_threads_all_land() {
+    let w = World::new();
+    w.put(&workspace_scope(), "K", "v1-value");
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let secrets = Secrets::new(w.vault.clone(), w.store.clone());
+            std::thread::spawn(move || {
+                for j in 0..25 {
+                    // `conflict` after the internal retries is part of the contract: retry.
+                    loop {
+                        let result = if i % 2 == 0 {
+                            let v = value(&format!("t{i}-{j}"));
+                            block_on(secrets.rotate(&admin(), &workspace_scope(), &key("K"), v))
+                        } else {
+                            let d = SecretDetails {
+                                description: Some(format!("t{i}-{j}")),
+                                ..Default::default()
+                            };
+                            block_on(secrets.set_details(
+                                &admin(),
+                                &workspace_scope(),
+                                &key("K"),
+                                d,
+                            ))
+                        };
+                        match result {
+                            Ok(_) => break,
+                            Err(e) => assert_eq!(e.code(), "conflict"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let meta = block_on(w.secrets.list(&admin(), &workspace_scope()))
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        meta.version,
+        1 + 50,
+        "every rotation landed with its own version"
+    );
+    assert_eq!(meta.revision, 1 + 100, "every write landed");
+}
+
+#[test]
+fn audit_events_name_keys_never_values() {
+    let w = World::new();
+    let marker = "sk-live-MARKER-4242";
+    w.put(&workspace_scope(), "API_KEY", marker);
+    w.rotate(&workspace_scope(), "API_KEY", marker);
+    let ctx = RunContext::automated(ws(), wf(), user("o"), Trigger::Webhook);
+    block_on(w.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    let _ = block_on(w.secrets.workspace_redactor(&admin())).unwrap();
+    let _ = block_on(w.secrets.create(
+        &member("x", WorkspaceRole::Viewer),
+        &workspace_scope(),
+        &key("B"),
+        value(marker),
+    ));
+    block_on(
+        w.secrets
+            .delete(&admin(), &workspace_scope(), &key("API_KEY")),
+    )
+    .unwrap();
+    let events = w.audit.events();
+    let kinds: Vec<AuditKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::Created,
+            AuditKind::Rotated,
+            AuditKind::Resolved,
+            AuditKind::WorkspaceRedactor,
+            AuditKind::Denied,
+            AuditKind::Deleted
+        ]
+    );
+    let resolved = &events[2];
+    assert_eq!(resolved.run, Some((wf(), Trigger::Webhook, false)));
+    assert_eq!(resolved.version, Some(2));
+    assert_eq!(resolved.actor, None);
+    assert_eq!(events[4].outcome, Err("permission_denied"));
+    assert!(!format!("{events:?}").contains(marker));
+    assert!(!format!("{events:?}").contains("MARKER"));
+}
+
+#[test]
+fn listings_debug_and_errors_never_carry_a_value() {
+    let w = World::new();
+    let marker = "sk-live-MARKER-9999";
+    w.put(&workspace_scope(), "API_KEY", marker);
+    let metas = block_on(w.secrets.list(&admin(), &workspace_scope())).unwrap();
+    let ctx = RunContext::manual(ws(), wf(), user("o"), user("o"));
+    let resolved = block_on(w.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    let run = w.resolver.run(&ctx);
+    let step = run.step();
+    block_on(step.credential("API_KEY")).unwrap();
+    let explanation = block_on(w.resolver.explain(&ctx, &key("API_KEY"), &admin())).unwrap();
+    let shared = ctx.clone().shared_link(provided(&[("P", marker)]));
+    let texts = [
+        format!("{metas:?}"),
+        serde_json::to_string(&metas).unwrap(),
+        format!("{resolved:?}"),
+        format!("{run:?} {step:?} {:?} {:?}", w.secrets, w.resolver),
+        format!("{explanation:?} {explanation}"),
+        format!("{shared:?}"),
+        format!(
+            "{:?}",
+            block_on(w.secrets.create(
+                &admin(),
+                &workspace_scope(),
+                &key("API_KEY"),
+                value(marker)
+            ))
+        ),
+    ];
+    for text in texts {
+        assert!(!text.contains(marker), "{text}");
+    }
+}

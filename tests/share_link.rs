@@ -1,0 +1,351 @@
+//! A shared run is driven by a stranger: each attack below must fail, on every path.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::*;
+
+const OWNER: &str = "olive";
+
+fn shared(
+    world: &World,
+    declared: &[&str],
+    runner: &[(&str, &str)],
+    allowlist: Option<&[&str]>,
+) -> RunContext {
+    let _ = world;
+    RunContext::manual(ws(), wf(), user(OWNER), user("stranger"))
+        .with_policy(policy(allowlist, true, declared))
+        .shared_link(provided(runner))
+}
+
+fn missing_reason<T: std::fmt::Debug>(result: Result<T, Error>) -> MissingReason {
+    match result {
+        Err(Error::MissingCredential { reason, .. }) => reason,
+        other => panic!("expected missing_credential, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_prompt_cannot_get_an_undeclared_key() {
+    let world = World::new();
+    world.put(&workspace_scope(), "DECLARED", "lent-value-1234");
+    world.put(&workspace_scope(), "PAYROLL_DB", "payroll-secret-5678");
+    world.put(&personal(OWNER), "OWNER_GITHUB", "owner-github-9012");
+    let ctx = shared(&world, &["DECLARED"], &[], None);
+    let step = world.resolver.step(&ctx);
+    for undeclared in ["PAYROLL_DB", "OWNER_GITHUB"] {
+        assert_eq!(
+            missing_reason(block_on(step.credential(undeclared))),
+            MissingReason::MustBeProvided
+        );
+        let template = Template::parse(&format!("{{{{{undeclared}}}}}")).unwrap();
+        assert_eq!(
+            missing_reason(block_on(step.render(&template))),
+            MissingReason::MustBeProvided
+        );
+        assert_eq!(
+            missing_reason(block_on(world.resolver.resolve(&ctx, &key(undeclared)))),
+            MissingReason::MustBeProvided
+        );
+        let prefetch = block_on(step.prefetch(&[key(undeclared)]));
+        assert_eq!(missing_reason(prefetch), MissingReason::MustBeProvided);
+    }
+    let agent: Vec<String> = block_on(step.all_available())
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.to_string())
+        .collect();
+    assert_eq!(
+        agent,
+        ["DECLARED"],
+        "an agent sees the declared, lent key only"
+    );
+}
+
+#[test]
+fn without_owner_credentials_nothing_of_the_owner_is_read() {
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let ctx = RunContext::manual(ws(), wf(), user(OWNER), user("stranger"))
+        .with_policy(policy(None, false, &["API_KEY"]))
+        .shared_link(provided(&[]));
+    let step = world.resolver.step(&ctx);
+    assert_eq!(
+        missing_reason(block_on(step.credential("API_KEY"))),
+        MissingReason::MustBeProvided
+    );
+    assert!(block_on(step.all_available()).unwrap().is_empty());
+    let needs = WorkflowRequirements::default().with_code_keys([key("API_KEY")]);
+    let inputs = block_on(world.resolver.required_inputs(&ctx, &needs)).unwrap();
+    assert_eq!(inputs.into_iter().collect::<Vec<_>>(), [key("API_KEY")]);
+}
+
+#[test]
+fn a_provided_value_never_replaces_a_lent_one() {
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let ctx = shared(
+        &world,
+        &["API_KEY"],
+        &[("API_KEY", "runner-chosen-key")],
+        None,
+    );
+    let resolved = block_on(world.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    assert_eq!(resolved.value.expose_secret(), "owner-api-key-1234");
+    assert_eq!(resolved.charged_to, Principal::Workspace(ws()));
+    let step = world.resolver.step(&ctx);
+    assert_eq!(
+        block_on(step.credential("API_KEY"))
+            .unwrap()
+            .expose_secret(),
+        "owner-api-key-1234"
+    );
+    let agent = block_on(step.all_available()).unwrap();
+    assert_eq!(agent.len(), 1);
+    assert_eq!(agent[0].1.expose_secret(), "owner-api-key-1234");
+}
+
+#[test]
+fn a_template_never_mixes_a_lent_value_with_a_provided_one() {
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let ctx = shared(
+        &world,
+        &["API_KEY", "API_BASE_URL"],
+        &[("API_BASE_URL", "https://attacker.example")],
+        None,
+    );
+    let step = world.resolver.step(&ctx);
+    let template = Template::parse("{{API_BASE_URL}}/v1?key={{API_KEY}}").unwrap();
+    let err = block_on(step.render(&template)).unwrap_err();
+    assert_eq!(err.code(), "permission_denied");
+    assert!(!err.to_string().contains("owner-api-key-1234"));
+    // The host's own variables count as provided in a shared run.
+    let lenient = Template::parse_lenient("{{ input.url }}?key={{API_KEY}}");
+    let host = |name: &str| (name == "input.url").then(|| "https://attacker.example".to_owned());
+    assert_eq!(
+        block_on(step.render_with(&lenient, &host))
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+    // Each alone is fine.
+    let lent_only = Template::parse("key={{API_KEY}}").unwrap();
+    assert_eq!(
+        block_on(step.render(&lent_only)).unwrap().expose_secret(),
+        "key=owner-api-key-1234"
+    );
+    let provided_only = Template::parse("{{API_BASE_URL}}/v1").unwrap();
+    assert_eq!(
+        block_on(step.render(&provided_only))
+            .unwrap()
+            .expose_secret(),
+        "https://attacker.example/v1"
+    );
+}
+
+#[test]
+fn a_key_off_the_allowlist_is_refused_even_when_provided() {
+    let world = World::new();
+    let ctx = shared(
+        &world,
+        &["A"],
+        &[("NOT_LISTED", "runner-value")],
+        Some(&["A"]),
+    );
+    let step = world.resolver.step(&ctx);
+    assert_eq!(
+        missing_reason(block_on(step.credential("NOT_LISTED"))),
+        MissingReason::NotAllowed
+    );
+    assert!(block_on(step.all_available()).unwrap().is_empty());
+}
+
+#[test]
+fn lent_values_are_charged_to_their_holder() {
+    let world = World::new();
+    world.put(&workflow_scope(), "WF", "workflow-scoped-1");
+    world.put(&personal(OWNER), "MINE", "owner-personal-1");
+    let ctx = shared(
+        &world,
+        &["WF", "MINE", "THEIRS"],
+        &[("THEIRS", "runner-own-1")],
+        None,
+    );
+    let charged = |k: &str| {
+        block_on(world.resolver.resolve(&ctx, &key(k)))
+            .unwrap()
+            .charged_to
+    };
+    assert_eq!(charged("WF"), Principal::Workspace(ws()));
+    assert_eq!(charged("MINE"), Principal::User(user(OWNER)));
+    assert_eq!(charged("THEIRS"), Principal::Runner);
+}
+
+#[test]
+fn redactors_of_a_shared_run_mask_lent_values_only() {
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let ctx = shared(
+        &world,
+        &["API_KEY"],
+        &[("MY_TOKEN", "runner-token-5678")],
+        None,
+    );
+    let run = world.resolver.run(&ctx);
+    let step = run.step();
+    block_on(step.credential("API_KEY")).unwrap();
+    block_on(step.credential("MY_TOKEN")).unwrap();
+    let log = "owner-api-key-1234 runner-token-5678";
+    for redactor in [run.redactor(), step.redactor()] {
+        let masked = redactor.redact(log);
+        assert!(!masked.contains("owner-api-key-1234"), "{masked}");
+        assert!(masked.contains("runner-token-5678"), "{masked}");
+    }
+}
+
+#[test]
+fn required_inputs_are_what_is_declared_allowed_and_not_lent() {
+    let world = World::new();
+    world.put(&workspace_scope(), "LENT", "lent-value-1");
+    let ctx = shared(
+        &world,
+        &["LENT", "NOT_HELD"],
+        &[],
+        Some(&["LENT", "NOT_HELD", "UNDECLARED"]),
+    );
+    let needs = WorkflowRequirements::default()
+        .with_code_keys(["LENT", "NOT_HELD", "UNDECLARED", "OFF_LIST"].map(key));
+    let inputs = block_on(world.resolver.required_inputs(&ctx, &needs)).unwrap();
+    assert_eq!(
+        inputs.into_iter().collect::<Vec<_>>(),
+        [key("NOT_HELD"), key("UNDECLARED")]
+    );
+    let member = RunContext::manual(ws(), wf(), user(OWNER), user(OWNER));
+    assert!(
+        block_on(world.resolver.required_inputs(&member, &needs))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn share_options_need_a_qualifying_workflow() {
+    let none = WorkflowRequirements::default();
+    let code_only = WorkflowRequirements::default().with_code_keys([key("K")]);
+    let model = WorkflowRequirements {
+        uses_private_model: true,
+        ..Default::default()
+    };
+    let creds = ShareConfig {
+        owner_credentials: true,
+        owner_api_key: false,
+    };
+    let api = ShareConfig {
+        owner_credentials: false,
+        owner_api_key: true,
+    };
+    assert_eq!(creds.check(&none).unwrap_err().code(), "option_unavailable");
+    creds.check(&code_only).unwrap();
+    assert_eq!(
+        api.check(&code_only).unwrap_err().code(),
+        "option_unavailable"
+    );
+    api.check(&model).unwrap();
+    ShareConfig::default().check(&none).unwrap();
+}
+
+#[test]
+fn api_key_holder_is_the_runner_unless_lent() {
+    let base = RunContext::manual(ws(), wf(), user(OWNER), user("stranger"));
+    assert_eq!(base.api_key_holder(), ApiKeyHolder::Owner(user(OWNER)));
+    assert_eq!(
+        base.clone().shared_link(provided(&[])).api_key_holder(),
+        ApiKeyHolder::Runner
+    );
+    let lend = WorkflowPolicy {
+        sharing: ShareConfig {
+            owner_credentials: false,
+            owner_api_key: true,
+        },
+        ..Default::default()
+    };
+    assert_eq!(
+        base.with_policy(lend)
+            .shared_link(provided(&[]))
+            .api_key_holder(),
+        ApiKeyHolder::Owner(user(OWNER))
+    );
+}
+
+#[test]
+fn an_actor_of_another_workspace_is_refused_by_every_management_call() {
+    let world = World::new();
+    world.put(&workspace_scope(), "K", "value-in-acme-1234");
+    world.put(&personal("ada"), "P", "personal-in-acme-1");
+    let intruder = Actor::new(
+        user("admin"),
+        WorkspaceId::new("evil").unwrap(),
+        WorkspaceRole::Admin,
+    );
+    let s = &world.secrets;
+    for scope in [
+        workspace_scope(),
+        workflow_scope(),
+        personal("ada"),
+        personal("admin"),
+    ] {
+        let codes = [
+            block_on(s.create(&intruder, &scope, &key("NEW"), value("x-1234"))).map(|_| ()),
+            block_on(s.rotate(&intruder, &scope, &key("K"), value("x-1234"))).map(|_| ()),
+            block_on(s.set_details(&intruder, &scope, &key("K"), SecretDetails::default()))
+                .map(|_| ()),
+            block_on(s.delete(&intruder, &scope, &key("K"))),
+            block_on(s.list(&intruder, &scope)).map(|_| ()),
+            block_on(s.rewrap_all(&intruder, &scope)).map(|_| ()),
+            block_on(s.purge(&intruder, &scope)).map(|_| ()),
+        ];
+        for (i, result) in codes.into_iter().enumerate() {
+            assert_eq!(
+                result.unwrap_err().code(),
+                "permission_denied",
+                "call {i} on {scope}"
+            );
+        }
+    }
+    // The workspace redactor is the intruder's own workspace's: empty, not acme's.
+    let redactor = block_on(s.workspace_redactor(&intruder)).unwrap();
+    assert!(
+        redactor
+            .redact("value-in-acme-1234")
+            .contains("value-in-acme-1234")
+    );
+    let ctx = RunContext::manual(ws(), wf(), user("ada"), user("ada"));
+    assert_eq!(
+        block_on(world.resolver.explain(&ctx, &key("K"), &intruder))
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+    assert_eq!(
+        block_on(world.resolver.available(&ctx, &intruder))
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+    assert!(
+        world
+            .audit
+            .events()
+            .iter()
+            .any(|e| e.kind == AuditKind::Denied && e.workspace.as_str() == "evil")
+    );
+    assert_eq!(
+        block_on(world.store.list(&workspace_scope()))
+            .unwrap()
+            .len(),
+        1,
+        "nothing written"
+    );
+}

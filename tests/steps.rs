@@ -1,0 +1,311 @@
+//! Runs and steps: first-use resolution, rotation, redactors, templates, explain.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::*;
+
+fn member_ctx() -> RunContext {
+    RunContext::manual(ws(), wf(), user("olive"), user("carol"))
+}
+
+#[test]
+fn a_step_keeps_what_it_resolved_and_the_next_step_sees_a_rotation() {
+    let w = World::new();
+    w.put(&workspace_scope(), "TOKEN", "token-version-1");
+    let ctx = member_ctx();
+    let run = w.resolver.run(&ctx);
+    let first = run.step();
+    assert_eq!(
+        block_on(first.credential("TOKEN")).unwrap().expose_secret(),
+        "token-version-1"
+    );
+    w.rotate(&workspace_scope(), "TOKEN", "token-version-2");
+    assert_eq!(
+        block_on(first.credential("TOKEN")).unwrap().expose_secret(),
+        "token-version-1"
+    );
+    let header = block_on(first.render(&Template::parse("Bearer {{TOKEN}}").unwrap())).unwrap();
+    assert_eq!(header.expose_secret(), "Bearer token-version-1");
+    let second = run.step();
+    assert_eq!(
+        block_on(second.credential("TOKEN"))
+            .unwrap()
+            .expose_secret(),
+        "token-version-2"
+    );
+    // The run's redactor masks both versions, resolved by either step.
+    let masked = run.redactor().redact("token-version-1 token-version-2");
+    assert!(!masked.contains("token-version"), "{masked}");
+}
+
+#[test]
+fn two_credentials_can_be_held_at_once() {
+    let w = World::new();
+    w.put(&workspace_scope(), "CLIENT_ID", "client-id-value");
+    w.put(&workspace_scope(), "CLIENT_SECRET", "client-secret-value");
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    let id = block_on(step.credential("CLIENT_ID")).unwrap();
+    let secret = block_on(step.credential("CLIENT_SECRET")).unwrap();
+    assert_eq!(
+        (id.expose_secret(), secret.expose_secret()),
+        ("client-id-value", "client-secret-value")
+    );
+    assert_eq!(
+        block_on(step.credential("bad-name")).unwrap_err().code(),
+        "invalid_key"
+    );
+}
+
+#[test]
+fn prefetch_reads_one_snapshot_and_fails_whole() {
+    let w = World::new();
+    w.put(&workspace_scope(), "CLIENT_ID", "id-1");
+    w.put(&workspace_scope(), "CLIENT_SECRET", "secret-1");
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    let err =
+        block_on(step.prefetch(&[key("CLIENT_ID"), key("NOPE"), key("ALSO_NOPE")])).unwrap_err();
+    match err {
+        Error::MissingCredentials { missing } => {
+            let keys: Vec<&str> = missing.iter().map(|m| m.key.as_str()).collect();
+            assert_eq!(keys, ["ALSO_NOPE", "NOPE"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    block_on(step.prefetch(&[key("CLIENT_ID"), key("CLIENT_SECRET")])).unwrap();
+    w.rotate(&workspace_scope(), "CLIENT_ID", "id-2");
+    w.rotate(&workspace_scope(), "CLIENT_SECRET", "secret-2");
+    assert_eq!(
+        block_on(step.credential("CLIENT_ID"))
+            .unwrap()
+            .expose_secret(),
+        "id-1"
+    );
+    assert_eq!(
+        block_on(step.credential("CLIENT_SECRET"))
+            .unwrap()
+            .expose_secret(),
+        "secret-1"
+    );
+    assert!(!step.redactor().redact("id-1 secret-1").contains("secret-1"));
+}
+
+#[test]
+fn render_with_substitutes_in_one_pass() {
+    let w = World::new();
+    // A value that looks like a reference must not be expanded again.
+    w.put(&workspace_scope(), "API_KEY", "sk-{{ADMIN_KEY}}");
+    w.put(&workspace_scope(), "ADMIN_KEY", "admin-secret-value");
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    let template = Template::parse_lenient("{{input.body}} / {{API_KEY}} / {{unknown.var}}");
+    // The host's value names a secret too: it stays text.
+    let host = |name: &str| (name == "input.body").then(|| "{{ADMIN_KEY}}".to_owned());
+    let out = block_on(step.render_with(&template, &host)).unwrap();
+    assert_eq!(
+        out.expose_secret(),
+        "{{ADMIN_KEY}} / sk-{{ADMIN_KEY}} / {{unknown.var}}"
+    );
+    assert!(!out.expose_secret().contains("admin-secret-value"));
+}
+
+#[test]
+fn render_errors_name_keys_not_values() {
+    let w = World::new();
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    let err = block_on(step.render(&Template::parse("{{MISSING}}").unwrap())).unwrap_err();
+    assert_eq!(err.code(), "missing_credential");
+    assert_eq!(
+        err.to_string(),
+        "missing credential MISSING: not found in any scope the run may read"
+    );
+}
+
+#[test]
+fn a_writer_made_before_resolution_masks_what_the_step_resolves_later() {
+    let w = World::new();
+    w.put(&workspace_scope(), "TOKEN", "late-resolved-token-value");
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    let redactor = step.redactor();
+    let token = block_on(step.credential("TOKEN")).unwrap();
+    let line = format!("token={}", token.expose_secret());
+    let out = redactor.redact(&line);
+    assert!(!out.contains("late-resolved-token-value"), "{out}");
+}
+
+#[test]
+fn readers_never_see_a_value_that_was_not_written_nor_go_backwards() {
+    let w = World::new();
+    w.put(&workspace_scope(), "ROTATING", "v-1");
+    let resolver = Arc::new(Resolver::new(w.vault.clone(), w.store.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (resolver, stop) = (resolver.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let ctx = member_ctx();
+                let mut last = 0u64;
+                let mut reads = 0;
+                while !stop.load(Ordering::Relaxed) || reads == 0 {
+                    let r = block_on(resolver.resolve(&ctx, &key("ROTATING"))).unwrap();
+                    let Source::Workspace { version } = r.source else {
+                        panic!("{:?}", r.source)
+                    };
+                    assert_eq!(
+                        r.value.expose_secret(),
+                        format!("v-{version}"),
+                        "a value that was written"
+                    );
+                    assert!(version >= last, "versions never go backwards");
+                    last = version;
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    for version in 2..=200 {
+        let meta = w.rotate(&workspace_scope(), "ROTATING", &format!("v-{version}"));
+        assert_eq!(meta.version, version);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
+}
+
+#[test]
+fn explain_says_why_scope_by_scope() {
+    let w = World::new();
+    w.put(&workspace_scope(), "API_KEY", "ws-value");
+    w.put(&personal("carol"), "API_KEY", "carol-value");
+    w.put(&personal("carol"), "ONLY_MINE", "carol-only");
+    let ctx = member_ctx();
+    let carol = member("carol", WorkspaceRole::Editor);
+    let e = block_on(w.resolver.explain(&ctx, &key("API_KEY"), &carol)).unwrap();
+    assert_eq!(e.outcome, Ok(Source::Workspace { version: 1 }));
+    let verdicts: Vec<Verdict> = e.consulted.iter().map(|c| c.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Empty,
+            Verdict::Supplied { version: 1 },
+            Verdict::Skipped(SkipReason::Shadowed)
+        ]
+    );
+    let text = e.to_string();
+    assert!(
+        text.starts_with("API_KEY: from the workspace scope (version 1)"),
+        "{text}"
+    );
+    assert!(!text.contains("ws-value"));
+    // Another viewer does not see carol's personal scope.
+    let bob = member("bob", WorkspaceRole::Admin);
+    let e = block_on(w.resolver.explain(&ctx, &key("ONLY_MINE"), &bob)).unwrap();
+    assert_eq!(e.consulted[2].verdict, Verdict::Withheld);
+    let e = block_on(w.resolver.explain(&ctx, &key("ONLY_MINE"), &carol)).unwrap();
+    assert_eq!(e.consulted[2].verdict, Verdict::Supplied { version: 1 });
+    // Allowlist and share link.
+    let listed = ctx
+        .clone()
+        .with_policy(policy(Some(&["OTHER"]), false, &[]));
+    let e = block_on(w.resolver.explain(&listed, &key("API_KEY"), &carol)).unwrap();
+    assert_eq!(e.outcome, Err(MissingReason::NotAllowed));
+    assert!(
+        e.consulted
+            .iter()
+            .all(|c| c.verdict == Verdict::Skipped(SkipReason::NotAllowed))
+    );
+    let shared = ctx.shared_link(provided(&[]));
+    let e = block_on(w.resolver.explain(&shared, &key("API_KEY"), &carol)).unwrap();
+    assert_eq!(e.outcome, Err(MissingReason::MustBeProvided));
+    assert_eq!(
+        e.consulted[2].verdict,
+        Verdict::Skipped(SkipReason::NoPersonalFallback)
+    );
+}
+
+#[test]
+fn available_lists_names_for_the_editor_dropdown() {
+    let w = World::new();
+    w.put(&workflow_scope(), "WF_KEY", "a");
+    w.put(&workspace_scope(), "WS_KEY", "b");
+    w.put(&workspace_scope(), "HIDDEN", "c");
+    w.put(&personal("carol"), "MY_KEY", "d");
+    w.put(&personal("bob"), "BOBS_KEY", "e");
+    let ctx = member_ctx().with_policy(policy(
+        Some(&["WF_KEY", "WS_KEY", "MY_KEY", "BOBS_KEY"]),
+        false,
+        &[],
+    ));
+    let carol = member("carol", WorkspaceRole::Editor);
+    let got: Vec<(String, Vec<String>)> = block_on(w.resolver.available(&ctx, &carol))
+        .unwrap()
+        .into_iter()
+        .map(|(scope, keys)| {
+            (
+                scope.kind().to_owned(),
+                keys.into_iter().map(|k| k.to_string()).collect(),
+            )
+        })
+        .collect();
+    let want = [
+        ("workflow".to_owned(), vec!["WF_KEY".to_owned()]),
+        ("workspace".to_owned(), vec!["WS_KEY".to_owned()]),
+        ("personal".to_owned(), vec!["MY_KEY".to_owned()]),
+    ];
+    assert_eq!(got, want);
+}
+
+#[test]
+fn preflight_lists_every_missing_credential_at_once() {
+    let w = World::new();
+    w.put(&workspace_scope(), "PRESENT", "p");
+    let ctx = member_ctx().with_policy(policy(Some(&["PRESENT", "ABSENT"]), false, &[]));
+    let templates = [Template::parse("{{PRESENT}} {{ABSENT}}").unwrap()];
+    let needs =
+        WorkflowRequirements::from_templates(&templates, false).with_code_keys([key("OFF_LIST")]);
+    match block_on(w.resolver.preflight(&ctx, &needs)).unwrap_err() {
+        Error::MissingCredentials { missing } => assert_eq!(
+            missing,
+            vec![
+                Missing {
+                    key: key("ABSENT"),
+                    reason: MissingReason::NotFound
+                },
+                Missing {
+                    key: key("OFF_LIST"),
+                    reason: MissingReason::NotAllowed
+                },
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Resolver<Arc<MemoryStore>>>();
+    check::<Secrets<MemoryStore>>();
+    check::<Step<'static, MemoryStore>>();
+    check::<Run<'static, MemoryStore>>();
+    check::<RunContext>();
+    check::<Template>();
+    fn send<T: Send>(_: &T) {}
+    let w = World::new();
+    let ctx = member_ctx();
+    let step = w.resolver.step(&ctx);
+    send(&step.credential("K"));
+    send(&step.all_available());
+    send(&step.render(&Template::parse("x").unwrap()));
+    send(&w.resolver.resolve(&ctx, &key("K")));
+    send(&w.secrets.list(&admin(), &workspace_scope()));
+}
