@@ -7,6 +7,9 @@
 //! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
 //!   the third, personal scope) against one raw prepared point `SELECT` round trip.
 //! - `get`: one point read against the same raw `SELECT`.
+//! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
+//!   personal scope) against one raw `SELECT` round trip plus the envelope-unseal
+//!   floor of the core crate's `benches/resolve.rs` (goal: within 1.3x).
 //!
 //! Run: `cargo bench -p workflow-secrets-postgres -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
@@ -14,14 +17,17 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "../../bench-common/floor.rs"]
+mod floor;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio_postgres::NoTls;
 use workflow_secrets::{
-    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue, StoredSecret,
-    UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    Expect, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretMeta, SecretStore,
+    SecretValue, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
 };
 
 const COLUMNS: &str = "version, revision, display_name, description, members, created_by, \
@@ -29,7 +35,7 @@ const COLUMNS: &str = "version, revision, display_name, description, members, cr
 
 fn record(vault: &Vault, scope: &Scope, key: &str) -> StoredSecret {
     let key = SecretKey::new(key).unwrap();
-    let value = SecretValue::new("sk-bench-0123456789abcdef0123456789abcdef").unwrap();
+    let value = SecretValue::new("v".repeat(64)).unwrap();
     let sealed = vault.seal(scope, &key, 1, &value).unwrap();
     let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("ada").unwrap(), 0);
     meta.display_name = Some("Bench key".into());
@@ -181,6 +187,35 @@ fn bench(c: &mut Criterion) {
             black_box(found.unwrap().unwrap())
         })
     });
+    group.finish();
+
+    let floor = floor::Floor::new();
+    let resolver = Resolver::new(vault.clone(), store.clone());
+    let ada = UserId::new("ada").unwrap();
+    let ctx = RunContext::manual(
+        acme.clone(),
+        WorkflowId::new("wf").unwrap(),
+        ada.clone(),
+        ada,
+    );
+    let resolve = || async { resolver.resolve(&ctx, &personal_key).await.unwrap() };
+    let floor_read = || async {
+        black_box(raw_get(3, "ada", "PERSONAL_ONLY").await);
+        floor.unseal()
+    };
+    interleaved(
+        &rt,
+        "resolve (personal) vs raw select + unseal floor",
+        3000,
+        floor_read,
+        resolve,
+    );
+    let mut group = c.benchmark_group("postgres_resolve_personal_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_select_plus_unseal_floor", |b| {
+        b.to_async(&rt).iter(floor_read)
+    });
+    group.bench_function("Resolver::resolve", |b| b.to_async(&rt).iter(resolve));
     group.finish();
 
     let read_key = SecretKey::new("READ_ME").unwrap();

@@ -5,16 +5,22 @@
 //! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
 //!   the third, personal scope), one read transaction, against the same raw point
 //!   `SELECT` (the floor of a resolution's store read).
+//! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
+//!   personal scope) against one raw point `SELECT` plus the envelope-unseal floor of
+//!   the core crate's `benches/resolve.rs` (goal: within 1.5x).
 //!
 //! Run: `cargo bench -p workflow-secrets-sqlite -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
+
+#[path = "../../bench-common/floor.rs"]
+mod floor;
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use workflow_secrets::{
-    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue, StoredSecret,
-    UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    Expect, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretMeta, SecretStore,
+    SecretValue, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
 };
 use workflow_secrets_sqlite::SqliteStore;
 
@@ -40,7 +46,7 @@ type RawRow = (
 
 fn record(vault: &Vault, scope: &Scope, key: &str) -> StoredSecret {
     let key = SecretKey::new(key).unwrap();
-    let value = SecretValue::new("sk-bench-0123456789abcdef0123456789abcdef").unwrap();
+    let value = SecretValue::new("v".repeat(64)).unwrap();
     let sealed = vault.seal(scope, &key, 1, &value).unwrap();
     let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("ada").unwrap(), 0);
     meta.display_name = Some("Bench key".into());
@@ -162,6 +168,29 @@ fn bench(c: &mut Criterion) {
             black_box(found.unwrap().unwrap())
         })
     });
+    group.finish();
+
+    let floor = floor::Floor::new();
+    let resolver = Resolver::new(vault.clone(), &store);
+    let ada = UserId::new("ada").unwrap();
+    let ctx = RunContext::manual(acme, WorkflowId::new("wf").unwrap(), ada.clone(), ada);
+    let resolve = || pollster::block_on(resolver.resolve(&ctx, &personal_key)).unwrap();
+    let mut floor_read = || {
+        black_box(raw_get(&mut raw_select, 3, "ada", "PERSONAL_ONLY"));
+        floor.unseal()
+    };
+    interleaved(
+        "resolve (personal) vs raw select + unseal floor",
+        20_000,
+        &mut floor_read,
+        resolve,
+    );
+    let mut group = c.benchmark_group("sqlite_resolve_personal_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_select_plus_unseal_floor", |b| {
+        b.iter(|| black_box(floor_read()))
+    });
+    group.bench_function("Resolver::resolve", |b| b.iter(|| black_box(resolve())));
     group.finish();
 }
 
