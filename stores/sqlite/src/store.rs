@@ -109,6 +109,9 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
         let conn = Connection::open(path).map_err(backend)?;
+        // Before anything takes a lock: two processes opening one new file at once
+        // wait for each other instead of failing with SQLITE_BUSY.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(backend)?;
