@@ -12,6 +12,7 @@
 #![allow(dead_code, unreachable_pub)] // shared by several test binaries and a bench: each uses a part
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic is the failure report
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -93,7 +94,10 @@ pub fn server() -> Option<&'static Server> {
             Err(why) => {
                 let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
                 let banner = "!".repeat(78);
-                eprintln!(
+                // Straight to the stderr handle: the test harness captures
+                // `eprintln!` of passing tests, and a skip must not go unseen.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "\n{banner}\n!!! PostgreSQL TESTS SKIPPED: {why}\n!!! Install PostgreSQL's \
                      server (initdb, pg_ctl) or set {URL_VAR}.\n{banner}\n"
                 );
