@@ -154,7 +154,8 @@ impl Sql {
 const GET_FIRST_PREPARED: usize = 4;
 
 /// `get_first` as one statement: a primary-key lookup per scope, `UNION ALL`,
-/// tagged with the scope's place; the lowest tag wins. Not an `unnest` join: the
+/// tagged with the scope's place; the caller keeps the row with the lowest tag (at
+/// most one row per scope comes back, so no server-side sort is needed). Not an `unnest` join: the
 /// server would plan that anew on every call (its generic plan guesses ten array
 /// elements, so it keeps choosing custom plans), which costs more than the lookups.
 /// These branches have one plan whatever the parameters, so the server caches it.
@@ -172,7 +173,6 @@ fn get_first_sql(table: &str, scopes: usize) -> String {
             p + 2
         ));
     }
-    sql.push_str(" ORDER BY ord LIMIT 1");
     sql
 }
 

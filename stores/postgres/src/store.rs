@@ -408,20 +408,21 @@ impl SecretStore for PostgresStore {
             params.push(kind);
             params.push(owner);
         }
-        let row = client
-            .query_opt(&statement, &params)
-            .await
-            .map_err(backend)?;
-        // `ord` is 0-based here; `nth` takes the 1-based ordinals of `unnest`.
-        row.map(|row| {
+        let rows = client.query(&statement, &params).await.map_err(backend)?;
+        // At most one row per scope; `ord` is its 0-based place in `scopes`.
+        let mut best: Option<(usize, &tokio_postgres::Row)> = None;
+        for row in &rows {
             let ord: i64 = row.try_get(10).map_err(backend)?;
-            let scope = usize::try_from(ord)
+            let ord = usize::try_from(ord)
                 .ok()
-                .and_then(|i| scopes.get(i))
+                .filter(|i| *i < scopes.len())
                 .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
-            record_from(&row, scope.clone(), key.clone())
-        })
-        .transpose()
+            if best.is_none_or(|(b, _)| ord < b) {
+                best = Some((ord, row));
+            }
+        }
+        best.map(|(ord, row)| record_from(row, scopes[ord].clone(), key.clone()))
+            .transpose()
     }
 
     async fn get_many(
