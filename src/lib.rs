@@ -12,6 +12,7 @@
 //! |---|---|
 //! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
 //! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, durable stores in their own crates |
+//! | read pasted `.env` text for a bulk import, strictly and without echoing values | [`parse_env`] |
 //!
 //! # Security notes
 //!

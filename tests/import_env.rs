@@ -252,6 +252,23 @@ fn value_length_limit() {
 }
 
 #[test]
+fn problems_stop_after_a_thousand() {
+    // Two bytes of input per problem: uncapped, a large paste would claim memory
+    // many times its size.
+    let text = "a\n".repeat(5_000);
+    let got = problems(parse_env(&text).unwrap_err());
+    assert_eq!(got.len(), 1_001);
+    assert_eq!(got[999].line, 1_000);
+    let last = &got[1_000];
+    assert_eq!((last.line, last.column), (1_001, None));
+    assert!(last.reason.starts_with("too many problems"), "{last:?}");
+    // At the limit exactly, nothing is cut.
+    let got = problems(parse_env(&"a\n".repeat(1_000)).unwrap_err());
+    assert_eq!(got.len(), 1_000);
+    assert!(got.iter().all(|p| p.reason.starts_with(MISSING)));
+}
+
+#[test]
 fn duplicate_warning_names_both_lines_and_the_key() {
     let parsed = parse_env("A=first\nB=2\n\nA=second\nA=third\n").unwrap();
     assert_eq!(pairs(&parsed), [("A", "third"), ("B", "2")]);
@@ -417,7 +434,7 @@ fn layout() -> impl Strategy<Value = Layout> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // proptest's default of 256 cases; CI lowers it with PROPTEST_CASES.
 
     /// Written with quotes, any list of distinct keys and values reads back exactly.
     #[test]

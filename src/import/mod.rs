@@ -7,55 +7,10 @@
 //! error, all of them reported at once), literal (a value is stored as written) and
 //! quiet (no message ever contains a value).
 //!
-//! # The dialect
+//! The dialect below is the user-facing specification; the same text is
+//! included in [`parse_env`]'s documentation.
 //!
-//! 1. The input is UTF-8 text. One leading byte-order mark (U+FEFF) is skipped. LF,
-//!    CRLF and a lone CR each end a line; a line break inside quotes is stored as LF.
-//! 2. Blank lines, whitespace-only lines and lines whose first non-blank character
-//!    is `#` are skipped. Leading whitespace before a statement is allowed.
-//! 3. A statement is `[export ]KEY = VALUE [# comment]`; whitespace around `=` is
-//!    optional. `export` is a prefix only in lower case and only when followed by
-//!    whitespace and then a key character (`export FOO=1` sets `FOO`), so
-//!    `export=v` and `export = v` set the key `export`, and `EXPORT FOO=1` is an error.
-//! 4. `KEY` is 1 to 256 bytes of ASCII letters, digits and `_`
-//!    ([`SecretKey`](crate::SecretKey)'s rule). Anything else is an invalid-key
-//!    problem; a statement without `=` is a problem too.
-//! 5. An unquoted value is taken literally and trimmed at both ends (Unicode
-//!    whitespace, no-break space included). A comment starts only at a `#` preceded
-//!    by whitespace: `pass#word` and `KEY=#x` keep their `#`. `=`, quotes after the
-//!    first character, backslashes and `$` are literal. An unquoted value ends at
-//!    the end of its line.
-//! 6. A double-quoted value may span lines. Its escapes are `\n`, `\r`, `\t`, `\"`,
-//!    `\'` and `\\`; any other backslash pair is kept as written (`C:\Users`, `\$`).
-//! 7. A single-quoted value may span lines and is fully literal: no escapes at all,
-//!    so it cannot hold a `'`.
-//! 8. After a closing quote only whitespace and an optional `#` comment may follow
-//!    (there the `#` needs no whitespace before it). A value that starts with a
-//!    backtick is an error: quote it with `'` or `"`.
-//! 9. Nothing is ever expanded: `$VAR`, `${VAR}` and `${VAR:-x}` stay as written,
-//!    and the process environment is never read.
-//! 10. A quote still open at the end of the input is an `unterminated quote` problem
-//!     on the line (and column) where the value began.
-//! 11. A duplicate key: the last value wins, the key keeps its first position in
-//!     [`ParsedEnv::entries`] (its [`EnvEntry::line`] becomes the line of the value
-//!     kept), and [`ParsedEnv::warnings`] carries an [`ImportWarning`] naming both
-//!     line numbers.
-//! 12. A value over [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN) (65,536)
-//!     bytes, counted after unescaping, is a value-too-large problem on the line
-//!     where it starts.
-//! 13. The whole input is parsed and **every** problem is reported at once, in one
-//!     [`Error::ImportSyntax`](crate::Error::ImportSyntax) (code `import_syntax`)
-//!     holding a [`LineProblem`](crate::LineProblem) per problem, in line order.
-//!     A problem's line is 1-based, its column 1-based in characters. After a
-//!     malformed statement, parsing resumes at the next line; a statement whose
-//!     only fault is its key still has its value read to its end, so a bad key
-//!     before a multi-line quoted value does not turn the value's lines into more
-//!     problems. A message never contains a value, the raw line, or any text of
-//!     the input: problems name a line, a column and a fixed reason; warnings name
-//!     a key that parsed as one.
-//!
-//! Whitespace is Unicode whitespace (`char::is_whitespace`) other than CR and LF,
-//! everywhere: around `=`, before a comment, in trimming.
+#![doc = include_str!("dialect.md")]
 
 mod parser;
 
@@ -67,13 +22,22 @@ use crate::value::SecretValue;
 
 /// Parses `.env` text into keys and values, strictly and literally.
 ///
-/// The dialect is described in full in the [module docs](self); in short:
-/// `[export ]KEY=VALUE` statements, `#` comments, unquoted values trimmed and kept
-/// literally, `"double"` quotes with a few escapes, `'single'` quotes fully literal,
-/// quoted values spanning lines, no variable expansion ever.
+/// In short: `[export ]KEY=VALUE` statements, `#` comments, unquoted values
+/// trimmed and kept literally, `"double"` quotes with a few escapes, `'single'`
+/// quotes fully literal, quoted values spanning lines, no variable expansion ever.
+/// The full dialect follows.
 ///
 /// A duplicate key is not an error: the last value wins, the key keeps its first
 /// position, and a warning names both lines.
+///
+#[doc = include_str!("dialect.md")]
+///
+/// # Secret handling
+///
+/// Each value is copied once, into a buffer of its exact size that becomes its
+/// [`SecretValue`]; no other copy is made, and values read before a problem was
+/// found are zeroized. The text passed in is the caller's: wipe it when done, for
+/// example by holding it in a [`Zeroizing<String>`](crate::Zeroizing).
 ///
 /// # Errors
 ///

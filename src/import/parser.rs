@@ -27,7 +27,14 @@ enum Problem {
     UnterminatedSingle,
     AfterQuote,
     ValueTooLarge,
+    TooMany,
 }
+
+/// The most problems reported; at the next one the parse stops, and that one is
+/// reported as "too many problems" on its line. Each problem costs a few dozen bytes for two bytes of input
+/// (`"a\n"` repeated), so without a cap a large paste could claim memory many
+/// times its own size; no one fixes more than a thousand problems from one list.
+pub(super) const MAX_PROBLEMS: usize = 1_000;
 
 impl Problem {
     fn reason(self) -> &'static str {
@@ -52,6 +59,9 @@ impl Problem {
                 "unexpected text after the closing quote; only whitespace and a # comment may follow"
             }
             Problem::ValueTooLarge => "value too large: the limit is 65536 bytes",
+            Problem::TooMany => {
+                "too many problems: parsing stopped after the first 1000; fix them and try again"
+            }
         }
     }
 }
@@ -128,17 +138,34 @@ impl<'a> Parser<'a> {
 
     /// The 1-based column, in characters, of byte offset `at` on the current line.
     fn column(&self, at: usize) -> usize {
+        self.column_on(self.line_start, at)
+    }
+
+    /// The 1-based column of byte offset `at` on the line starting at `line_start`.
+    /// Computed only when a problem is reported: counting characters is not free.
+    fn column_on(&self, line_start: usize, at: usize) -> usize {
         self.text
-            .get(self.line_start..at)
+            .get(line_start..at)
             .map_or(0, |before| before.chars().count())
             + 1
     }
 
     fn problem(&mut self, line: usize, column: usize, problem: Problem) {
-        self.problems.push(LineProblem {
-            line,
-            column: Some(column),
-            reason: problem.reason().to_owned(),
+        if self.problems.len() > MAX_PROBLEMS {
+            return;
+        }
+        self.problems.push(if self.problems.len() < MAX_PROBLEMS {
+            LineProblem {
+                line,
+                column: Some(column),
+                reason: problem.reason().to_owned(),
+            }
+        } else {
+            LineProblem {
+                line,
+                column: None,
+                reason: Problem::TooMany.reason().to_owned(),
+            }
         });
     }
 
@@ -188,6 +215,9 @@ impl<'a> Parser<'a> {
                 Some(b'#') => self.skip_to_line_end(),
                 Some(_) => self.statement(),
             }
+            if self.problems.len() > MAX_PROBLEMS {
+                return;
+            }
             // Every branch above stops at a line break or the end of the input.
             self.eat_line_break();
         }
@@ -224,13 +254,14 @@ impl<'a> Parser<'a> {
         let key_ok = self.check_key(key, key_start, line);
 
         self.skip_blanks();
-        let value_start = self.pos;
-        let value_column = self.column(value_start);
+        // Where the value starts, for a problem reported after a multi-line value.
+        let value_at = (self.line_start, self.pos);
         let raw = match self.byte() {
-            Some(b'"') => self.quoted(b'"', line, value_column),
-            Some(b'\'') => self.quoted(b'\'', line, value_column),
+            Some(b'"') => self.quoted(b'"', line, value_at),
+            Some(b'\'') => self.quoted(b'\'', line, value_at),
             Some(b'`') => {
-                self.problem(line, value_column, Problem::Backtick);
+                let column = self.column(self.pos);
+                self.problem(line, column, Problem::Backtick);
                 self.skip_to_line_end();
                 None
             }
@@ -240,7 +271,8 @@ impl<'a> Parser<'a> {
 
         let len = raw.decoded_len();
         if len > SecretValue::MAX_LEN {
-            self.problem(line, value_column, Problem::ValueTooLarge);
+            let column = self.column_on(value_at.0, value_at.1);
+            self.problem(line, column, Problem::ValueTooLarge);
             return;
         }
         if key_ok && self.problems.is_empty() {
@@ -322,7 +354,7 @@ impl<'a> Parser<'a> {
     /// Reads a quoted value (`pos` on its opening quote) and what follows it on
     /// the closing line. `None` when it is unterminated or followed by stray text
     /// (both reported).
-    fn quoted(&mut self, quote: u8, line: usize, column: usize) -> Option<Raw<'a>> {
+    fn quoted(&mut self, quote: u8, line: usize, at: (usize, usize)) -> Option<Raw<'a>> {
         let text = self.text;
         let bytes = text.as_bytes();
         self.pos += 1;
@@ -335,6 +367,7 @@ impl<'a> Parser<'a> {
                     } else {
                         Problem::UnterminatedSingle
                     };
+                    let column = self.column_on(at.0, at.1);
                     self.problem(line, column, problem);
                     return None;
                 }
@@ -512,4 +545,28 @@ fn decode_double(text: &str, out: &mut impl Sink) {
         run = i;
     }
     out.text(text.get(run..).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_the_real_limits() {
+        let named = |p: Problem, n: usize| p.reason().contains(&n.to_string());
+        assert!(named(Problem::ValueTooLarge, SecretValue::MAX_LEN));
+        assert!(named(Problem::KeyTooLong, SecretKey::MAX_LEN));
+        assert!(named(Problem::TooMany, MAX_PROBLEMS));
+    }
+
+    #[test]
+    fn measured_length_is_decoded_length() {
+        for text in ["", "a\\nb", "\\x\\\\\\\"", "\r\n\r\\\r\n", "é\\té", "\\"] {
+            for raw in [Raw::Literal(text), Raw::Double(text)] {
+                let mut out = String::new();
+                raw.decode(&mut out);
+                assert_eq!(raw.decoded_len(), out.len(), "{text:?}");
+            }
+        }
+    }
 }
