@@ -1,0 +1,295 @@
+//! `PostgresStore` against its floor, the raw tokio-postgres driver on the same
+//! database, in one run. The server comes from the tests' support module (a
+//! throwaway cluster on a unix socket, or `WORKFLOW_SECRETS_PG_URL`).
+//!
+//! - `cas_write`: a one-operation compare-and-swap `write` against a raw
+//!   `BEGIN; UPDATE ... WHERE revision = $n; COMMIT` (goal: within 1.5x).
+//! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
+//!   the third, personal scope) against one raw prepared point `SELECT` round trip.
+//! - `get`: one point read against the same raw `SELECT`.
+//! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
+//!   personal scope) against one raw `SELECT` round trip plus the envelope-unseal
+//!   floor of the core crate's `benches/resolve.rs` (goal: within 1.3x).
+//!
+//! Run: `cargo bench -p workflow-secrets-postgres -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+#[path = "../../bench-common/floor.rs"]
+mod floor;
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tokio_postgres::NoTls;
+use workflow_secrets::{
+    Expect, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretMeta, SecretStore,
+    SecretValue, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+};
+
+const COLUMNS: &str = "version, revision, display_name, description, members, created_by, \
+                       updated_by, created_at, updated_at, sealed";
+
+fn record(vault: &Vault, scope: &Scope, key: &str) -> StoredSecret {
+    let key = SecretKey::new(key).unwrap();
+    let value = SecretValue::new("v".repeat(64)).unwrap();
+    let sealed = vault.seal(scope, &key, 1, &value).unwrap();
+    let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("ada").unwrap(), 0);
+    meta.display_name = Some("Bench key".into());
+    StoredSecret { meta, sealed }
+}
+
+fn put(record: StoredSecret, expect: Expect) -> WriteBatch {
+    WriteBatch::from(vec![WriteOp::Put { record, expect }])
+}
+
+/// Runs `floor` and `ours` alternately `rounds` times and prints the median of each
+/// and their ratio: on a shared machine, load that comes and goes hits both alike,
+/// where criterion's groups, one after the other, can catch a burst in one only.
+fn interleaved<FA, FB>(
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    rounds: usize,
+    mut floor: impl FnMut() -> FA,
+    mut ours: impl FnMut() -> FB,
+) where
+    FA: std::future::Future,
+    FB: std::future::Future,
+{
+    let (mut a, mut b) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    rt.block_on(async {
+        for _ in 0..rounds {
+            let t = std::time::Instant::now();
+            black_box(floor().await);
+            a.push(t.elapsed());
+            let t = std::time::Instant::now();
+            black_box(ours().await);
+            b.push(t.elapsed());
+        }
+    });
+    a.sort();
+    b.sort();
+    let (a, b) = (a[rounds / 2], b[rounds / 2]);
+    eprintln!(
+        "interleaved {name}: floor {a:?}, store {b:?}, ratio {:.2}x",
+        b.as_secs_f64() / a.as_secs_f64()
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let Some(server) = support::server() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(server.fresh_store(server.pool(1)));
+    let schema = store.schema().to_owned();
+    let vault = Vault::new(LocalKeyring::generate());
+    let acme = WorkspaceId::new("acme").unwrap();
+    let workspace = Scope::workspace(acme.clone());
+    let personal = Scope::personal(acme.clone(), UserId::new("ada").unwrap());
+    let workflow = Scope::workflow(acme.clone(), WorkflowId::new("wf").unwrap());
+    let counter = record(&vault, &workspace, "COUNTER");
+    let raw_counter = record(&vault, &workspace, "RAW_COUNTER");
+    rt.block_on(async {
+        store
+            .write(put(counter.clone(), Expect::Absent))
+            .await
+            .unwrap();
+        store
+            .write(put(raw_counter.clone(), Expect::Absent))
+            .await
+            .unwrap();
+        store
+            .write(put(
+                record(&vault, &personal, "PERSONAL_ONLY"),
+                Expect::Absent,
+            ))
+            .await
+            .unwrap();
+        store
+            .write(put(record(&vault, &workspace, "READ_ME"), Expect::Absent))
+            .await
+            .unwrap();
+    });
+    let (raw, connection) = rt.block_on(server.config().connect(NoTls)).unwrap();
+    rt.spawn(connection);
+    let raw = rt.block_on(async {
+        // 10,000 filler rows, so reads go through a real index.
+        raw.execute(
+            &format!(
+                "INSERT INTO \"{schema}\".secrets (workspace, kind, owner, key, {COLUMNS}) \
+                 SELECT 'acme', 2, '', 'FILL_' || g, 1, 1, NULL, NULL, '{{}}', 'ada', 'ada', 0, 0, \
+                 '\\x00112233'::bytea FROM generate_series(1, 10000) g"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+        raw.execute(&format!("ANALYZE \"{schema}\".secrets"), &[])
+            .await
+            .unwrap();
+        raw
+    });
+    let raw_select = rt
+        .block_on(raw.prepare(&format!(
+            "SELECT {COLUMNS} FROM \"{schema}\".secrets \
+             WHERE workspace = $1 AND kind = $2 AND owner = $3 AND key = $4"
+        )))
+        .unwrap();
+    let raw_update = rt
+        .block_on(raw.prepare(&format!(
+            "UPDATE \"{schema}\".secrets SET version = $5, display_name = $6, description = $7, \
+             members = $8, created_by = $9, updated_by = $10, created_at = $11, updated_at = $12, \
+             sealed = $13, revision = revision + 1 \
+             WHERE workspace = $1 AND kind = $2 AND owner = $3 AND key = $4 AND revision = $14"
+        )))
+        .unwrap();
+    let raw = tokio::sync::Mutex::new(raw);
+
+    let raw_get = |kind: i16, owner: &'static str, key: &'static str| {
+        let (raw, raw_select) = (&raw, &raw_select);
+        async move {
+            let raw = raw.lock().await;
+            let row = raw
+                .query_one(raw_select, &[&"acme", &kind, &owner, &key])
+                .await
+                .unwrap();
+            let sealed: Vec<u8> = row.get(9);
+            let members: String = row.get(4);
+            black_box((sealed, members, row.get::<_, i64>(1)))
+        }
+    };
+    let order = [workflow, workspace.clone(), personal];
+    let personal_key = SecretKey::new("PERSONAL_ONLY").unwrap();
+    interleaved(
+        &rt,
+        "get_first_3_scopes vs raw select",
+        3000,
+        || raw_get(3, "ada", "PERSONAL_ONLY"),
+        || async { store.get_first(&order, &personal_key).await.unwrap() },
+    );
+    let mut group = c.benchmark_group("postgres_get_first_3_scopes_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_prepared_select", |b| {
+        b.to_async(&rt).iter(|| raw_get(3, "ada", "PERSONAL_ONLY"))
+    });
+    group.bench_function("PostgresStore::get_first", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found = store
+                .get_first(black_box(&order), black_box(&personal_key))
+                .await;
+            black_box(found.unwrap().unwrap())
+        })
+    });
+    group.finish();
+
+    let floor = floor::Floor::new();
+    let resolver = Resolver::new(vault.clone(), store.clone());
+    let ada = UserId::new("ada").unwrap();
+    let ctx = RunContext::manual(
+        acme.clone(),
+        WorkflowId::new("wf").unwrap(),
+        ada.clone(),
+        ada,
+    );
+    let resolve = || async { resolver.resolve(&ctx, &personal_key).await.unwrap() };
+    let floor_read = || async {
+        black_box(raw_get(3, "ada", "PERSONAL_ONLY").await);
+        floor.unseal()
+    };
+    interleaved(
+        &rt,
+        "resolve (personal) vs raw select + unseal floor",
+        3000,
+        floor_read,
+        resolve,
+    );
+    let mut group = c.benchmark_group("postgres_resolve_personal_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_select_plus_unseal_floor", |b| {
+        b.to_async(&rt).iter(floor_read)
+    });
+    group.bench_function("Resolver::resolve", |b| b.to_async(&rt).iter(resolve));
+    group.finish();
+
+    let read_key = SecretKey::new("READ_ME").unwrap();
+    let store_get = || async {
+        let found = store.get(black_box(&workspace), black_box(&read_key)).await;
+        black_box(found.unwrap().unwrap())
+    };
+    interleaved(
+        &rt,
+        "get vs raw select",
+        3000,
+        || raw_get(2, "", "READ_ME"),
+        store_get,
+    );
+    let mut group = c.benchmark_group("postgres_get");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_prepared_select", |b| {
+        b.to_async(&rt).iter(|| raw_get(2, "", "READ_ME"))
+    });
+    group.bench_function("PostgresStore::get", |b| b.to_async(&rt).iter(store_get));
+    group.finish();
+
+    let raw_revision = AtomicU64::new(1);
+    let sealed = raw_counter.sealed.to_bytes();
+    let raw_cas = || async {
+        let mut raw = raw.lock().await;
+        let tx = raw.transaction().await.unwrap();
+        let n = raw_revision.load(Ordering::Relaxed) as i64;
+        let rows = tx
+            .execute(
+                &raw_update,
+                &[
+                    &"acme",
+                    &2i16,
+                    &"",
+                    &"RAW_COUNTER",
+                    &1i64,
+                    &Some("Bench key"),
+                    &None::<&str>,
+                    &"{}",
+                    &"ada",
+                    &"ada",
+                    &0i64,
+                    &0i64,
+                    &sealed,
+                    &n,
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+        tx.commit().await.unwrap();
+        raw_revision.fetch_add(1, Ordering::Relaxed);
+    };
+    let revision = AtomicU64::new(1);
+    let store_cas = || async {
+        let n = revision.load(Ordering::Relaxed);
+        let batch = put(counter.clone(), Expect::Revision(n));
+        store.write(black_box(batch)).await.unwrap();
+        revision.fetch_add(1, Ordering::Relaxed);
+    };
+    interleaved(
+        &rt,
+        "one-op CAS write vs raw BEGIN/UPDATE/COMMIT",
+        3000,
+        raw_cas,
+        store_cas,
+    );
+    let mut group = c.benchmark_group("postgres_cas_write");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_begin_update_commit", |b| b.to_async(&rt).iter(raw_cas));
+    group.bench_function("PostgresStore::write", |b| b.to_async(&rt).iter(store_cas));
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,63 @@
+//! A PostgreSQL store for [`workflow-secrets`](workflow_secrets): one database
+//! shared by many service instances.
+//!
+//! [`PostgresStore`] implements [`SecretStore`](workflow_secrets::SecretStore) over
+//! `tokio-postgres` with the host's `deadpool-postgres` pool. It passes the same
+//! conformance suite as `MemoryStore` (`workflow_secrets::testing`), including the
+//! snapshot check of `get_many`, against a real server.
+//!
+//! | | |
+//! |---|---|
+//! | batches | one transaction each (a one-operation batch: one statement) |
+//! | compare-and-swap | revision-checked `UPDATE`/`DELETE`, `INSERT ... ON CONFLICT DO NOTHING`, row counts |
+//! | round trips | one per call: `get_first` over three scopes is one statement |
+//! | snapshots | `get_many` is one statement, so one snapshot |
+//! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
+//! | SQL | parameters only; the schema name is checked and quoted |
+//! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked |
+//!
+//! For one node with nothing to run, use `workflow-secrets-sqlite`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use deadpool_postgres::{Manager, Pool};
+//! use tokio_postgres::NoTls;
+//! use workflow_secrets::{Scope, SecretKey, SecretStore, WorkspaceId};
+//! use workflow_secrets_postgres::PostgresStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // The host's pool: its URL, TLS and limits.
+//! let config: tokio_postgres::Config = "host=/run/postgresql dbname=app user=app".parse()?;
+//! let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+//! let store = PostgresStore::new(pool);
+//! store.migrate().await?;
+//!
+//! let scope = Scope::workspace(WorkspaceId::new("acme")?);
+//! let found = store.get(&scope, &SecretKey::new("API_KEY")?).await?;
+//! assert!(found.is_none());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Schema
+//!
+//! In the store's schema (`workflow_secrets` unless [`PostgresStore::with_schema`]
+//! names another): `secrets`, keyed by (workspace, kind, owner, key), where a scope is
+//! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or user
+//! id, empty for the workspace scope), never one concatenated string; and
+//! `schema_version`, which [`PostgresStore::migrate`] creates, checks, and refuses
+//! when a newer release wrote it.
+
+mod codec;
+mod error;
+mod sql;
+mod store;
+
+pub use store::PostgresStore;
+
+/// The driver and pool this crate builds on, re-exported so a host uses the same
+/// versions.
+pub use deadpool_postgres;
+/// The PostgreSQL driver.
+pub use tokio_postgres;

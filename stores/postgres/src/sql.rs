@@ -1,0 +1,232 @@
+//! Every statement the store sends, built once per store from its schema name.
+//!
+//! The schema name is the only text spliced into SQL: it is checked to be a plain
+//! lower-case identifier ([`check_schema`]) and then quoted. Everything else is a
+//! parameter.
+
+use std::fmt;
+
+use workflow_secrets::StoreError;
+
+/// The schema [`PostgresStore::new`](crate::PostgresStore::new) uses.
+pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
+
+/// The schema version this crate writes.
+pub(crate) const SCHEMA_VERSION: i32 = 1;
+
+/// The columns of a record after its scope and key, in the order every `SELECT`
+/// returns them (`sealed` last, where it is read at all).
+const META: &str = "s.version, s.revision, s.display_name, s.description, s.members, \
+                    s.created_by, s.updated_by, s.created_at, s.updated_at";
+
+/// Matches a scope row of `q` (an `unnest` of the scopes asked for) to the records.
+/// Joined `LATERAL`, so every scope is a primary-key lookup whatever plan the
+/// server caches for the prepared statement (a plain join can turn into a scan).
+const JOIN_SCOPES: &str = "unnest($1::text[], $2::int2[], $3::text[]) WITH ORDINALITY \
+                           AS q(workspace, kind, owner, ord)";
+const ON_SCOPE: &str = "s.workspace = q.workspace COLLATE \"C\" AND s.kind = q.kind \
+                        AND s.owner = q.owner COLLATE \"C\"";
+const PK: &str = "workspace = $1 AND kind = $2 AND owner = $3 AND key = $4";
+
+/// The statements of one store.
+pub(crate) struct Sql {
+    table: String,
+    pub(crate) get: String,
+    /// `get_first` over 1, 2, ... scopes (index n - 1).
+    pub(crate) get_first: Vec<String>,
+    pub(crate) get_many: String,
+    pub(crate) list: String,
+    pub(crate) list_many: String,
+    pub(crate) scopes: String,
+    pub(crate) insert_absent: String,
+    pub(crate) upsert_any: String,
+    pub(crate) update_at: String,
+    pub(crate) delete_at: String,
+    pub(crate) delete_any: String,
+    pub(crate) exists: String,
+    pub(crate) migrate: String,
+    pub(crate) schema_version: String,
+    pub(crate) set_schema_version: String,
+}
+
+impl Sql {
+    pub(crate) fn new(schema: &str) -> Sql {
+        let t = format!("\"{schema}\".secrets");
+        let insert_cols = "workspace, kind, owner, key, version, display_name, description, \
+                           members, created_by, updated_by, created_at, updated_at, sealed, revision";
+        let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1";
+        Sql {
+            table: t.clone(),
+            get: format!("SELECT {META}, s.sealed FROM {t} s WHERE {PK}"),
+            get_first: (1..=GET_FIRST_PREPARED)
+                .map(|n| get_first_sql(&t, n))
+                .collect(),
+            get_many: format!(
+                "SELECT DISTINCT ON (k.ord) {META}, s.sealed, q.ord, k.ord \
+                 FROM unnest($4::text[]) WITH ORDINALITY AS k(key, ord) \
+                 CROSS JOIN {JOIN_SCOPES} \
+                 CROSS JOIN LATERAL (SELECT * FROM {t} s \
+                     WHERE {ON_SCOPE} AND s.key = k.key COLLATE \"C\") s \
+                 ORDER BY k.ord, q.ord"
+            ),
+            list: format!(
+                "SELECT {META}, s.key FROM {t} s \
+                 WHERE workspace = $1 AND kind = $2 AND owner = $3 ORDER BY s.key"
+            ),
+            list_many: format!(
+                "SELECT {META}, s.key, q.ord FROM {JOIN_SCOPES} \
+                 CROSS JOIN LATERAL (SELECT * FROM {t} s WHERE {ON_SCOPE}) s \
+                 ORDER BY q.ord, s.key"
+            ),
+            scopes: format!("SELECT DISTINCT kind, owner FROM {t} WHERE workspace = $1"),
+            insert_absent: format!(
+                "INSERT INTO {t} ({insert_cols}) VALUES ({values}) ON CONFLICT DO NOTHING"
+            ),
+            upsert_any: format!(
+                "INSERT INTO {t} AS s ({insert_cols}) VALUES ({values}) \
+                 ON CONFLICT (workspace, kind, owner, key) DO UPDATE SET \
+                 version = EXCLUDED.version, display_name = EXCLUDED.display_name, \
+                 description = EXCLUDED.description, members = EXCLUDED.members, \
+                 created_by = EXCLUDED.created_by, updated_by = EXCLUDED.updated_by, \
+                 created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, \
+                 sealed = EXCLUDED.sealed, revision = s.revision + 1"
+            ),
+            update_at: format!(
+                "UPDATE {t} SET version = $5, display_name = $6, description = $7, \
+                 members = $8, created_by = $9, updated_by = $10, created_at = $11, \
+                 updated_at = $12, sealed = $13, revision = revision + 1 \
+                 WHERE {PK} AND revision = $14"
+            ),
+            delete_at: format!("DELETE FROM {t} WHERE {PK} AND revision = $5"),
+            delete_any: format!("DELETE FROM {t} WHERE {PK}"),
+            exists: format!("SELECT 1 FROM {t} WHERE {PK}"),
+            migrate: format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
+                 CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (
+                     id      int  PRIMARY KEY CHECK (id = 1),
+                     version int  NOT NULL
+                 );"
+            ),
+            schema_version: format!("SELECT version FROM \"{schema}\".schema_version WHERE id = 1"),
+            set_schema_version: format!(
+                "INSERT INTO \"{schema}\".schema_version (id, version) VALUES (1, $1)"
+            ),
+        }
+    }
+
+    /// `get_first` over `scopes` scopes: `$1` the key, then workspace, kind and
+    /// owner of each scope in order.
+    pub(crate) fn get_first(&self, scopes: usize) -> std::borrow::Cow<'_, str> {
+        match self.get_first.get(scopes.wrapping_sub(1)) {
+            Some(sql) => std::borrow::Cow::Borrowed(sql),
+            None => std::borrow::Cow::Owned(get_first_sql(&self.table, scopes)),
+        }
+    }
+
+    /// Version 1: one row per record. Ids and keys are `COLLATE "C"`: compared and
+    /// sorted byte for byte, whatever the database's locale, so `acme`/`Acme`, a
+    /// trailing space or another Unicode normalization stay different tenants. The
+    /// primary key serves `get`, `list` (a prefix) and `scopes` (a shorter prefix).
+    pub(crate) fn v1(schema: &str) -> String {
+        format!(
+            "CREATE TABLE \"{schema}\".secrets (
+                 workspace    text     COLLATE \"C\" NOT NULL,
+                 kind         smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+                 owner        text     COLLATE \"C\" NOT NULL,
+                 key          text     COLLATE \"C\" NOT NULL,
+                 version      bigint   NOT NULL,
+                 revision     bigint   NOT NULL,
+                 display_name text,
+                 description  text,
+                 members      text     NOT NULL,
+                 created_by   text     COLLATE \"C\" NOT NULL,
+                 updated_by   text     COLLATE \"C\" NOT NULL,
+                 created_at   bigint   NOT NULL,
+                 updated_at   bigint   NOT NULL,
+                 sealed       bytea    NOT NULL,
+                 PRIMARY KEY (workspace, kind, owner, key)
+             );"
+        )
+    }
+}
+
+/// How many scopes `get_first` has a statement ready for; more are built per call.
+const GET_FIRST_PREPARED: usize = 4;
+
+/// `get_first` as one statement: a primary-key lookup per scope, `UNION ALL`,
+/// tagged with the scope's place; the caller keeps the row with the lowest tag (at
+/// most one row per scope comes back, so no server-side sort is needed). Not an `unnest` join: the
+/// server would plan that anew on every call (its generic plan guesses ten array
+/// elements, so it keeps choosing custom plans), which costs more than the lookups.
+/// These branches have one plan whatever the parameters, so the server caches it.
+fn get_first_sql(table: &str, scopes: usize) -> String {
+    let mut sql = String::new();
+    for i in 0..scopes {
+        if i > 0 {
+            sql.push_str(" UNION ALL ");
+        }
+        let p = 2 + 3 * i;
+        sql.push_str(&format!(
+            "SELECT {META}, s.sealed, {i}::int8 AS ord FROM {table} s \
+             WHERE s.workspace = ${p} AND s.kind = ${} AND s.owner = ${} AND s.key = $1",
+            p + 1,
+            p + 2
+        ));
+    }
+    sql
+}
+
+/// Checks that `name` is a plain identifier: 1..=63 bytes of `[a-z0-9_]`, not
+/// starting with a digit, and not a `pg_` system name.
+pub(crate) fn check_schema(name: &str) -> Result<(), StoreError> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if first_ok && rest_ok && name.len() <= 63 && !name.starts_with("pg_") {
+        Ok(())
+    } else {
+        Err(StoreError::backend(BadSchemaName))
+    }
+}
+
+/// A schema name that is not a plain identifier.
+#[derive(Debug)]
+struct BadSchemaName;
+
+impl fmt::Display for BadSchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "invalid schema name: use 1 to 63 of a-z, 0-9 and _, not starting with a digit or pg_",
+        )
+    }
+}
+
+impl std::error::Error for BadSchemaName {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        for ok in ["workflow_secrets", "t_1", "_x", "a"] {
+            assert!(check_schema(ok).is_ok(), "{ok}");
+        }
+        let long = "a".repeat(64);
+        for bad in [
+            "",
+            "1abc",
+            "Upper",
+            "a-b",
+            "a\"b",
+            "a; DROP",
+            "pg_catalog",
+            "ü",
+            long.as_str(),
+        ] {
+            assert!(check_schema(bad).is_err(), "{bad}");
+        }
+    }
+}

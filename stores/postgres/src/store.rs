@@ -1,0 +1,488 @@
+//! `PostgresStore`: the `SecretStore` over a PostgreSQL schema.
+
+use std::fmt;
+use std::sync::Arc;
+
+use deadpool_postgres::{GenericClient, Object, Pool};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use workflow_secrets::{
+    Expect, Scope, SealedSecret, SecretKey, SecretMeta, SecretStore, StoreError, StoredSecret,
+    WorkspaceId, WriteBatch, WriteOp,
+};
+
+use crate::codec::{
+    corrupt, key, members_from_text, members_to_text, scope_columns, scope_from, to_i64, to_u64,
+    user,
+};
+use crate::error::{backend, pool_error};
+use crate::sql::{DEFAULT_SCHEMA, SCHEMA_VERSION, Sql, check_schema};
+
+/// A [`SecretStore`] in a PostgreSQL database: for many service instances sharing
+/// one database.
+///
+/// Holds sealed records only; never plaintext. It borrows the host's
+/// [`deadpool_postgres::Pool`], so connection limits, TLS and credentials stay the
+/// host's, and keeps its tables in one schema (`workflow_secrets` by default).
+/// Run [`migrate`](PostgresStore::migrate) at start-up: it is idempotent, and
+/// instances starting at once serialize on an advisory lock.
+///
+/// - **Batches.** Each [`WriteBatch`] is one transaction; a batch of one operation is
+///   one statement (its own transaction, one round trip).
+/// - **Compare-and-swap.** Every operation checks its record's `revision` in the
+///   statement that writes it: `INSERT ... ON CONFLICT DO NOTHING` for
+///   `Expect::Absent`, `UPDATE`/`DELETE ... WHERE revision = $n` for
+///   `Expect::Revision(n)`, and a row count of zero means [`StoreError::Conflict`]
+///   and a rollback. Two instances racing on one revision: exactly one wins, with no
+///   lock held between a read and a write. Operations run in primary-key order, so
+///   two batches never deadlock on each other.
+/// - **One round trip per read.** `get_first`, `get_many` and `list_many` are one
+///   statement each, and one statement reads one snapshot: a `get_many` never mixes
+///   records from before and after a batch. `get_first` is a primary-key lookup per
+///   scope joined by `UNION ALL` (a plan the server caches); `get_many` and
+///   `list_many` pass scopes and keys as arrays (`unnest ... WITH ORDINALITY` keeps
+///   their order), so their statement text never depends on how many there are.
+/// - **Errors.** Driver errors become [`StoreError::Backend`] carrying the SQLSTATE
+///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
+///   bytes included) or a parameter. Serialization failures and deadlocks become
+///   `Conflict`: nothing was written, re-read and retry.
+/// - **Debug** shows the schema and the pool's size, never the connection settings.
+///
+/// # Example
+///
+/// ```no_run
+/// use deadpool_postgres::{Manager, Pool};
+/// use tokio_postgres::NoTls;
+/// use workflow_secrets_postgres::PostgresStore;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let config: tokio_postgres::Config = std::env::var("DATABASE_URL")?.parse()?;
+/// let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+/// let store = PostgresStore::new(pool);
+/// store.migrate().await?; // creates schema `workflow_secrets` once
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    schema: Arc<str>,
+    sql: Arc<Sql>,
+}
+
+impl PostgresStore {
+    /// A store in the schema `workflow_secrets` of the pool's database.
+    pub fn new(pool: Pool) -> PostgresStore {
+        PostgresStore {
+            pool,
+            schema: Arc::from(DEFAULT_SCHEMA),
+            sql: Arc::new(Sql::new(DEFAULT_SCHEMA)),
+        }
+    }
+
+    /// A store in the schema `name`: one database can hold several stores (a test
+    /// case each, say).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] unless `name` is 1 to 63 of `a-z`, `0-9` and `_`, not
+    /// starting with a digit or `pg_`: the one name spliced into SQL is checked first.
+    pub fn with_schema(pool: Pool, name: &str) -> Result<PostgresStore, StoreError> {
+        check_schema(name)?;
+        Ok(PostgresStore {
+            pool,
+            schema: Arc::from(name),
+            sql: Arc::new(Sql::new(name)),
+        })
+    }
+
+    /// The schema this store keeps its tables in.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The pool this store draws connections from.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Creates the schema and its tables, or checks the version they hold.
+    ///
+    /// Idempotent, and safe when several instances start at once: it runs in one
+    /// transaction under a transaction-scoped advisory lock on the schema's name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] when the database fails or refuses (the role may not
+    /// create the schema), or when the schema holds a version written by a newer
+    /// release of this crate.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let lock_name = format!("workflow-secrets-postgres:{}", self.schema);
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_name])
+            .await
+            .map_err(backend)?;
+        tx.batch_execute(&self.sql.migrate).await.map_err(backend)?;
+        let found = tx
+            .query_opt(&self.sql.schema_version, &[])
+            .await
+            .map_err(backend)?;
+        match found.map(|row| row.try_get::<_, i32>(0)).transpose() {
+            Ok(None) => {
+                tx.batch_execute(&Sql::v1(&self.schema))
+                    .await
+                    .map_err(backend)?;
+                tx.execute(&self.sql.set_schema_version, &[&SCHEMA_VERSION])
+                    .await
+                    .map_err(backend)?;
+            }
+            Ok(Some(SCHEMA_VERSION)) => {}
+            // Future versions add arms here that upgrade step by step.
+            Ok(Some(_)) => {
+                return Err(corrupt(
+                    "the schema holds a version this crate does not know (written by a newer release?)",
+                ));
+            }
+            Err(err) => return Err(backend(err)),
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+/// Scopes as the three arrays `unnest` takes.
+fn scope_arrays(scopes: &[Scope]) -> (Vec<&str>, Vec<i16>, Vec<&str>) {
+    let mut workspaces = Vec::with_capacity(scopes.len());
+    let mut kinds = Vec::with_capacity(scopes.len());
+    let mut owners = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        let (kind, workspace, owner) = scope_columns(scope);
+        workspaces.push(workspace);
+        kinds.push(kind);
+        owners.push(owner);
+    }
+    (workspaces, kinds, owners)
+}
+
+/// A record's metadata from columns 0..=8 of a `SELECT`.
+fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, StoreError> {
+    let text = |i: usize| row.try_get::<_, String>(i).map_err(backend);
+    let int = |i: usize| row.try_get::<_, i64>(i).map(to_u64).map_err(backend);
+    let members: &str = row.try_get(4).map_err(backend)?;
+    Ok(SecretMeta {
+        scope,
+        key,
+        version: int(0)?,
+        revision: int(1)?,
+        display_name: row.try_get(2).map_err(backend)?,
+        description: row.try_get(3).map_err(backend)?,
+        members: members_from_text(members)?,
+        created_by: user(text(5)?)?,
+        updated_by: user(text(6)?)?,
+        created_at: int(7)?,
+        updated_at: int(8)?,
+    })
+}
+
+/// A whole record: metadata, then `sealed` in column 9.
+fn record_from(row: &Row, scope: Scope, key: SecretKey) -> Result<StoredSecret, StoreError> {
+    let sealed: &[u8] = row.try_get(9).map_err(backend)?;
+    let sealed = SealedSecret::from_bytes(sealed)
+        .map_err(|_| corrupt("a row holds unreadable sealed bytes"))?;
+    Ok(StoredSecret {
+        meta: meta_from(row, scope, key)?,
+        sealed,
+    })
+}
+
+/// The element of `items` a 1-based `WITH ORDINALITY` column names.
+fn nth<'a, T>(items: &'a [T], row: &Row, column: usize) -> Result<&'a T, StoreError> {
+    let ord: i64 = row.try_get(column).map_err(backend)?;
+    usize::try_from(ord)
+        .ok()
+        .and_then(|ord| ord.checked_sub(1))
+        .and_then(|i| items.get(i))
+        .ok_or_else(|| corrupt("the database answered an ordinal out of range"))
+}
+
+/// Applies one operation, checking its expectation in the same statement. `Ok(false)`:
+/// the expectation did not hold.
+async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<bool, StoreError> {
+    let (scope, key) = op.target();
+    let (kind, workspace, owner) = scope_columns(scope);
+    let key = key.as_str();
+    match op {
+        WriteOp::Put { record, expect } => {
+            let meta = &record.meta;
+            let members = members_to_text(&meta.members);
+            let sealed = record.sealed.to_bytes();
+            let (created_by, updated_by) = (meta.created_by.as_str(), meta.updated_by.as_str());
+            let (version, created_at, updated_at) = (
+                to_i64(meta.version),
+                to_i64(meta.created_at),
+                to_i64(meta.updated_at),
+            );
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                &workspace,
+                &kind,
+                &owner,
+                &key,
+                &version,
+                &meta.display_name,
+                &meta.description,
+                &members,
+                &created_by,
+                &updated_by,
+                &created_at,
+                &updated_at,
+                &sealed,
+            ];
+            let (statement, revision) = match expect {
+                Expect::Absent => (&sql.insert_absent, None),
+                Expect::Any => (&sql.upsert_any, None),
+                Expect::Revision(n) => (&sql.update_at, Some(to_i64(*n))),
+            };
+            if let Some(revision) = &revision {
+                params.push(revision);
+            }
+            let statement = client.prepare_cached(statement).await.map_err(backend)?;
+            let rows = client.execute(&statement, &params).await.map_err(backend)?;
+            Ok(rows == 1)
+        }
+        WriteOp::Delete { expect, .. } => {
+            let pk: [&(dyn ToSql + Sync); 4] = [&workspace, &kind, &owner, &key];
+            match expect {
+                Expect::Any => {
+                    let statement = client
+                        .prepare_cached(&sql.delete_any)
+                        .await
+                        .map_err(backend)?;
+                    client.execute(&statement, &pk).await.map_err(backend)?;
+                    Ok(true)
+                }
+                Expect::Revision(n) => {
+                    let n = to_i64(*n);
+                    let statement = client
+                        .prepare_cached(&sql.delete_at)
+                        .await
+                        .map_err(backend)?;
+                    let rows = client
+                        .execute(&statement, &[&workspace, &kind, &owner, &key, &n])
+                        .await
+                        .map_err(backend)?;
+                    Ok(rows == 1)
+                }
+                // Deleting a record expected absent deletes nothing: check only.
+                Expect::Absent => {
+                    let statement = client.prepare_cached(&sql.exists).await.map_err(backend)?;
+                    let found = client.query_opt(&statement, &pk).await.map_err(backend)?;
+                    Ok(found.is_none())
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the pool itself: its manager holds the connection settings.
+        let status = self.pool.status();
+        f.debug_struct("PostgresStore")
+            .field("schema", &&*self.schema)
+            .field("pool_size", &status.size)
+            .field("pool_max_size", &status.max_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretStore for PostgresStore {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.get)
+            .await
+            .map_err(backend)?;
+        let (kind, workspace, owner) = scope_columns(scope);
+        let row = client
+            .query_opt(&statement, &[&workspace, &kind, &owner, &key.as_str()])
+            .await
+            .map_err(backend)?;
+        row.map(|row| record_from(&row, scope.clone(), key.clone()))
+            .transpose()
+    }
+
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.list)
+            .await
+            .map_err(backend)?;
+        let (kind, workspace, owner) = scope_columns(scope);
+        let rows = client
+            .query(&statement, &[&workspace, &kind, &owner])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let name = row.try_get::<_, String>(9).map_err(backend)?;
+                meta_from(row, scope.clone(), key(name)?)
+            })
+            .collect()
+    }
+
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        batch.validate()?;
+        let mut ops = batch.ops;
+        // One lock order for every writer: no two batches deadlock on each other.
+        ops.sort_by(|a, b| {
+            let (sa, ka) = a.target();
+            let (sb, kb) = b.target();
+            scope_columns(sa)
+                .cmp(&scope_columns(sb))
+                .then_with(|| ka.as_str().cmp(kb.as_str()))
+        });
+        let mut client = self.client().await?;
+        if let [op] = ops.as_slice() {
+            // One statement is its own transaction: one round trip.
+            return match apply(&self.sql, &client, op).await? {
+                true => Ok(()),
+                false => Err(StoreError::Conflict),
+            };
+        }
+        let tx = client.transaction().await.map_err(backend)?;
+        for op in &ops {
+            if !apply(&self.sql, &tx, op).await? {
+                tx.rollback().await.map_err(backend)?;
+                return Err(StoreError::Conflict);
+            }
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.scopes)
+            .await
+            .map_err(backend)?;
+        let rows = client
+            .query(&statement, &[&workspace.as_str()])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let kind: i16 = row.try_get(0).map_err(backend)?;
+                let owner: String = row.try_get(1).map_err(backend)?;
+                scope_from(workspace, kind, owner)
+            })
+            .collect()
+    }
+
+    async fn get_first(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        if scopes.is_empty() {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.get_first(scopes.len()))
+            .await
+            .map_err(backend)?;
+        let key_str = key.as_str();
+        let columns: Vec<(i16, &str, &str)> = scopes.iter().map(scope_columns).collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(1 + 3 * scopes.len());
+        params.push(&key_str);
+        for (kind, workspace, owner) in &columns {
+            params.push(workspace);
+            params.push(kind);
+            params.push(owner);
+        }
+        let rows = client.query(&statement, &params).await.map_err(backend)?;
+        // At most one row per scope; `ord` is its 0-based place in `scopes`.
+        let mut best: Option<(usize, &tokio_postgres::Row)> = None;
+        for row in &rows {
+            let ord: i64 = row.try_get(10).map_err(backend)?;
+            let ord = usize::try_from(ord)
+                .ok()
+                .filter(|i| *i < scopes.len())
+                .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
+            if best.is_none_or(|(b, _)| ord < b) {
+                best = Some((ord, row));
+            }
+        }
+        best.map(|(ord, row)| record_from(row, scopes[ord].clone(), key.clone()))
+            .transpose()
+    }
+
+    async fn get_many(
+        &self,
+        scopes: &[Scope],
+        keys: &[SecretKey],
+    ) -> Result<Vec<Option<StoredSecret>>, StoreError> {
+        let mut found: Vec<Option<StoredSecret>> = keys.iter().map(|_| None).collect();
+        if scopes.is_empty() || keys.is_empty() {
+            return Ok(found);
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.get_many)
+            .await
+            .map_err(backend)?;
+        let (workspaces, kinds, owners) = scope_arrays(scopes);
+        let names: Vec<&str> = keys.iter().map(SecretKey::as_str).collect();
+        // One statement: one snapshot, so a pair written by one batch comes back whole.
+        let rows = client
+            .query(&statement, &[&workspaces, &kinds, &owners, &names])
+            .await
+            .map_err(backend)?;
+        for row in &rows {
+            let scope = nth(scopes, row, 10)?;
+            let key = nth(keys, row, 11)?;
+            let ord: i64 = row.try_get(11).map_err(backend)?;
+            let slot = usize::try_from(ord - 1)
+                .ok()
+                .and_then(|i| found.get_mut(i))
+                .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
+            *slot = Some(record_from(row, scope.clone(), key.clone())?);
+        }
+        Ok(found)
+    }
+
+    async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
+        let mut lists: Vec<Vec<SecretMeta>> = scopes.iter().map(|_| Vec::new()).collect();
+        if scopes.is_empty() {
+            return Ok(lists);
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.list_many)
+            .await
+            .map_err(backend)?;
+        let (workspaces, kinds, owners) = scope_arrays(scopes);
+        let rows = client
+            .query(&statement, &[&workspaces, &kinds, &owners])
+            .await
+            .map_err(backend)?;
+        for row in &rows {
+            let scope = nth(scopes, row, 10)?;
+            let ord: i64 = row.try_get(10).map_err(backend)?;
+            let name = row.try_get::<_, String>(9).map_err(backend)?;
+            let meta = meta_from(row, scope.clone(), key(name)?)?;
+            if let Some(list) = usize::try_from(ord - 1).ok().and_then(|i| lists.get_mut(i)) {
+                list.push(meta);
+            }
+        }
+        Ok(lists)
+    }
+}

@@ -1,0 +1,54 @@
+//! An embedded SQLite store for [`workflow-secrets`](workflow_secrets): durable
+//! sealed records for one node, with nothing to install or run.
+//!
+//! [`SqliteStore`] implements [`SecretStore`](workflow_secrets::SecretStore) over one
+//! SQLite file (bundled SQLite, WAL journal). It passes the same conformance suite
+//! as `MemoryStore` (`workflow_secrets::testing`), including the snapshot check of
+//! `get_many`, and keeps every record across restarts and crashes.
+//!
+//! | | |
+//! |---|---|
+//! | durability | WAL, `synchronous = FULL`: an acknowledged write survives a crash |
+//! | batches | one `BEGIN IMMEDIATE` transaction each, all-or-nothing |
+//! | compare-and-swap | each record's `revision`, checked inside the write transaction |
+//! | snapshots | `get_first`, `get_many`, `list_many`: one read transaction each |
+//! | several processes | safe on one file (SQLite's locks); writes serialize |
+//! | order | `list` sorts keys bytewise, ids and keys are compared byte for byte |
+//!
+//! For many service instances sharing one database, use
+//! `workflow-secrets-postgres`.
+//!
+//! # Example
+//!
+//! ```
+//! use workflow_secrets::{Scope, SecretKey, SecretStore, WorkspaceId};
+//! use workflow_secrets_sqlite::SqliteStore;
+//!
+//! let dir = std::env::temp_dir().join(format!("wfs-crate-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let store = SqliteStore::open(dir.join("secrets.db"))?; // creates the schema
+//!
+//! let scope = Scope::workspace(WorkspaceId::new("acme")?);
+//! let found = pollster::block_on(store.get(&scope, &SecretKey::new("API_KEY")?))?;
+//! assert!(found.is_none());
+//! # drop(store);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The calls run synchronously inside the async methods; [`SqliteStore`] says when
+//! to move the store onto a blocking thread instead.
+//!
+//! # Schema
+//!
+//! One table, `workflow_secrets`, keyed by (workspace, kind, owner, key): a scope is
+//! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or
+//! user id, empty for the workspace scope), never one concatenated string. A second
+//! table, `workflow_secrets_schema`, records the schema version; [`SqliteStore::open`]
+//! creates or checks it and refuses a file written by a newer release.
+
+mod codec;
+mod schema;
+mod store;
+
+pub use store::SqliteStore;

@@ -1,0 +1,76 @@
+//! The schema, created or migrated when a store opens.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use workflow_secrets::StoreError;
+
+use crate::codec::corrupt;
+use crate::store::backend;
+
+/// The schema this crate writes. A file that records a newer one is refused, so an
+/// old binary never writes rows it does not understand.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Version 1: one row per record. Text columns use SQLite's default `BINARY`
+/// collation (memcmp), so ids and keys compare byte for byte and `ORDER BY key` is
+/// the bytewise order of `MemoryStore`. The primary key (workspace, kind, owner, key)
+/// serves `get`, `list` (a prefix) and `scopes` (a shorter prefix).
+const V1: &str = "
+CREATE TABLE workflow_secrets (
+    workspace    TEXT    COLLATE BINARY NOT NULL,
+    kind         INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
+    owner        TEXT    COLLATE BINARY NOT NULL,
+    key          TEXT    COLLATE BINARY NOT NULL,
+    version      INTEGER NOT NULL,
+    revision     INTEGER NOT NULL,
+    display_name TEXT,
+    description  TEXT,
+    members      TEXT    NOT NULL,
+    created_by   TEXT    NOT NULL,
+    updated_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    sealed       BLOB    NOT NULL,
+    PRIMARY KEY (workspace, kind, owner, key)
+) WITHOUT ROWID;
+";
+
+/// Creates the schema, or checks the one the file holds, in one write transaction,
+/// so two processes opening a new file at once create it once.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS workflow_secrets_schema (
+             id      INTEGER PRIMARY KEY CHECK (id = 1),
+             version INTEGER NOT NULL
+         );",
+    )
+    .map_err(backend)?;
+    let found: Option<i64> = tx
+        .query_row(
+            "SELECT version FROM workflow_secrets_schema WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    match found {
+        None => {
+            tx.execute_batch(V1).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO workflow_secrets_schema (id, version) VALUES (1, ?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(backend)?;
+        }
+        Some(SCHEMA_VERSION) => {}
+        // Future versions add arms here that upgrade step by step.
+        Some(_) => {
+            return Err(corrupt(
+                "the file holds a schema version this crate does not know (written by a newer release?)",
+            ));
+        }
+    }
+    tx.commit().map_err(backend)
+}
