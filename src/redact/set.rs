@@ -10,7 +10,7 @@
 //! counter.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use zeroize::Zeroizing;
@@ -280,10 +280,22 @@ fn piece(text: &str, from: usize, to: usize) -> &str {
     text.get(from..to).unwrap_or_default()
 }
 
+/// Values added since the last compile: plaintext, so `Debug` shows only how many.
+#[derive(Default)]
+struct Pending(Vec<(Option<SecretKey>, Zeroizing<Vec<u8>>)>);
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} queued values", self.0.len())
+    }
+}
+
 /// The mutable side of a live set, behind the shared mutex.
 #[derive(Debug)]
 struct State {
     segments: Vec<Arc<Segment>>,
+    /// Values added since the last snapshot, compiled together when the set is next read.
+    pending: Pending,
     /// The label of each mask id: id 0 is the unnamed (or only) mask.
     labels: Vec<Option<SecretKey>>,
     key_ids: HashMap<SecretKey, u32>,
@@ -298,6 +310,8 @@ pub(crate) struct Live {
     state: Mutex<State>,
     current: RwLock<Arc<Snapshot>>,
     generation: AtomicU64,
+    /// Set by `add`, cleared when the pending patterns are compiled.
+    dirty: AtomicBool,
 }
 
 impl Live {
@@ -308,6 +322,7 @@ impl Live {
     ) -> Live {
         let mut state = State {
             segments: Vec::new(),
+            pending: Pending::default(),
             labels: vec![None],
             key_ids: HashMap::new(),
             values: 0,
@@ -326,30 +341,54 @@ impl Live {
             state: Mutex::new(state),
             current: RwLock::new(Arc::new(snapshot)),
             generation: AtomicU64::new(0),
+            dirty: AtomicBool::new(false),
         }
     }
 
-    /// The current snapshot.
+    /// The current snapshot, with every value added so far compiled in.
     pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        if self.dirty.load(Ordering::Acquire) {
+            self.compile_pending();
+        }
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The generation of the current snapshot; it changes with every add.
+    /// The generation of the set; it changes with every add.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Registers one value with the set: builds a segment of its own patterns, merges
-    /// segments geometrically and publishes a new snapshot.
+    /// Registers one value with the set. Cheap: it queues a copy of the value (in a
+    /// zeroizing buffer); the next read of the set (any `redact`, a writer's next write
+    /// or flush) computes the patterns of everything queued since and compiles them
+    /// into one segment. So a step that
+    /// resolves five credentials pays for one small build, not five, and a run that
+    /// never prints pays for none. Every read after `add` returns masks the value.
     pub(crate) fn add(&self, key: Option<&SecretKey>, value: &[u8]) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state
+            .pending
+            .0
+            .push((key.cloned(), Zeroizing::new(value.to_vec())));
+        // Set under the lock that guards `pending`, so `compile_pending` cannot miss it.
+        self.dirty.store(true, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Builds a segment of the queued patterns, merges segments geometrically (each
+    /// pattern is rebuilt O(log n) times over the set's life) and publishes a snapshot.
+    fn compile_pending(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.dirty.load(Ordering::Acquire) {
+            return; // another reader compiled them while this one waited
+        }
         let mut entries = Vec::new();
-        state.register(&self.config, key, value, &mut entries);
-        let Some(segment) = Segment::build(entries) else {
-            self.publish(&state);
-            return;
-        };
-        state.segments.push(Arc::new(segment));
+        for (key, value) in std::mem::take(&mut state.pending.0) {
+            state.register(&self.config, key.as_ref(), &value, &mut entries);
+        }
+        if let Some(segment) = Segment::build(entries) {
+            state.segments.push(Arc::new(segment));
+        }
         while state.segments.len() >= 2 {
             let n = state.segments.len();
             if state.segments[n - 1].len() * 2 < state.segments[n - 2].len() {
@@ -363,13 +402,9 @@ impl Live {
             state.segments.truncate(n - 2);
             state.segments.push(Arc::new(merged));
         }
-        self.publish(&state);
-    }
-
-    fn publish(&self, state: &State) {
         let snapshot = Arc::new(state.snapshot(&self.config));
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = snapshot;
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.dirty.store(false, Ordering::Release);
     }
 }
 

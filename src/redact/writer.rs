@@ -202,8 +202,10 @@ impl Stage {
 
 impl<W: Write> RedactingWriter<W> {
     pub(crate) fn new(redactor: Redactor, inner: W) -> RedactingWriter<W> {
-        let snapshot = redactor.live.snapshot();
+        // The generation first: a snapshot taken after it covers at least that generation,
+        // so an add racing this line is picked up by the next write, never missed.
         let generation = redactor.live.generation();
+        let snapshot = redactor.live.snapshot();
         let stages = (0..stage_count(&snapshot))
             .map(|_| Stage::default())
             .collect();
