@@ -180,6 +180,60 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The scope's kind as a stable one-byte tag: `1` workflow, `2` workspace, `3`
+    /// personal, the tags the sealed format binds. For stores that keep a scope as
+    /// columns (tag, workspace, owner) rather than as one string two scopes could share.
+    pub fn tag(&self) -> u8 {
+        match self {
+            Scope::Workflow { .. } => 1,
+            Scope::Workspace { .. } => 2,
+            Scope::Personal { .. } => 3,
+        }
+    }
+
+    /// The id that narrows the scope inside its workspace: the workflow id, the user
+    /// id, or `None` for the workspace scope.
+    pub fn owner_id(&self) -> Option<&str> {
+        match self {
+            Scope::Workflow { workflow, .. } => Some(workflow.as_str()),
+            Scope::Workspace { .. } => None,
+            Scope::Personal { user, .. } => Some(user.as_str()),
+        }
+    }
+
+    /// Rebuilds a scope from its [`tag`](Self::tag), workspace and
+    /// [`owner_id`](Self::owner_id), as a store reads them back.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_id` for an unknown tag, an owner where the tag takes none (or none
+    /// where it takes one), or an owner that is not a valid id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::{Scope, UserId, WorkspaceId};
+    ///
+    /// let scope = Scope::personal(WorkspaceId::new("acme")?, UserId::new("ada")?);
+    /// let back = Scope::from_tag(scope.tag(), scope.workspace_id().clone(), scope.owner_id())?;
+    /// assert_eq!(back, scope);
+    /// # Ok::<(), workflow_secrets::Error>(())
+    /// ```
+    pub fn from_tag(tag: u8, workspace: WorkspaceId, owner: Option<&str>) -> Result<Scope, Error> {
+        let mismatch = Error::InvalidId {
+            kind: "scope",
+            reason: "the tag and the owner do not name a scope",
+        };
+        match (tag, owner) {
+            (1, Some(workflow)) => Ok(Scope::workflow(workspace, WorkflowId::new(workflow)?)),
+            (2, None) => Ok(Scope::workspace(workspace)),
+            (3, Some(user)) => Ok(Scope::personal(workspace, UserId::new(user)?)),
+            _ => Err(mismatch),
+        }
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -222,6 +276,32 @@ mod tests {
         let err = UserId::new("u".repeat(257)).unwrap_err();
         assert_eq!(err.code(), "invalid_id");
         assert!(err.to_string().contains("user"));
+    }
+
+    #[test]
+    fn tags_round_trip_and_refuse_what_names_no_scope() {
+        let ws = WorkspaceId::new("acme").unwrap();
+        for scope in [
+            Scope::workflow(ws.clone(), WorkflowId::new("wf").unwrap()),
+            Scope::workspace(ws.clone()),
+            Scope::personal(ws.clone(), UserId::new("ada").unwrap()),
+        ] {
+            let back = Scope::from_tag(scope.tag(), ws.clone(), scope.owner_id()).unwrap();
+            assert_eq!(back, scope);
+        }
+        for (tag, owner) in [
+            (0, None),
+            (4, Some("x")),
+            (1, None),
+            (2, Some("x")),
+            (3, None),
+            (3, Some("a\0")),
+        ] {
+            assert_eq!(
+                Scope::from_tag(tag, ws.clone(), owner).unwrap_err().code(),
+                "invalid_id"
+            );
+        }
     }
 
     #[test]

@@ -25,10 +25,6 @@ use crate::scope::Scope;
 /// record's header).
 pub(crate) const FORMAT_VERSION: u8 = 0x01;
 
-const TAG_WORKFLOW: u8 = 0x01;
-const TAG_WORKSPACE: u8 = 0x02;
-const TAG_PERSONAL: u8 = 0x03;
-
 /// Associated data up to this many bytes (KEK id included) are built on the stack;
 /// longer ones (ids and keys near their 256-byte limits) in one exact-size `Vec`.
 /// Typical ids (UUIDs) and key names fit with room to spare.
@@ -48,16 +44,7 @@ pub(crate) struct Aad {
 impl Aad {
     /// Builds the value's associated data for (`scope`, `key`, `version`).
     pub(crate) fn new(scope: &Scope, key: &SecretKey, version: u64) -> Aad {
-        let (tag, first, second) = match scope {
-            Scope::Workflow {
-                workspace,
-                workflow,
-            } => (TAG_WORKFLOW, workspace.as_str(), Some(workflow.as_str())),
-            Scope::Workspace { workspace } => (TAG_WORKSPACE, workspace.as_str(), None),
-            Scope::Personal { workspace, user } => {
-                (TAG_PERSONAL, workspace.as_str(), Some(user.as_str()))
-            }
-        };
+        let (tag, first, second) = (scope.tag(), scope.workspace_id().as_str(), scope.owner_id());
         let key = key.as_str();
         let value_len = 2 + 4 + first.len() + second.map_or(0, |s| 4 + s.len()) + 4 + key.len() + 8;
         let total = value_len + 4;

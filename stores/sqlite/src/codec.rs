@@ -10,23 +10,10 @@ use std::fmt;
 
 use workflow_secrets::{Scope, SecretKey, SecretRole, StoreError, UserId, WorkspaceId};
 
-/// The scope kind column for the workflow scope.
-pub(crate) const KIND_WORKFLOW: i64 = 1;
-/// The scope kind column for the workspace scope.
-pub(crate) const KIND_WORKSPACE: i64 = 2;
-/// The scope kind column for the personal scope.
-pub(crate) const KIND_PERSONAL: i64 = 3;
-
-/// A scope as its three columns: kind, workspace, owner.
+/// A scope as its three columns: kind ([`Scope::tag`]), workspace, owner (`''` for none).
 pub(crate) fn scope_columns(scope: &Scope) -> (i64, &str, &str) {
-    match scope {
-        Scope::Workflow {
-            workspace,
-            workflow,
-        } => (KIND_WORKFLOW, workspace.as_str(), workflow.as_str()),
-        Scope::Workspace { workspace } => (KIND_WORKSPACE, workspace.as_str(), ""),
-        Scope::Personal { workspace, user } => (KIND_PERSONAL, workspace.as_str(), user.as_str()),
-    }
+    let owner = scope.owner_id().unwrap_or("");
+    (i64::from(scope.tag()), scope.workspace_id().as_str(), owner)
 }
 
 /// The scope of `workspace` named by a row's kind and owner columns.
@@ -35,13 +22,10 @@ pub(crate) fn scope_from(
     kind: i64,
     owner: String,
 ) -> Result<Scope, StoreError> {
-    let workspace = workspace.clone();
-    match kind {
-        KIND_WORKFLOW => Ok(Scope::workflow(workspace, id(owner)?)),
-        KIND_WORKSPACE if owner.is_empty() => Ok(Scope::workspace(workspace)),
-        KIND_PERSONAL => Ok(Scope::personal(workspace, id(owner)?)),
-        _ => Err(corrupt("a row names an unknown scope")),
-    }
+    let tag = u8::try_from(kind).map_err(|_| corrupt("a row names an unknown scope"))?;
+    let owner = (!owner.is_empty()).then_some(owner.as_str());
+    Scope::from_tag(tag, workspace.clone(), owner)
+        .map_err(|_| corrupt("a row names an unknown scope"))
 }
 
 /// An id read from a column, validated as every id is.
@@ -130,7 +114,7 @@ mod tests {
             let (kind, _, owner) = scope_columns(&scope);
             assert_eq!(scope_from(&ws, kind, owner.to_owned())?, scope);
         }
-        assert!(scope_from(&ws, KIND_WORKSPACE, "x".into()).is_err());
+        assert!(scope_from(&ws, 2, "x".into()).is_err());
         assert!(scope_from(&ws, 9, String::new()).is_err());
         Ok(())
     }
