@@ -232,7 +232,8 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// Reads, changes and writes one record with compare-and-swap, re-reading and
-    /// retrying when another write won the race, so neither write is lost.
+    /// retrying when another write won the race, so neither write is lost; audits the
+    /// outcome as `kind`.
     async fn update(
         &self,
         kind: AuditKind,
@@ -259,6 +260,8 @@ impl<S: SecretStore> Secrets<S> {
             };
             match self.store.write(WriteBatch::from(vec![put])).await {
                 Ok(()) => {
+                    let version = Some(meta.version);
+                    self.record(kind, actor, Some(scope), keys.to_vec(), version, Ok(()));
                     return Ok(SecretMeta {
                         revision: revision + 1,
                         ..meta
@@ -285,29 +288,19 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
-        let meta = self
-            .update(
-                AuditKind::Rotated,
-                actor,
-                Operation::Rotate,
-                scope,
-                key,
-                |mut record| {
-                    record.meta.version += 1;
-                    record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
-                    Ok(record)
-                },
-            )
-            .await?;
-        self.record(
+        self.update(
             AuditKind::Rotated,
             actor,
-            Some(scope),
-            vec![key.clone()],
-            Some(meta.version),
-            Ok(()),
-        );
-        Ok(meta)
+            Operation::Rotate,
+            scope,
+            key,
+            |mut record| {
+                record.meta.version += 1;
+                record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
+                Ok(record)
+            },
+        )
+        .await
     }
 
     /// Replaces a secret's details (display name, description, members).
@@ -322,30 +315,20 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         details: SecretDetails,
     ) -> Result<SecretMeta, Error> {
-        let meta = self
-            .update(
-                AuditKind::DetailsChanged,
-                actor,
-                Operation::SetDetails,
-                scope,
-                key,
-                |mut record| {
-                    record.meta.display_name = details.display_name.clone();
-                    record.meta.description = details.description.clone();
-                    record.meta.members = details.members.clone();
-                    Ok(record)
-                },
-            )
-            .await?;
-        self.record(
+        self.update(
             AuditKind::DetailsChanged,
             actor,
-            Some(scope),
-            vec![key.clone()],
-            Some(meta.version),
-            Ok(()),
-        );
-        Ok(meta)
+            Operation::SetDetails,
+            scope,
+            key,
+            |mut record| {
+                record.meta.display_name = details.display_name.clone();
+                record.meta.description = details.description.clone();
+                record.meta.members = details.members.clone();
+                Ok(record)
+            },
+        )
+        .await
     }
 
     /// Deletes a secret: every later resolution misses it.
