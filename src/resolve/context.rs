@@ -1,6 +1,7 @@
 //! `RunContext` and the policy a workflow brings to a run.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::Trigger;
 use super::template::Template;
@@ -182,6 +183,9 @@ pub struct RunContext {
     trigger: Trigger,
     access: Access,
     policy: WorkflowPolicy,
+    /// The scopes the run reads, in precedence order: derived from the fields above
+    /// whenever one changes, so each resolution reads them without allocating.
+    scopes: Arc<[Scope]>,
 }
 
 impl RunContext {
@@ -210,19 +214,21 @@ impl RunContext {
             trigger,
             access: Access::Member,
             policy: WorkflowPolicy::default(),
+            scopes: Arc::from([]),
         }
+        .with_scopes()
     }
 
     /// Sets the workflow's policy.
     pub fn with_policy(mut self, policy: WorkflowPolicy) -> Self {
         self.policy = policy;
-        self
+        self.with_scopes()
     }
 
     /// Makes this a run through a share link, with the runner's own values.
     pub fn shared_link(mut self, provided: BTreeMap<SecretKey, SecretValue>) -> Self {
         self.access = Access::SharedLink { provided };
-        self
+        self.with_scopes()
     }
 
     /// The workspace.
@@ -280,8 +286,8 @@ impl RunContext {
         }
     }
 
-    /// The scopes the run reads, in precedence order.
-    pub(crate) fn scopes(&self) -> Vec<Scope> {
+    /// Derives the scopes the run reads from the fallback rules.
+    fn with_scopes(mut self) -> Self {
         let mut scopes = vec![
             Scope::workflow(self.workspace.clone(), self.workflow.clone()),
             Scope::workspace(self.workspace.clone()),
@@ -289,7 +295,13 @@ impl RunContext {
         if let Some(user) = self.fallback_user() {
             scopes.push(Scope::personal(self.workspace.clone(), user.clone()));
         }
-        scopes
+        self.scopes = scopes.into();
+        self
+    }
+
+    /// The scopes the run reads, in precedence order.
+    pub(crate) fn scopes(&self) -> &Arc<[Scope]> {
+        &self.scopes
     }
 
     /// The runner's own values, for a shared run.

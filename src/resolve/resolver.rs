@@ -113,7 +113,7 @@ impl<S: SecretStore> Resolver<S> {
     /// `missing_credential` with its reason; `store` when the store fails (never
     /// reported as not found); `tampered` or `unknown_key_id` when a record does not open.
     pub async fn resolve(&self, ctx: &RunContext, key: &SecretKey) -> Result<Resolved, Error> {
-        self.resolve_in(ctx, &ctx.scopes(), key).await
+        self.resolve_in(ctx, ctx.scopes(), key).await
     }
 
     pub(super) async fn resolve_in(
@@ -264,7 +264,7 @@ impl<S: SecretStore> Resolver<S> {
         viewer: &Actor,
     ) -> Result<Explanation, Error> {
         access::check_tenancy(viewer, ctx.workspace()).map_err(|e| self.denied(viewer, e))?;
-        let mut scopes = ctx.scopes();
+        let mut scopes = ctx.scopes().to_vec();
         let personal_fallback = scopes.len() == 3;
         if !personal_fallback {
             // Name the personal scope the run would read as a member run, to say why not.
@@ -357,7 +357,7 @@ impl<S: SecretStore> Resolver<S> {
             allowed.cloned().partition(|k| rules::lends(ctx, k));
         let mut required: BTreeSet<SecretKey> = required.into_iter().collect();
         if !lendable.is_empty() {
-            let found = self.store.get_many(&ctx.scopes(), &lendable).await?;
+            let found = self.store.get_many(ctx.scopes(), &lendable).await?;
             required.extend(
                 lendable
                     .into_iter()
@@ -427,7 +427,7 @@ impl<S: SecretStore> Resolver<S> {
             }
         }
         if !lookups.is_empty() {
-            let found = self.store.get_many(&ctx.scopes(), &lookups).await?;
+            let found = self.store.get_many(ctx.scopes(), &lookups).await?;
             for (key, record) in lookups.into_iter().zip(found) {
                 if let (None, Err(reason)) = (record, rules::on_miss(ctx, &key)) {
                     missing.push(Missing { key, reason });

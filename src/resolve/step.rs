@@ -37,7 +37,7 @@ impl<S: SecretStore> fmt::Debug for Run<'_, S> {
 
 impl<'r, S: SecretStore> Run<'r, S> {
     pub(super) fn new(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
-        let scopes = ctx.scopes().into();
+        let scopes = ctx.scopes().clone();
         let redactor = resolver.redaction.clone().build();
         Run {
             resolver,
@@ -119,7 +119,7 @@ impl<S: SecretStore> fmt::Debug for Step<'_, S> {
 
 impl<'r, S: SecretStore> Step<'r, S> {
     pub(super) fn alone(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
-        let scopes = ctx.scopes().into();
+        let scopes = ctx.scopes().clone();
         Step {
             resolver,
             ctx: Arc::new(ctx),
