@@ -1,0 +1,170 @@
+//! `Fingerprint`: a sampling prefilter for many long patterns.
+//!
+//! Let L be the shortest *long* pattern and q = 8. Every q-byte window of each long
+//! pattern's first L bytes (offsets `0..=L - q`) goes into a table. An occurrence of
+//! a long pattern at `p` covers the text's `p..p + L`, which holds the windows at
+//! `p..=p + L - q`: S = L - q + 1 consecutive positions, so exactly one of them is a
+//! multiple of S. Probing the text only at multiples of S thus meets every occurrence
+//! once, through a window registered with offset `x - p`. Each probe is one load, one
+//! multiply and a two-bit test in one word of a blocked Bloom filter; only a probe
+//! that passes looks up its bucket of `(check, pattern, offset)` items, and a
+//! candidate start is then verified byte for byte by the caller.
+//!
+//! The cost per text byte is 1/S probes plus the filter's false positives, which
+//! per byte are about (patterns / filter bits) whatever S is: the table is sized at
+//! 16 bits per window, so that rate stays near one in a few hundred bytes.
+//!
+//! **Holds hash bits derived from secrets**: 32-bit checks and filter bits of each
+//! long pattern's leading windows (SECURITY.md). They are plain memory, not zeroized:
+//! with the patterns' copy inside the short-pattern automaton, they are what the
+//! matcher cannot wipe.
+
+/// Window width in bytes.
+pub(crate) const Q: usize = 8;
+
+/// Longest usable L: a window's offset must fit in [`OFFSET_BITS`].
+pub(crate) const MAX_L: usize = Q + (1 << OFFSET_BITS) - 1;
+
+const OFFSET_BITS: u32 = 5;
+const PATTERN_BITS: u32 = 27;
+/// The most patterns a segment may hold to use this filter.
+pub(crate) const MAX_PATTERNS: usize = 1 << PATTERN_BITS;
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Filter bits per window, and the filter's bounds (512 bytes to 4 MiB).
+const BITS_PER_WINDOW: usize = 16;
+const MIN_FILTER_LOG2: u32 = 12;
+const MAX_FILTER_LOG2: u32 = 25;
+
+/// Reads the 8 bytes at `at` (the caller keeps `at + 8 <= bytes.len()`).
+#[inline(always)]
+fn load(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; Q];
+    word.copy_from_slice(&bytes[at..at + Q]);
+    u64::from_le_bytes(word)
+}
+
+/// The prefilter: a blocked Bloom filter over window hashes and the exact buckets.
+pub(crate) struct Fingerprint {
+    /// Probe stride S = L - q + 1.
+    step: usize,
+    /// log2 of the filter's word count.
+    word_bits: u32,
+    filter: Box<[u64]>,
+    /// log2 of the bucket count.
+    bucket_bits: u32,
+    /// Bucket `b`'s items are `items[starts[b]..starts[b + 1]]`.
+    starts: Box<[u32]>,
+    /// `check << 32 | pattern << 5 | offset`.
+    items: Box<[u64]>,
+}
+
+impl Fingerprint {
+    /// Builds the table for the long patterns `(id, bytes)`, each at least `l` bytes
+    /// long, with `Q <= l <= MAX_L` and every id below [`MAX_PATTERNS`].
+    pub(crate) fn build<'a>(l: usize, long: impl Iterator<Item = (u32, &'a [u8])>) -> Fingerprint {
+        debug_assert!((Q..=MAX_L).contains(&l));
+        let step = l - Q + 1;
+        let mut windows: Vec<(u64, u32, u32)> = Vec::new();
+        for (id, bytes) in long {
+            for offset in 0..step {
+                let h = load(bytes, offset).wrapping_mul(K);
+                windows.push((h, id, offset as u32));
+            }
+        }
+        let filter_log2 = (windows.len() * BITS_PER_WINDOW)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(MIN_FILTER_LOG2, MAX_FILTER_LOG2);
+        let word_bits = filter_log2 - 6;
+        let mut filter = vec![0u64; 1 << word_bits].into_boxed_slice();
+        let bucket_bits = (windows.len() / 2)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(1, 30);
+        let mut counts = vec![0u32; (1 << bucket_bits) + 1];
+        for &(h, _, _) in &windows {
+            let (word, mask) = probe_bits(h, word_bits);
+            filter[word] |= mask;
+            counts[(h >> (64 - bucket_bits)) as usize + 1] += 1;
+        }
+        for b in 1..counts.len() {
+            counts[b] += counts[b - 1];
+        }
+        let mut next = counts.clone();
+        let mut items = vec![0u64; windows.len()].into_boxed_slice();
+        for &(h, id, offset) in &windows {
+            let b = (h >> (64 - bucket_bits)) as usize;
+            items[next[b] as usize] =
+                check(h, bucket_bits) << 32 | u64::from(id) << OFFSET_BITS | u64::from(offset);
+            next[b] += 1;
+        }
+        Fingerprint {
+            step,
+            word_bits,
+            filter,
+            bucket_bits,
+            starts: counts.into_boxed_slice(),
+            items,
+        }
+    }
+
+    /// Calls `candidate(start, pattern)` for every start of `hay` where a long
+    /// pattern may occur: a superset of the occurrences, each found exactly once.
+    #[inline]
+    pub(crate) fn scan(&self, hay: &[u8], mut candidate: impl FnMut(usize, u32)) {
+        if hay.len() < Q {
+            return;
+        }
+        let last = hay.len() - Q;
+        let shift = 64 - self.word_bits;
+        let mut x = 0;
+        while x <= last {
+            let h = load(hay, x).wrapping_mul(K);
+            let word = self.filter[(h >> shift) as usize];
+            let (_, mask) = probe_bits(h, self.word_bits);
+            if word & mask == mask {
+                self.bucket(x, h, &mut candidate);
+            }
+            x += self.step;
+        }
+    }
+
+    #[inline(never)]
+    fn bucket(&self, x: usize, h: u64, candidate: &mut impl FnMut(usize, u32)) {
+        let b = (h >> (64 - self.bucket_bits)) as usize;
+        let check = check(h, self.bucket_bits);
+        let (from, to) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+        for &item in &self.items[from..to] {
+            if item >> 32 != check {
+                continue;
+            }
+            let offset = (item & ((1 << OFFSET_BITS) - 1)) as usize;
+            if offset <= x {
+                let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
+                candidate(x - offset, id);
+            }
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn memory_usage(&self) -> usize {
+        (self.filter.len() + self.items.len()) * 8 + self.starts.len() * 4
+    }
+}
+
+/// The filter word of hash `h` and the two bits set in it.
+#[inline(always)]
+fn probe_bits(h: u64, word_bits: u32) -> (usize, u64) {
+    let word = (h >> (64 - word_bits)) as usize;
+    let b1 = (h >> (58 - word_bits)) & 63;
+    let b2 = (h >> (52 - word_bits)) & 63;
+    (word, 1 << b1 | 1 << b2)
+}
+
+/// 32 bits of `h` below its bucket bits.
+#[inline(always)]
+fn check(h: u64, bucket_bits: u32) -> u64 {
+    (h << bucket_bits) >> 32
+}
