@@ -19,11 +19,12 @@
 //! with the patterns' copy inside the short-pattern automaton, they are what the
 //! matcher cannot wipe.
 
-/// Window width in bytes.
-pub(crate) const Q: usize = 8;
+/// The widest window in bytes (one 64-bit load).
+pub(crate) const MAX_Q: usize = 8;
 
-/// Longest usable L: a window's offset must fit in [`OFFSET_BITS`].
-pub(crate) const MAX_L: usize = Q + (1 << OFFSET_BITS) - 1;
+/// The most probe strides (window offsets) per pattern: an offset fits in
+/// [`OFFSET_BITS`].
+pub(crate) const MAX_STEP: usize = 1 << OFFSET_BITS;
 
 const OFFSET_BITS: u32 = 5;
 const PATTERN_BITS: u32 = 27;
@@ -40,13 +41,25 @@ const MAX_FILTER_LOG2: u32 = 25;
 /// Reads the 8 bytes at `at` (the caller keeps `at + 8 <= bytes.len()`).
 #[inline(always)]
 fn load(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; Q];
-    word.copy_from_slice(&bytes[at..at + Q]);
+    let mut word = [0u8; MAX_Q];
+    word.copy_from_slice(&bytes[at..at + MAX_Q]);
+    u64::from_le_bytes(word)
+}
+
+/// Reads up to 8 bytes at `at`, zero-padded past the end.
+fn load_padded(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; MAX_Q];
+    let n = (bytes.len() - at).min(MAX_Q);
+    word[..n].copy_from_slice(&bytes[at..at + n]);
     u64::from_le_bytes(word)
 }
 
 /// The prefilter: a blocked Bloom filter over window hashes and the exact buckets.
 pub(crate) struct Fingerprint {
+    /// Window width q.
+    q: usize,
+    /// The low q bytes of a 64-bit load.
+    window: u64,
     /// Probe stride S = L - q + 1.
     step: usize,
     /// log2 of the filter's word count.
@@ -62,14 +75,20 @@ pub(crate) struct Fingerprint {
 
 impl Fingerprint {
     /// Builds the table for the long patterns `(id, bytes)`, each at least `l` bytes
-    /// long, with `Q <= l <= MAX_L` and every id below [`MAX_PATTERNS`].
-    pub(crate) fn build<'a>(l: usize, long: impl Iterator<Item = (u32, &'a [u8])>) -> Fingerprint {
-        debug_assert!((Q..=MAX_L).contains(&l));
-        let step = l - Q + 1;
+    /// long, with q-byte windows: `1 <= q <= 8`, `q <= l`, `l - q < MAX_STEP`, and
+    /// every id below [`MAX_PATTERNS`].
+    pub(crate) fn build<'a>(
+        l: usize,
+        q: usize,
+        long: impl Iterator<Item = (u32, &'a [u8])>,
+    ) -> Fingerprint {
+        debug_assert!((1..=MAX_Q).contains(&q) && q <= l && l - q < MAX_STEP);
+        let step = l - q + 1;
+        let window = u64::MAX >> (64 - 8 * q);
         let mut windows: Vec<(u64, u32, u32)> = Vec::new();
         for (id, bytes) in long {
             for offset in 0..step {
-                let h = load(bytes, offset).wrapping_mul(K);
+                let h = (load_padded(bytes, offset) & window).wrapping_mul(K);
                 windows.push((h, id, offset as u32));
             }
         }
@@ -101,6 +120,8 @@ impl Fingerprint {
             next[b] += 1;
         }
         Fingerprint {
+            q,
+            window,
             step,
             word_bits,
             filter,
@@ -114,17 +135,23 @@ impl Fingerprint {
     /// pattern may occur: a superset of the occurrences, each found exactly once.
     #[inline]
     pub(crate) fn scan(&self, hay: &[u8], mut candidate: impl FnMut(usize, u32)) {
-        if hay.len() < Q {
-            return;
-        }
-        let last = hay.len() - Q;
         let shift = 64 - self.word_bits;
-        let mut x = 0;
-        while x <= last {
-            let h = load(hay, x).wrapping_mul(K);
-            let word = self.filter[(h >> shift) as usize];
+        let passes = |h: u64| {
             let (_, mask) = probe_bits(h, self.word_bits);
-            if word & mask == mask {
+            self.filter[(h >> shift) as usize] & mask == mask
+        };
+        let mut x = 0;
+        // Whole 8-byte loads, then the last probes zero-padded.
+        while x + MAX_Q <= hay.len() {
+            let h = (load(hay, x) & self.window).wrapping_mul(K);
+            if passes(h) {
+                self.bucket(x, h, &mut candidate);
+            }
+            x += self.step;
+        }
+        while x + self.q <= hay.len() {
+            let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
+            if passes(h) {
                 self.bucket(x, h, &mut candidate);
             }
             x += self.step;

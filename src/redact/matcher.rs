@@ -36,6 +36,12 @@ pub(crate) enum Choice {
 /// automaton in [`Choice::Auto`] (its packed SIMD searcher covers 64).
 const SHORT_MAX: usize = 32;
 
+/// The fingerprint's shortest worthwhile probe stride in [`Choice::Auto`].
+const MIN_STEP: usize = 9;
+
+/// Past this many patterns the fingerprint uses 5-byte windows instead of 4.
+const Q4_MAX_PATTERNS: usize = 20_000;
+
 /// The automaton of the short patterns, with each one's segment pattern id.
 struct Short {
     ac: AhoCorasick,
@@ -473,22 +479,35 @@ impl Searcher {
         if choice != Choice::Oracle && ranges.len() < fingerprint::MAX_PATTERNS {
             let mut lens: Vec<usize> = ranges.iter().map(|&(_, l)| l as usize).collect();
             lens.sort_unstable();
-            let max_len = lens.last().copied().unwrap_or(0);
-            // L: as long as possible while at most SHORT_MAX patterns are shorter.
-            let l = lens
-                .get(SHORT_MAX)
-                .copied()
-                .unwrap_or(max_len)
-                .clamp(fingerprint::Q, fingerprint::MAX_L);
-            let shorter = lens.partition_point(|&n| n < l);
-            let worth_it = ranges.len() > PACKED_MAX && shorter <= SHORT_MAX && l >= 12;
-            if max_len >= fingerprint::Q && (choice == Choice::Fast || worth_it) {
+            let n = ranges.len();
+            // q: 4-byte windows probe most sparsely; past about 20,000 patterns real
+            // collisions of log text's 4-grams with the table's grow, and 5 bytes
+            // win (measured). A forced fast matcher cycles q with the set's size, so
+            // tests cover every width.
+            let q = match choice {
+                Choice::Fast => [4, 5, 8][n % 3],
+                _ if n <= Q4_MAX_PATTERNS => 4,
+                _ => 5,
+            };
+            // L: the shortest pattern, unless the few shortest (up to SHORT_MAX of
+            // them) would force a stride under MIN_STEP; those go to the short
+            // automaton, a second pass that costs about as much as a stride of 20.
+            let k = lens
+                .iter()
+                .position(|&len| len + 1 >= q + MIN_STEP)
+                .unwrap_or(n - 1)
+                .min(SHORT_MAX)
+                .min(n - 1);
+            let l = lens[k].min(q + fingerprint::MAX_STEP - 1);
+            let shorter = lens.partition_point(|&len| len < l);
+            let worth_it = n > PACKED_MAX && shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP;
+            if l >= q && (choice == Choice::Fast || worth_it) {
                 let long = ranges
                     .iter()
                     .enumerate()
                     .filter(|(_, r)| r.1 as usize >= l)
                     .map(|(i, r)| (i as u32, pattern(r)));
-                let fingerprint = Fingerprint::build(l, long);
+                let fingerprint = Fingerprint::build(l, q, long);
                 let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
                     .iter()
                     .enumerate()
