@@ -14,10 +14,12 @@
 //! per byte are about (patterns / filter bits) whatever S is: the table is sized at
 //! 16 bits per window, so that rate stays near one in a few hundred bytes.
 //!
-//! **Holds hash bits derived from secrets**: 32-bit checks and filter bits of each
-//! long pattern's leading windows (SECURITY.md). They are plain memory, not zeroized:
-//! with the patterns' copy inside the short-pattern automaton, they are what the
-//! matcher cannot wipe.
+//! **Holds material derived from secrets**: filter bits and 32-bit checks of each
+//! long pattern's leading windows. The multiply is invertible, so a check of a
+//! 4-byte window is close to the window itself: every table, and the build's
+//! intermediate hashes, are zeroized on drop (SECURITY.md).
+
+use zeroize::Zeroize;
 
 /// The widest window in bytes (one 64-bit load).
 pub(crate) const MAX_Q: usize = 8;
@@ -119,6 +121,7 @@ impl Fingerprint {
                 check(h, bucket_bits) << 32 | u64::from(id) << OFFSET_BITS | u64::from(offset);
             next[b] += 1;
         }
+        windows.zeroize();
         Fingerprint {
             q,
             window,
@@ -178,6 +181,14 @@ impl Fingerprint {
     /// Heap bytes held.
     pub(crate) fn memory_usage(&self) -> usize {
         (self.filter.len() + self.items.len()) * 8 + self.starts.len() * 4
+    }
+}
+
+impl Drop for Fingerprint {
+    fn drop(&mut self) {
+        self.filter.zeroize();
+        self.starts.zeroize();
+        self.items.zeroize();
     }
 }
 
