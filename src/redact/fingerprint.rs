@@ -35,6 +35,9 @@ pub(crate) const MAX_PATTERNS: usize = 1 << PATTERN_BITS;
 
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// Probes passing the filter resolved together (see [`Fingerprint::scan`]).
+const BATCH: usize = 256;
+
 /// Filter bits per window, and the filter's bounds (512 bytes to 4 MiB).
 const BITS_PER_WINDOW: usize = 16;
 const MIN_FILTER_LOG2: u32 = 12;
@@ -134,46 +137,74 @@ impl Fingerprint {
         }
     }
 
-    /// Calls `candidate(start, pattern)` for every start of `hay` where a long
-    /// pattern may occur: a superset of the occurrences, each found exactly once.
-    #[inline]
-    pub(crate) fn scan(&self, hay: &[u8], mut candidate: impl FnMut(usize, u32)) {
+    /// Appends to `out` every `(start, pattern)` of `hay` where a long pattern may
+    /// occur: a superset of the occurrences, each found exactly once, in no
+    /// particular order.
+    ///
+    /// Probes that pass the filter are resolved in batches, bucket bounds first and
+    /// then items, so that the cache misses of a batch (the tables of a large set
+    /// far exceed the caches) overlap instead of following one another.
+    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>) {
         let shift = 64 - self.word_bits;
         let passes = |h: u64| {
             let (_, mask) = probe_bits(h, self.word_bits);
             self.filter[(h >> shift) as usize] & mask == mask
         };
+        let mut passed = [(0usize, 0u64); BATCH];
+        let mut n = 0;
         let mut x = 0;
         // Whole 8-byte loads, then the last probes zero-padded.
         while x + MAX_Q <= hay.len() {
             let h = (load(hay, x) & self.window).wrapping_mul(K);
             if passes(h) {
-                self.bucket(x, h, &mut candidate);
+                passed[n] = (x, h);
+                n += 1;
+                if n == BATCH {
+                    self.resolve(&passed, out);
+                    n = 0;
+                }
             }
             x += self.step;
         }
         while x + self.q <= hay.len() {
             let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
             if passes(h) {
-                self.bucket(x, h, &mut candidate);
+                passed[n] = (x, h);
+                n += 1;
+                if n == BATCH {
+                    self.resolve(&passed, out);
+                    n = 0;
+                }
             }
             x += self.step;
         }
+        self.resolve(&passed[..n], out);
     }
 
+    /// Looks up the probes `passed`: each `(position, hash)` becomes its bucket's
+    /// item range, then the items whose check matches become candidates.
     #[inline(never)]
-    fn bucket(&self, x: usize, h: u64, candidate: &mut impl FnMut(usize, u32)) {
-        let b = (h >> (64 - self.bucket_bits)) as usize;
-        let check = check(h, self.bucket_bits);
-        let (from, to) = (self.starts[b] as usize, self.starts[b + 1] as usize);
-        for &item in &self.items[from..to] {
-            if item >> 32 != check {
-                continue;
-            }
-            let offset = (item & ((1 << OFFSET_BITS) - 1)) as usize;
-            if offset <= x {
-                let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
-                candidate(x - offset, id);
+    fn resolve(&self, passed: &[(usize, u64)], out: &mut Vec<(usize, u32)>) {
+        let mut ranges = [(0usize, 0u32, 0u32, 0u64); BATCH];
+        for (range, &(x, h)) in ranges.iter_mut().zip(passed) {
+            let b = (h >> (64 - self.bucket_bits)) as usize;
+            *range = (
+                x,
+                self.starts[b],
+                self.starts[b + 1],
+                check(h, self.bucket_bits),
+            );
+        }
+        for &(x, from, to, check) in &ranges[..passed.len()] {
+            for &item in &self.items[from as usize..to as usize] {
+                if item >> 32 != check {
+                    continue;
+                }
+                let offset = (item & ((1 << OFFSET_BITS) - 1)) as usize;
+                if offset <= x {
+                    let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
+                    out.push((x - offset, id));
+                }
             }
         }
     }

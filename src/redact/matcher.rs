@@ -365,12 +365,14 @@ impl Segment {
                 at = m.start() + 1;
             }
         }
-        fingerprint.scan(hay, |start, id| {
+        let mut candidates = Vec::new();
+        fingerprint.scan(hay, &mut candidates);
+        spans.extend(candidates.into_iter().filter_map(|(start, id)| {
             let pattern = self.pattern(id as usize);
-            if hay[start..].starts_with(pattern) {
-                spans.push((start, start + pattern.len(), id));
-            }
-        });
+            hay[start..]
+                .starts_with(pattern)
+                .then(|| (start, start + pattern.len(), id))
+        }));
         if spans.is_empty() {
             return;
         }
