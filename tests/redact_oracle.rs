@@ -92,7 +92,7 @@ fn write_chunked(r: &Redactor, text: &[u8], sizes: &[usize]) -> Vec<u8> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(128)
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
     ))]
 
     #[test]

@@ -8,9 +8,13 @@
 //! when nothing does, already the search for the next hit. An overlapping search
 //! would find the same union but switches the prefilter off.
 //!
-//! This is the plain, obviously-correct matcher, and it stays as the oracle for any
-//! faster one (a fingerprint prefilter for many long secrets): a replacement only has
-//! to produce the same runs from [`Segment::runs`] and the same partial occurrences.
+//! That plain, obviously-correct search stays as the oracle. A segment of more than
+//! 64 patterns (past what the SIMD prefilter covers) searches instead with the
+//! fingerprint prefilter of `fingerprint.rs` for its long patterns, plus a small
+//! automaton for at most 32 much shorter ones, and folds every occurrence they find
+//! into runs exactly as the oracle does (`tests/redact_oracle.rs` checks that the two
+//! agree). The partial occurrences at a text's ends have their own filters and
+//! sorted tables, shared by both searchers.
 
 use std::cmp::Ordering;
 
