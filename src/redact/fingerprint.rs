@@ -79,21 +79,27 @@ pub(crate) struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// Builds the table for the long patterns `(id, bytes)`, each at least `l` bytes
+    /// Builds the table for the `count` long patterns `(id, bytes)`, each at least `l` bytes
     /// long, with q-byte windows: `1 <= q <= 8`, `q <= l`, `l - q < MAX_STEP`, and
     /// every id below [`MAX_PATTERNS`].
     pub(crate) fn build<'a>(
         l: usize,
         q: usize,
+        count: usize,
         long: impl Iterator<Item = (u32, &'a [u8])>,
     ) -> Fingerprint {
         debug_assert!((1..=MAX_Q).contains(&q) && q <= l && l - q < MAX_STEP);
         let step = l - q + 1;
         let window = u64::MAX >> (64 - 8 * q);
-        let mut windows: Vec<(u64, u32, u32)> = Vec::new();
+        let mut windows: Vec<(u64, u32, u32)> = Vec::with_capacity(count * step);
         for (id, bytes) in long {
             for offset in 0..step {
-                let h = (load_padded(bytes, offset) & window).wrapping_mul(K);
+                let word = if offset + MAX_Q <= bytes.len() {
+                    load(bytes, offset)
+                } else {
+                    load_padded(bytes, offset)
+                };
+                let h = (word & window).wrapping_mul(K);
                 windows.push((h, id, offset as u32));
             }
         }

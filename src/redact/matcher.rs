@@ -235,9 +235,23 @@ impl Segment {
             min_len,
             max_len,
         };
-        let mut by_suffix: Vec<u32> = (0..segment.ranges.len() as u32).collect();
-        by_suffix
-            .sort_by(|&a, &b| rev_cmp(segment.pattern(a as usize), segment.pattern(b as usize)));
+        // Keyed by the last 8 bytes reversed, which order the patterns as `rev_cmp`
+        // does wherever they differ, so most comparisons touch no pattern bytes.
+        let mut keyed: Vec<(u64, u32)> = (0..segment.ranges.len())
+            .map(|i| {
+                let p = segment.pattern(i);
+                let mut key = [0u8; 8];
+                for (k, &b) in key.iter_mut().zip(p.iter().rev()) {
+                    *k = b;
+                }
+                (u64::from_be_bytes(key), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| rev_cmp(segment.pattern(a.1 as usize), segment.pattern(b.1 as usize)))
+        });
+        let by_suffix: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
         segment.by_suffix = by_suffix;
         Some(segment)
     }
@@ -513,7 +527,7 @@ impl Searcher {
                     .enumerate()
                     .filter(|(_, r)| r.1 as usize >= l)
                     .map(|(i, r)| (i as u32, pattern(r)));
-                let fingerprint = Fingerprint::build(l, q, long);
+                let fingerprint = Fingerprint::build(l, q, n - shorter, long);
                 let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
                     .iter()
                     .enumerate()
