@@ -255,7 +255,7 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     for (n, p, ob, oh, hb, hsz) in builds {
         println!(
-            "| {n} | {p} | {:.1} ms | {:.2} MiB | {:.1} ms | {:.2} MiB |",
+            "| {n} | {p} | {:.2} ms | {:.2} MiB | {:.1} ms | {:.2} MiB |",
             ob.as_secs_f64() * 1e3,
             oh as f64 / MIB,
             hb.as_secs_f64() * 1e3,
