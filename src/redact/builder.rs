@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::encodings::Encodings;
+use super::matcher::Choice;
 use super::redactor::Redactor;
 use super::set::{Config, Live};
 use crate::key::SecretKey;
@@ -47,6 +48,7 @@ impl RedactorBuilder {
                 labelled: false,
                 min_len: 4,
                 encodings: Encodings::all(),
+                matcher: Choice::Auto,
             },
             values: Vec::new(),
         }
@@ -108,7 +110,20 @@ impl RedactorBuilder {
         self
     }
 
-    /// Builds the redactor: every value's patterns in one automaton.
+    /// Not public API: forces the searcher (`Some(false)`: plain `aho-corasick`, the
+    /// oracle; `Some(true)`: the fingerprint prefilter wherever the patterns allow;
+    /// `None`: chosen by size), so tests can check that both give the same output.
+    #[doc(hidden)]
+    pub fn __fast_matcher(mut self, fast: Option<bool>) -> RedactorBuilder {
+        self.config.matcher = match fast {
+            None => Choice::Auto,
+            Some(false) => Choice::Oracle,
+            Some(true) => Choice::Fast,
+        };
+        self
+    }
+
+    /// Builds the redactor: every value's patterns in one searcher.
     pub fn build(&self) -> Redactor {
         let values = self
             .values

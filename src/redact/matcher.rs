@@ -8,16 +8,60 @@
 //! when nothing does, already the search for the next hit. An overlapping search
 //! would find the same union but switches the prefilter off.
 //!
-//! This is the plain, obviously-correct matcher, and it stays as the oracle for any
-//! faster one (a fingerprint prefilter for many long secrets): a replacement only has
-//! to produce the same runs from [`Segment::runs`] and the same partial occurrences.
+//! That plain, obviously-correct search stays as the oracle. A segment of more than
+//! 64 patterns (past what the SIMD prefilter covers) searches instead with the
+//! fingerprint prefilter of `fingerprint.rs` for its long patterns, plus a small
+//! automaton for at most 32 much shorter ones, and folds every occurrence they find
+//! into runs exactly as the oracle does (`tests/redact_oracle.rs` checks that the two
+//! agree). The partial occurrences at a text's ends have their own filters and
+//! sorted tables, shared by both searchers.
 
 use std::cmp::Ordering;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use zeroize::Zeroizing;
 
+use super::fingerprint::{self, Fingerprint};
 use super::variants::MIN_FRAGMENT;
+
+/// Which searcher a segment uses: picked by size, or forced (tests compare the two).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Choice {
+    /// The fingerprint prefilter for sets past [`PACKED_MAX`] patterns, else the oracle.
+    #[default]
+    Auto,
+    /// Plain leftmost-longest `aho-corasick` over every pattern.
+    Oracle,
+    /// The fingerprint prefilter whenever the patterns allow it.
+    Fast,
+}
+
+/// At most this many patterns shorter than the fingerprint's L go to the short
+/// automaton in [`Choice::Auto`] (its packed SIMD searcher covers 64).
+const SHORT_MAX: usize = 32;
+
+/// The fingerprint's shortest worthwhile probe stride in [`Choice::Auto`].
+const MIN_STEP: usize = 9;
+
+/// Past this many patterns the fingerprint uses 5-byte windows instead of 4.
+const Q4_MAX_PATTERNS: usize = 20_000;
+
+/// The automaton of the short patterns, with each one's segment pattern id.
+struct Short {
+    ac: AhoCorasick,
+    ids: Vec<u32>,
+}
+
+/// How a segment finds occurrences.
+enum Searcher {
+    /// Leftmost-longest `aho-corasick` over every pattern: the oracle.
+    Ac(AhoCorasick),
+    /// Long patterns through the fingerprint, short ones through a small automaton.
+    Fast {
+        fingerprint: Fingerprint,
+        short: Option<Short>,
+    },
+}
 
 /// Patterns totalling at most this many bytes get a DFA: the fastest kind, whose
 /// memory grows with the pattern bytes times the alphabet.
@@ -50,7 +94,7 @@ pub(crate) struct Entry {
 /// **Holds secret material**: `arena` is every pattern's bytes, zeroized on drop. The
 /// `aho-corasick` automaton keeps its own copy, which cannot be wiped (SECURITY.md).
 pub(crate) struct Segment {
-    ac: AhoCorasick,
+    searcher: Searcher,
     /// Every pattern's bytes, back to back, in byte order.
     arena: Zeroizing<Vec<u8>>,
     /// `(offset, len)` of pattern `i` in `arena`; patterns sorted by bytes.
@@ -107,19 +151,22 @@ impl Segment {
     /// Builds the segments for a set: one, or for a small set several of at most 64
     /// patterns each, so that each one is searched with the SIMD prefilter. The runs
     /// of the set are the union of the segments' runs either way.
-    pub(crate) fn build_set(mut entries: Vec<Entry>) -> Vec<Segment> {
+    pub(crate) fn build_set(mut entries: Vec<Entry>, choice: Choice) -> Vec<Segment> {
         entries.retain(|e| !e.bytes.is_empty());
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
-        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX {
-            return Segment::build(entries).into_iter().collect();
+        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX || choice != Choice::Oracle {
+            return Segment::build(entries, choice).into_iter().collect();
         }
         let chunks = entries.len().div_ceil(SPLIT_CHUNK);
         let per = entries.len().div_ceil(chunks);
         let mut out = Vec::with_capacity(chunks);
         while !entries.is_empty() {
             let rest = entries.split_off(per.min(entries.len()));
-            out.extend(Segment::build(std::mem::replace(&mut entries, rest)));
+            out.extend(Segment::build(
+                std::mem::replace(&mut entries, rest),
+                choice,
+            ));
         }
         out
     }
@@ -128,7 +175,7 @@ impl Segment {
     /// entry that registered them (entries come oldest first).
     ///
     /// Returns `None` when there is no pattern or the searcher cannot be built.
-    pub(crate) fn build(mut entries: Vec<Entry>) -> Option<Segment> {
+    pub(crate) fn build(mut entries: Vec<Entry>, choice: Choice) -> Option<Segment> {
         entries.retain(|e| !e.bytes.is_empty());
         // Stable: among equal patterns the oldest comes first and is kept.
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
@@ -174,23 +221,9 @@ impl Segment {
             }
         }
         drop(entries);
-        // Small sets are searched by the packed SIMD prefilter, which the kind does not
-        // change, and an NFA builds in microseconds where a DFA takes a millisecond.
-        let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
-        };
-        let patterns = ranges
-            .iter()
-            .map(|&(o, l)| &arena[o as usize..(o + l) as usize]);
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(kind))
-            .build(patterns)
-            .ok()?;
+        let searcher = Searcher::build(&arena, &ranges, total, choice)?;
         let mut segment = Segment {
-            ac,
+            searcher,
             arena,
             ranges,
             masks,
@@ -202,9 +235,23 @@ impl Segment {
             min_len,
             max_len,
         };
-        let mut by_suffix: Vec<u32> = (0..segment.ranges.len() as u32).collect();
-        by_suffix
-            .sort_by(|&a, &b| rev_cmp(segment.pattern(a as usize), segment.pattern(b as usize)));
+        // Keyed by the last 8 bytes reversed, which order the patterns as `rev_cmp`
+        // does wherever they differ, so most comparisons touch no pattern bytes.
+        let mut keyed: Vec<(u64, u32)> = (0..segment.ranges.len())
+            .map(|i| {
+                let p = segment.pattern(i);
+                let mut key = [0u8; 8];
+                for (k, &b) in key.iter_mut().zip(p.iter().rev()) {
+                    *k = b;
+                }
+                (u64::from_be_bytes(key), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| rev_cmp(segment.pattern(a.1 as usize), segment.pattern(b.1 as usize)))
+        });
+        let by_suffix: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
         segment.by_suffix = by_suffix;
         Some(segment)
     }
@@ -237,12 +284,19 @@ impl Segment {
 
     /// Whether some pattern occurs in `text`.
     pub(crate) fn occurs_in(&self, text: &[u8]) -> bool {
-        self.ac.is_match(text)
+        match &self.searcher {
+            Searcher::Ac(ac) => ac.is_match(text),
+            Searcher::Fast { .. } => {
+                let mut runs = Vec::new();
+                self.runs(text, &mut runs);
+                !runs.is_empty()
+            }
+        }
     }
 
     /// Heap bytes held: the automaton plus the tables.
     pub(crate) fn memory_usage(&self) -> usize {
-        self.ac.memory_usage()
+        self.searcher.memory_usage()
             + self.arena.capacity()
             + self.ranges.capacity() * 8
             + self.masks.capacity() * 4
@@ -273,10 +327,16 @@ impl Segment {
     /// run extends it; the bytes re-scanned are the run's own, and the prefilter
     /// skips them.
     pub(crate) fn runs(&self, hay: &[u8], out: &mut Vec<Run>) {
+        let ac = match &self.searcher {
+            Searcher::Ac(ac) => ac,
+            Searcher::Fast { fingerprint, short } => {
+                return self.fast_runs(fingerprint, short.as_ref(), hay, out);
+            }
+        };
         let mut at = 0;
         let mut current: Option<Run> = None;
         while at < hay.len() {
-            let Some(m) = self.ac.find(Input::new(hay).span(at..hay.len())) else {
+            let Some(m) = ac.find(Input::new(hay).span(at..hay.len())) else {
                 break;
             };
             match current.as_mut() {
@@ -294,6 +354,63 @@ impl Segment {
                 }
             }
             at = m.start() + 1;
+        }
+        if let Some(run) = current {
+            out.push(run);
+        }
+    }
+
+    /// [`Segment::runs`] through the fingerprint: every occurrence of a long pattern
+    /// (each candidate verified) and, as in the oracle, the longest occurrence of a
+    /// short pattern at every start, sorted by start and then length (longest
+    /// first), folded into runs exactly as the oracle folds its hits.
+    fn fast_runs(
+        &self,
+        fingerprint: &Fingerprint,
+        short: Option<&Short>,
+        hay: &[u8],
+        out: &mut Vec<Run>,
+    ) {
+        // (start, end, pattern id)
+        let mut spans: Vec<(usize, usize, u32)> = Vec::new();
+        if let Some(short) = short {
+            let mut at = 0;
+            while at < hay.len() {
+                let Some(m) = short.ac.find(Input::new(hay).span(at..hay.len())) else {
+                    break;
+                };
+                spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
+                at = m.start() + 1;
+            }
+        }
+        let mut candidates = Vec::new();
+        fingerprint.scan(hay, &mut candidates);
+        spans.extend(candidates.into_iter().filter_map(|(start, id)| {
+            let pattern = self.pattern(id as usize);
+            hay[start..]
+                .starts_with(pattern)
+                .then(|| (start, start + pattern.len(), id))
+        }));
+        if spans.is_empty() {
+            return;
+        }
+        spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut current: Option<Run> = None;
+        for (start, end, id) in spans {
+            match current.as_mut() {
+                Some(run) if start <= run.end => run.end = run.end.max(end),
+                _ => {
+                    if let Some(run) = current.take() {
+                        out.push(run);
+                    }
+                    current = Some(Run {
+                        start,
+                        end,
+                        first_len: end - start,
+                        mask: self.masks[id as usize],
+                    });
+                }
+            }
         }
         if let Some(run) = current {
             out.push(run);
@@ -366,6 +483,94 @@ impl Segment {
             }
         }
         lo
+    }
+}
+
+impl Searcher {
+    /// Picks and builds the searcher for the patterns `ranges` of `arena` (sorted by
+    /// bytes, `total` bytes in all). `None` when an automaton cannot be built.
+    fn build(
+        arena: &[u8],
+        ranges: &[(u32, u32)],
+        total: usize,
+        choice: Choice,
+    ) -> Option<Searcher> {
+        let pattern = |&(o, l): &(u32, u32)| &arena[o as usize..(o + l) as usize];
+        if choice != Choice::Oracle && ranges.len() < fingerprint::MAX_PATTERNS {
+            let mut lens: Vec<usize> = ranges.iter().map(|&(_, l)| l as usize).collect();
+            lens.sort_unstable();
+            let n = ranges.len();
+            // q: 4-byte windows probe most sparsely; past about 20,000 patterns real
+            // collisions of log text's 4-grams with the table's grow, and 5 bytes
+            // win (measured). A forced fast matcher cycles q with the set's size, so
+            // tests cover every width.
+            let q = match choice {
+                Choice::Fast => [4, 5, 8][n % 3],
+                _ if n <= Q4_MAX_PATTERNS => 4,
+                _ => 5,
+            };
+            // L: the shortest pattern, unless the few shortest (up to SHORT_MAX of
+            // them) would force a stride under MIN_STEP; those go to the short
+            // automaton, a second pass that costs about as much as a stride of 20.
+            let k = lens
+                .iter()
+                .position(|&len| len + 1 >= q + MIN_STEP)
+                .unwrap_or(n - 1)
+                .min(SHORT_MAX)
+                .min(n - 1);
+            let l = lens[k].min(q + fingerprint::MAX_STEP - 1);
+            let shorter = lens.partition_point(|&len| len < l);
+            let worth_it = n > PACKED_MAX && shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP;
+            if l >= q && (choice == Choice::Fast || worth_it) {
+                let long = ranges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.1 as usize >= l)
+                    .map(|(i, r)| (i as u32, pattern(r)));
+                let fingerprint = Fingerprint::build(l, q, n - shorter, long);
+                let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| (r.1 as usize) < l)
+                    .map(|(i, r)| (i as u32, pattern(r)))
+                    .unzip();
+                let short = if short.is_empty() {
+                    None
+                } else {
+                    let ac = AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(short)
+                        .ok()?;
+                    Some(Short { ac, ids })
+                };
+                return Some(Searcher::Fast { fingerprint, short });
+            }
+        }
+        // Small sets are searched by the packed SIMD prefilter, which the kind does not
+        // change, and an NFA builds in microseconds where a DFA takes a millisecond.
+        let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(kind))
+            .build(ranges.iter().map(pattern))
+            .ok()?;
+        Some(Searcher::Ac(ac))
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Searcher::Ac(ac) => ac.memory_usage(),
+            Searcher::Fast { fingerprint, short } => {
+                fingerprint.memory_usage()
+                    + short
+                        .as_ref()
+                        .map_or(0, |s| s.ac.memory_usage() + s.ids.capacity() * 4)
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! | `encodings.rs` | [`Encodings`]: which encoded forms are masked |
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
+//! | `fingerprint.rs` | the sampling prefilter for many long patterns |
 //! | `set.rs` | the live set: snapshots, geometric merging, masks, fixed point |
 //! | `redactor.rs` | [`Redactor`] |
 //! | `builder.rs` | [`RedactorBuilder`] |
@@ -14,6 +15,7 @@
 
 mod builder;
 mod encodings;
+mod fingerprint;
 mod matcher;
 mod redactor;
 mod serde;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use zeroize::Zeroizing;
 
 use super::encodings::Encodings;
-use super::matcher::{CARRIED, Entry, Run, Segment};
+use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::key::SecretKey;
 
@@ -45,6 +45,8 @@ pub(crate) struct Config {
     pub(crate) labelled: bool,
     pub(crate) min_len: usize,
     pub(crate) encodings: Encodings,
+    /// Which searcher segments use (tests force each to compare them).
+    pub(crate) matcher: Choice,
 }
 
 /// One immutable state of a set: what a redaction or a writer step reads.
@@ -332,9 +334,11 @@ impl Live {
         for (key, value) in values {
             state.register(&config, key, value, &mut entries);
         }
-        state
-            .segments
-            .extend(Segment::build_set(entries).into_iter().map(Arc::new));
+        state.segments.extend(
+            Segment::build_set(entries, config.matcher)
+                .into_iter()
+                .map(Arc::new),
+        );
         let snapshot = state.snapshot(&config);
         Live {
             config,
@@ -386,7 +390,7 @@ impl Live {
         for (key, value) in std::mem::take(&mut state.pending.0) {
             state.register(&self.config, key.as_ref(), &value, &mut entries);
         }
-        if let Some(segment) = Segment::build(entries) {
+        if let Some(segment) = Segment::build(entries, self.config.matcher) {
             state.segments.push(Arc::new(segment));
         }
         while state.segments.len() >= 2 {
@@ -396,7 +400,7 @@ impl Live {
             }
             let (older, newer) = (&state.segments[n - 2], &state.segments[n - 1]);
             let merged: Vec<Entry> = older.entries().chain(newer.entries()).collect();
-            let Some(merged) = Segment::build(merged) else {
+            let Some(merged) = Segment::build(merged, self.config.matcher) else {
                 break;
             };
             state.segments.truncate(n - 2);

@@ -1,0 +1,245 @@
+//! `Fingerprint`: a sampling prefilter for many long patterns.
+//!
+//! Let L be the shortest *long* pattern and q = 8. Every q-byte window of each long
+//! pattern's first L bytes (offsets `0..=L - q`) goes into a table. An occurrence of
+//! a long pattern at `p` covers the text's `p..p + L`, which holds the windows at
+//! `p..=p + L - q`: S = L - q + 1 consecutive positions, so exactly one of them is a
+//! multiple of S. Probing the text only at multiples of S thus meets every occurrence
+//! once, through a window registered with offset `x - p`. Each probe is one load, one
+//! multiply and a two-bit test in one word of a blocked Bloom filter; only a probe
+//! that passes looks up its bucket of `(check, pattern, offset)` items, and a
+//! candidate start is then verified byte for byte by the caller.
+//!
+//! The cost per text byte is 1/S probes plus the filter's false positives, which
+//! per byte are about (patterns / filter bits) whatever S is: the table is sized at
+//! 16 bits per window, so that rate stays near one in a few hundred bytes.
+//!
+//! **Holds material derived from secrets**: filter bits and 32-bit checks of each
+//! long pattern's leading windows. The multiply is invertible, so a check of a
+//! 4-byte window is close to the window itself: every table, and the build's
+//! intermediate hashes, are zeroized on drop (SECURITY.md).
+
+use zeroize::Zeroize;
+
+/// The widest window in bytes (one 64-bit load).
+pub(crate) const MAX_Q: usize = 8;
+
+/// The most probe strides (window offsets) per pattern: an offset fits in
+/// [`OFFSET_BITS`].
+pub(crate) const MAX_STEP: usize = 1 << OFFSET_BITS;
+
+const OFFSET_BITS: u32 = 5;
+const PATTERN_BITS: u32 = 27;
+/// The most patterns a segment may hold to use this filter.
+pub(crate) const MAX_PATTERNS: usize = 1 << PATTERN_BITS;
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Probes passing the filter resolved together (see [`Fingerprint::scan`]).
+const BATCH: usize = 256;
+
+/// Filter bits per window, and the filter's bounds (512 bytes to 4 MiB).
+const BITS_PER_WINDOW: usize = 16;
+const MIN_FILTER_LOG2: u32 = 12;
+const MAX_FILTER_LOG2: u32 = 25;
+
+/// Reads the 8 bytes at `at` (the caller keeps `at + 8 <= bytes.len()`).
+#[inline(always)]
+fn load(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; MAX_Q];
+    word.copy_from_slice(&bytes[at..at + MAX_Q]);
+    u64::from_le_bytes(word)
+}
+
+/// Reads up to 8 bytes at `at`, zero-padded past the end.
+fn load_padded(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; MAX_Q];
+    let n = (bytes.len() - at).min(MAX_Q);
+    word[..n].copy_from_slice(&bytes[at..at + n]);
+    u64::from_le_bytes(word)
+}
+
+/// The prefilter: a blocked Bloom filter over window hashes and the exact buckets.
+pub(crate) struct Fingerprint {
+    /// Window width q.
+    q: usize,
+    /// The low q bytes of a 64-bit load.
+    window: u64,
+    /// Probe stride S = L - q + 1.
+    step: usize,
+    /// log2 of the filter's word count.
+    word_bits: u32,
+    filter: Box<[u64]>,
+    /// log2 of the bucket count.
+    bucket_bits: u32,
+    /// Bucket `b`'s items are `items[starts[b]..starts[b + 1]]`.
+    starts: Box<[u32]>,
+    /// `check << 32 | pattern << 5 | offset`.
+    items: Box<[u64]>,
+}
+
+impl Fingerprint {
+    /// Builds the table for the `count` long patterns `(id, bytes)`, each at least `l` bytes
+    /// long, with q-byte windows: `1 <= q <= 8`, `q <= l`, `l - q < MAX_STEP`, and
+    /// every id below [`MAX_PATTERNS`].
+    pub(crate) fn build<'a>(
+        l: usize,
+        q: usize,
+        count: usize,
+        long: impl Iterator<Item = (u32, &'a [u8])>,
+    ) -> Fingerprint {
+        debug_assert!((1..=MAX_Q).contains(&q) && q <= l && l - q < MAX_STEP);
+        let step = l - q + 1;
+        let window = u64::MAX >> (64 - 8 * q);
+        let mut windows: Vec<(u64, u32, u32)> = Vec::with_capacity(count * step);
+        for (id, bytes) in long {
+            for offset in 0..step {
+                let word = if offset + MAX_Q <= bytes.len() {
+                    load(bytes, offset)
+                } else {
+                    load_padded(bytes, offset)
+                };
+                let h = (word & window).wrapping_mul(K);
+                windows.push((h, id, offset as u32));
+            }
+        }
+        let filter_log2 = (windows.len() * BITS_PER_WINDOW)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(MIN_FILTER_LOG2, MAX_FILTER_LOG2);
+        let word_bits = filter_log2 - 6;
+        let mut filter = vec![0u64; 1 << word_bits].into_boxed_slice();
+        let bucket_bits = (windows.len() / 2)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(1, 30);
+        let mut counts = vec![0u32; (1 << bucket_bits) + 1];
+        for &(h, _, _) in &windows {
+            let (word, mask) = probe_bits(h, word_bits);
+            filter[word] |= mask;
+            counts[(h >> (64 - bucket_bits)) as usize + 1] += 1;
+        }
+        for b in 1..counts.len() {
+            counts[b] += counts[b - 1];
+        }
+        let mut next = counts.clone();
+        let mut items = vec![0u64; windows.len()].into_boxed_slice();
+        for &(h, id, offset) in &windows {
+            let b = (h >> (64 - bucket_bits)) as usize;
+            items[next[b] as usize] =
+                check(h, bucket_bits) << 32 | u64::from(id) << OFFSET_BITS | u64::from(offset);
+            next[b] += 1;
+        }
+        windows.zeroize();
+        Fingerprint {
+            q,
+            window,
+            step,
+            word_bits,
+            filter,
+            bucket_bits,
+            starts: counts.into_boxed_slice(),
+            items,
+        }
+    }
+
+    /// Appends to `out` every `(start, pattern)` of `hay` where a long pattern may
+    /// occur: a superset of the occurrences, each found exactly once, in no
+    /// particular order.
+    ///
+    /// Probes that pass the filter are resolved in batches, bucket bounds first and
+    /// then items, so that the cache misses of a batch (the tables of a large set
+    /// far exceed the caches) overlap instead of following one another.
+    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>) {
+        let shift = 64 - self.word_bits;
+        let passes = |h: u64| {
+            let (_, mask) = probe_bits(h, self.word_bits);
+            self.filter[(h >> shift) as usize] & mask == mask
+        };
+        let mut passed = [(0usize, 0u64); BATCH];
+        let mut n = 0;
+        let mut x = 0;
+        // Whole 8-byte loads, then the last probes zero-padded.
+        while x + MAX_Q <= hay.len() {
+            let h = (load(hay, x) & self.window).wrapping_mul(K);
+            if passes(h) {
+                passed[n] = (x, h);
+                n += 1;
+                if n == BATCH {
+                    self.resolve(&passed, out);
+                    n = 0;
+                }
+            }
+            x += self.step;
+        }
+        while x + self.q <= hay.len() {
+            let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
+            if passes(h) {
+                passed[n] = (x, h);
+                n += 1;
+                if n == BATCH {
+                    self.resolve(&passed, out);
+                    n = 0;
+                }
+            }
+            x += self.step;
+        }
+        self.resolve(&passed[..n], out);
+    }
+
+    /// Looks up the probes `passed`: each `(position, hash)` becomes its bucket's
+    /// item range, then the items whose check matches become candidates.
+    #[inline(never)]
+    fn resolve(&self, passed: &[(usize, u64)], out: &mut Vec<(usize, u32)>) {
+        let mut ranges = [(0usize, 0u32, 0u32, 0u64); BATCH];
+        for (range, &(x, h)) in ranges.iter_mut().zip(passed) {
+            let b = (h >> (64 - self.bucket_bits)) as usize;
+            *range = (
+                x,
+                self.starts[b],
+                self.starts[b + 1],
+                check(h, self.bucket_bits),
+            );
+        }
+        for &(x, from, to, check) in &ranges[..passed.len()] {
+            for &item in &self.items[from as usize..to as usize] {
+                if item >> 32 != check {
+                    continue;
+                }
+                let offset = (item & ((1 << OFFSET_BITS) - 1)) as usize;
+                if offset <= x {
+                    let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
+                    out.push((x - offset, id));
+                }
+            }
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn memory_usage(&self) -> usize {
+        (self.filter.len() + self.items.len()) * 8 + self.starts.len() * 4
+    }
+}
+
+impl Drop for Fingerprint {
+    fn drop(&mut self) {
+        self.filter.zeroize();
+        self.starts.zeroize();
+        self.items.zeroize();
+    }
+}
+
+/// The filter word of hash `h` and the two bits set in it.
+#[inline(always)]
+fn probe_bits(h: u64, word_bits: u32) -> (usize, u64) {
+    let word = (h >> (64 - word_bits)) as usize;
+    let b1 = (h >> (58 - word_bits)) & 63;
+    let b2 = (h >> (52 - word_bits)) & 63;
+    (word, 1 << b1 | 1 << b2)
+}
+
+/// 32 bits of `h` below its bucket bits.
+#[inline(always)]
+fn check(h: u64, bucket_bits: u32) -> u64 {
+    (h << bucket_bits) >> 32
+}

@@ -1,0 +1,186 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) against the
+//! oracle (plain leftmost-longest `aho-corasick` over every pattern): same output for
+//! `redact` and for the writer under random chunking, on random overlapping secret
+//! sets of every length from `min_len` up, random text built from their pieces, with
+//! live adds (several segments) and with encodings on and off.
+
+use std::io::Write;
+
+use proptest::prelude::*;
+use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+
+/// Secrets from a small alphabet, short and long, so they overlap and share windows.
+fn secret() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[ab]{4,12}",
+        "[abc]{8,24}",
+        "[ab*]{12,48}",
+        "[a-d\n]{9,40}",
+        "[aé]{4,20}",
+    ]
+}
+
+/// Text: filler, whole patterns, and prefixes and suffixes of them.
+fn pieces() -> impl Strategy<Value = Vec<(usize, u8, usize, String)>> {
+    prop::collection::vec((0usize..64, 0u8..4, 0usize..64, "[abc* \n]{0,10}"), 0..12)
+}
+
+fn build(
+    secrets: &[String],
+    fast: bool,
+    labelled: bool,
+    min_len: usize,
+    encodings: Encodings,
+) -> Redactor {
+    let key = SecretKey::new("K").unwrap();
+    let live = secrets.len() / 3;
+    let mut b = Redactor::builder()
+        .min_len(min_len)
+        .labelled(labelled)
+        .encodings(encodings)
+        .__fast_matcher(Some(fast));
+    for (i, s) in secrets[live..].iter().enumerate() {
+        let v = SecretValue::new(s.clone()).unwrap();
+        b = if i % 2 == 0 {
+            b.secret(&v)
+        } else {
+            b.secret_named(&key, &v)
+        };
+    }
+    let r = b.build();
+    for s in &secrets[..live] {
+        r.add(Some(&key), &SecretValue::new(s.clone()).unwrap());
+        // Read between adds, so live adds land in separate segments and get merged.
+        let _ = r.redact("x");
+    }
+    r
+}
+
+fn text_from(patterns: &[Vec<u8>], pieces: &[(usize, u8, usize, String)]) -> Vec<u8> {
+    let mut text = Vec::new();
+    for (i, how, cut, filler) in pieces {
+        text.extend_from_slice(filler.as_bytes());
+        let Some(p) = patterns.get(i % patterns.len().max(1)) else {
+            continue;
+        };
+        let cut = cut % (p.len() + 1);
+        match how {
+            0 | 1 => text.extend_from_slice(p),
+            2 => text.extend_from_slice(&p[..cut]),
+            _ => text.extend_from_slice(&p[cut..]),
+        }
+    }
+    text
+}
+
+fn write_chunked(r: &Redactor, text: &[u8], sizes: &[usize]) -> Vec<u8> {
+    let mut w = r.writer(Vec::new());
+    let mut at = 0;
+    let mut i = 0;
+    while at < text.len() {
+        let n = sizes[i % sizes.len()].min(text.len() - at);
+        w.write_all(&text[at..at + n]).unwrap();
+        if i % 3 == 2 {
+            w.flush().unwrap();
+        }
+        at += n;
+        i += 1;
+    }
+    w.finish().unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    #[test]
+    fn fast_matcher_equals_oracle(
+        secrets in prop::collection::vec(secret(), 1..24),
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+        min_len in 1usize..=8,
+        encodings in any::<bool>(),
+    ) {
+        let encodings = if encodings { Encodings::all() } else { Encodings::none() };
+        let fast = build(&secrets, true, labelled, min_len, encodings);
+        let oracle = build(&secrets, false, labelled, min_len, encodings);
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        let mut fast_patterns = fast.__registered_patterns();
+        fast_patterns.sort();
+        prop_assert_eq!(&fast_patterns, &patterns);
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        let got = fast.redact_bytes(&text).into_owned();
+        prop_assert_eq!(
+            &got, &want,
+            "text {:?}", String::from_utf8_lossy(&text)
+        );
+        if let Ok(s) = std::str::from_utf8(&text) {
+            let got = fast.redact(s);
+            prop_assert_eq!(got.as_bytes(), &want[..]);
+        }
+        prop_assert_eq!(&write_chunked(&fast, &text, &random), &want, "chunks {:?}", random);
+        prop_assert_eq!(&write_chunked(&fast, &text, &[1]), &want);
+    }
+}
+
+/// Many random long tokens (the production shape): the fast path is what `Auto`
+/// picks, and it agrees with the oracle on text full of hits and near misses.
+#[test]
+fn auto_matcher_equals_oracle_on_many_tokens() {
+    let mut state = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let secrets: Vec<String> = (0..500)
+        .map(|_| {
+            let len = 16 + (next() % 49) as usize;
+            (0..len)
+                .map(|_| char::from(ALPHABET[(next() % 64) as usize]))
+                .collect()
+        })
+        .collect();
+    let mut text = String::new();
+    for i in 0..3000 {
+        let s = &secrets[(next() % 500) as usize];
+        match i % 5 {
+            0 => text.push_str(s),
+            1 => text.push_str(&s[..s.len() - 1]),
+            2 => text.push_str(&s[1..]),
+            3 => text.push_str(&s[..s.len() / 2]),
+            _ => text.push_str(" log line token=abc "),
+        }
+        text.push(if i % 7 == 0 { '\n' } else { ' ' });
+    }
+    for encodings in [Encodings::none(), Encodings::all()] {
+        let values: Vec<SecretValue> = secrets
+            .iter()
+            .map(|s| SecretValue::new(s.clone()).unwrap())
+            .collect();
+        let auto = Redactor::builder()
+            .secrets(&values)
+            .encodings(encodings)
+            .build();
+        let oracle = Redactor::builder()
+            .secrets(&values)
+            .encodings(encodings)
+            .__fast_matcher(Some(false))
+            .build();
+        let want = oracle.redact(&text);
+        assert_eq!(auto.redact(&text), want);
+        assert_ne!(want, text);
+        let mut w = auto.writer(Vec::new());
+        for chunk in text.as_bytes().chunks(1000) {
+            w.write_all(chunk).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), want.as_bytes());
+    }
+}
