@@ -314,6 +314,7 @@ impl Segment {
     }
 
     /// Copies of every pattern (the `#[doc(hidden)]` variant list).
+    #[cfg(feature = "testing")]
     pub(crate) fn patterns(&self) -> impl Iterator<Item = &[u8]> + '_ {
         (0..self.len()).map(|i| self.pattern(i))
     }

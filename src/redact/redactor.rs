@@ -159,7 +159,9 @@ impl Redactor {
 
     /// Every registered pattern: values, lines and encoded forms. **Plaintext
     /// copies**, for benchmarks and tests that compare with a raw matcher; not part
-    /// of the stable API.
+    /// of the stable API, and compiled only with the `testing` feature so that no
+    /// production build can hand a redactor's secrets back out.
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub fn __registered_patterns(&self) -> Vec<Vec<u8>> {
         self.live.snapshot().patterns()

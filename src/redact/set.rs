@@ -258,6 +258,7 @@ impl Snapshot {
     }
 
     /// Copies of every registered pattern.
+    #[cfg(feature = "testing")]
     pub(crate) fn patterns(&self) -> Vec<Vec<u8>> {
         self.segments
             .iter()
