@@ -15,82 +15,17 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Arc;
 
-use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use workflow_secrets::{
     Actor, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey, SecretValue, Secrets,
     Template, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
 };
 
+#[path = "support/floor.rs"]
+mod floor;
+use floor::Floor;
+
 const STORED: usize = 10_000;
-
-/// One envelope made by hand, and the raw steps that open it.
-struct Floor {
-    kek: Aes256Gcm,
-    wrap_aad: Vec<u8>,
-    value_aad: Vec<u8>,
-    wrapped: [u8; 32],
-    wrap_tag: aes_gcm::Tag,
-    ciphertext: Vec<u8>,
-}
-
-impl Floor {
-    fn new() -> Floor {
-        let kek = Aes256Gcm::new((&[0x42u8; 32]).into());
-        let value_aad = vec![0x5a; 80];
-        let mut wrap_aad = value_aad.clone();
-        wrap_aad.extend_from_slice(&1u32.to_be_bytes());
-        let data_key = [0x17u8; 32];
-        let mut wrapped = [0u8; 32];
-        let wrap_tag = kek
-            .encrypt_inout_detached(
-                (&[1u8; 12]).into(),
-                &wrap_aad,
-                InOutBuf::new(&data_key, &mut wrapped).unwrap(),
-            )
-            .unwrap();
-        let ciphertext = Aes256Gcm::new((&data_key).into())
-            .encrypt(
-                (&[2u8; 12]).into(),
-                Payload {
-                    msg: &[b'v'; 64],
-                    aad: &value_aad,
-                },
-            )
-            .unwrap();
-        Floor {
-            kek,
-            wrap_aad,
-            value_aad,
-            wrapped,
-            wrap_tag,
-            ciphertext,
-        }
-    }
-
-    fn unseal(&self) -> Vec<u8> {
-        let mut data_key = [0u8; 32];
-        self.kek
-            .decrypt_inout_detached(
-                (&[1u8; 12]).into(),
-                &self.wrap_aad,
-                InOutBuf::new(black_box(&self.wrapped), &mut data_key).unwrap(),
-                &self.wrap_tag,
-            )
-            .unwrap();
-        Aes256Gcm::new((&data_key).into())
-            .decrypt(
-                (&[2u8; 12]).into(),
-                Payload {
-                    msg: black_box(&self.ciphertext),
-                    aad: &self.value_aad,
-                },
-            )
-            .unwrap()
-    }
-}
 
 type FloorMap = HashMap<(u8, String, String, String), u32>;
 

@@ -17,7 +17,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-#[path = "../../bench-common/floor.rs"]
+#[path = "../../../benches/support/floor.rs"]
 mod floor;
 
 use std::hint::black_box;

@@ -12,7 +12,7 @@
 //! Run: `cargo bench -p workflow-secrets-sqlite -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
 
-#[path = "../../bench-common/floor.rs"]
+#[path = "../../../benches/support/floor.rs"]
 mod floor;
 
 use std::hint::black_box;

@@ -1,7 +1,7 @@
-//! The envelope-unseal floor of a resolution, as `benches/resolve.rs` of the core
-//! crate measures it: the raw `aes-gcm` steps of one envelope unseal (unwrap the data
+//! The envelope-unseal floor of a resolution, shared by `benches/resolve.rs` and the
+//! store crates' benches: the raw `aes-gcm` steps of one envelope unseal (unwrap the data
 //! key under a ready KEK cipher, set up its cipher, decrypt 64 B). Included by path
-//! into each store's bench, so both measure the same floor.
+//! into each bench, so all of them measure the same floor.
 #![allow(unreachable_pub, clippy::new_without_default)] // a module included by path into benches
 
 use std::hint::black_box;
