@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use workflow_secrets::parse_env;
+use workflow_secrets::import::parse_env;
 
 const ENTRIES: usize = 10_000;
 const TARGET: usize = 1 << 20;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use workflow_secrets::{Encodings, Redactor};
+use workflow_secrets::{Redactor, redact::Encodings};
 
 mod support {
     pub(crate) mod corpus;

@@ -20,7 +20,8 @@ use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
 use workflow_secrets::{
-    KeyId, LocalKeyring, Scope, SecretKey, SecretValue, Vault, WorkflowId, WorkspaceId, Zeroizing,
+    LocalKeyring, Scope, SecretKey, SecretValue, Vault, WorkflowId, WorkspaceId,
+    crypto::{KeyId, Zeroizing},
 };
 
 const KEK: [u8; 32] = [0x42; 32];

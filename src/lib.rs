@@ -4,30 +4,49 @@
 //! keys and tokens: it stores them sealed with envelope encryption, hands them to a
 //! running workflow through scope and policy rules, and masks them out of everything
 //! a client can see. It does no I/O of its own: the host brings the storage (the
-//! async [`SecretStore`] trait), the actor's identity and role, and the output sinks.
-//! It depends on no async runtime; everything CPU-only (sealing, parsing, templates,
-//! redaction) is sync.
+//! async [`SecretStore`](store::SecretStore) trait), the actor's identity and role,
+//! and the output sinks. It depends on no async runtime; everything CPU-only
+//! (sealing, parsing, templates, redaction) is sync.
 //!
 //! # Which type for which job
+//!
+//! The crate root holds what an application calls. What only a store or key-backend
+//! implementer needs, and the diagnostic types, live in public modules.
 //!
 //! | job | type |
 //! |---|---|
 //! | create, rotate, edit, delete, list, import, re-wrap, purge (checked and audited) | [`Secrets`] |
 //! | hand credentials to runs: precedence, allowlists, share links, `explain` | [`Resolver`] |
-//! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`] |
-//! | mask values out of logs, streams and JSON output | [`Redactor`] ([`RedactorBuilder`], [`RedactingWriter`], [`Redacted`]) |
-//! | seal and open values (AES-256-GCM envelope, AAD-bound to scope, key and version) | [`Vault`] over a [`KeyWrapper`] such as [`LocalKeyring`] |
-//! | keep sealed records | a [`SecretStore`]: [`MemoryStore`] built in, [`DynStore`] for one chosen at run time, durable stores in their own crates |
-//! | read pasted `.env` text for a bulk import, strictly and without echoing values | [`parse_env`] |
+//! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`], [`RunContext`] |
+//! | mask values out of logs, streams and JSON output | [`Redactor`] (and the [`redact`] module) |
+//! | seal and open values (AES-256-GCM envelope, bound to scope, key and version) | [`Vault`] over [`LocalKeyring`] or your own [`crypto::KeyWrapper`] |
+//! | keep sealed records | [`MemoryStore`], or a [`store::SecretStore`] of your own or from the store crates |
+//!
+//! | module | for |
+//! |---|---|
+//! | [`guide`] | the rules the crate keeps: precedence, share links, agents, rotation, the sealed bytes, masking, the threat boundary |
+//! | [`store`] | store implementers: the `SecretStore` trait and its contract, records, write batches, `DynStore` |
+//! | [`crypto`] | key-backend implementers: `KeyWrapper`, `KeyId`, the sealed format |
+//! | [`resolve`] | results and diagnostics of resolution: `Resolved`, `Source`, `Explanation` |
+//! | [`redact`] | the redactor's builder, encodings, streaming writer and serde adapter |
+//! | [`audit`] | audit events and sinks |
+//! | [`admin`] | reports of the management calls |
+//! | [`import`] | the `.env` parser behind bulk import |
+//! | [`clock`], [`error`] | time, and the one error type with its stable codes |
+//! | `testing` | (feature `testing`) the store conformance suite and its fixtures |
 //!
 //! # The happy path
 //!
 //! ```
-//! use workflow_secrets::*;
+//! use std::sync::Arc;
+//! use workflow_secrets::{
+//!     Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
+//!     SecretValue, Secrets, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+//! };
 //!
 //! # fn main() -> Result<(), Error> { pollster::block_on(async {
 //! let vault = Vault::new(LocalKeyring::generate());
-//! let store = std::sync::Arc::new(MemoryStore::new());
+//! let store = Arc::new(MemoryStore::new());
 //! let acme = WorkspaceId::new("acme")?;
 //! let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
 //! Secrets::new(vault.clone(), store.clone())
@@ -45,69 +64,54 @@
 //!
 //! Plaintext lives in few, named places: a [`SecretValue`] (zeroized on drop) between
 //! [`Vault::unseal`] and the end of its [`Step`]; a [`Redactor`]'s pattern tables;
-//! a [`RedactingWriter`]'s hold-back buffer; and the caller's hands after
-//! [`SecretValue::expose_secret`]. `Debug`, `Display`, errors, audit events, metadata
-//! listings and serde output never carry a value. What the crate trusts the host for
-//! (identity, the database against whole-row rollback, what a step's own code prints)
-//! is in SECURITY.md.
+//! a [`RedactingWriter`](redact::RedactingWriter)'s hold-back buffer; and the caller's
+//! hands after [`SecretValue::expose_secret`]. `Debug`, `Display`, errors, audit
+//! events, metadata listings and serde output never carry a value. What the crate
+//! trusts the host for (identity, the database against whole-row rollback, what a
+//! step's own code prints) is in [`guide::threats`] and SECURITY.md.
 //!
 //! # Feature flags
 //!
-//! - `testing`: the [`testing`] module, a conformance suite any [`SecretStore`]
-//!   implementation can run against itself.
+//! - `testing`: the `testing` module, a conformance suite any
+//!   [`SecretStore`](store::SecretStore) implementation can run against itself, with
+//!   record and id fixtures.
 
+// ---- layers, bottom up: vocab <- crypto, store, redact, audit <- resolve, admin --------
 mod access;
-mod admin;
-mod audit;
-mod clock;
-mod crypto;
-mod error;
-mod import;
-mod key;
-mod redact;
-mod resolve;
-mod scope;
-mod store;
+pub mod admin;
+pub mod audit;
+pub mod crypto;
+pub mod guide;
+pub mod import;
+pub mod redact;
+pub mod resolve;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod value;
+mod vocab;
 
-// ---- key, value, scope -------------------------------------------------------------
-pub use key::SecretKey;
-pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};
-pub use value::SecretValue;
+pub use vocab::{clock, error};
 
-// ---- crypto ------------------------------------------------------------------------
-pub use crypto::{KeyId, KeyWrapper, LocalKeyring, SealedSecret, Vault};
-pub use zeroize::Zeroizing;
-
-// ---- store -------------------------------------------------------------------------
-pub use store::{
-    DynStore, Expect, MemoryStore, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
-    WriteOp,
+// ---- the vocabulary: names, values, ids, scopes, actors ------------------------------
+pub use vocab::{
+    Actor, Error, MissingReason, Scope, SecretKey, SecretRole, SecretValue, Trigger, UserId,
+    WorkflowId, WorkspaceId, WorkspaceRole,
 };
 
-// ---- access and administration -----------------------------------------------------------
-pub use access::{Actor, SecretRole, WorkspaceRole};
-pub use admin::{ImportMode, ImportReport, RewrapReport, SecretDetails, Secrets};
+// ---- sealing ---------------------------------------------------------------------------
+pub use crypto::{LocalKeyring, Vault};
 
-// ---- import ----------------------------------------------------------------------
-pub use import::{EnvEntry, ImportWarning, ParsedEnv, parse_env};
+// ---- managing secrets --------------------------------------------------------------------
+pub use admin::{SecretDetails, Secrets};
+pub use store::MemoryStore;
 
-// ---- resolution ----------------------------------------------------------------------
+// ---- running workflows -------------------------------------------------------------------
 pub use resolve::{
-    Access, ApiKeyHolder, Consulted, Explanation, Principal, Resolved, Resolver, Run, RunContext,
-    ShareConfig, SkipReason, Source, Step, Template, Trigger, Verdict, WorkflowPolicy,
-    WorkflowRequirements,
+    Resolver, Run, RunContext, ShareConfig, Step, Template, WorkflowPolicy, WorkflowRequirements,
 };
 
-// ---- redaction ---------------------------------------------------------------------
-pub use redact::{Encodings, Redacted, RedactingWriter, Redactor, RedactorBuilder};
-
-// ---- audit, clock and errors -----------------------------------------------------------
-pub use audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, NoopAuditSink};
-pub use clock::{Clock, SystemClock, Timestamp};
-pub use error::{Error, LineProblem, Missing, MissingReason};
+// ---- masking -------------------------------------------------------------------------------
+pub use redact::Redactor;
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

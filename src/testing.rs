@@ -22,10 +22,10 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
 
-use crate::{
-    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue, StoreError,
-    StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+use crate::store::{
+    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
+use crate::{LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId};
 
 /// Runs every behaviour of the suite, each on a fresh store from `make`.
 ///

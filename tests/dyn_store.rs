@@ -8,8 +8,8 @@
 
 use pollster::block_on;
 use workflow_secrets::{
-    Actor, DynStore, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
-    SecretValue, Secrets, Source, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+    Actor, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey, SecretValue, Secrets,
+    UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole, resolve::Source, store::DynStore,
 };
 use workflow_secrets_sqlite::SqliteStore;
 

@@ -13,8 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 use workflow_secrets::{
-    KeyId, LocalKeyring, Scope, SealedSecret, SecretKey, SecretValue, UserId, Vault, WorkflowId,
-    WorkspaceId, Zeroizing,
+    LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
+    crypto::{KeyId, SealedSecret, Zeroizing},
 };
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");

@@ -2,7 +2,11 @@
 //! The `.env` dialect, rule by rule: named cases in tables, then properties.
 
 use proptest::prelude::*;
-use workflow_secrets::{Error, LineProblem, ParsedEnv, SecretValue, parse_env};
+use workflow_secrets::{
+    Error, SecretValue,
+    error::LineProblem,
+    import::{ParsedEnv, parse_env},
+};
 
 /// A case that parses: the input and the entries it gives, in order.
 struct Good {
@@ -361,8 +365,8 @@ fn iterates_entries() {
 fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<ParsedEnv>();
-    check::<workflow_secrets::EnvEntry>();
-    check::<workflow_secrets::ImportWarning>();
+    check::<workflow_secrets::import::EnvEntry>();
+    check::<workflow_secrets::import::ImportWarning>();
 }
 
 // ---- properties --------------------------------------------------------------------

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+use workflow_secrets::{Redactor, SecretKey, SecretValue, redact::Encodings};
 
 /// One case: the settings, the values, a text and the output wanted.
 struct Case {
@@ -557,9 +557,9 @@ fn serde_bytes_like(bytes: &'static [u8]) -> impl serde::Serialize {
 fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Redactor>();
-    check::<workflow_secrets::RedactorBuilder>();
-    check::<workflow_secrets::RedactingWriter<Vec<u8>>>();
-    check::<workflow_secrets::Redacted<'static, str>>();
+    check::<workflow_secrets::redact::RedactorBuilder>();
+    check::<workflow_secrets::redact::RedactingWriter<Vec<u8>>>();
+    check::<workflow_secrets::redact::Redacted<'static, str>>();
     check::<Encodings>();
 }
 

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+use workflow_secrets::{Redactor, SecretKey, SecretValue, redact::Encodings};
 
 /// Secrets from a small alphabet, short and long, so they overlap and share windows.
 fn secret() -> impl Strategy<Value = String> {

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+use workflow_secrets::{Redactor, SecretKey, SecretValue, redact::Encodings};
 
 /// Secrets from a tiny alphabet (with the mask's `*`) so they overlap and collide.
 fn secret() -> impl Strategy<Value = String> {

@@ -7,8 +7,10 @@ use std::thread;
 use pollster::block_on;
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    DynStore, Expect, LocalKeyring, MemoryStore, Scope, SecretKey, SecretMeta, SecretStore,
-    SecretValue, StoreError, StoredSecret, UserId, Vault, WorkspaceId, WriteBatch, WriteOp,
+    LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, UserId, Vault, WorkspaceId,
+    store::{
+        DynStore, Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    },
 };
 
 #[test]

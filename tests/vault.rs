@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use workflow_secrets::{
-    KeyId, KeyWrapper, LocalKeyring, Scope, SealedSecret, SecretKey, SecretValue, UserId, Vault,
-    WorkflowId, WorkspaceId, Zeroizing,
+    LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
+    crypto::{KeyId, KeyWrapper, SealedSecret, Zeroizing},
 };
 
 fn ws(id: &str) -> WorkspaceId {

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use workflow_secrets::{Encodings, Redactor, SecretValue};
+use workflow_secrets::{redact::Encodings, Redactor, SecretValue};
 
 #[path = "../../benches/support/corpus.rs"]
 mod corpus;

@@ -5,7 +5,7 @@
 //! repeating any of the input.
 
 use libfuzzer_sys::fuzz_target;
-use workflow_secrets::{Error, LineProblem, ParsedEnv, SecretKey, SecretValue, parse_env};
+use workflow_secrets::{error::LineProblem, import::{ParsedEnv, parse_env}, Error, SecretKey, SecretValue};
 
 /// Every reason `parse_env` may give. A tripwire as much as an oracle: a new
 /// reason fails this target until someone has checked that it is fixed text and

@@ -1,15 +1,16 @@
 //! Bulk import of `.env` text: parsed strictly, written all-or-nothing in one batch.
 
 use super::Secrets;
-use crate::access::{self, Actor, Operation};
+use crate::access::{self, Operation};
 use crate::audit::AuditKind;
-use crate::error::Error;
 use crate::import::{ImportWarning, parse_env};
-use crate::key::SecretKey;
-use crate::scope::Scope;
 use crate::store::{
     Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
+use crate::vocab::Actor;
+use crate::vocab::Error;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
 
 /// What an import does with keys that already exist in the scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,7 +51,11 @@ impl<S: SecretStore> Secrets<S> {
     /// # Example
     ///
     /// ```
-    /// use workflow_secrets::*;
+    /// use workflow_secrets::admin::ImportMode;
+    /// use workflow_secrets::{
+    ///     Actor, Error, LocalKeyring, MemoryStore, Scope, Secrets, UserId, Vault, WorkspaceId,
+    ///     WorkspaceRole,
+    /// };
     ///
     /// # fn main() -> Result<(), Error> { pollster::block_on(async {
     /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new());

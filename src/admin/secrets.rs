@@ -4,18 +4,19 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::access::{self, Actor, Operation, SecretRole};
+use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditSink};
-use crate::clock::{Clock, SystemClock};
 use crate::crypto::Vault;
-use crate::error::Error;
-use crate::key::SecretKey;
 use crate::redact::Redactor;
-use crate::scope::{Scope, UserId};
 use crate::store::{
     Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
-use crate::value::SecretValue;
+use crate::vocab::Error;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
+use crate::vocab::{Actor, SecretRole};
+use crate::vocab::{Clock, SystemClock};
+use crate::vocab::{Scope, UserId};
 
 /// How many times a write that lost a compare-and-swap race re-reads and retries.
 /// Each retry starts from the record as it now is, so no one's write is lost.
@@ -56,7 +57,10 @@ pub struct RewrapReport {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::*;
+/// use workflow_secrets::{
+///     Actor, Error, LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, Secrets, UserId,
+///     Vault, WorkspaceId, WorkspaceRole,
+/// };
 ///
 /// # fn main() -> Result<(), Error> { pollster::block_on(async {
 /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new());

@@ -17,9 +17,9 @@
 //! These bytes are frozen: changing one of them makes every stored record fail to
 //! open. The unit tests below pin them to hand-written literals.
 
-use crate::crypto::KeyId;
-use crate::key::SecretKey;
-use crate::scope::Scope;
+use crate::vocab::KeyId;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
 
 /// The format version, the first byte of the associated data (and of the sealed
 /// record's header).
@@ -132,7 +132,7 @@ impl Writer<'_> {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 mod tests {
     use super::*;
-    use crate::scope::{UserId, WorkflowId, WorkspaceId};
+    use crate::vocab::{UserId, WorkflowId, WorkspaceId};
 
     fn ws() -> WorkspaceId {
         WorkspaceId::new("acme").unwrap()

@@ -10,7 +10,7 @@ use rand::Rng;
 use zeroize::Zeroizing;
 
 use crate::crypto::{KeyId, KeyWrapper};
-use crate::error::Error;
+use crate::vocab::Error;
 
 /// Length of a wrap nonce (AES-GCM, 96 bits).
 const NONCE_LEN: usize = 12;
@@ -63,7 +63,7 @@ const EXPORT_ENTRY_LEN: usize = 4 + 32;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{KeyId, LocalKeyring, Zeroizing};
+/// use workflow_secrets::{crypto::{KeyId, Zeroizing}, LocalKeyring};
 ///
 /// let keyring = LocalKeyring::from_key(KeyId::from(1), Zeroizing::new([7; 32]));
 /// let handle = keyring.clone(); // the same keyring, as a Vault would hold it

@@ -25,14 +25,16 @@
 //! (32) and the tag (16), so w = 60. [`SealedSecret`] documents each field.
 
 mod aad;
-mod key_id;
 mod keyring;
 mod sealed;
 mod vault;
 mod wrapper;
 
-pub use key_id::KeyId;
+pub use crate::vocab::KeyId;
+// In the signatures of `KeyWrapper::unwrap` and `LocalKeyring`, so users need not
+// depend on `zeroize` to name it.
 pub use keyring::LocalKeyring;
 pub use sealed::SealedSecret;
 pub use vault::Vault;
 pub use wrapper::KeyWrapper;
+pub use zeroize::Zeroizing;

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use crate::crypto::KeyId;
 use crate::crypto::aad::FORMAT_VERSION;
-use crate::error::Error;
-use crate::value::SecretValue;
+use crate::vocab::Error;
+use crate::vocab::KeyId;
+use crate::vocab::SecretValue;
 
 /// First bytes of every sealed record.
 pub(crate) const MAGIC: [u8; 4] = *b"WSEC";
@@ -15,7 +15,7 @@ pub(crate) const HEADER_LEN: usize = 4 + 1 + 4 + 2;
 pub(crate) const NONCE_LEN: usize = 12;
 /// Length of an AES-GCM tag.
 pub(crate) const TAG_LEN: usize = 16;
-/// The longest wrapped data key a [`KeyWrapper`](crate::KeyWrapper) may return.
+/// The longest wrapped data key a [`KeyWrapper`](crate::crypto::KeyWrapper) may return.
 pub(crate) const MAX_WRAPPED_LEN: usize = 1024;
 
 const KEK_ID_AT: usize = 5;
@@ -47,7 +47,7 @@ const WRAPPED_LEN_AT: usize = 9;
 /// | 4 | 1 | format version, `0x01` |
 /// | 5 | 4 | KEK id, u32 |
 /// | 9 | 2 | length `w` of the wrapped data key, u16, 1..=1024 |
-/// | 11 | `w` | wrapped data key, as the [`KeyWrapper`](crate::KeyWrapper) returned it; for a [`LocalKeyring`](crate::LocalKeyring), 60 bytes: nonce (12), encrypted key (32), tag (16) |
+/// | 11 | `w` | wrapped data key, as the [`KeyWrapper`](crate::crypto::KeyWrapper) returned it; for a [`LocalKeyring`](crate::LocalKeyring), 60 bytes: nonce (12), encrypted key (32), tag (16) |
 /// | 11 + `w` | 12 | value nonce |
 /// | 23 + `w` | `n` + 16 | the value's ciphertext (`n` bytes, 0..=65,536) then its tag |
 ///
@@ -61,8 +61,8 @@ const WRAPPED_LEN_AT: usize = 9;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{KeyId, LocalKeyring, Scope, SealedSecret, SecretKey, SecretValue,
-///                        Vault, WorkspaceId, Zeroizing};
+/// use workflow_secrets::crypto::{KeyId, SealedSecret, Zeroizing};
+/// use workflow_secrets::{LocalKeyring, Scope, SecretKey, SecretValue, Vault, WorkspaceId};
 ///
 /// let vault = Vault::new(LocalKeyring::from_key(KeyId::from(3), Zeroizing::new([1; 32])));
 /// let scope = Scope::workspace(WorkspaceId::new("acme")?);

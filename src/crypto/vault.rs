@@ -11,10 +11,10 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::crypto::aad::Aad;
 use crate::crypto::sealed::{NONCE_LEN, SealedSecret, TAG_LEN, split_value_part};
 use crate::crypto::{KeyId, KeyWrapper};
-use crate::error::Error;
-use crate::key::SecretKey;
-use crate::scope::Scope;
-use crate::value::SecretValue;
+use crate::vocab::Error;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// Seals secret values for storage and opens them again: AES-256-GCM envelope
 /// encryption over a [`KeyWrapper`].

@@ -2,8 +2,8 @@
 
 use zeroize::Zeroizing;
 
-use crate::crypto::KeyId;
-use crate::error::Error;
+use crate::vocab::Error;
+use crate::vocab::KeyId;
 
 /// Key-encryption keys (KEKs): wraps and unwraps the 256-bit data key of each
 /// sealed record.

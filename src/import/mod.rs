@@ -16,9 +16,9 @@ mod parser;
 
 use std::fmt;
 
-use crate::error::Error;
-use crate::key::SecretKey;
-use crate::value::SecretValue;
+use crate::vocab::Error;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// Parses `.env` text into keys and values, strictly and literally.
 ///
@@ -37,7 +37,7 @@ use crate::value::SecretValue;
 /// Each value is copied once, into a buffer of its exact size that becomes its
 /// [`SecretValue`]; no other copy is made, and values read before a problem was
 /// found are zeroized. The text passed in is the caller's: wipe it when done, for
-/// example by holding it in a [`Zeroizing<String>`](crate::Zeroizing).
+/// example by holding it in a [`Zeroizing<String>`](crate::crypto::Zeroizing).
 ///
 /// # Errors
 ///
@@ -51,7 +51,7 @@ use crate::value::SecretValue;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::parse_env;
+/// use workflow_secrets::import::parse_env;
 ///
 /// let text = "\u{feff}# production keys\r\n\
 ///             export OPENAI_API_KEY = sk-live-123   # trimmed, comment dropped\r\n\
@@ -117,7 +117,7 @@ pub struct EnvEntry {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::parse_env;
+/// use workflow_secrets::import::parse_env;
 ///
 /// let parsed = parse_env("A=1\nB=2\n")?;
 /// let keys: Vec<String> = parsed.into_iter().map(|e| e.key.to_string()).collect();

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use super::{EnvEntry, ImportWarning, ParsedEnv};
-use crate::error::{Error, LineProblem};
-use crate::key::SecretKey;
-use crate::value::SecretValue;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
+use crate::vocab::{Error, LineProblem};
 
 /// What can be wrong with a statement. Each reason is fixed text: a message is
 /// built from a line, a column and one of these, never from the input.

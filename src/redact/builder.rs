@@ -6,8 +6,8 @@ use super::encodings::Encodings;
 use super::matcher::Choice;
 use super::redactor::Redactor;
 use super::set::{Config, Live};
-use crate::key::SecretKey;
-use crate::value::SecretValue;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// Settings and first values for a [`Redactor`].
 ///
@@ -18,7 +18,7 @@ use crate::value::SecretValue;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{Encodings, Redactor, SecretKey, SecretValue};
+/// use workflow_secrets::{redact::Encodings, Redactor, SecretKey, SecretValue};
 ///
 /// let key = SecretKey::new("OPENAI_API_KEY")?;
 /// let value = SecretValue::new("sk-proj-abcdef0123456789")?;

@@ -17,7 +17,7 @@
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{Encodings, Redactor, SecretValue};
+/// use workflow_secrets::{redact::Encodings, Redactor, SecretValue};
 ///
 /// let value = SecretValue::new("hunter2-hunter2")?;
 /// let plain = Encodings { hex: false, ..Encodings::all() };

@@ -8,8 +8,8 @@ use super::builder::RedactorBuilder;
 use super::serde::Redacted;
 use super::set::Live;
 use super::writer::RedactingWriter;
-use crate::key::SecretKey;
-use crate::value::SecretValue;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// Masks registered secret values, and their common encodings, out of text, byte
 /// strings, streams and serialized data.
@@ -20,7 +20,7 @@ use crate::value::SecretValue;
 /// occurrence). A prefix of a value at the very end of a text, or a suffix at its
 /// very start, is masked when it is at least max(8 bytes, half the pattern). The
 /// output never contains a registered pattern, even when a value contains the mask's
-/// own characters. See [`Encodings`](crate::Encodings) for the encoded forms, and
+/// own characters. See [`Encodings`](crate::redact::Encodings) for the encoded forms, and
 /// [`RedactorBuilder`] for the mask and the minimum length.
 ///
 /// A `Redactor` is cheap to clone, and **live**: every clone shares one set of

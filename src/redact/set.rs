@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use super::encodings::Encodings;
 use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
-use crate::key::SecretKey;
+use crate::vocab::SecretKey;
 
 /// How many stages a writer chains in the last-resort case (no safe mask: the empty
 /// mask, where `redact` repeats to a fixed point).

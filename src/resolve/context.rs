@@ -3,12 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::Trigger;
 use super::template::Template;
-use crate::error::Error;
-use crate::key::SecretKey;
-use crate::scope::{Scope, UserId, WorkflowId, WorkspaceId};
-use crate::value::SecretValue;
+use crate::vocab::Error;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
+use crate::vocab::Trigger;
+use crate::vocab::{Scope, UserId, WorkflowId, WorkspaceId};
 
 /// What the owner of a workflow shared by link lends to the people who run it.
 ///

@@ -3,9 +3,9 @@
 use std::fmt;
 
 use super::outcome::Source;
-use crate::error::MissingReason;
-use crate::key::SecretKey;
-use crate::scope::Scope;
+use crate::vocab::MissingReason;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
 
 /// Why a scope was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

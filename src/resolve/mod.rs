@@ -7,7 +7,6 @@ mod resolver;
 mod rules;
 mod step;
 mod template;
-mod trigger;
 
 pub use context::{
     Access, ApiKeyHolder, RunContext, ShareConfig, WorkflowPolicy, WorkflowRequirements,
@@ -17,4 +16,3 @@ pub use outcome::{Principal, Resolved, Source};
 pub use resolver::Resolver;
 pub use step::{Run, Step};
 pub use template::Template;
-pub use trigger::Trigger;

@@ -1,7 +1,7 @@
 //! What a resolution hands out: the value, where it came from, and who pays.
 
-use crate::scope::{Scope, UserId, WorkspaceId};
-use crate::value::SecretValue;
+use crate::vocab::SecretValue;
+use crate::vocab::{Scope, UserId, WorkspaceId};
 
 /// Where a resolved value came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

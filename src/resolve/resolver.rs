@@ -10,15 +10,16 @@ use super::explain::{Consulted, Explanation, SkipReason, Verdict};
 use super::outcome::{Resolved, Source};
 use super::rules::{self, Plan};
 use super::step::{Run, Step};
-use crate::access::{self, Actor};
+use crate::access;
 use crate::audit::{AuditEvent, AuditKind, AuditSink};
-use crate::clock::{Clock, SystemClock};
 use crate::crypto::Vault;
-use crate::error::{Error, Missing, MissingReason};
-use crate::key::SecretKey;
 use crate::redact::{Redactor, RedactorBuilder};
-use crate::scope::Scope;
 use crate::store::{SecretStore, StoredSecret};
+use crate::vocab::Actor;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
+use crate::vocab::{Clock, SystemClock};
+use crate::vocab::{Error, Missing, MissingReason};
 
 /// Hands credentials to runs: precedence, allowlists, share links, audit.
 ///
@@ -29,7 +30,11 @@ use crate::store::{SecretStore, StoredSecret};
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::*;
+/// use workflow_secrets::resolve::Source;
+/// use workflow_secrets::{
+///     Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
+///     SecretValue, Secrets, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+/// };
 ///
 /// # fn main() -> Result<(), Error> { pollster::block_on(async {
 /// let vault = Vault::new(LocalKeyring::generate());
@@ -68,7 +73,7 @@ impl<S: SecretStore> fmt::Debug for Resolver<S> {
 /// runner's value, or why there is none.
 pub(super) enum Found<'c> {
     Stored(StoredSecret),
-    Provided(&'c crate::value::SecretValue),
+    Provided(&'c crate::vocab::SecretValue),
     Missing(MissingReason),
 }
 

@@ -5,9 +5,9 @@
 //! with what the store said, so the allowlist and share-link rules live here once.
 
 use super::context::RunContext;
-use crate::error::MissingReason;
-use crate::key::SecretKey;
-use crate::value::SecretValue;
+use crate::vocab::MissingReason;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// What a run must do to resolve one key.
 #[derive(Debug)]

@@ -9,12 +9,12 @@ use super::outcome::{Resolved, Source};
 use super::resolver::{Found, Resolver};
 use super::rules::{self, Plan};
 use super::template::{Segment, Template};
-use crate::error::{Error, Missing};
-use crate::key::SecretKey;
 use crate::redact::Redactor;
-use crate::scope::Scope;
 use crate::store::SecretStore;
-use crate::value::SecretValue;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
+use crate::vocab::{Error, Missing};
 
 /// One workflow run: it hands out [`Step`]s and keeps the run's redactor.
 ///
@@ -75,7 +75,10 @@ impl<'r, S: SecretStore> Run<'r, S> {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::*;
+/// use workflow_secrets::{
+///     Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
+///     SecretValue, Secrets, Template, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+/// };
 ///
 /// # fn main() -> Result<(), Error> { pollster::block_on(async {
 /// # let vault = Vault::new(LocalKeyring::generate());

@@ -1,7 +1,7 @@
 //! `Template`: text with `{{KEY}}` references, parsed once, rendered in one pass.
 
-use crate::error::Error;
-use crate::key::SecretKey;
+use crate::vocab::Error;
+use crate::vocab::SecretKey;
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]

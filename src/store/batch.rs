@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use super::{StoreError, StoredSecret};
-use crate::key::SecretKey;
-use crate::scope::Scope;
+use crate::vocab::Scope;
+use crate::vocab::SecretKey;
 
 /// What a write expects of the record's state before the batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,7 +78,7 @@ impl WriteOp {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{Expect, Scope, SecretKey, WorkspaceId, WriteBatch, WriteOp};
+/// use workflow_secrets::{store::{Expect, WriteBatch, WriteOp}, Scope, SecretKey, WorkspaceId};
 ///
 /// let scope = Scope::workspace(WorkspaceId::new("acme")?);
 /// let mut batch = WriteBatch::new();

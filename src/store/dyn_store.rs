@@ -6,8 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch};
-use crate::key::SecretKey;
-use crate::scope::{Scope, WorkspaceId};
+use crate::vocab::SecretKey;
+use crate::vocab::{Scope, WorkspaceId};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -81,7 +81,7 @@ impl<S: SecretStore> ErasedStore for S {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{DynStore, MemoryStore};
+/// use workflow_secrets::{store::DynStore, MemoryStore};
 ///
 /// fn store_from_config(kind: &str) -> DynStore {
 ///     match kind {

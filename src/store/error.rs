@@ -1,6 +1,6 @@
 //! `StoreError`: what a storage backend can answer.
 
-use crate::error::Error;
+use crate::vocab::Error;
 
 /// A store's failure.
 ///
@@ -10,7 +10,7 @@ use crate::error::Error;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// An [`Expect`](crate::Expect) of the batch did not hold; nothing was written.
+    /// An [`Expect`](crate::store::Expect) of the batch did not hold; nothing was written.
     #[error("conflict: the record changed since it was read")]
     Conflict,
     /// The batch was malformed (two operations on one record, or over the store's

@@ -6,8 +6,8 @@ use std::future::{Future, ready};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp};
-use crate::key::SecretKey;
-use crate::scope::{Scope, WorkspaceId};
+use crate::vocab::SecretKey;
+use crate::vocab::{Scope, WorkspaceId};
 
 type Records = HashMap<Scope, BTreeMap<SecretKey, StoredSecret>>;
 
@@ -21,7 +21,7 @@ type Records = HashMap<Scope, BTreeMap<SecretKey, StoredSecret>>;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{MemoryStore, Scope, SecretStore, WorkspaceId};
+/// use workflow_secrets::{store::SecretStore, MemoryStore, Scope, WorkspaceId};
 ///
 /// let store = MemoryStore::new();
 /// let acme = WorkspaceId::new("acme")?;

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::access::SecretRole;
-use crate::clock::Timestamp;
 use crate::crypto::SealedSecret;
-use crate::key::SecretKey;
-use crate::scope::{Scope, UserId};
+use crate::vocab::SecretKey;
+use crate::vocab::SecretRole;
+use crate::vocab::Timestamp;
+use crate::vocab::{Scope, UserId};
 
 /// A secret's metadata: everything about it except its value.
 ///
@@ -20,7 +20,7 @@ pub struct SecretMeta {
     /// The value's version: 1 at create, +1 per rotation. Bound into the sealed record.
     pub version: u64,
     /// The record's revision: +1 on every write (rotate, details, rewrap). The store
-    /// sets it; it is the compare-and-swap token of [`Expect::Revision`](crate::Expect::Revision).
+    /// sets it; it is the compare-and-swap token of [`Expect::Revision`](crate::store::Expect::Revision).
     pub revision: u64,
     /// A name for people, such as "OpenAI (production)".
     pub display_name: Option<String>,

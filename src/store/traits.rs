@@ -4,8 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::{SecretMeta, StoreError, StoredSecret, WriteBatch};
-use crate::key::SecretKey;
-use crate::scope::{Scope, WorkspaceId};
+use crate::vocab::SecretKey;
+use crate::vocab::{Scope, WorkspaceId};
 
 /// Storage for sealed records, brought by the host.
 ///
@@ -31,7 +31,7 @@ use crate::scope::{Scope, WorkspaceId};
 /// - **`scopes`** returns every scope of a workspace that holds at least one record,
 ///   in any order without repeats; workspace-wide rewrap and masking walk it.
 /// - **`write`** applies a [`WriteBatch`] all-or-nothing. It first calls
-///   [`WriteBatch::validate`]; then checks every [`Expect`](crate::Expect) against the
+///   [`WriteBatch::validate`]; then checks every [`Expect`](crate::store::Expect) against the
 ///   state before the batch (any failure: [`StoreError::Conflict`], nothing written);
 ///   then applies every op, setting each `Put` record's `meta.revision` to the
 ///   previous revision + 1, or 1 when new, whatever the caller passed. Two writers
@@ -50,7 +50,7 @@ use crate::scope::{Scope, WorkspaceId};
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{MemoryStore, Scope, SecretKey, SecretStore, WorkspaceId};
+/// use workflow_secrets::{store::SecretStore, MemoryStore, Scope, SecretKey, WorkspaceId};
 ///
 /// let store = MemoryStore::new();
 /// let scope = Scope::workspace(WorkspaceId::new("acme")?);

@@ -1,5 +1,5 @@
 //! Shared fixtures for the resolution and administration tests.
-#![allow(dead_code, unreachable_pub)] // a module shared by test crates: each uses part of it
+#![allow(dead_code, unreachable_pub, unused_imports)] // a module shared by test crates: each uses part of it
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::collections::BTreeMap;
@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 pub use pollster::block_on;
 pub use workflow_secrets::*;
+pub use workflow_secrets::{
+    admin::*, audit::*, clock::*, crypto::*, error::*, import::*, redact::*, resolve::*, store::*,
+};
 
 pub fn ws() -> WorkspaceId {
     WorkspaceId::new("acme").unwrap()

@@ -26,8 +26,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio_postgres::NoTls;
 use workflow_secrets::{
-    Expect, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretMeta, SecretStore,
-    SecretValue, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId,
+    WorkspaceId,
+    store::{Expect, SecretMeta, SecretStore, StoredSecret, WriteBatch, WriteOp},
 };
 
 const COLUMNS: &str = "version, revision, display_name, description, members, created_by, \

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use workflow_secrets::{Scope, SecretKey, SecretRole, StoreError, UserId, WorkspaceId};
+use workflow_secrets::{Scope, SecretKey, SecretRole, UserId, WorkspaceId, store::StoreError};
 
 /// A scope as its three columns: kind ([`Scope::tag`]), workspace, owner (`''` for none).
 pub(crate) fn scope_columns(scope: &Scope) -> (i16, &str, &str) {

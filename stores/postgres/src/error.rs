@@ -4,7 +4,7 @@ use std::fmt;
 
 use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
-use workflow_secrets::StoreError;
+use workflow_secrets::store::StoreError;
 
 /// A PostgreSQL failure as this crate reports it: the SQLSTATE and the server's
 /// primary message, or the client's own description (connection closed, I/O).

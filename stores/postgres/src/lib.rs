@@ -1,7 +1,7 @@
 //! A PostgreSQL store for [`workflow-secrets`](workflow_secrets): one database
 //! shared by many service instances.
 //!
-//! [`PostgresStore`] implements [`SecretStore`](workflow_secrets::SecretStore) over
+//! [`PostgresStore`] implements [`SecretStore`](workflow_secrets::store::SecretStore) over
 //! `tokio-postgres` with the host's `deadpool-postgres` pool. It passes the same
 //! conformance suite as `MemoryStore` (`workflow_secrets::testing`), including the
 //! snapshot check of `get_many`, against a real server.
@@ -23,7 +23,7 @@
 //! ```no_run
 //! use deadpool_postgres::{Manager, Pool};
 //! use tokio_postgres::NoTls;
-//! use workflow_secrets::{Scope, SecretKey, SecretStore, WorkspaceId};
+//! use workflow_secrets::{store::SecretStore, Scope, SecretKey, WorkspaceId};
 //! use workflow_secrets_postgres::PostgresStore;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use workflow_secrets::StoreError;
+use workflow_secrets::store::StoreError;
 
 /// The schema [`PostgresStore::new`](crate::PostgresStore::new) uses.
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";

@@ -7,8 +7,9 @@ use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use workflow_secrets::{
-    Expect, Scope, SealedSecret, SecretKey, SecretMeta, SecretStore, StoreError, StoredSecret,
-    WorkspaceId, WriteBatch, WriteOp,
+    Scope, SecretKey, WorkspaceId,
+    crypto::SealedSecret,
+    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 
 use crate::codec::{

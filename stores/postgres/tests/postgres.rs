@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretRole, SecretStore, SecretValue,
-    StoreError, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    LocalKeyring, Scope, SecretKey, SecretRole, SecretValue, UserId, Vault, WorkflowId,
+    WorkspaceId,
+    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 use workflow_secrets_postgres::PostgresStore;
 

@@ -19,8 +19,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use workflow_secrets::{
-    Expect, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretMeta, SecretStore,
-    SecretValue, StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId,
+    WorkspaceId,
+    store::{Expect, SecretMeta, SecretStore, StoredSecret, WriteBatch, WriteOp},
 };
 use workflow_secrets_sqlite::SqliteStore;
 

@@ -1,7 +1,7 @@
 //! An embedded SQLite store for [`workflow-secrets`](workflow_secrets): durable
 //! sealed records for one node, with nothing to install or run.
 //!
-//! [`SqliteStore`] implements [`SecretStore`](workflow_secrets::SecretStore) over one
+//! [`SqliteStore`] implements [`SecretStore`](workflow_secrets::store::SecretStore) over one
 //! SQLite file (bundled SQLite, WAL journal). It passes the same conformance suite
 //! as `MemoryStore` (`workflow_secrets::testing`), including the snapshot check of
 //! `get_many`, and keeps every record across restarts and crashes.
@@ -21,7 +21,7 @@
 //! # Example
 //!
 //! ```
-//! use workflow_secrets::{Scope, SecretKey, SecretStore, WorkspaceId};
+//! use workflow_secrets::{store::SecretStore, Scope, SecretKey, WorkspaceId};
 //! use workflow_secrets_sqlite::SqliteStore;
 //!
 //! let dir = std::env::temp_dir().join(format!("wfs-crate-doc-{}", std::process::id()));

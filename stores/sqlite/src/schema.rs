@@ -1,7 +1,7 @@
 //! The schema, created or migrated when a store opens.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use workflow_secrets::StoreError;
+use workflow_secrets::store::StoreError;
 
 use crate::codec::corrupt;
 use crate::store::backend;

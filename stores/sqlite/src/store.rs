@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use workflow_secrets::{
-    Scope, SealedSecret, SecretKey, SecretMeta, SecretStore, StoreError, StoredSecret, WorkspaceId,
-    WriteBatch, WriteOp,
+    Scope, SecretKey, WorkspaceId,
+    crypto::SealedSecret,
+    store::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 
 use crate::codec::{
@@ -70,10 +71,8 @@ const DELETE: &str = "DELETE FROM workflow_secrets
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{
-///     Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue,
-///     StoredSecret, UserId, Vault, WorkspaceId, WriteBatch, WriteOp,
-/// };
+/// use workflow_secrets::store::{Expect, SecretMeta, SecretStore, StoredSecret, WriteBatch, WriteOp};
+/// use workflow_secrets::{LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkspaceId};
 /// use workflow_secrets_sqlite::SqliteStore;
 ///
 /// let dir = std::env::temp_dir().join(format!("wfs-doc-{}", std::process::id()));

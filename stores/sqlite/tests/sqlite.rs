@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use pollster::block_on;
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    Expect, LocalKeyring, Scope, SecretKey, SecretMeta, SecretStore, SecretValue, StoreError,
-    StoredSecret, UserId, Vault, WorkflowId, WorkspaceId, WriteBatch, WriteOp,
+    LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
+    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 use workflow_secrets_sqlite::SqliteStore;
 

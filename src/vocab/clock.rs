@@ -13,7 +13,7 @@ pub type Timestamp = u64;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{Clock, Timestamp};
+/// use workflow_secrets::{clock::{Clock, Timestamp}};
 ///
 /// struct Frozen(Timestamp);
 /// impl Clock for Frozen {

@@ -2,10 +2,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::clock::Timestamp;
-use crate::key::SecretKey;
-use crate::resolve::Trigger;
-use crate::scope::{Scope, UserId, WorkflowId, WorkspaceId};
+use crate::vocab::SecretKey;
+use crate::vocab::Timestamp;
+use crate::vocab::Trigger;
+use crate::vocab::{Scope, UserId, WorkflowId, WorkspaceId};
 
 /// What an audited call did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,7 +39,7 @@ pub enum AuditKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent {
-    /// When, from the [`Clock`](crate::Clock) of the `Secrets` or `Resolver`.
+    /// When, from the [`Clock`](crate::clock::Clock) of the `Secrets` or `Resolver`.
     pub at: Timestamp,
     /// What was done.
     pub kind: AuditKind,
@@ -110,7 +110,7 @@ impl AuditSink for NoopAuditSink {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink, WorkspaceId};
+/// use workflow_secrets::{audit::{AuditEvent, AuditKind, AuditSink, MemoryAuditSink}, WorkspaceId};
 ///
 /// let sink = MemoryAuditSink::new();
 /// let handle = sink.clone();

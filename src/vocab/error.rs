@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::crypto::KeyId;
-use crate::key::SecretKey;
+use super::key::SecretKey;
+use super::key_id::KeyId;
 
 /// Every failure of this crate.
 ///
@@ -54,7 +54,7 @@ pub enum Error {
     #[error("secret {key} not found in {scope}")]
     NotFound {
         /// Where it was looked for.
-        scope: crate::Scope,
+        scope: super::scope::Scope,
         /// The key looked for.
         key: SecretKey,
     },

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+use super::error::Error;
 
 /// The name of a secret, such as `OPENAI_API_KEY`: what users write as `{{KEY}}`.
 ///

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::Error;
+use super::error::Error;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $kind:literal) => {
@@ -109,7 +109,7 @@ fn check_id(kind: &'static str, id: &str) -> Result<(), Error> {
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::{Scope, WorkspaceId, UserId};
+/// use workflow_secrets::{Scope, UserId, WorkspaceId};
 ///
 /// let acme = WorkspaceId::new("acme")?;
 /// let scope = Scope::personal(acme.clone(), UserId::new("ada")?);

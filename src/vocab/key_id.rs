@@ -10,7 +10,7 @@ use std::fmt;
 /// # Example
 ///
 /// ```
-/// use workflow_secrets::KeyId;
+/// use workflow_secrets::crypto::KeyId;
 ///
 /// let id = KeyId::from(2);
 /// assert_eq!(id.get(), 2);

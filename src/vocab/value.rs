@@ -5,7 +5,7 @@ use std::fmt;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
 
-use crate::error::Error;
+use super::error::Error;
 
 /// A secret's plaintext: UTF-8 text of 0..=65,536 bytes.
 ///

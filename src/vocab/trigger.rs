@@ -1,6 +1,6 @@
 //! `Trigger`: what started a run.
 
-use crate::scope::UserId;
+use super::scope::UserId;
 
 /// What started a run; it decides whose personal secrets are the fallback.
 ///

@@ -1,0 +1,3 @@
+//! The design, as the crate implements it: the normative rules.
+//!
+//! (Being written.)
