@@ -1,22 +1,4 @@
-//! The conformance suite for [`SecretStore`] implementations (feature `testing`).
-//!
-//! One `pub async fn` per behaviour, each taking a fresh, empty store, plus
-//! [`store_conformance`], which runs them all, each on a store from your factory.
-//! A failed check panics with a message naming the behaviour, as a test should.
-//!
-//! The suite drives concurrency as concurrent futures on one task (no threads, no
-//! runtime of its own), so it runs under whatever executor your store needs.
-//!
-//! # Example
-//!
-//! ```
-//! use workflow_secrets::{MemoryStore, testing::store_conformance};
-//!
-//! pollster::block_on(store_conformance(|| async { MemoryStore::new() }));
-//! ```
-//!
-//! A PostgreSQL store would make a fresh schema per case in its async factory.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test suite: a panic is the failure report
+//! The behaviours of the store conformance suite, one `pub async fn` each.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
