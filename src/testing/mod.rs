@@ -1,4 +1,4 @@
-//! The conformance suite for [`SecretStore`] implementations (feature `testing`).
+//! The conformance suite for [`SecretStore`](crate::store::SecretStore) implementations (feature `testing`).
 //!
 //! One `pub async fn` per behaviour, each taking a fresh, empty store, plus
 //! [`store_conformance`], which runs them all, each on a store from your factory.
