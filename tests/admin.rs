@@ -378,10 +378,13 @@ fn audit_events_name_keys_never_values() {
         ]
     );
     let resolved = &events[2];
-    assert_eq!(resolved.run, Some((wf(), Trigger::Webhook, false)));
+    assert_eq!(
+        resolved.run,
+        Some(AuditRun::new(wf(), Trigger::Webhook, false))
+    );
     assert_eq!(resolved.version, Some(2));
     assert_eq!(resolved.actor, None);
-    assert_eq!(events[4].outcome, Err("permission_denied"));
+    assert_eq!(events[4].outcome, Err(ErrorCode::PermissionDenied));
     assert!(!format!("{events:?}").contains(marker));
     assert!(!format!("{events:?}").contains("MARKER"));
 }

@@ -238,14 +238,8 @@ fn share_options_need_a_qualifying_workflow() {
         uses_private_model: true,
         ..Default::default()
     };
-    let creds = ShareConfig {
-        owner_credentials: true,
-        owner_api_key: false,
-    };
-    let api = ShareConfig {
-        owner_credentials: false,
-        owner_api_key: true,
-    };
+    let creds = ShareConfig::default().with_owner_credentials(true);
+    let api = ShareConfig::default().with_owner_api_key(true);
     assert_eq!(creds.check(&none).unwrap_err().code(), "option_unavailable");
     creds.check(&code_only).unwrap();
     assert_eq!(
@@ -264,13 +258,8 @@ fn api_key_holder_is_the_runner_unless_lent() {
         base.clone().shared_link(provided(&[])).api_key_holder(),
         ApiKeyHolder::Runner
     );
-    let lend = WorkflowPolicy {
-        sharing: ShareConfig {
-            owner_credentials: false,
-            owner_api_key: true,
-        },
-        ..Default::default()
-    };
+    let lend =
+        WorkflowPolicy::default().with_sharing(ShareConfig::default().with_owner_api_key(true));
     assert_eq!(
         base.with_policy(lend)
             .shared_link(provided(&[]))

@@ -200,7 +200,10 @@ fn explain_says_why_scope_by_scope() {
     let ctx = member_ctx();
     let carol = member("carol", WorkspaceRole::Editor);
     let e = block_on(w.resolver.explain(&ctx, &key("API_KEY"), &carol)).unwrap();
-    assert_eq!(e.outcome, Ok(Source::Workspace { version: 1 }));
+    assert_eq!(
+        e.outcome,
+        Outcome::Supplied(Source::Workspace { version: 1 })
+    );
     let verdicts: Vec<Verdict> = e.consulted.iter().map(|c| c.verdict).collect();
     assert_eq!(
         verdicts,
@@ -227,7 +230,7 @@ fn explain_says_why_scope_by_scope() {
         .clone()
         .with_policy(policy(Some(&["OTHER"]), false, &[]));
     let e = block_on(w.resolver.explain(&listed, &key("API_KEY"), &carol)).unwrap();
-    assert_eq!(e.outcome, Err(MissingReason::NotAllowed));
+    assert_eq!(e.outcome, Outcome::Missing(MissingReason::NotAllowed));
     assert!(
         e.consulted
             .iter()
@@ -235,7 +238,7 @@ fn explain_says_why_scope_by_scope() {
     );
     let shared = ctx.shared_link(provided(&[]));
     let e = block_on(w.resolver.explain(&shared, &key("API_KEY"), &carol)).unwrap();
-    assert_eq!(e.outcome, Err(MissingReason::MustBeProvided));
+    assert_eq!(e.outcome, Outcome::Missing(MissingReason::MustBeProvided));
     assert_eq!(
         e.consulted[2].verdict,
         Verdict::Skipped(SkipReason::NoPersonalFallback)
@@ -305,8 +308,12 @@ fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Resolver<Arc<MemoryStore>>>();
     check::<Secrets<MemoryStore>>();
-    check::<Step<'static, MemoryStore>>();
-    check::<Run<'static, MemoryStore>>();
+    check::<Step<MemoryStore>>();
+    check::<Run<MemoryStore>>();
+    fn owned<T: Send + Sync + 'static>() {}
+    owned::<Step<Arc<MemoryStore>>>();
+    owned::<Run<Arc<MemoryStore>>>();
+    owned::<Resolver<DynStore>>();
     check::<RunContext>();
     check::<Template>();
     fn send<T: Send>(_: &T) {}

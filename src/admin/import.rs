@@ -25,6 +25,7 @@ pub enum ImportMode {
 
 /// What an import did (or, for a preview, would do), key by key, in input order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImportReport {
     /// Keys created at version 1.
     pub created: Vec<SecretKey>,

@@ -11,12 +11,9 @@ use crate::redact::Redactor;
 use crate::store::{
     Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
-use crate::vocab::Error;
-use crate::vocab::SecretKey;
-use crate::vocab::SecretValue;
-use crate::vocab::{Actor, SecretRole};
-use crate::vocab::{Clock, SystemClock};
-use crate::vocab::{Scope, UserId};
+use crate::vocab::{
+    Actor, Clock, Error, ErrorCode, Scope, SecretKey, SecretRole, SecretValue, SystemClock, UserId,
+};
 
 /// How many times a write that lost a compare-and-swap race re-reads and retries.
 /// Each retry starts from the record as it now is, so no one's write is lost.
@@ -35,6 +32,7 @@ pub struct SecretDetails {
 
 /// What [`Secrets::rewrap_all`] did, key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RewrapReport {
     /// Moved to the active key-encryption key.
     pub rewrapped: Vec<SecretKey>,
@@ -42,9 +40,10 @@ pub struct RewrapReport {
     pub already_current: Vec<SecretKey>,
     /// Changed by someone else on every try: run again.
     pub conflicted: Vec<SecretKey>,
-    /// Could not be opened, with the error code (`unknown_key_id`, `tampered`):
-    /// keep the old key until these are dealt with.
-    pub failed: Vec<(SecretKey, &'static str)>,
+    /// Could not be opened, with the error code (`unknown_key_id`, `tampered`, or
+    /// `key_backend`, which is worth retrying): keep the old key until these are dealt
+    /// with.
+    pub failed: Vec<(SecretKey, ErrorCode)>,
 }
 
 /// The management side: create, rotate, edit, delete, list, import, re-wrap, purge.
@@ -75,14 +74,29 @@ pub struct RewrapReport {
 /// assert_eq!(secrets.list(&admin, &scope).await?.len(), 1);
 /// # Ok(()) }) }
 /// ```
-pub struct Secrets<S: SecretStore> {
+///
+/// A cheap `Clone` handle: its clones share the store, the vault, the audit sink and
+/// the clock, so each request handler or task can own one.
+pub struct Secrets<S> {
     pub(super) vault: Vault,
-    pub(super) store: S,
+    pub(super) store: Arc<S>,
     audit: Option<Arc<dyn AuditSink>>,
     clock: Arc<dyn Clock>,
 }
 
-impl<S: SecretStore> fmt::Debug for Secrets<S> {
+// By hand: every field is a shared handle, whatever `S` is (a derive would ask `S: Clone`).
+impl<S> Clone for Secrets<S> {
+    fn clone(&self) -> Self {
+        Secrets {
+            vault: self.vault.clone(),
+            store: self.store.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Secrets<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secrets")
             .field("audit", &self.audit.is_some())
@@ -95,7 +109,7 @@ impl<S: SecretStore> Secrets<S> {
     pub fn new(vault: Vault, store: S) -> Self {
         Secrets {
             vault,
-            store,
+            store: Arc::new(store),
             audit: None,
             clock: Arc::new(SystemClock),
         }
@@ -124,7 +138,7 @@ impl<S: SecretStore> Secrets<S> {
         scope: Option<&Scope>,
         keys: Vec<SecretKey>,
         version: Option<u64>,
-        outcome: Result<(), &'static str>,
+        outcome: Result<(), ErrorCode>,
     ) {
         if let Some(sink) = &self.audit {
             let mut event = AuditEvent::new(self.clock.now(), kind, actor.workspace.clone());
@@ -159,7 +173,7 @@ impl<S: SecretStore> Secrets<S> {
             Some(scope),
             keys.to_vec(),
             None,
-            Err(err.code()),
+            Err(err.kind()),
         );
         err
     }
@@ -412,7 +426,7 @@ impl<S: SecretStore> Secrets<S> {
                 {
                     Ok(sealed) => sealed,
                     Err(err) => {
-                        outcome = Some(Err(err.code()));
+                        outcome = Some(Err(err.kind()));
                         break;
                     }
                 };
@@ -443,7 +457,7 @@ impl<S: SecretStore> Secrets<S> {
         let outcome = if report.failed.is_empty() && report.conflicted.is_empty() {
             Ok(())
         } else {
-            Err("conflict")
+            Err(ErrorCode::Conflict)
         };
         self.record(
             AuditKind::Rewrapped,

@@ -32,9 +32,14 @@ use crate::vocab::KeyId;
 ///   `aad` that already ends with `id` as a u32 big-endian, so the wrapper need not
 ///   bind the id itself.
 /// - **`unwrap`** must fail with [`Error::UnknownKeyId`] when it does not hold
-///   `id`, and with [`Error::Tampered`] for every other failure (wrong `aad`,
-///   altered bytes, wrong length): the vault reports these codes as they come,
-///   and a more specific error would be an oracle. It must not panic on any input.
+///   `id`; with [`Error::KeyBackend`] when the key backend could not answer (an HSM or
+///   key service that is down, throttled, timed out or refused the call: the record
+///   was not judged, and the call may succeed later); and with [`Error::Tampered`]
+///   for every failure of the record itself (wrong `aad`, altered bytes, wrong
+///   length). The vault reports these codes as they come. Never report a backend
+///   failure as `tampered` (it reads as an attack) nor a failed authentication as
+///   `key_backend` (a more specific error would be an oracle, and retrying it would
+///   hide one). It must not panic on any input.
 /// - **Zeroize.** Return the data key in [`Zeroizing`]; wipe every copy of key
 ///   material the implementation makes (key schedules included) when it drops.
 /// - **Nonce budget.** With random 96-bit nonces (AES-GCM), one KEK may wrap at
@@ -53,7 +58,8 @@ pub trait KeyWrapper: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `unknown_key_id` when the wrapper does not hold `id`.
+    /// `unknown_key_id` when the wrapper does not hold `id`; `key_backend` when its
+    /// backend could not answer.
     fn wrap(&self, id: KeyId, data_key: &[u8; 32], aad: &[u8]) -> Result<Vec<u8>, Error>;
 
     /// Unwraps a data key that [`wrap`](Self::wrap) made under KEK `id` with the
@@ -61,7 +67,8 @@ pub trait KeyWrapper: Send + Sync {
     ///
     /// # Errors
     ///
-    /// `unknown_key_id` when the wrapper does not hold `id`; `tampered` when the
-    /// bytes or `aad` are not what `wrap` authenticated.
+    /// `unknown_key_id` when the wrapper does not hold `id`; `key_backend` when its
+    /// backend could not answer (retryable); `tampered` when the bytes or `aad` are
+    /// not what `wrap` authenticated.
     fn unwrap(&self, id: KeyId, wrapped: &[u8], aad: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error>;
 }

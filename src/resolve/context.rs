@@ -13,7 +13,11 @@ use crate::vocab::{Scope, UserId, WorkflowId, WorkspaceId};
 /// What the owner of a workflow shared by link lends to the people who run it.
 ///
 /// Both off by default: a shared run brings its own credentials and its own API key.
+///
+/// `#[non_exhaustive]`: start from [`ShareConfig::default`] and turn options on with
+/// the `with_` methods (or set the public fields).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ShareConfig {
     /// The run resolves the owner's stored credentials for the keys the workflow
     /// declares, charged to their holder and masked from the runner.
@@ -23,6 +27,18 @@ pub struct ShareConfig {
 }
 
 impl ShareConfig {
+    /// Lends (or not) the owner's stored credentials to shared runs.
+    pub fn with_owner_credentials(mut self, on: bool) -> ShareConfig {
+        self.owner_credentials = on;
+        self
+    }
+
+    /// Lends (or not) the owner's platform API key to shared runs' private-model steps.
+    pub fn with_owner_api_key(mut self, on: bool) -> ShareConfig {
+        self.owner_api_key = on;
+        self
+    }
+
     /// Refuses an option the workflow does not qualify for: owner credentials need
     /// a referenced credential (template or code step), the owner's API key a private
     /// model.
@@ -37,7 +53,7 @@ impl ShareConfig {
     /// use workflow_secrets::{ShareConfig, WorkflowRequirements};
     ///
     /// let plain = WorkflowRequirements::default();
-    /// let lend = ShareConfig { owner_credentials: true, owner_api_key: false };
+    /// let lend = ShareConfig::default().with_owner_credentials(true);
     /// assert_eq!(lend.check(&plain).unwrap_err().code(), "option_unavailable");
     /// ```
     pub fn check(&self, requirements: &WorkflowRequirements) -> Result<(), Error> {
@@ -119,7 +135,26 @@ pub enum Access {
 }
 
 /// A workflow's settings that shape resolution.
+///
+/// `#[non_exhaustive]`: start from [`WorkflowPolicy::default`] (no allowlist, nothing
+/// shared, nothing declared) and use the `with_` methods (or set the public fields).
+///
+/// # Example
+///
+/// ```
+/// use workflow_secrets::{SecretKey, ShareConfig, WorkflowPolicy};
+///
+/// let key = SecretKey::new("API_KEY")?;
+/// let policy = WorkflowPolicy::default()
+///     .with_allowlist([key.clone()])
+///     .with_references([key.clone()])
+///     .with_sharing(ShareConfig::default().with_owner_credentials(true));
+/// assert!(policy.allows(&key));
+/// assert!(!policy.allows(&SecretKey::new("OTHER")?));
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WorkflowPolicy {
     /// `None`: no allowlist. `Some(keys)`: only these keys resolve, on every path;
     /// an empty set allows nothing.
@@ -132,19 +167,27 @@ pub struct WorkflowPolicy {
 }
 
 impl WorkflowPolicy {
-    /// Whether the allowlist admits `key`.
-    pub fn allows(&self, key: &SecretKey) -> bool {
-        self.allowlist
-            .as_ref()
-            .is_none_or(|keys| keys.contains(key))
+    /// Only `keys` resolve, on every path (an empty list allows nothing).
+    pub fn with_allowlist(mut self, keys: impl IntoIterator<Item = SecretKey>) -> WorkflowPolicy {
+        self.allowlist = Some(keys.into_iter().collect());
+        self
     }
 
-    /// Whether an agent step may receive a personal value of `key`: only a key
-    /// named on an allowlist (a webhook's payload can steer an agent).
-    pub(crate) fn agent_may_take_personal(&self, key: &SecretKey) -> bool {
-        self.allowlist
-            .as_ref()
-            .is_some_and(|keys| keys.contains(key))
+    /// What a share link lends.
+    pub fn with_sharing(mut self, sharing: ShareConfig) -> WorkflowPolicy {
+        self.sharing = sharing;
+        self
+    }
+
+    /// The keys the workflow declares ([`WorkflowRequirements::references`]).
+    pub fn with_references(mut self, keys: impl IntoIterator<Item = SecretKey>) -> WorkflowPolicy {
+        self.references = keys.into_iter().collect();
+        self
+    }
+
+    /// Whether the allowlist admits `key` (the rule every resolution path applies).
+    pub fn allows(&self, key: &SecretKey) -> bool {
+        super::pipeline::admits(self, key)
     }
 }
 
@@ -177,15 +220,16 @@ pub enum ApiKeyHolder {
 /// ```
 #[derive(Clone, Debug)]
 pub struct RunContext {
-    workspace: WorkspaceId,
-    workflow: WorkflowId,
-    owner: UserId,
-    trigger: Trigger,
-    access: Access,
-    policy: WorkflowPolicy,
+    // Read directly by the resolution pipeline; set only through the constructors.
+    pub(crate) workspace: WorkspaceId,
+    pub(crate) workflow: WorkflowId,
+    pub(crate) owner: UserId,
+    pub(crate) trigger: Trigger,
+    pub(crate) access: Access,
+    pub(crate) policy: WorkflowPolicy,
     /// The scopes the run reads, in precedence order: derived from the fields above
     /// whenever one changes, so each resolution reads them without allocating.
-    scopes: Arc<[Scope]>,
+    pub(crate) scopes: Arc<[Scope]>,
 }
 
 impl RunContext {
@@ -297,18 +341,5 @@ impl RunContext {
         }
         self.scopes = scopes.into();
         self
-    }
-
-    /// The scopes the run reads, in precedence order.
-    pub(crate) fn scopes(&self) -> &Arc<[Scope]> {
-        &self.scopes
-    }
-
-    /// The runner's own values, for a shared run.
-    pub(crate) fn provided(&self) -> Option<&BTreeMap<SecretKey, SecretValue>> {
-        match &self.access {
-            Access::SharedLink { provided } => Some(provided),
-            Access::Member => None,
-        }
     }
 }

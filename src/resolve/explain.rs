@@ -35,6 +35,7 @@ impl fmt::Display for SkipReason {
 
 /// What one scope said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Verdict {
     /// Not read, and why.
     Skipped(SkipReason),
@@ -45,7 +46,8 @@ pub enum Verdict {
         /// The value's version.
         version: u64,
     },
-    /// Another user's personal scope, which this viewer may not list.
+    /// A scope this viewer may not list (another user's personal scope): whether it
+    /// holds the key is not said.
     Withheld,
 }
 
@@ -62,6 +64,7 @@ impl fmt::Display for Verdict {
 
 /// One scope consulted by [`Resolver::explain`](crate::Resolver::explain).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Consulted {
     /// The scope, in precedence order.
     pub scope: Scope,
@@ -69,47 +72,88 @@ pub struct Consulted {
     pub verdict: Verdict,
 }
 
+impl Consulted {
+    pub(crate) fn new(scope: Scope, verdict: Verdict) -> Consulted {
+        Consulted { scope, verdict }
+    }
+}
+
+/// Where a run's value comes from, as a viewer may know it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The run gets a value from this source.
+    Supplied(Source),
+    /// The run gets no value, and why.
+    Missing(MissingReason),
+    /// The scope that decides (the one holding the value, or the last one read when
+    /// none does) is one this viewer may not list, so whether the run gets a value is
+    /// not said: a withheld scope with a value and one without look the same.
+    Withheld,
+}
+
 /// Why a run gets (or misses) a credential: each scope consulted, in order, and the
 /// outcome. Never a value.
 ///
-/// The outcome says where the run's value comes from, as the run itself would; a
-/// personal scope the viewer may not list shows as [`Verdict::Withheld`].
+/// An explanation is a trace of the same pipeline a run resolves through, so its
+/// outcome is what the run would get, except that what the viewer may not list is
+/// withheld, in the verdicts and the outcome alike: a personal scope of another user
+/// shows as [`Verdict::Withheld`], and when it decides the run's value the outcome is
+/// [`Outcome::Withheld`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Explanation {
     /// The key explained.
     pub key: SecretKey,
     /// The scopes, in precedence order.
     pub consulted: Vec<Consulted>,
-    /// Where the value comes from, or why there is none.
-    pub outcome: Result<Source, MissingReason>,
+    /// Where the value comes from, why there is none, or that this is withheld.
+    pub outcome: Outcome,
+}
+
+impl Explanation {
+    pub(crate) fn new(key: SecretKey, consulted: Vec<Consulted>, outcome: Outcome) -> Explanation {
+        Explanation {
+            key,
+            consulted,
+            outcome,
+        }
+    }
 }
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
-            Ok(Source::Workflow { version }) => {
+            Outcome::Supplied(Source::Workflow { version }) => {
                 write!(
                     f,
                     "{}: from the workflow's scope (version {version})",
                     self.key
                 )?;
             }
-            Ok(Source::Workspace { version }) => {
+            Outcome::Supplied(Source::Workspace { version }) => {
                 write!(
                     f,
                     "{}: from the workspace scope (version {version})",
                     self.key
                 )?;
             }
-            Ok(Source::Personal { user, version }) => {
+            Outcome::Supplied(Source::Personal { user, version }) => {
                 write!(
                     f,
                     "{}: from the personal scope of {user} (version {version})",
                     self.key
                 )?;
             }
-            Ok(Source::Provided) => write!(f, "{}: provided by the runner", self.key)?,
-            Err(reason) => write!(f, "{}: missing: {reason}", self.key)?,
+            Outcome::Supplied(Source::Provided) => {
+                write!(f, "{}: provided by the runner", self.key)?
+            }
+            Outcome::Missing(reason) => write!(f, "{}: missing: {reason}", self.key)?,
+            Outcome::Withheld => write!(
+                f,
+                "{}: decided by a scope you may not list (withheld)",
+                self.key
+            )?,
         }
         for consulted in &self.consulted {
             write!(f, "\n  - {}: {}", consulted.scope, consulted.verdict)?;

@@ -3,15 +3,15 @@
 mod context;
 mod explain;
 mod outcome;
+mod pipeline;
 mod resolver;
-mod rules;
 mod step;
 mod template;
 
 pub use context::{
     Access, ApiKeyHolder, RunContext, ShareConfig, WorkflowPolicy, WorkflowRequirements,
 };
-pub use explain::{Consulted, Explanation, SkipReason, Verdict};
+pub use explain::{Consulted, Explanation, Outcome, SkipReason, Verdict};
 pub use outcome::{Principal, Resolved, Source};
 pub use resolver::Resolver;
 pub use step::{Run, Step};

@@ -1,10 +1,12 @@
 //! What a resolution hands out: the value, where it came from, and who pays.
 
+use super::context::RunContext;
 use crate::vocab::SecretValue;
 use crate::vocab::{Scope, UserId, WorkspaceId};
 
 /// Where a resolved value came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Source {
     /// The workflow's own scope, at this value version.
     Workflow {
@@ -64,6 +66,7 @@ impl Source {
 
 /// Whose credential a value is, so whose usage and quota it is charged to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Principal {
     /// The workspace (workflow and workspace scopes).
     Workspace(WorkspaceId),
@@ -75,6 +78,7 @@ pub enum Principal {
 
 /// One resolved credential. **Holds secret material** (the value, zeroized on drop).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Resolved {
     /// The value.
     pub value: SecretValue,
@@ -82,4 +86,16 @@ pub struct Resolved {
     pub source: Source,
     /// Who pays for its use.
     pub charged_to: Principal,
+}
+
+impl Resolved {
+    /// A value from `source`, charged to its holder in `ctx`'s workspace.
+    pub(crate) fn new(value: SecretValue, source: Source, ctx: &RunContext) -> Resolved {
+        let charged_to = source.holder(&ctx.workspace);
+        Resolved {
+            value,
+            source,
+            charged_to,
+        }
+    }
 }

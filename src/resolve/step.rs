@@ -6,12 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::context::RunContext;
 use super::outcome::{Resolved, Source};
-use super::resolver::{Found, Resolver};
-use super::rules::{self, Plan};
+use super::pipeline::{self, Core, Purpose};
 use super::template::{Segment, Template};
 use crate::redact::Redactor;
 use crate::store::SecretStore;
-use crate::vocab::Scope;
 use crate::vocab::SecretKey;
 use crate::vocab::SecretValue;
 use crate::vocab::{Error, Missing};
@@ -20,14 +18,17 @@ use crate::vocab::{Error, Missing};
 ///
 /// Steps may run concurrently; each resolves on its own, so a rotation during the
 /// run shows in the next step that starts.
-pub struct Run<'r, S: SecretStore> {
-    resolver: &'r Resolver<S>,
+///
+/// A run owns what it needs (a handle to its resolver's core and its context), so it
+/// is `'static + Send + Sync` when the store is: keep it in a registry, share it
+/// between tasks behind an `Arc`, and hand each step to a task of its own.
+pub struct Run<S> {
+    core: Arc<Core<S>>,
     ctx: Arc<RunContext>,
-    scopes: Arc<[Scope]>,
     redactor: Redactor,
 }
 
-impl<S: SecretStore> fmt::Debug for Run<'_, S> {
+impl<S> fmt::Debug for Run<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
             .field("ctx", &self.ctx)
@@ -35,28 +36,31 @@ impl<S: SecretStore> fmt::Debug for Run<'_, S> {
     }
 }
 
-impl<'r, S: SecretStore> Run<'r, S> {
-    pub(super) fn new(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
-        let scopes = ctx.scopes().clone();
-        let redactor = resolver.redaction.clone().build();
+impl<S: SecretStore> Run<S> {
+    pub(super) fn new(core: Arc<Core<S>>, ctx: RunContext) -> Self {
+        let redactor = core.redaction.build();
         Run {
-            resolver,
+            core,
             ctx: Arc::new(ctx),
-            scopes,
             redactor,
         }
     }
 
-    /// Starts a step of this run.
-    pub fn step(&self) -> Step<'_, S> {
+    /// Starts a step of this run. The step owns its handles: it may outlive this
+    /// `Run` value and move to another task; its values still join the run's redactor.
+    pub fn step(&self) -> Step<S> {
         Step {
-            resolver: self.resolver,
+            core: self.core.clone(),
             ctx: self.ctx.clone(),
-            scopes: self.scopes.clone(),
             run_redactor: Some(self.redactor.clone()),
-            redactor: self.resolver.redaction.clone().build(),
+            redactor: self.core.redaction.build(),
             held: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The run's context.
+    pub fn context(&self) -> &RunContext {
+        &self.ctx
     }
 
     /// The run's redactor: live, it masks every value any step of this run resolved,
@@ -97,16 +101,15 @@ impl<'r, S: SecretStore> Run<'r, S> {
 /// assert!(!step.redactor().redact(&log).contains("sk-live-123456"));
 /// # Ok(()) }) }
 /// ```
-pub struct Step<'r, S: SecretStore> {
-    resolver: &'r Resolver<S>,
+pub struct Step<S> {
+    core: Arc<Core<S>>,
     ctx: Arc<RunContext>,
-    scopes: Arc<[Scope]>,
     run_redactor: Option<Redactor>,
     redactor: Redactor,
     held: Mutex<HashMap<SecretKey, Resolved>>,
 }
 
-impl<S: SecretStore> fmt::Debug for Step<'_, S> {
+impl<S> fmt::Debug for Step<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let held = self
             .held
@@ -120,15 +123,14 @@ impl<S: SecretStore> fmt::Debug for Step<'_, S> {
     }
 }
 
-impl<'r, S: SecretStore> Step<'r, S> {
-    pub(super) fn alone(resolver: &'r Resolver<S>, ctx: RunContext) -> Self {
-        let scopes = ctx.scopes().clone();
+impl<S: SecretStore> Step<S> {
+    pub(super) fn alone(core: Arc<Core<S>>, ctx: RunContext) -> Self {
+        let redactor = core.redaction.build();
         Step {
-            resolver,
+            core,
             ctx: Arc::new(ctx),
-            scopes,
             run_redactor: None,
-            redactor: resolver.redaction.clone().build(),
+            redactor,
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -139,7 +141,7 @@ impl<'r, S: SecretStore> Step<'r, S> {
     ///
     /// # Errors
     ///
-    /// `invalid_key` for a bad name; otherwise as [`Resolver::resolve`].
+    /// `invalid_key` for a bad name; otherwise as [`Resolver::resolve`](crate::Resolver::resolve).
     pub async fn credential(&self, key: &str) -> Result<SecretValue, Error> {
         let key = SecretKey::new(key)?;
         Ok(self.resolved(&key).await?.0)
@@ -150,10 +152,7 @@ impl<'r, S: SecretStore> Step<'r, S> {
         if let Some(held) = self.lock().get(key) {
             return Ok((held.value.clone(), held.source.clone()));
         }
-        let resolved = self
-            .resolver
-            .resolve_in(&self.ctx, &self.scopes, key)
-            .await?;
+        let resolved = self.core.resolve(&self.ctx, key).await?;
         Ok(self.hold(key, resolved))
     }
 
@@ -197,10 +196,13 @@ impl<'r, S: SecretStore> Step<'r, S> {
             wanted.dedup();
             wanted
         };
-        let resolved = self.fetch(&wanted, false).await?;
+        let resolved = self
+            .core
+            .resolve_many(&self.ctx, &wanted, Purpose::Named)
+            .await?;
         let mut missing = Vec::new();
         let mut opened = Vec::with_capacity(resolved.len());
-        for (key, outcome) in resolved {
+        for (key, outcome) in wanted.into_iter().zip(resolved) {
             match outcome {
                 Ok(r) => opened.push((key, r)),
                 Err(Error::MissingCredential { key, reason }) => {
@@ -221,39 +223,6 @@ impl<'r, S: SecretStore> Step<'r, S> {
             self.hold(&key, resolved);
         }
         Ok(())
-    }
-
-    /// Plans each key, reads every lookup in one `get_many`, and opens what was found.
-    async fn fetch(
-        &self,
-        keys: &[SecretKey],
-        agent: bool,
-    ) -> Result<Vec<(SecretKey, Result<Resolved, Error>)>, Error> {
-        let ctx = &*self.ctx;
-        let lookups: Vec<SecretKey> = keys
-            .iter()
-            .filter(|k| matches!(rules::plan(ctx, k), Plan::Lookup))
-            .cloned()
-            .collect();
-        let mut records = if lookups.is_empty() {
-            Vec::new()
-        } else {
-            match self.resolver.store.get_many(&self.scopes, &lookups).await {
-                Ok(records) => records,
-                Err(err) => return Err(Error::from(err)),
-            }
-        }
-        .into_iter();
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            let found = match rules::plan(ctx, key) {
-                Plan::Refuse(reason) => Found::Missing(reason),
-                Plan::Provided(value) => Found::Provided(value),
-                Plan::Lookup => Resolver::<S>::settle(ctx, key, records.next().flatten(), agent),
-            };
-            out.push((key.clone(), self.resolver.open(ctx, key, found)));
-        }
-        Ok(out)
     }
 
     /// Renders `{{KEY}}` references in one pass, into a buffer sized once and
@@ -337,44 +306,27 @@ impl<'r, S: SecretStore> Step<'r, S> {
     /// `store`; `tampered` or `unknown_key_id` when a record does not open.
     pub async fn all_available(&self) -> Result<Vec<(SecretKey, SecretValue)>, Error> {
         let ctx = &*self.ctx;
-        let mut keys: Vec<SecretKey> = match ctx.provided() {
-            None => {
-                let lists = self.resolver.store.list_many(&self.scopes).await?;
-                lists.into_iter().flatten().map(|meta| meta.key).collect()
-            }
-            Some(provided) => {
-                let lent = ctx
-                    .policy()
-                    .references
-                    .iter()
-                    .filter(|k| rules::lends(ctx, k));
-                lent.chain(provided.keys()).cloned().collect()
-            }
-        };
-        keys.sort();
-        keys.dedup();
-        keys.retain(|k| ctx.policy().allows(k));
-        let held: Vec<(SecretKey, Resolved)> = {
+        let keys = self.core.agent_keys(ctx).await?;
+        let mut out: Vec<(SecretKey, SecretValue)> = Vec::with_capacity(keys.len());
+        let mut fresh: Vec<SecretKey> = Vec::new();
+        {
             let held = self.lock();
-            keys.iter()
-                .filter_map(|k| held.get(k).map(|r| (k.clone(), r.clone())))
-                .collect()
-        };
-        // A personal value a code step took stays out of the agent's hands unless allowlisted.
-        let agent_may_take = |key: &SecretKey, source: &Source| {
-            !matches!(source, Source::Personal { .. }) || ctx.policy().agent_may_take_personal(key)
-        };
-        let fresh: Vec<SecretKey> = keys
-            .iter()
-            .filter(|k| !held.iter().any(|(h, _)| h == *k))
-            .cloned()
-            .collect();
-        let mut out: Vec<(SecretKey, SecretValue)> = held
-            .into_iter()
-            .filter(|(k, r)| agent_may_take(k, &r.source))
-            .map(|(k, r)| (k, r.value))
-            .collect();
-        for (key, outcome) in self.fetch(&fresh, true).await? {
+            for key in keys {
+                match held.get(&key) {
+                    // A personal value a code step took stays out of the agent's hands
+                    // unless allowlisted: the rule the pipeline applies to what it reads.
+                    Some(r) => {
+                        let personal = matches!(r.source, Source::Personal { .. });
+                        if pipeline::agent_may_take(ctx, &key, personal) {
+                            out.push((key, r.value.clone()));
+                        }
+                    }
+                    None => fresh.push(key),
+                }
+            }
+        }
+        let resolved = self.core.resolve_many(ctx, &fresh, Purpose::Agent).await?;
+        for (key, outcome) in fresh.into_iter().zip(resolved) {
             match outcome {
                 Ok(resolved) => {
                     let (value, _) = self.hold(&key, resolved);

@@ -97,6 +97,18 @@ pub enum Error {
         /// The id asked for.
         id: KeyId,
     },
+    /// The key backend behind a [`KeyWrapper`](crate::crypto::KeyWrapper) could not
+    /// answer: an HSM or key service that is down, throttled, or refused the call.
+    ///
+    /// **Retryable**, and not evidence of an attack: unlike [`Error::Tampered`], it
+    /// says nothing about the record. The source says how, from the backend; it never
+    /// holds key material or a value.
+    #[error("key backend unavailable: {source}")]
+    KeyBackend {
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The key-encryption key is still in use (it is the active one).
     #[error("key-encryption key {id} is in use")]
     KeyInUse {
@@ -154,26 +166,53 @@ impl Error {
     /// assert_eq!(SecretValue::new(huge).unwrap_err().code(), "value_too_large");
     /// ```
     pub fn code(&self) -> &'static str {
+        self.kind().as_str()
+    }
+
+    /// The kind of this error, as a typed [`ErrorCode`]: what audit events record.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::SecretKey;
+    /// use workflow_secrets::error::ErrorCode;
+    ///
+    /// let err = SecretKey::new("").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorCode::InvalidKey);
+    /// assert_eq!(err.kind().as_str(), err.code());
+    /// ```
+    pub fn kind(&self) -> ErrorCode {
         match self {
-            Error::InvalidKey { .. } => "invalid_key",
-            Error::InvalidId { .. } => "invalid_id",
-            Error::ValueTooLarge { .. } => "value_too_large",
-            Error::NotFound { .. } => "not_found",
-            Error::AlreadyExists { .. } => "already_exists",
-            Error::Conflict => "conflict",
-            Error::PermissionDenied { .. } => "permission_denied",
+            Error::InvalidKey { .. } => ErrorCode::InvalidKey,
+            Error::InvalidId { .. } => ErrorCode::InvalidId,
+            Error::ValueTooLarge { .. } => ErrorCode::ValueTooLarge,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            Error::Conflict => ErrorCode::Conflict,
+            Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,
             Error::MissingCredential { .. } | Error::MissingCredentials { .. } => {
-                "missing_credential"
+                ErrorCode::MissingCredential
             }
-            Error::Tampered => "tampered",
-            Error::UnknownKeyId { .. } => "unknown_key_id",
-            Error::KeyInUse { .. } => "key_in_use",
-            Error::InvalidBatch { .. } => "invalid_batch",
-            Error::Store { .. } => "store",
-            Error::ImportSyntax { .. } => "import_syntax",
-            Error::TemplateSyntax { .. } => "template_syntax",
-            Error::OptionUnavailable { .. } => "option_unavailable",
+            Error::Tampered => ErrorCode::Tampered,
+            Error::UnknownKeyId { .. } => ErrorCode::UnknownKeyId,
+            Error::KeyBackend { .. } => ErrorCode::KeyBackend,
+            Error::KeyInUse { .. } => ErrorCode::KeyInUse,
+            Error::InvalidBatch { .. } => ErrorCode::InvalidBatch,
+            Error::Store { .. } => ErrorCode::Store,
+            Error::ImportSyntax { .. } => ErrorCode::ImportSyntax,
+            Error::TemplateSyntax { .. } => ErrorCode::TemplateSyntax,
+            Error::OptionUnavailable { .. } => ErrorCode::OptionUnavailable,
         }
+    }
+
+    /// Whether trying the same call again later may succeed: `store` and
+    /// `key_backend` (a backend that was down or throttled) and `conflict` (someone
+    /// wrote first). Every other kind fails the same way again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorCode::Store | ErrorCode::KeyBackend | ErrorCode::Conflict
+        )
     }
 
     pub(crate) fn permission_denied(reason: impl Into<String>) -> Error {
@@ -183,8 +222,118 @@ impl Error {
     }
 }
 
+/// The kind of an [`Error`], one per stable [`code()`](Error::code) string.
+///
+/// Audit events carry this (not the error, whose text may name keys and scopes), and
+/// it serializes as its code string, so a stored audit log reads the same codes an
+/// API client sees. New kinds may be added ( `#[non_exhaustive]`); a code string
+/// never changes once released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `invalid_key`
+    InvalidKey,
+    /// `invalid_id`
+    InvalidId,
+    /// `value_too_large`
+    ValueTooLarge,
+    /// `not_found`
+    NotFound,
+    /// `already_exists`
+    AlreadyExists,
+    /// `conflict`
+    Conflict,
+    /// `permission_denied`
+    PermissionDenied,
+    /// `missing_credential`
+    MissingCredential,
+    /// `tampered`
+    Tampered,
+    /// `unknown_key_id`
+    UnknownKeyId,
+    /// `key_backend`
+    KeyBackend,
+    /// `key_in_use`
+    KeyInUse,
+    /// `invalid_batch`
+    InvalidBatch,
+    /// `store`
+    Store,
+    /// `import_syntax`
+    ImportSyntax,
+    /// `template_syntax`
+    TemplateSyntax,
+    /// `option_unavailable`
+    OptionUnavailable,
+}
+
+impl ErrorCode {
+    /// Every kind, in declaration order (for tables and tests).
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::InvalidKey,
+        ErrorCode::InvalidId,
+        ErrorCode::ValueTooLarge,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::Conflict,
+        ErrorCode::PermissionDenied,
+        ErrorCode::MissingCredential,
+        ErrorCode::Tampered,
+        ErrorCode::UnknownKeyId,
+        ErrorCode::KeyBackend,
+        ErrorCode::KeyInUse,
+        ErrorCode::InvalidBatch,
+        ErrorCode::Store,
+        ErrorCode::ImportSyntax,
+        ErrorCode::TemplateSyntax,
+        ErrorCode::OptionUnavailable,
+    ];
+
+    /// The stable code string, as [`Error::code`] returns it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidKey => "invalid_key",
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::ValueTooLarge => "value_too_large",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::MissingCredential => "missing_credential",
+            ErrorCode::Tampered => "tampered",
+            ErrorCode::UnknownKeyId => "unknown_key_id",
+            ErrorCode::KeyBackend => "key_backend",
+            ErrorCode::KeyInUse => "key_in_use",
+            ErrorCode::InvalidBatch => "invalid_batch",
+            ErrorCode::Store => "store",
+            ErrorCode::ImportSyntax => "import_syntax",
+            ErrorCode::TemplateSyntax => "template_syntax",
+            ErrorCode::OptionUnavailable => "option_unavailable",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Why a run could not have a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum MissingReason {
     /// The workflow has an allowlist and the key is not on it.
     NotAllowed,

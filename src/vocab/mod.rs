@@ -17,7 +17,7 @@ mod value;
 pub use actor::{Actor, SecretRole, WorkspaceRole};
 pub(crate) use clock::{Clock, SystemClock, Timestamp};
 pub use error::{Error, MissingReason};
-pub(crate) use error::{LineProblem, Missing};
+pub(crate) use error::{ErrorCode, LineProblem, Missing};
 pub use key::SecretKey;
 pub use key_id::KeyId;
 pub use scope::{Scope, UserId, WorkflowId, WorkspaceId};

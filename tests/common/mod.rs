@@ -95,12 +95,11 @@ pub fn policy(
     owner_credentials: bool,
     references: &[&str],
 ) -> WorkflowPolicy {
-    WorkflowPolicy {
-        allowlist: allowlist.map(|keys| keys.iter().map(|k| key(k)).collect()),
-        sharing: ShareConfig {
-            owner_credentials,
-            owner_api_key: false,
-        },
-        references: references.iter().map(|k| key(k)).collect(),
+    let mut policy = WorkflowPolicy::default()
+        .with_sharing(ShareConfig::default().with_owner_credentials(owner_credentials))
+        .with_references(references.iter().map(|k| key(k)));
+    if let Some(keys) = allowlist {
+        policy = policy.with_allowlist(keys.iter().map(|k| key(k)));
     }
+    policy
 }

@@ -1,0 +1,485 @@
+//! The resolution pipeline: every path from a run to a value, and every rule on it.
+//!
+//! One key goes through four stages, each written once here:
+//!
+//! 1. **route** (no I/O): the allowlist, then where the value may come from: the
+//!    run's scopes (a member run, or a shared run for a key the owner lends) or only
+//!    the runner (a shared run, a key not lent);
+//! 2. **lookup**: one store round trip for the whole stage: `get_first` for one key,
+//!    `get_many` for several (one snapshot), `list_many` to enumerate an agent's keys;
+//!    a record comes back located at the scope it was asked for;
+//! 3. **settle** (no I/O): the record, the runner's value, or why there is none; the
+//!    agent rule (personal values only for allowlisted keys) applies here;
+//! 4. **open**: unseal with the scope and key that were asked for, and audit.
+//!
+//! `Resolver::{resolve, explain, preflight, required_inputs, available}` and
+//! `Step::{credential, prefetch, render, render_with, all_available}` are adapters
+//! over these stages; `explain` is a trace of stages 1 to 3, so it cannot disagree with
+//! what a run does. The rules are those of [`guide`](crate::guide).
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::context::{Access, RunContext, WorkflowPolicy};
+use super::explain::{Consulted, Explanation, Outcome, SkipReason, Verdict};
+use super::outcome::{Resolved, Source};
+use crate::access::{self, Operation};
+use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
+use crate::crypto::Vault;
+use crate::redact::RedactorBuilder;
+use crate::store::{SecretStore, StoreError, StoredSecret};
+use crate::vocab::{
+    Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock,
+};
+
+/// What resolution shares between a [`Resolver`](crate::Resolver), its clones, and
+/// every run and step they start.
+pub(crate) struct Core<S> {
+    pub(crate) vault: Vault,
+    pub(crate) store: Arc<S>,
+    pub(crate) audit: Option<Arc<dyn AuditSink>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// The settings of every run's and step's redactor.
+    pub(crate) redaction: RedactorBuilder,
+}
+
+// By hand: every field is a cheap handle, whatever `S` is (a derive would ask `S: Clone`).
+impl<S> Clone for Core<S> {
+    fn clone(&self) -> Self {
+        Core {
+            vault: self.vault.clone(),
+            store: self.store.clone(),
+            audit: self.audit.clone(),
+            clock: self.clock.clone(),
+            redaction: self.redaction.clone(),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Core<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Core")
+            .field("audit", &self.audit.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stage 1: where one key's value may come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Refused before anything is read.
+    Refused(MissingReason),
+    /// Read the run's scopes in order; on a miss, [`Miss`] says what happens.
+    Store(Miss),
+    /// A shared run, a key the owner does not lend: only the runner's value fills it.
+    Runner,
+}
+
+/// What a [`Route::Store`] does when no scope holds the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Miss {
+    /// A member run: `not_found`.
+    NotFound,
+    /// A shared run, a lent key the owner holds none of: the runner's value, if any.
+    Runner,
+}
+
+/// Who a value is for: a code step names its key; an agent takes what it is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `credential`, `prefetch`, `render`, `resolve`: the key was named by the workflow.
+    Named,
+    /// `all_available`: an agent step, which a webhook's payload or a prompt can steer.
+    Agent,
+}
+
+/// Stage 2's answer for one key: the record and the index of the run scope that held it.
+pub(crate) type Located = Option<(usize, StoredSecret)>;
+
+/// Stage 3: one key's outcome before its value is opened.
+// Short-lived, one per key, moved once into `open`: boxing the record would cost an
+// allocation per resolution for nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Settled<'c> {
+    /// The record at the run's scope `at`.
+    Stored { at: usize, record: StoredSecret },
+    /// The runner's own value.
+    Provided(&'c SecretValue),
+    /// No value, and why.
+    Missing(MissingReason),
+}
+
+/// Stage 1. The allowlist first, on every path; then lending.
+pub(crate) fn route(ctx: &RunContext, key: &SecretKey) -> Route {
+    if !allows(ctx, key) {
+        return Route::Refused(MissingReason::NotAllowed);
+    }
+    match &ctx.access {
+        Access::Member => Route::Store(Miss::NotFound),
+        Access::SharedLink { .. } if lends(ctx, key) => Route::Store(Miss::Runner),
+        Access::SharedLink { .. } => Route::Runner,
+    }
+}
+
+/// The allowlist of `ctx`'s workflow admits `key`.
+pub(crate) fn allows(ctx: &RunContext, key: &SecretKey) -> bool {
+    admits(&ctx.policy, key)
+}
+
+/// The allowlist rule: `None` admits every key, `Some(keys)` only those.
+pub(crate) fn admits(policy: &WorkflowPolicy, key: &SecretKey) -> bool {
+    policy
+        .allowlist
+        .as_ref()
+        .is_none_or(|keys| keys.contains(key))
+}
+
+/// Whether a shared run may lend the owner's value of `key`: owner credentials on and
+/// the key declared by the workflow. (Lending also needs a stored value.)
+fn lends(ctx: &RunContext, key: &SecretKey) -> bool {
+    ctx.policy.sharing.owner_credentials && ctx.policy.references.contains(key)
+}
+
+/// The agent rule: an agent step receives a personal value only for a key the
+/// allowlist names (a webhook's payload can steer an agent).
+pub(crate) fn agent_may_take(ctx: &RunContext, key: &SecretKey, personal: bool) -> bool {
+    !personal
+        || ctx
+            .policy
+            .allowlist
+            .as_ref()
+            .is_some_and(|keys| keys.contains(key))
+}
+
+/// Stage 3. What the route and the store's answer give, for `purpose`.
+pub(crate) fn settle<'c>(
+    ctx: &'c RunContext,
+    key: &SecretKey,
+    route: Route,
+    found: Located,
+    purpose: Purpose,
+) -> Settled<'c> {
+    let runner = || match &ctx.access {
+        Access::SharedLink { provided } => match provided.get(key) {
+            Some(value) => Settled::Provided(value),
+            None => Settled::Missing(MissingReason::MustBeProvided),
+        },
+        Access::Member => Settled::Missing(MissingReason::NotFound),
+    };
+    match route {
+        Route::Refused(reason) => Settled::Missing(reason),
+        Route::Runner => runner(),
+        Route::Store(miss) => {
+            let found = found.filter(|(at, _)| {
+                purpose == Purpose::Named
+                    || agent_may_take(ctx, key, matches!(ctx.scopes[*at], Scope::Personal { .. }))
+            });
+            match (found, miss) {
+                (Some((at, record)), _) => Settled::Stored { at, record },
+                (None, Miss::NotFound) => Settled::Missing(MissingReason::NotFound),
+                (None, Miss::Runner) => runner(),
+            }
+        }
+    }
+}
+
+/// Where in `scopes` a record the store returned for `key` belongs.
+///
+/// A record is opened with the scope and key that were *asked for*, never with the
+/// ones it declares; one that declares a scope or key outside the request is a store
+/// fault (a row moved between tenants, scopes or keys), refused before any unseal.
+fn locate(
+    scopes: &[Scope],
+    key: &SecretKey,
+    record: StoredSecret,
+) -> Result<(usize, StoredSecret), Error> {
+    match scopes.iter().position(|s| *s == record.meta.scope) {
+        Some(at) if record.meta.key == *key => Ok((at, record)),
+        _ => Err(StoreError::backend(StoreFault(
+            "the store returned a record for a scope or key it was not asked for",
+        ))
+        .into()),
+    }
+}
+
+/// A store answer that breaks the `SecretStore` contract. Names the fault, never a row.
+#[derive(Debug)]
+struct StoreFault(&'static str);
+
+impl fmt::Display for StoreFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for StoreFault {}
+
+impl<S: SecretStore> Core<S> {
+    pub(crate) fn new(vault: Vault, store: S) -> Self {
+        Core {
+            vault,
+            store: Arc::new(store),
+            audit: None,
+            clock: Arc::new(SystemClock),
+            redaction: crate::redact::Redactor::builder().labelled(true),
+        }
+    }
+
+    /// One key, named: route, one `get_first`, settle, open.
+    pub(crate) async fn resolve(
+        &self,
+        ctx: &RunContext,
+        key: &SecretKey,
+    ) -> Result<Resolved, Error> {
+        let route = route(ctx, key);
+        let found = match route {
+            Route::Store(_) => match self.lookup(ctx, key).await {
+                Ok(found) => found,
+                Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
+            },
+            Route::Refused(_) | Route::Runner => None,
+        };
+        let settled = settle(ctx, key, route, found, Purpose::Named);
+        self.open(ctx, key, settled)
+    }
+
+    /// Stage 2 for one key.
+    async fn lookup(&self, ctx: &RunContext, key: &SecretKey) -> Result<Located, Error> {
+        match self.store.get_first(&ctx.scopes, key).await? {
+            Some(record) => Ok(Some(locate(&ctx.scopes, key, record)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stages 1 to 3 for several keys, with one `get_many` (one snapshot) for every
+    /// key routed to the store. Nothing is opened.
+    pub(crate) async fn settle_many<'c>(
+        &self,
+        ctx: &'c RunContext,
+        keys: &[SecretKey],
+        purpose: Purpose,
+    ) -> Result<Vec<Settled<'c>>, Error> {
+        let routes: Vec<Route> = keys.iter().map(|k| route(ctx, k)).collect();
+        let lookups: Vec<SecretKey> = keys
+            .iter()
+            .zip(&routes)
+            .filter(|(_, r)| matches!(r, Route::Store(_)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut found = if lookups.is_empty() {
+            Vec::new()
+        } else {
+            match self.store.get_many(&ctx.scopes, &lookups).await {
+                Ok(found) => found,
+                Err(err) => return Err(self.failed(ctx, &lookups, err.into())),
+            }
+        };
+        if found.len() != lookups.len() {
+            let err = StoreError::backend(StoreFault(
+                "the store answered get_many with a different number of records",
+            ));
+            return Err(self.failed(ctx, &lookups, err.into()));
+        }
+        let mut located = Vec::with_capacity(lookups.len());
+        for (key, record) in lookups.iter().zip(found.drain(..)) {
+            match record.map(|r| locate(&ctx.scopes, key, r)).transpose() {
+                Ok(l) => located.push(l),
+                Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
+            }
+        }
+        let mut located = located.into_iter();
+        Ok(keys
+            .iter()
+            .zip(routes)
+            .map(|(key, route)| {
+                let found = match route {
+                    Route::Store(_) => located.next().flatten(),
+                    Route::Refused(_) | Route::Runner => None,
+                };
+                settle(ctx, key, route, found, purpose)
+            })
+            .collect())
+    }
+
+    /// Stages 1 to 4 for several keys from one snapshot; each key opened and audited
+    /// on its own.
+    pub(crate) async fn resolve_many(
+        &self,
+        ctx: &RunContext,
+        keys: &[SecretKey],
+        purpose: Purpose,
+    ) -> Result<Vec<Result<Resolved, Error>>, Error> {
+        let settled = self.settle_many(ctx, keys, purpose).await?;
+        Ok(keys
+            .iter()
+            .zip(settled)
+            .map(|(key, settled)| self.open(ctx, key, settled))
+            .collect())
+    }
+
+    /// The keys an agent step may be offered, sorted, before stage 1: a member run's
+    /// every stored name in its scopes (one `list_many`); a shared run's lent keys plus
+    /// the runner's own.
+    pub(crate) async fn agent_keys(&self, ctx: &RunContext) -> Result<Vec<SecretKey>, Error> {
+        let mut keys: Vec<SecretKey> = match &ctx.access {
+            Access::Member => {
+                let lists = self.store.list_many(&ctx.scopes).await?;
+                lists.into_iter().flatten().map(|meta| meta.key).collect()
+            }
+            Access::SharedLink { provided } => {
+                let lent = ctx.policy.references.iter().filter(|k| lends(ctx, k));
+                lent.chain(provided.keys()).cloned().collect()
+            }
+        };
+        keys.sort();
+        keys.dedup();
+        keys.retain(|k| allows(ctx, k));
+        Ok(keys)
+    }
+
+    /// Stage 4: opens a settled key with the scope and key that were asked for, and
+    /// audits the outcome.
+    pub(crate) fn open(
+        &self,
+        ctx: &RunContext,
+        key: &SecretKey,
+        settled: Settled<'_>,
+    ) -> Result<Resolved, Error> {
+        let (resolved, scope) = match settled {
+            Settled::Missing(reason) => {
+                let err = Error::MissingCredential {
+                    key: key.clone(),
+                    reason,
+                };
+                return Err(self.failed(ctx, std::slice::from_ref(key), err));
+            }
+            Settled::Provided(value) => (Resolved::new(value.clone(), Source::Provided, ctx), None),
+            Settled::Stored { at, record } => {
+                let scope = &ctx.scopes[at];
+                let version = record.meta.version;
+                match self.vault.unseal(scope, key, version, &record.sealed) {
+                    Ok(value) => (
+                        Resolved::new(value, Source::of(scope, version), ctx),
+                        Some(scope.clone()),
+                    ),
+                    Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
+                }
+            }
+        };
+        if let Some(sink) = &self.audit {
+            let mut event = self.run_event(ctx, std::slice::from_ref(key));
+            event.scope = scope;
+            event.version = resolved.source.version();
+            sink.record(event);
+        }
+        Ok(resolved)
+    }
+
+    fn run_event(&self, ctx: &RunContext, keys: &[SecretKey]) -> AuditEvent {
+        let mut event =
+            AuditEvent::new(self.clock.now(), AuditKind::Resolved, ctx.workspace.clone());
+        event.actor = ctx.trigger.clicking_user().cloned();
+        event.run = Some(AuditRun::new(
+            ctx.workflow.clone(),
+            ctx.trigger.clone(),
+            ctx.is_shared(),
+        ));
+        event.keys = keys.to_vec();
+        event
+    }
+
+    /// Audits a failed resolution of `keys` and hands the error back.
+    fn failed(&self, ctx: &RunContext, keys: &[SecretKey], err: Error) -> Error {
+        if let Some(sink) = &self.audit {
+            let mut event = self.run_event(ctx, keys);
+            event.outcome = Err(err.kind());
+            sink.record(event);
+        }
+        err
+    }
+
+    /// Audits a refused diagnostic call and hands the error back.
+    pub(crate) fn denied(&self, actor: &Actor, err: Error) -> Error {
+        if let Some(sink) = &self.audit {
+            let mut event =
+                AuditEvent::new(self.clock.now(), AuditKind::Denied, actor.workspace.clone());
+            event.actor = Some(actor.user.clone());
+            event.outcome = Err(err.kind());
+            sink.record(event);
+        }
+        err
+    }
+
+    /// A trace of stages 1 to 3 for `key`, as `viewer` may see it.
+    ///
+    /// The scopes are the run's, plus, for a run that reads no personal scope, the
+    /// owner's (to say why it is not read). A scope the viewer may not list shows as
+    /// withheld whether or not it holds the key, and when such a scope decides the
+    /// outcome (it holds the value, or it is the last one read and nothing was found),
+    /// the outcome is withheld too.
+    pub(crate) async fn explain(
+        &self,
+        ctx: &RunContext,
+        key: &SecretKey,
+        viewer: &Actor,
+    ) -> Result<Explanation, Error> {
+        access::check_tenancy(viewer, &ctx.workspace).map_err(|e| self.denied(viewer, e))?;
+        let route = route(ctx, key);
+        let found = match route {
+            Route::Store(_) => self.lookup(ctx, key).await?,
+            Route::Refused(_) | Route::Runner => None,
+        };
+        let listable = |scope: &Scope| access::check(viewer, Operation::List, scope, None).is_ok();
+        let found_at = found.as_ref().map(|(at, r)| (*at, r.meta.version));
+        let mut consulted: Vec<Consulted> = ctx
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, scope)| {
+                let verdict = match (route, found_at) {
+                    (Route::Refused(MissingReason::NotAllowed), _) => {
+                        Verdict::Skipped(SkipReason::NotAllowed)
+                    }
+                    (Route::Refused(_) | Route::Runner, _) => Verdict::Skipped(SkipReason::NotLent),
+                    (Route::Store(_), Some((at, _))) if i > at => {
+                        Verdict::Skipped(SkipReason::Shadowed)
+                    }
+                    (Route::Store(_), _) if !listable(scope) => Verdict::Withheld,
+                    (Route::Store(_), Some((at, version))) if i == at => {
+                        Verdict::Supplied { version }
+                    }
+                    (Route::Store(_), _) => Verdict::Empty,
+                };
+                Consulted::new(scope.clone(), verdict)
+            })
+            .collect();
+        if ctx.fallback_user().is_none() {
+            let verdict = match route {
+                Route::Refused(MissingReason::NotAllowed) => {
+                    Verdict::Skipped(SkipReason::NotAllowed)
+                }
+                _ => Verdict::Skipped(SkipReason::NoPersonalFallback),
+            };
+            let owners = Scope::personal(ctx.workspace.clone(), ctx.owner.clone());
+            consulted.push(Consulted::new(owners, verdict));
+        }
+        // The scope that decides: the one that held the value, else the last one read.
+        let deciding = match (route, found_at) {
+            (Route::Store(_), Some((at, _))) => ctx.scopes.get(at),
+            (Route::Store(_), None) => ctx.scopes.last(),
+            (Route::Refused(_) | Route::Runner, _) => None,
+        };
+        let outcome = if deciding.is_some_and(|scope| !listable(scope)) {
+            Outcome::Withheld
+        } else {
+            match settle(ctx, key, route, found, Purpose::Named) {
+                Settled::Stored { at, record } => {
+                    Outcome::Supplied(Source::of(&ctx.scopes[at], record.meta.version))
+                }
+                Settled::Provided(_) => Outcome::Supplied(Source::Provided),
+                Settled::Missing(reason) => Outcome::Missing(reason),
+            }
+        };
+        Ok(Explanation::new(key.clone(), consulted, outcome))
+    }
+}
