@@ -22,6 +22,6 @@ mod conformance;
 
 pub use conformance::{
     batch_atomicity, cas_create, cas_delete, cas_update, concurrent_increments,
-    get_many_is_a_snapshot, invalid_batch, list_contents_and_order, provided_methods,
-    round_trip, scope_isolation, scopes_of_a_workspace, store_conformance, tenant_isolation,
+    get_many_is_a_snapshot, invalid_batch, list_contents_and_order, provided_methods, round_trip,
+    scope_isolation, scopes_of_a_workspace, store_conformance, tenant_isolation,
 };
