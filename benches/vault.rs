@@ -36,7 +36,8 @@ fn target() -> (Scope, SecretKey, u64) {
     (scope, SecretKey::new("OPENAI_API_KEY").unwrap(), 1)
 }
 
-/// The value's associated data for `target()`, as DESIGN.md's table gives it.
+/// The value's associated data for `target()`, as the guide's table gives it
+/// (`workflow_secrets::guide::sealing`).
 fn value_aad(scope: &Scope, key: &SecretKey, version: u64) -> Vec<u8> {
     let Scope::Workflow {
         workspace,

@@ -1,6 +1,6 @@
 //! The two associated data of a sealed record, byte-exact (format version 1).
 //!
-//! The value's associated data, as DESIGN.md's table fixes it:
+//! The value's associated data, as [the guide's table](crate::guide::sealing) fixes it:
 //!
 //! | part | bytes |
 //! |---|---|

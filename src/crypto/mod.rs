@@ -2,7 +2,7 @@
 //!
 //! One concept per file:
 //!
-//! - `aad`: the two byte-exact associated data (DESIGN.md, "Encryption at rest");
+//! - `aad`: the two byte-exact associated data ([`guide::sealing`](crate::guide::sealing));
 //! - `key_id`: [`KeyId`], the public name of a key-encryption key (KEK);
 //! - `wrapper`: the [`KeyWrapper`] trait a vault wraps data keys through;
 //! - `keyring`: [`LocalKeyring`], the built-in wrapper (AES-256-GCM KEKs in memory);

@@ -111,7 +111,7 @@ impl<S: SecretStore> Resolver<S> {
     }
 
     /// Resolves one key for `ctx`: allowlist, then workflow, workspace and personal
-    /// scopes (or the share-link rules), as [`guide::resolution`](crate::guide::resolution)
+    /// scopes (or the share-link rules), as [`guide::precedence`](crate::guide::precedence) and [`guide::sharing`](crate::guide::sharing)
     /// states them. One store round trip (`get_first`). The value joins no redactor:
     /// use a [`Step`] for that.
     ///

@@ -1,3 +1,0 @@
-//! The design, as the crate implements it: the normative rules.
-//!
-//! (Being written.)

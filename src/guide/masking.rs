@@ -1,0 +1,158 @@
+//! Masking: what a [`Redactor`](crate::Redactor) masks, and exactly what that
+//! guarantees.
+//!
+//! Masking is a safety net for output the host routes through a redactor
+//! ([`redact`](crate::Redactor::redact),
+//! [`redact_bytes`](crate::Redactor::redact_bytes),
+//! [`writer`](crate::Redactor::writer), [`serialize`](crate::Redactor::serialize)).
+//! Output that bypasses it is not masked, and code that holds a value can always
+//! print it in a form no rule below covers (reversed, split, encrypted).
+//!
+//! # Which redactor
+//!
+//! | redactor | masks | masks look like |
+//! |---|---|---|
+//! | [`Run::redactor`](crate::Run::redactor) | every value any step of the run resolved (in a shared run, lent values only), now or later | labelled, `[REDACTED:API_KEY]`, unless [`Resolver::with_redaction`](crate::Resolver::with_redaction) says otherwise |
+//! | [`Step::redactor`](crate::Step::redactor) | every value the step resolved, now or later | as above |
+//! | [`Secrets::workspace_redactor`](crate::Secrets::workspace_redactor) | every value of every scope of the workspace, personal ones included, at the time of the call | unlabelled, `***` (labels would name other users' keys) |
+//! | [`Redactor::new`](crate::Redactor::new), [`Redactor::builder`](crate::Redactor::builder) | the values given, and any [`add`](crate::Redactor::add)ed | `***`, or as the [`RedactorBuilder`](crate::redact::RedactorBuilder) sets |
+//!
+//! # What one value registers
+//!
+//! A value shorter than the minimum length
+//! ([`min_len`](crate::redact::RedactorBuilder::min_len), default 4 bytes) registers
+//! nothing and is counted by [`Redactor::skipped`](crate::Redactor::skipped); an empty
+//! value is ignored. Otherwise the value registers these **patterns**:
+//!
+//! - the value itself;
+//! - for a value that spans lines: its LF form, its CRLF form, and each of its lines,
+//!   trimmed of ASCII whitespace, that is at least 8 bytes long (shorter lines are not
+//!   masked on their own);
+//! - for each of those forms, its encoded forms, as [`Encodings`](crate::redact::Encodings)
+//!   selects (all on by default):
+//!
+//! | encoding | forms |
+//! |---|---|
+//! | `base64` | standard and URL-safe alphabets, padded and unpadded; and, for each of the three byte alignments inside a larger blob (`Basic base64(user:secret)`), the characters that depend on the value's bytes alone |
+//! | `percent` | RFC 3986 percent-encoding (letters, digits and `-._~` kept, every other byte `%XX`), once with upper-case and once with lower-case hex digits |
+//! | `json` | the JSON string escapings common encoders produce: `\"`, `\\`, control characters short (`\n`) or as `\u00XX` in either case, `/` as `/` or `\/`, non-ASCII as is or as `\uXXXX` |
+//! | `hex` | the value's bytes in lower-case hex, and in upper-case hex |
+//!
+//! An encoded form shorter than 8 bytes, or equal to the form it encodes, is not
+//! registered. Other encodings are not masked: for example percent-encoding that
+//! keeps other characters or mixes upper- and lower-case escapes, `+` for a space,
+//! base32, or a number written by a serializer (see below).
+//!
+//! # Occurrences and overlaps
+//!
+//! Every byte of every occurrence of every pattern is masked. Occurrences that
+//! overlap or touch form one **run**, and each maximal run becomes **one** mask, so
+//! the number and place of masks do not depend on how the occurrences interleave.
+//! With labelled masks, a run is labelled by the key of its leftmost occurrence; a
+//! value registered without a key is labelled `[REDACTED]`. A labelled mask's width
+//! depends on its key only, never on the value.
+//!
+//! # Partial occurrences at the ends
+//!
+//! A text (or stream) that begins with a proper suffix of a pattern, or ends with a
+//! proper prefix of one, has that part masked when it is at least 8 bytes **and** at
+//! least half of that pattern's length (a process killed mid-print). The bound is
+//! measured on the registered pattern, so for an encoded form it counts encoded bytes.
+//! Nothing shorter is masked, and partial occurrences in the middle of a text are
+//! never masked.
+//!
+//! # What the output never contains
+//!
+//! The output never contains a registered pattern, even when a value contains the
+//! mask's own characters. To keep that true in one pass, a mask is used only when no
+//! pattern holds its first or last byte and no pattern occurs inside it; otherwise the
+//! redactor falls back, in order, to other brackets for labelled masks
+//! (`<REDACTED:KEY>`, `{...}`, `(...)`, `«...»`), then to `***`, `###`, `~~~`, ...,
+//! then to three of an ASCII byte no pattern holds; only when all of these fail is the
+//! mask empty and redaction repeated to a fixed point. **The mask's shape therefore
+//! depends on the registered values**: someone who reads masked output and can
+//! register values may learn, from which fallback was chosen, whether a secret holds a
+//! given character. Treat the mask as configuration-dependent today, not as
+//! configuration alone.
+//!
+//! # Streams: the writer
+//!
+//! A [`RedactingWriter`](crate::redact::RedactingWriter) masks a stream written in
+//! pieces, including a secret split across any number of writes:
+//!
+//! - It holds back a **fixed** amount: the longest registered pattern less one byte,
+//!   whatever the text. [`flush`](std::io::Write::flush) emits everything else. (A
+//!   hold-back that depended on whether the text looks like a secret's prefix would
+//!   let anyone who writes into the stream and watches it flush learn a secret byte by
+//!   byte.)
+//! - [`finish`](crate::redact::RedactingWriter::finish) emits the rest, with a
+//!   partial occurrence at the end masked; dropping the writer does the same, best
+//!   effort.
+//! - While the redactor's set does not change, the writer's total output is
+//!   **byte-identical** to [`redact_bytes`](crate::Redactor::redact_bytes) of
+//!   everything written, however it was chunked. (In the last-resort case of an empty
+//!   mask the writer chains 8 passes, and agrees whenever 8 passes reach the fixed
+//!   point.)
+//!
+//! # Live redactors
+//!
+//! A [`Redactor`](crate::Redactor) is **live**: its clones, and the writers made from
+//! them, share one set, and [`add`](crate::Redactor::add) registers a value with all of
+//! them at once. A step registers a value before handing it out, so a writer made at
+//! the start of a step masks what the step resolves later, from the writer's next
+//! `write` or `flush` on. Bytes a writer emitted before the value was added are not
+//! recalled. `workspace_redactor` is a snapshot of the store: values created later
+//! are not in it.
+//!
+//! # Serialized data
+//!
+//! [`Redactor::serialize`](crate::Redactor::serialize) wraps any
+//! `serde::Serialize` value: every string, character, byte string and map key is
+//! redacted, each as a whole text (so partial occurrences at its ends count). Struct
+//! and variant names pass through. **Numbers pass through unmasked**: a secret made of
+//! digits (a PIN, a card number) written as a JSON number is not masked.
+//!
+//! # What holds the patterns
+//!
+//! A redactor keeps every pattern (plaintext and encodings) in memory for as long as
+//! it, a clone or a writer lives; SECURITY.md says which copies are zeroized and which
+//! (the search automata's) are not. `Debug` of every redaction type shows counts,
+//! never patterns.
+//!
+//! # Example
+//!
+//! ```
+//! use std::io::Write;
+//! use workflow_secrets::redact::Encodings;
+//! use workflow_secrets::{Redactor, SecretKey, SecretValue};
+//!
+//! let a = SecretValue::new("abcdefgh1234")?;
+//! let b = SecretValue::new("1234wxyz5678")?;
+//! let redactor = Redactor::builder()
+//!     .labelled(true)
+//!     .encodings(Encodings::none())
+//!     .secret_named(&SecretKey::new("A")?, &a)
+//!     .secret_named(&SecretKey::new("B")?, &b)
+//!     .build();
+//!
+//! // Overlapping occurrences: one mask, labelled by the leftmost.
+//! assert_eq!(redactor.redact("x abcdefgh1234wxyz5678 y"), "x [REDACTED:A] y");
+//! // A prefix at the very end: masked from max(8 bytes, half the pattern) on.
+//! assert_eq!(redactor.redact("killed at abcdefgh"), "killed at [REDACTED:A]");
+//! assert_eq!(redactor.redact("killed at abcdefg"), "killed at abcdefg");
+//!
+//! // The writer holds back the longest pattern less one byte (here 11), whatever the text.
+//! let mut log = redactor.writer(Vec::new());
+//! log.write_all(b"plain text, nothing secret: 0123456789")?;
+//! log.flush()?;
+//! assert_eq!(log.get_ref().map(Vec::len), Some(38 - 11));
+//! log.write_all(b" then 1234wx")?;
+//! log.write_all(b"yz5678.")?;
+//! assert_eq!(log.finish()?, b"plain text, nothing secret: 0123456789 then [REDACTED:B].");
+//!
+//! // Live: a value added later is masked by every clone.
+//! let clone = redactor.clone();
+//! redactor.add(Some(&SecretKey::new("C")?), &SecretValue::new("late-value-99")?);
+//! assert_eq!(clone.redact("got late-value-99"), "got [REDACTED:C]");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```

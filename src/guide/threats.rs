@@ -1,0 +1,65 @@
+//! The threat boundary: what the crate protects, and what the host must provide.
+//!
+//! The crate protects values at rest (see [`sealing`](super::sealing)), hands them
+//! only to runs that the [precedence](super::precedence), [sharing](super::sharing)
+//! and [agent](super::agents) rules admit, never returns them from a management call,
+//! and masks them from output routed through a redactor (see
+//! [`masking`](super::masking)). `Debug`, `Display`, errors, audit events, metadata
+//! listings and serde output of the crate's own types never carry a value. Everything
+//! below is outside that boundary.
+//!
+//! # What the host must provide
+//!
+//! - **Identity.** The crate trusts the host's word for who an
+//!   [`Actor`](crate::Actor) is and their [`WorkspaceRole`](crate::WorkspaceRole),
+//!   and for the ids a [`RunContext`](crate::RunContext) is built from (owner,
+//!   clicking user, trigger). It checks tenancy (an actor acts only in its own
+//!   workspace) and the permission rules; it cannot check that the host authenticated
+//!   anyone. Build actors and contexts from authenticated sessions only, never from
+//!   request fields a client controls.
+//! - **Edit rights on workflows.** An automated run falls back to the owner's
+//!   personal secrets ([`precedence`](super::precedence)), so whoever may edit a
+//!   workflow can make its webhook or schedule runs use them. Give edit rights only to
+//!   people the owner trusts, or set an allowlist.
+//! - **Declared references and share settings.** The host fills
+//!   [`WorkflowPolicy::references`](crate::WorkflowPolicy::references) faithfully
+//!   (templates and code steps' declared keys) and calls
+//!   [`ShareConfig::check`](crate::ShareConfig::check) when the owner saves share
+//!   settings; the crate lends exactly what the policy says.
+//! - **Routing output through a redactor.** Logs, step outputs, errors shown to
+//!   clients, and every client-facing output of a shared run go through the run's
+//!   redactor. A step's own code can print a value in a form no encoding covers;
+//!   masking is a safety net, not a sandbox.
+//! - **The key-encryption keys.** [`LocalKeyring::export`](crate::LocalKeyring::export)
+//!   is raw key material: protect it with a KMS, unwrap it once at start-up, and
+//!   rotate as [`sealing`](super::sealing) says.
+//! - **The database.** Its access control, backups and audit logs are the host's.
+//!   Anyone who can write it can delete records, and can put back an older record
+//!   whole (metadata and sealed bytes together): the associated data binds scope, key
+//!   and version but cannot know which version is current, so the old record opens.
+//!   Lasting rollback protection needs an anchor outside the database (a per-record
+//!   version counter or a hash of the current records, kept in an append-only system
+//!   the host trusts and checked on read).
+//! - **A store that returns what was asked for.** The resolver opens a record with the
+//!   scope and key it asked for, never the ones the record declares, and refuses
+//!   (`store`) a record whose metadata names a scope or key outside the request. The
+//!   SQLite and PostgreSQL stores rebuild both from the query.
+//!
+//! # Known limits today
+//!
+//! These are limits of the current release, stated so that no host relies on more:
+//!
+//! - An agent step of a shared run with owner credentials receives lent and provided
+//!   values together ([`agents`](super::agents)).
+//! - The mask's shape can depend on the registered values, numbers in serialized data
+//!   are not masked, and percent-encoding is masked in two forms only
+//!   ([`masking`](super::masking)).
+//! - The partial-occurrence bound is measured on each registered pattern, encoded
+//!   forms included, not on the plaintext.
+//!
+//! # What the crate cannot wipe
+//!
+//! The search automata of a redactor keep their own copy of the patterns, freed but
+//! not zeroized when the last clone drops; `rand`'s thread-local generator keeps its
+//! state for the life of the thread. SECURITY.md lists every such copy and what a host
+//! can do about it.
