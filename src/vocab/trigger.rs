@@ -7,6 +7,7 @@ use super::scope::UserId;
 /// A manual run falls back to the personal scope of the user who clicked Run; an
 /// automated one (API, webhook, schedule) to the workflow owner's.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Trigger {
     /// A person clicked Run.
     Manual {

@@ -1,0 +1,125 @@
+//! A record is opened with the scope and key the resolver asked for, never with the
+//! ones the store's answer declares: a store that keeps metadata in the row (a
+//! key-value database) lets a database writer move a record between tenants, scopes
+//! or keys, and the moved record must not open, charged to the wrong principal.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+
+/// A store whose every read answers with one fixed record, whatever was asked: what
+/// a row copied over another namespace's looks like to the resolver.
+struct Moved {
+    inner: Arc<MemoryStore>,
+    answer: StoredSecret,
+}
+
+impl SecretStore for Moved {
+    async fn get(&self, _: &Scope, _: &SecretKey) -> Result<Option<StoredSecret>, StoreError> {
+        Ok(Some(self.answer.clone()))
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+}
+
+/// Seals `text` as version 1 of `name` in `scope`, as a store would keep it.
+fn record(vault: &Vault, scope: &Scope, name: &str, text: &str) -> StoredSecret {
+    let k = key(name);
+    let sealed = vault.seal(scope, &k, 1, &value(text)).unwrap();
+    let mut meta = SecretMeta::new(scope.clone(), k, user("admin"), 0);
+    meta.version = 1;
+    StoredSecret { meta, sealed }
+}
+
+#[test]
+fn a_record_moved_into_the_runs_namespace_never_opens() {
+    let vault = Vault::new(LocalKeyring::generate());
+    let evil = WorkspaceId::new("evil").unwrap();
+    let cases: Vec<(&str, StoredSecret, &str)> = vec![
+        // Declares where it came from: outside the request, refused before unsealing.
+        (
+            "another tenant's record, as it is",
+            record(
+                &vault,
+                &Scope::workspace(evil.clone()),
+                "API_KEY",
+                "tenant-b-secret",
+            ),
+            "store",
+        ),
+        (
+            "another key's record, as it is",
+            record(&vault, &workspace_scope(), "OTHER_KEY", "other-key-secret"),
+            "store",
+        ),
+        (
+            "another workflow's record, as it is",
+            record(
+                &vault,
+                &Scope::workflow(ws(), WorkflowId::new("other").unwrap()),
+                "API_KEY",
+                "other-workflow-secret",
+            ),
+            "store",
+        ),
+        // Its metadata rewritten to the request: opened with the requested binding,
+        // the associated data refuses it.
+        (
+            "another tenant's record, metadata rewritten",
+            {
+                let mut r = record(
+                    &vault,
+                    &Scope::workspace(evil),
+                    "API_KEY",
+                    "tenant-b-secret",
+                );
+                r.meta.scope = workspace_scope();
+                r
+            },
+            "tampered",
+        ),
+        (
+            "a personal record, metadata rewritten to the workspace",
+            {
+                let mut r = record(&vault, &personal("bob"), "API_KEY", "bob-personal-secret");
+                r.meta.scope = workspace_scope();
+                r
+            },
+            "tampered",
+        ),
+        (
+            "another key's record, metadata rewritten",
+            {
+                let mut r = record(&vault, &workspace_scope(), "OTHER_KEY", "other-key-secret");
+                r.meta.key = key("API_KEY");
+                r
+            },
+            "tampered",
+        ),
+    ];
+    for (name, answer, code) in cases {
+        let store = Moved {
+            inner: Arc::new(MemoryStore::new()),
+            answer,
+        };
+        let resolver = Resolver::new(vault.clone(), store);
+        let ctx = RunContext::manual(ws(), wf(), user("carol"), user("carol"));
+        let got = block_on(resolver.resolve(&ctx, &key("API_KEY")));
+        assert_eq!(got.map(|r| r.source).unwrap_err().code(), code, "{name}");
+        let step = resolver.step(&ctx);
+        let prefetched = block_on(step.prefetch(&[key("API_KEY")]));
+        assert_eq!(prefetched.unwrap_err().code(), code, "{name}: prefetch");
+        let agent = block_on(step.all_available());
+        assert!(agent.is_err() || agent.unwrap().is_empty(), "{name}: agent");
+    }
+}
