@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::thread;
 
 use pollster::block_on;
+use workflow_secrets::testing::fixtures::{id, key, put, record, vault, workspace};
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, UserId, Vault, WorkspaceId,
+    MemoryStore, Scope, SecretKey, SecretValue, Vault, WorkspaceId,
     store::{
         DynStore, Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
     },
@@ -39,10 +40,10 @@ fn arc_and_ref_stores_pass_the_conformance_suite() {
 }
 
 fn counter_record(vault: &Vault, scope: &Scope, count: u64) -> StoredSecret {
-    let key = SecretKey::new("COUNTER").unwrap();
+    let key = key("COUNTER");
     let value = SecretValue::new(count.to_string()).unwrap();
     let sealed = vault.seal(scope, &key, count + 1, &value).unwrap();
-    let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("u").unwrap(), 0);
+    let mut meta = SecretMeta::new(scope.clone(), key, id("u"), 0);
     meta.version = count + 1;
     StoredSecret { meta, sealed }
 }
@@ -51,9 +52,9 @@ fn counter_record(vault: &Vault, scope: &Scope, count: u64) -> StoredSecret {
 #[test]
 fn four_threads_of_compare_and_swap_increments_lose_nothing() {
     let store = Arc::new(MemoryStore::new());
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(WorkspaceId::new("acme").unwrap());
-    let key = SecretKey::new("COUNTER").unwrap();
+    let vault = vault();
+    let scope = workspace("acme");
+    let key = key("COUNTER");
     let first = WriteOp::Put {
         record: counter_record(&vault, &scope, 0),
         expect: Expect::Absent,
@@ -100,19 +101,13 @@ fn four_threads_of_compare_and_swap_increments_lose_nothing() {
 #[test]
 fn debug_of_a_store_shows_counts_not_contents() {
     let store = MemoryStore::new();
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(WorkspaceId::new("acme").unwrap());
-    let key = SecretKey::new("API_KEY").unwrap();
-    let marker = "sk-live-marker-7f3a9c";
-    let sealed = vault
-        .seal(&scope, &key, 1, &SecretValue::new(marker).unwrap())
-        .unwrap();
-    let meta = SecretMeta::new(scope, key, UserId::new("u").unwrap(), 0);
-    let op = WriteOp::Put {
-        record: StoredSecret { meta, sealed },
-        expect: Expect::Absent,
-    };
-    block_on(store.write(WriteBatch::from(vec![op]))).unwrap();
+    let written = record(
+        &vault(),
+        &workspace("acme"),
+        "API_KEY",
+        "sk-live-marker-7f3a9c",
+    );
+    block_on(store.write(WriteBatch::from(vec![put(written, Expect::Absent)]))).unwrap();
     let debug = format!("{store:?} {:?}", DynStore::new(MemoryStore::new()));
     assert_eq!(debug, "MemoryStore { scopes: 1, records: 1 } DynStore");
 }

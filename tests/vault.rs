@@ -2,6 +2,7 @@
 //! The vault's promises: binding, tamper detection, rotation, and the frozen format.
 
 use proptest::prelude::*;
+use workflow_secrets::testing::fixtures::key;
 use workflow_secrets::{
     LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
     crypto::{KeyId, KeyWrapper, SealedSecret, Zeroizing},
@@ -9,10 +10,6 @@ use workflow_secrets::{
 
 fn ws(id: &str) -> WorkspaceId {
     WorkspaceId::new(id).unwrap()
-}
-
-fn key(name: &str) -> SecretKey {
-    SecretKey::new(name).unwrap()
 }
 
 fn value(text: &str) -> SecretValue {

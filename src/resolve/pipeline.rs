@@ -195,24 +195,12 @@ fn locate(
 ) -> Result<(usize, StoredSecret), Error> {
     match scopes.iter().position(|s| *s == record.meta.scope) {
         Some(at) if record.meta.key == *key => Ok((at, record)),
-        _ => Err(StoreError::backend(StoreFault(
+        _ => Err(StoreError::corrupt(
             "the store returned a record for a scope or key it was not asked for",
-        ))
+        )
         .into()),
     }
 }
-
-/// A store answer that breaks the `SecretStore` contract. Names the fault, never a row.
-#[derive(Debug)]
-struct StoreFault(&'static str);
-
-impl fmt::Display for StoreFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl std::error::Error for StoreFault {}
 
 impl<S: SecretStore> Core<S> {
     pub(crate) fn new(vault: Vault, store: S) -> Self {
@@ -275,9 +263,9 @@ impl<S: SecretStore> Core<S> {
             }
         };
         if found.len() != lookups.len() {
-            let err = StoreError::backend(StoreFault(
+            let err = StoreError::corrupt(
                 "the store answered get_many with a different number of records",
-            ));
+            );
             return Err(self.failed(ctx, &lookups, err.into()));
         }
         let mut located = Vec::with_capacity(lookups.len());

@@ -27,6 +27,12 @@ impl StoreError {
     pub fn backend(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
         StoreError::Backend(Box::new(err))
     }
+
+    /// A [`Corrupt`](crate::store::Corrupt) backend error: the store's own data did
+    /// not decode. `reason` is compiled-in text, never content read from the store.
+    pub fn corrupt(reason: &'static str) -> StoreError {
+        StoreError::from(super::Corrupt::new(reason))
+    }
 }
 
 impl From<StoreError> for Error {

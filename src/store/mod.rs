@@ -1,6 +1,9 @@
-//! Storage: the `SecretStore` trait, its records and batches, and `MemoryStore`.
+//! Storage: the `SecretStore` trait, its records and batches, and `MemoryStore`;
+//! for SQL stores, the shared row [`codec`] and the [`Corrupt`] error.
 
 mod batch;
+pub mod codec;
+mod corrupt;
 mod dyn_store;
 mod error;
 mod memory;
@@ -8,6 +11,7 @@ mod record;
 mod traits;
 
 pub use batch::{Expect, WriteBatch, WriteOp};
+pub use corrupt::Corrupt;
 pub use dyn_store::DynStore;
 pub use error::StoreError;
 pub use memory::MemoryStore;

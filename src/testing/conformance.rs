@@ -4,10 +4,11 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
 
+use super::fixtures::{id, key, marker, open, record, vault, workspace};
 use crate::store::{
     Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
-use crate::{LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId};
+use crate::{Scope, WorkflowId, WorkspaceId};
 
 /// Runs every behaviour of the suite, each on a fresh store from `make`.
 ///
@@ -32,54 +33,7 @@ where
     concurrent_increments(&make().await).await;
 }
 
-/// What the suite writes: records sealed by a real vault, so round trips are checked
-/// down to the plaintext.
-struct Fixture {
-    vault: Vault,
-    user: UserId,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        Fixture {
-            vault: Vault::new(LocalKeyring::generate()),
-            user: id("suite-user"),
-        }
-    }
-
-    fn record(&self, scope: &Scope, key: &str, marker: &str) -> StoredSecret {
-        let key = SecretKey::new(key).unwrap();
-        let value = SecretValue::new(marker).unwrap();
-        let sealed = self.vault.seal(scope, &key, 1, &value).unwrap();
-        let mut meta = SecretMeta::new(scope.clone(), key, self.user.clone(), 1_700_000_000_000);
-        meta.display_name = Some(marker.to_owned());
-        StoredSecret { meta, sealed }
-    }
-
-    fn open(&self, record: &StoredSecret) -> String {
-        let meta = &record.meta;
-        let value = self
-            .vault
-            .unseal(&meta.scope, &meta.key, meta.version, &record.sealed);
-        value.unwrap().expose_secret().to_owned()
-    }
-}
-
-fn id<T: TryFrom<String>>(s: &str) -> T
-where
-    T::Error: std::fmt::Debug,
-{
-    T::try_from(s.to_owned()).unwrap()
-}
-
-fn key(s: &str) -> SecretKey {
-    SecretKey::new(s).unwrap()
-}
-
-fn workspace(ws: &str) -> Scope {
-    Scope::workspace(id(ws))
-}
-
+/// Writes `record` alone, checking `expect`; the suite's writes must succeed.
 async fn put<S: SecretStore>(store: &S, record: StoredSecret, expect: Expect) {
     store
         .write(WriteBatch::from(vec![WriteOp::Put { record, expect }]))
@@ -92,20 +46,15 @@ async fn first_marker<S: SecretStore>(store: &S, scopes: &[Scope], k: &str) -> O
     found.and_then(|r| r.meta.display_name)
 }
 
-async fn marker<S: SecretStore>(store: &S, scope: &Scope, k: &str) -> Option<String> {
-    let found = store.get(scope, &key(k)).await.unwrap();
-    found.and_then(|r| r.meta.display_name)
-}
-
 /// A record comes back as written, with revision 1, and opens to its value.
 pub async fn round_trip<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
     assert!(
         store.get(&scope, &key("API_KEY")).await.unwrap().is_none(),
         "round_trip: empty"
     );
-    let mut written = f.record(&scope, "API_KEY", "value-of-api-key");
+    let mut written = record(&f, &scope, "API_KEY", "value-of-api-key");
     written.meta.revision = 41; // the store must ignore the caller's revision
     put(store, written.clone(), Expect::Absent).await;
     let read = store
@@ -124,13 +73,13 @@ pub async fn round_trip<S: SecretStore>(store: &S) {
         written.sealed.to_bytes(),
         "round_trip: sealed bytes"
     );
-    assert_eq!(f.open(&read), "value-of-api-key", "round_trip: plaintext");
+    assert_eq!(open(&f, &read), "value-of-api-key", "round_trip: plaintext");
 }
 
 /// The same key in two workspaces, two users, two workflows and three scope kinds
 /// is six records.
 pub async fn scope_isolation<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let (a, b) = (id::<WorkspaceId>("ws-a"), id::<WorkspaceId>("ws-b"));
     let scopes = [
         Scope::workspace(a.clone()),
@@ -144,7 +93,7 @@ pub async fn scope_isolation<S: SecretStore>(store: &S) {
     for (i, scope) in scopes.iter().enumerate() {
         put(
             store,
-            f.record(scope, "TOKEN", &format!("marker-{i}")),
+            record(&f, scope, "TOKEN", &format!("marker-{i}")),
             Expect::Absent,
         )
         .await;
@@ -161,7 +110,7 @@ pub async fn scope_isolation<S: SecretStore>(store: &S) {
             "scope_isolation: {scope}"
         );
         assert_eq!(
-            f.open(&read),
+            open(&f, &read),
             format!("marker-{i}"),
             "scope_isolation: value of {scope}"
         );
@@ -187,7 +136,7 @@ pub async fn scope_isolation<S: SecretStore>(store: &S) {
 /// Ids that differ only in case, trailing space or Unicode normalization, and keys
 /// that differ in case, are distinct records for `get`, `list` and delete.
 pub async fn tenant_isolation<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let pairs: [(&str, &str); 4] = [
         ("acme", "Acme"),
         ("acme", "acme "),
@@ -199,7 +148,7 @@ pub async fn tenant_isolation<S: SecretStore>(store: &S) {
         for (i, scope) in scopes.iter().enumerate() {
             put(
                 store,
-                f.record(scope, "K", &format!("{left}|{right}|{i}")),
+                record(&f, scope, "K", &format!("{left}|{right}|{i}")),
                 Expect::Absent,
             )
             .await;
@@ -239,8 +188,8 @@ pub async fn tenant_isolation<S: SecretStore>(store: &S) {
         store.write(WriteBatch::from(vec![delete])).await.unwrap();
     }
     let scope = Scope::personal(id("acme"), id("Ada"));
-    put(store, f.record(&scope, "Token", "mixed"), Expect::Absent).await;
-    put(store, f.record(&scope, "TOKEN", "upper"), Expect::Absent).await;
+    put(store, record(&f, &scope, "Token", "mixed"), Expect::Absent).await;
+    put(store, record(&f, &scope, "TOKEN", "upper"), Expect::Absent).await;
     assert_eq!(
         marker(store, &scope, "Token").await.as_deref(),
         Some("mixed"),
@@ -260,24 +209,24 @@ pub async fn tenant_isolation<S: SecretStore>(store: &S) {
 
 /// `list` returns exactly the scope's metadata, sorted by key bytewise.
 pub async fn list_contents_and_order<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
     let names = ["b", "B", "a", "A_1", "A1", "_x", "Z9", "a_"];
     let mut written = Vec::new();
     for name in names {
-        let record = f.record(&scope, name, &format!("m-{name}"));
+        let record = record(&f, &scope, name, &format!("m-{name}"));
         put(store, record.clone(), Expect::Absent).await;
         written.push(record.meta);
     }
     put(
         store,
-        f.record(&workspace("other"), "zz", "elsewhere"),
+        record(&f, &workspace("other"), "zz", "elsewhere"),
         Expect::Absent,
     )
     .await;
     put(
         store,
-        f.record(&Scope::personal(id("acme"), id("u")), "p", "mine"),
+        record(&f, &Scope::personal(id("acme"), id("u")), "p", "mine"),
         Expect::Absent,
     )
     .await;
@@ -301,7 +250,7 @@ pub async fn list_contents_and_order<S: SecretStore>(store: &S) {
 
 /// `scopes` names every scope of a workspace that holds a record, and no other.
 pub async fn scopes_of_a_workspace<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let acme: WorkspaceId = id("acme");
     let mut expected = vec![
         Scope::workspace(acme.clone()),
@@ -309,12 +258,12 @@ pub async fn scopes_of_a_workspace<S: SecretStore>(store: &S) {
         Scope::personal(acme.clone(), id("ada")),
     ];
     for scope in &expected {
-        put(store, f.record(scope, "A", "a"), Expect::Absent).await;
-        put(store, f.record(scope, "B", "b"), Expect::Absent).await;
+        put(store, record(&f, scope, "A", "a"), Expect::Absent).await;
+        put(store, record(&f, scope, "B", "b"), Expect::Absent).await;
     }
     put(
         store,
-        f.record(&workspace("Acme"), "A", "other tenant"),
+        record(&f, &workspace("Acme"), "A", "other tenant"),
         Expect::Absent,
     )
     .await;
@@ -342,7 +291,7 @@ pub async fn scopes_of_a_workspace<S: SecretStore>(store: &S) {
 
 /// `get_first`, `get_many` and `list_many` answer as the required methods do.
 pub async fn provided_methods<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let acme: WorkspaceId = id("acme");
     let order = [
         Scope::workflow(acme.clone(), id("wf")),
@@ -351,19 +300,19 @@ pub async fn provided_methods<S: SecretStore>(store: &S) {
     ];
     put(
         store,
-        f.record(&order[0], "BOTH", "from-workflow"),
+        record(&f, &order[0], "BOTH", "from-workflow"),
         Expect::Absent,
     )
     .await;
     put(
         store,
-        f.record(&order[1], "BOTH", "from-workspace"),
+        record(&f, &order[1], "BOTH", "from-workspace"),
         Expect::Absent,
     )
     .await;
     put(
         store,
-        f.record(&order[2], "PERSONAL", "from-personal"),
+        record(&f, &order[2], "PERSONAL", "from-personal"),
         Expect::Absent,
     )
     .await;
@@ -419,11 +368,11 @@ pub async fn provided_methods<S: SecretStore>(store: &S) {
 
 /// Create under `Expect::Absent`: once, then `Conflict`.
 pub async fn cas_create<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
-    put(store, f.record(&scope, "K", "first"), Expect::Absent).await;
+    put(store, record(&f, &scope, "K", "first"), Expect::Absent).await;
     let again = WriteBatch::from(vec![WriteOp::Put {
-        record: f.record(&scope, "K", "second"),
+        record: record(&f, &scope, "K", "second"),
         expect: Expect::Absent,
     }]);
     assert!(
@@ -436,7 +385,7 @@ pub async fn cas_create<S: SecretStore>(store: &S) {
         "cas_create: kept"
     );
     let revision_on_absent = WriteBatch::from(vec![WriteOp::Put {
-        record: f.record(&scope, "NEW", "x"),
+        record: record(&f, &scope, "NEW", "x"),
         expect: Expect::Revision(1),
     }]);
     let result = store.write(revision_on_absent).await;
@@ -452,19 +401,19 @@ pub async fn cas_create<S: SecretStore>(store: &S) {
 
 /// Update under `Expect::Revision(n)`: only at revision n; the store counts revisions.
 pub async fn cas_update<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
-    put(store, f.record(&scope, "K", "v1"), Expect::Absent).await;
-    put(store, f.record(&scope, "K", "v2"), Expect::Revision(1)).await;
+    put(store, record(&f, &scope, "K", "v1"), Expect::Absent).await;
+    put(store, record(&f, &scope, "K", "v2"), Expect::Revision(1)).await;
     let read = store
         .get(&scope, &key("K"))
         .await
         .unwrap()
         .expect("cas_update");
     assert_eq!(read.meta.revision, 2, "cas_update: revision + 1");
-    assert_eq!(f.open(&read), "v2", "cas_update: new value");
+    assert_eq!(open(&f, &read), "v2", "cas_update: new value");
     let stale = WriteBatch::from(vec![WriteOp::Put {
-        record: f.record(&scope, "K", "lost"),
+        record: record(&f, &scope, "K", "lost"),
         expect: Expect::Revision(1),
     }]);
     assert!(
@@ -476,7 +425,7 @@ pub async fn cas_update<S: SecretStore>(store: &S) {
         Some("v2"),
         "cas_update: kept"
     );
-    put(store, f.record(&scope, "K", "v3"), Expect::Any).await;
+    put(store, record(&f, &scope, "K", "v3"), Expect::Any).await;
     let read = store
         .get(&scope, &key("K"))
         .await
@@ -490,9 +439,9 @@ pub async fn cas_update<S: SecretStore>(store: &S) {
 
 /// Delete under `Expect::Revision(n)` and `Expect::Absent`; deleting nothing under `Any`.
 pub async fn cas_delete<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
-    put(store, f.record(&scope, "K", "v1"), Expect::Absent).await;
+    put(store, record(&f, &scope, "K", "v1"), Expect::Absent).await;
     for expect in [Expect::Revision(2), Expect::Absent] {
         let op = WriteOp::Delete {
             scope: scope.clone(),
@@ -528,7 +477,7 @@ pub async fn cas_delete<S: SecretStore>(store: &S) {
         .write(WriteBatch::from(vec![op]))
         .await
         .expect("cas_delete: absent under Any is a no-op");
-    put(store, f.record(&scope, "K", "again"), Expect::Absent).await;
+    put(store, record(&f, &scope, "K", "again"), Expect::Absent).await;
     let read = store
         .get(&scope, &key("K"))
         .await
@@ -542,17 +491,17 @@ pub async fn cas_delete<S: SecretStore>(store: &S) {
 
 /// One failed expectation rejects the whole batch: nothing of it is applied.
 pub async fn batch_atomicity<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
-    put(store, f.record(&scope, "EXISTS", "old"), Expect::Absent).await;
-    put(store, f.record(&scope, "DOOMED", "kept"), Expect::Absent).await;
+    put(store, record(&f, &scope, "EXISTS", "old"), Expect::Absent).await;
+    put(store, record(&f, &scope, "DOOMED", "kept"), Expect::Absent).await;
     let batch = WriteBatch::from(vec![
         WriteOp::Put {
-            record: f.record(&scope, "NEW_1", "n1"),
+            record: record(&f, &scope, "NEW_1", "n1"),
             expect: Expect::Absent,
         },
         WriteOp::Put {
-            record: f.record(&scope, "EXISTS", "new"),
+            record: record(&f, &scope, "EXISTS", "new"),
             expect: Expect::Revision(1),
         },
         WriteOp::Delete {
@@ -561,7 +510,7 @@ pub async fn batch_atomicity<S: SecretStore>(store: &S) {
             expect: Expect::Any,
         },
         WriteOp::Put {
-            record: f.record(&scope, "NEW_2", "n2"),
+            record: record(&f, &scope, "NEW_2", "n2"),
             expect: Expect::Revision(9),
         },
     ]);
@@ -584,11 +533,11 @@ pub async fn batch_atomicity<S: SecretStore>(store: &S) {
     );
     let batch = WriteBatch::from(vec![
         WriteOp::Put {
-            record: f.record(&scope, "NEW_1", "n1"),
+            record: record(&f, &scope, "NEW_1", "n1"),
             expect: Expect::Absent,
         },
         WriteOp::Put {
-            record: f.record(&scope, "EXISTS", "new"),
+            record: record(&f, &scope, "EXISTS", "new"),
             expect: Expect::Revision(1),
         },
         WriteOp::Delete {
@@ -613,15 +562,15 @@ pub async fn batch_atomicity<S: SecretStore>(store: &S) {
 
 /// Two operations on one (scope, key) are `InvalidBatch`, and nothing is written.
 pub async fn invalid_batch<S: SecretStore>(store: &S) {
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
     let batch = WriteBatch::from(vec![
         WriteOp::Put {
-            record: f.record(&scope, "OTHER", "o"),
+            record: record(&f, &scope, "OTHER", "o"),
             expect: Expect::Any,
         },
         WriteOp::Put {
-            record: f.record(&scope, "K", "a"),
+            record: record(&f, &scope, "K", "a"),
             expect: Expect::Any,
         },
         WriteOp::Delete {
@@ -646,9 +595,9 @@ pub async fn invalid_batch<S: SecretStore>(store: &S) {
 pub async fn concurrent_increments<S: SecretStore>(store: &S) {
     const WRITERS: usize = 4;
     const INCREMENTS: usize = 200;
-    let f = Fixture::new();
+    let f = vault();
     let scope = workspace("acme");
-    put(store, f.record(&scope, "COUNTER", "0"), Expect::Absent).await;
+    put(store, record(&f, &scope, "COUNTER", "0"), Expect::Absent).await;
     let writer = |w: usize| {
         let (f, scope) = (&f, &scope);
         async move {
@@ -668,7 +617,7 @@ pub async fn concurrent_increments<S: SecretStore>(store: &S) {
                         .unwrap()
                         .parse()
                         .unwrap();
-                    let mut next = f.record(scope, "COUNTER", &(count + 1).to_string());
+                    let mut next = record(f, scope, "COUNTER", &(count + 1).to_string());
                     next.meta.description = Some(format!("writer {w} increment {i}"));
                     let op = WriteOp::Put {
                         record: next,
@@ -712,7 +661,7 @@ pub async fn concurrent_increments<S: SecretStore>(store: &S) {
 /// it. The built-in stores, which override `get_many`, run it.
 pub async fn get_many_is_a_snapshot<S: SecretStore>(store: &S) {
     const ROTATIONS: usize = 200;
-    let f = Fixture::new();
+    let f = vault();
     let acme: WorkspaceId = id("acme");
     let scopes = [
         Scope::workflow(acme.clone(), id::<WorkflowId>("wf")),
@@ -720,7 +669,7 @@ pub async fn get_many_is_a_snapshot<S: SecretStore>(store: &S) {
     ];
     let scope = &scopes[1];
     let pair = |n: usize| {
-        ["CLIENT_ID", "CLIENT_SECRET"].map(|k| f.record(scope, k, &format!("generation-{n}")))
+        ["CLIENT_ID", "CLIENT_SECRET"].map(|k| record(&f, scope, k, &format!("generation-{n}")))
     };
     let batch = WriteBatch::from(
         pair(0)

@@ -16,9 +16,21 @@
 //! ```
 //!
 //! A PostgreSQL store would make a fresh schema per case in its async factory.
+//!
+//! [`fixtures`] builds the ids, scopes and sealed records the suite writes, for a
+//! store's own tests (durability, crashes, races) to write the same way.
+//!
+//! # Stability
+//!
+//! This module follows the crate's semver like any public module: a behaviour's
+//! function and a fixture's signature change only in a breaking release. Within a
+//! release line the suite may check more (a store that passed may then fail, where
+//! it breaks the [`SecretStore`](crate::store::SecretStore) contract) and
+//! [`fixtures`] may gain functions.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test suite: a panic is the failure report
 
 mod conformance;
+pub mod fixtures;
 
 pub use conformance::{
     batch_atomicity, cas_create, cas_delete, cas_update, concurrent_increments,

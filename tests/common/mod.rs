@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use pollster::block_on;
+pub use workflow_secrets::testing::fixtures::{id, key};
 pub use workflow_secrets::*;
 pub use workflow_secrets::{
     admin::*, audit::*, clock::*, crypto::*, error::*, import::*, redact::*, resolve::*, store::*,
@@ -18,10 +19,7 @@ pub fn wf() -> WorkflowId {
     WorkflowId::new("wf").unwrap()
 }
 pub fn user(name: &str) -> UserId {
-    UserId::new(name).unwrap()
-}
-pub fn key(name: &str) -> SecretKey {
-    SecretKey::new(name).unwrap()
+    id(name)
 }
 pub fn value(text: &str) -> SecretValue {
     SecretValue::new(text).unwrap()

@@ -49,7 +49,6 @@
 //! `schema_version`, which [`PostgresStore::migrate`] creates, checks, and refuses
 //! when a newer release wrote it.
 
-mod codec;
 mod error;
 mod sql;
 mod store;

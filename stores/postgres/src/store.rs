@@ -6,16 +6,15 @@ use std::sync::Arc;
 use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use workflow_secrets::store::codec::{
+    ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
+    sealed_from_column, u64_from_column, u64_to_column, user_from_column,
+};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
-    crypto::SealedSecret,
     store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 
-use crate::codec::{
-    corrupt, key, members_from_text, members_to_text, scope_columns, scope_from, to_i64, to_u64,
-    user,
-};
 use crate::error::{backend, pool_error};
 use crate::sql::{DEFAULT_SCHEMA, SCHEMA_VERSION, Sql, check_schema};
 
@@ -141,7 +140,7 @@ impl PostgresStore {
             Ok(Some(SCHEMA_VERSION)) => {}
             // Future versions add arms here that upgrade step by step.
             Ok(Some(_)) => {
-                return Err(corrupt(
+                return Err(StoreError::corrupt(
                     "the schema holds a version this crate does not know (written by a newer release?)",
                 ));
             }
@@ -153,6 +152,12 @@ impl PostgresStore {
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
+}
+
+/// A scope's columns as this store binds them: the kind as PostgreSQL's `int2`.
+fn scope_columns(scope: &Scope) -> (i16, &str, &str) {
+    let columns = ScopeColumns::of(scope);
+    (i16::from(columns.kind), columns.workspace, columns.owner)
 }
 
 /// Scopes as the three arrays `unnest` takes.
@@ -172,7 +177,11 @@ fn scope_arrays(scopes: &[Scope]) -> (Vec<&str>, Vec<i16>, Vec<&str>) {
 /// A record's metadata from columns 0..=8 of a `SELECT`.
 fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, StoreError> {
     let text = |i: usize| row.try_get::<_, String>(i).map_err(backend);
-    let int = |i: usize| row.try_get::<_, i64>(i).map(to_u64).map_err(backend);
+    let int = |i: usize| {
+        row.try_get::<_, i64>(i)
+            .map(u64_from_column)
+            .map_err(backend)
+    };
     let members: &str = row.try_get(4).map_err(backend)?;
     Ok(SecretMeta {
         scope,
@@ -182,8 +191,8 @@ fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, Stor
         display_name: row.try_get(2).map_err(backend)?,
         description: row.try_get(3).map_err(backend)?,
         members: members_from_text(members)?,
-        created_by: user(text(5)?)?,
-        updated_by: user(text(6)?)?,
+        created_by: user_from_column(text(5)?)?,
+        updated_by: user_from_column(text(6)?)?,
         created_at: int(7)?,
         updated_at: int(8)?,
     })
@@ -192,8 +201,7 @@ fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, Stor
 /// A whole record: metadata, then `sealed` in column 9.
 fn record_from(row: &Row, scope: Scope, key: SecretKey) -> Result<StoredSecret, StoreError> {
     let sealed: &[u8] = row.try_get(9).map_err(backend)?;
-    let sealed = SealedSecret::from_bytes(sealed)
-        .map_err(|_| corrupt("a row holds unreadable sealed bytes"))?;
+    let sealed = sealed_from_column(sealed)?;
     Ok(StoredSecret {
         meta: meta_from(row, scope, key)?,
         sealed,
@@ -207,7 +215,7 @@ fn nth<'a, T>(items: &'a [T], row: &Row, column: usize) -> Result<&'a T, StoreEr
         .ok()
         .and_then(|ord| ord.checked_sub(1))
         .and_then(|i| items.get(i))
-        .ok_or_else(|| corrupt("the database answered an ordinal out of range"))
+        .ok_or_else(|| StoreError::corrupt("the database answered an ordinal out of range"))
 }
 
 /// Applies one operation, checking its expectation in the same statement. `Ok(false)`:
@@ -223,9 +231,9 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
             let sealed = record.sealed.to_bytes();
             let (created_by, updated_by) = (meta.created_by.as_str(), meta.updated_by.as_str());
             let (version, created_at, updated_at) = (
-                to_i64(meta.version),
-                to_i64(meta.created_at),
-                to_i64(meta.updated_at),
+                u64_to_column(meta.version),
+                u64_to_column(meta.created_at),
+                u64_to_column(meta.updated_at),
             );
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![
                 &workspace,
@@ -245,7 +253,7 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
             let (statement, revision) = match expect {
                 Expect::Absent => (&sql.insert_absent, None),
                 Expect::Any => (&sql.upsert_any, None),
-                Expect::Revision(n) => (&sql.update_at, Some(to_i64(*n))),
+                Expect::Revision(n) => (&sql.update_at, Some(u64_to_column(*n))),
             };
             if let Some(revision) = &revision {
                 params.push(revision);
@@ -266,7 +274,7 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                     Ok(true)
                 }
                 Expect::Revision(n) => {
-                    let n = to_i64(*n);
+                    let n = u64_to_column(*n);
                     let statement = client
                         .prepare_cached(&sql.delete_at)
                         .await
@@ -334,7 +342,7 @@ impl SecretStore for PostgresStore {
         rows.iter()
             .map(|row| {
                 let name = row.try_get::<_, String>(9).map_err(backend)?;
-                meta_from(row, scope.clone(), key(name)?)
+                meta_from(row, scope.clone(), key_from_column(name)?)
             })
             .collect()
     }
@@ -382,7 +390,7 @@ impl SecretStore for PostgresStore {
             .map(|row| {
                 let kind: i16 = row.try_get(0).map_err(backend)?;
                 let owner: String = row.try_get(1).map_err(backend)?;
-                scope_from(workspace, kind, owner)
+                scope_from_columns(workspace, i64::from(kind), &owner)
             })
             .collect()
     }
@@ -417,7 +425,9 @@ impl SecretStore for PostgresStore {
             let ord = usize::try_from(ord)
                 .ok()
                 .filter(|i| *i < scopes.len())
-                .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered an ordinal out of range")
+                })?;
             if best.is_none_or(|(b, _)| ord < b) {
                 best = Some((ord, row));
             }
@@ -454,7 +464,9 @@ impl SecretStore for PostgresStore {
             let slot = usize::try_from(ord - 1)
                 .ok()
                 .and_then(|i| found.get_mut(i))
-                .ok_or_else(|| corrupt("the database answered an ordinal out of range"))?;
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered an ordinal out of range")
+                })?;
             *slot = Some(record_from(row, scope.clone(), key.clone())?);
         }
         Ok(found)
@@ -479,7 +491,7 @@ impl SecretStore for PostgresStore {
             let scope = nth(scopes, row, 10)?;
             let ord: i64 = row.try_get(10).map_err(backend)?;
             let name = row.try_get::<_, String>(9).map_err(backend)?;
-            let meta = meta_from(row, scope.clone(), key(name)?)?;
+            let meta = meta_from(row, scope.clone(), key_from_column(name)?)?;
             if let Some(list) = usize::try_from(ord - 1).ok().and_then(|i| lists.get_mut(i)) {
                 list.push(meta);
             }

@@ -15,46 +15,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use workflow_secrets::testing::fixtures::{id, key, marker, put, record, vault, workspace};
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    LocalKeyring, Scope, SecretKey, SecretRole, SecretValue, UserId, Vault, WorkflowId,
-    WorkspaceId,
-    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
+    Scope, SecretRole, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
+    store::{Expect, SecretStore, StoreError, StoredSecret, WriteBatch},
 };
 use workflow_secrets_postgres::PostgresStore;
 
 use support::{server, unique_schema};
-
-fn ws(id: &str) -> WorkspaceId {
-    WorkspaceId::new(id).unwrap()
-}
-
-fn key(k: &str) -> SecretKey {
-    SecretKey::new(k).unwrap()
-}
-
-/// A record of `key` in `scope` whose value and display name are `marker`.
-fn record(vault: &Vault, scope: &Scope, k: &str, marker: &str) -> StoredSecret {
-    let key = key(k);
-    let sealed = vault
-        .seal(scope, &key, 1, &SecretValue::new(marker).unwrap())
-        .unwrap();
-    let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("u").unwrap(), 1);
-    meta.display_name = Some(marker.to_owned());
-    StoredSecret { meta, sealed }
-}
-
-fn put(record: StoredSecret, expect: Expect) -> WriteOp {
-    WriteOp::Put { record, expect }
-}
-
-async fn marker(store: &PostgresStore, scope: &Scope, k: &str) -> Option<String> {
-    store
-        .get(scope, &key(k))
-        .await
-        .unwrap()
-        .and_then(|r| r.meta.display_name)
-}
 
 /// A second store on the same schema with a pool of its own: another instance.
 fn other_instance(store: &PostgresStore, max_size: usize) -> PostgresStore {
@@ -92,8 +61,8 @@ fn get_many_is_a_snapshot_across_os_threads() {
     let rt = runtime();
     rt.block_on(writer.migrate()).unwrap();
     drop(rt);
-    let vault = Vault::new(LocalKeyring::generate());
-    let acme = ws("acme");
+    let vault = vault();
+    let acme: WorkspaceId = id("acme");
     let scopes = [
         Scope::workflow(acme.clone(), WorkflowId::new("wf").unwrap()),
         Scope::workspace(acme),
@@ -147,8 +116,8 @@ fn get_many_is_a_snapshot_across_os_threads() {
 #[tokio::test]
 async fn records_survive_a_new_pool() {
     let Some(server) = server() else { return };
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::personal(ws("acme"), UserId::new("ada").unwrap());
+    let vault = vault();
+    let scope = Scope::personal(id("acme"), id("ada"));
     let store = server.fresh_store(server.pool(2)).await;
     let schema = store.schema().to_owned();
     let mut r = record(&vault, &scope, "TOKEN", "durable");
@@ -211,8 +180,8 @@ async fn crash_child() {
     };
     let server = server().unwrap();
     let store = PostgresStore::with_schema(server.pool(1), &schema).unwrap();
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let start = marker(&store, &scope, "R0")
         .await
         .and_then(|m| m.strip_prefix("gen-")?.parse::<usize>().ok())
@@ -247,7 +216,7 @@ fn generation(vault: &Vault, scope: &Scope, n: usize) -> WriteBatch {
 /// Every batch whole or absent: all `R{i}` at one generation `m`, and exactly
 /// `GEN_1..=GEN_m` present. Returns `m`.
 async fn check_whole_batches(store: &PostgresStore) -> usize {
-    let scope = Scope::workspace(ws("acme"));
+    let scope = workspace("acme");
     let Some(first) = marker(store, &scope, "R0").await else {
         assert!(store.list(&scope).await.unwrap().is_empty());
         return 0;
@@ -314,8 +283,8 @@ async fn a_killed_writer_leaves_whole_batches() {
         assert!(last >= seen, "an acknowledged batch was lost");
         before = last;
     }
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     store
         .write(generation(&vault, &scope, before + 1))
         .await
@@ -336,8 +305,8 @@ async fn two_instances_lose_no_increment() {
     let Some(server) = server() else { return };
     let first = server.fresh_store(server.pool(4)).await;
     let stores = [first.clone(), other_instance(&first, 4)];
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     first
         .write(WriteBatch::from(vec![put(
             counter(&vault, &scope, 0),
@@ -434,8 +403,8 @@ async fn racing_details_edits_and_rewrap_lose_nothing() {
     const EDITS: usize = 100;
     let Some(server) = server() else { return };
     let first = server.fresh_store(server.pool(2)).await;
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     first
         .write(WriteBatch::from(vec![put(
             record(&vault, &scope, "SHARED", "v"),
@@ -477,7 +446,7 @@ async fn racing_details_edits_and_rewrap_lose_nothing() {
 async fn hostile_ids_round_trip() {
     let Some(server) = server() else { return };
     let store = server.fresh_store(server.pool(2)).await;
-    let vault = Vault::new(LocalKeyring::generate());
+    let vault = vault();
     let long = format!("{}'", "ü".repeat(127)); // 255 bytes
     let hostile = [
         "x'; DROP TABLE secrets; --",
@@ -494,7 +463,7 @@ async fn hostile_ids_round_trip() {
     ];
     for id in hostile {
         assert!(id.len() <= 256);
-        let workspace = ws(id);
+        let workspace = WorkspaceId::new(id).unwrap();
         let scopes = [
             Scope::workspace(workspace.clone()),
             Scope::workflow(workspace.clone(), WorkflowId::new(id).unwrap()),
@@ -537,8 +506,8 @@ async fn hostile_ids_round_trip() {
 async fn errors_never_carry_sealed_bytes() {
     let Some(server) = server() else { return };
     let store = server.fresh_store(server.pool(2)).await;
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let secret = "sk-live-0123456789abcdef-marker";
     let r = record(&vault, &scope, "K", secret);
     let sealed_hex: String = r
@@ -623,8 +592,8 @@ async fn connection_loss_fails_the_call_in_flight_only() {
     let Some(server) = server() else { return };
     let app = format!("wfs-victim-{}", unique_schema());
     let store = server.fresh_store(server.pool_named(2, &app)).await;
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (store, vault, scope, stop) =
@@ -696,9 +665,9 @@ async fn connection_loss_fails_the_call_in_flight_only() {
 async fn get_first_over_many_scopes_keeps_their_order() {
     let Some(server) = server() else { return };
     let store = server.fresh_store(server.pool(2)).await;
-    let vault = Vault::new(LocalKeyring::generate());
+    let vault = vault();
     let scopes: Vec<Scope> = (0..7)
-        .map(|i| Scope::workflow(ws("acme"), WorkflowId::new(format!("wf-{i}")).unwrap()))
+        .map(|i| Scope::workflow(id("acme"), WorkflowId::new(format!("wf-{i}")).unwrap()))
         .collect();
     for i in [2, 4, 6] {
         let r = record(&vault, &scopes[i], "K", &format!("from-{i}"));

@@ -47,7 +47,6 @@
 //! table, `workflow_secrets_schema`, records the schema version; [`SqliteStore::open`]
 //! creates or checks it and refuses a file written by a newer release.
 
-mod codec;
 mod schema;
 mod store;
 

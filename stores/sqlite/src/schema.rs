@@ -3,7 +3,6 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use workflow_secrets::store::StoreError;
 
-use crate::codec::corrupt;
 use crate::store::backend;
 
 /// The schema this crate writes. A file that records a newer one is refused, so an
@@ -67,7 +66,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         Some(SCHEMA_VERSION) => {}
         // Future versions add arms here that upgrade step by step.
         Some(_) => {
-            return Err(corrupt(
+            return Err(StoreError::corrupt(
                 "the file holds a schema version this crate does not know (written by a newer release?)",
             ));
         }

@@ -8,15 +8,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
-    crypto::SealedSecret,
     store::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 
-use crate::codec::{
-    corrupt, key, members_from_text, members_to_text, scope_columns, scope_from, to_i64, to_u64,
-    user,
-};
 use crate::schema::migrate;
+use workflow_secrets::store::codec::{
+    ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
+    sealed_from_column, u64_from_column, u64_to_column, user_from_column,
+};
 
 /// How long a write waits for another connection's write transaction to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -115,7 +114,7 @@ impl SqliteStore {
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(backend)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(corrupt("the file cannot use the WAL journal"));
+            return Err(StoreError::corrupt("the file cannot use the WAL journal"));
         }
         SqliteStore::setup(conn, Some(path.to_path_buf()))
     }
@@ -185,7 +184,7 @@ impl SqliteStore {
                     })
                     .optional()
                     .map_err(backend)?;
-                let current = current.map(to_u64);
+                let current = current.map(u64_from_column);
                 if !op.expect().holds(current) {
                     return Err(StoreError::Conflict);
                 }
@@ -199,7 +198,7 @@ impl SqliteStore {
                         None => 1,
                         Some(r) => r
                             .checked_add(1)
-                            .ok_or_else(|| corrupt("a record's revision overflowed"))?,
+                            .ok_or_else(|| StoreError::corrupt("a record's revision overflowed"))?,
                     };
                     upsert(&tx, &record, revision)?;
                 }
@@ -224,15 +223,15 @@ fn upsert(tx: &Transaction<'_>, record: &StoredSecret, revision: u64) -> Result<
         kind,
         owner,
         meta.key.as_str(),
-        to_i64(meta.version),
-        to_i64(revision),
+        u64_to_column(meta.version),
+        u64_to_column(revision),
         meta.display_name,
         meta.description,
         members_to_text(&meta.members),
         meta.created_by.as_str(),
         meta.updated_by.as_str(),
-        to_i64(meta.created_at),
-        to_i64(meta.updated_at),
+        u64_to_column(meta.created_at),
+        u64_to_column(meta.updated_at),
         record.sealed.to_bytes(),
     ])
     .map_err(backend)?;
@@ -272,15 +271,15 @@ impl MetaColumns {
         Ok(SecretMeta {
             scope,
             key,
-            version: to_u64(self.version),
-            revision: to_u64(self.revision),
+            version: u64_from_column(self.version),
+            revision: u64_from_column(self.revision),
             display_name: self.display_name,
             description: self.description,
             members: members_from_text(&self.members)?,
-            created_by: user(self.created_by)?,
-            updated_by: user(self.updated_by)?,
-            created_at: to_u64(self.created_at),
-            updated_at: to_u64(self.updated_at),
+            created_by: user_from_column(self.created_by)?,
+            updated_by: user_from_column(self.updated_by)?,
+            created_at: u64_from_column(self.created_at),
+            updated_at: u64_from_column(self.updated_at),
         })
     }
 }
@@ -301,8 +300,7 @@ fn get_in(
     let Some((columns, sealed)) = found else {
         return Ok(None);
     };
-    let sealed = SealedSecret::from_bytes(&sealed)
-        .map_err(|_| corrupt("a row holds unreadable sealed bytes"))?;
+    let sealed = sealed_from_column(&sealed)?;
     Ok(Some(StoredSecret {
         meta: columns.into_meta(scope.clone(), key.clone())?,
         sealed,
@@ -382,9 +380,8 @@ fn get_first_in(
     let scope = usize::try_from(ord)
         .ok()
         .and_then(|i| scopes.get(i))
-        .ok_or_else(|| corrupt("a lookup answered an ordinal out of range"))?;
-    let sealed = SealedSecret::from_bytes(&sealed)
-        .map_err(|_| corrupt("a row holds unreadable sealed bytes"))?;
+        .ok_or_else(|| StoreError::corrupt("a lookup answered an ordinal out of range"))?;
+    let sealed = sealed_from_column(&sealed)?;
     Ok(Some(StoredSecret {
         meta: columns.into_meta(scope.clone(), key.clone())?,
         sealed,
@@ -402,9 +399,15 @@ fn list_in(tx: &Connection, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError
     let mut listed = Vec::new();
     for row in rows {
         let (columns, name) = row.map_err(backend)?;
-        listed.push(columns.into_meta(scope.clone(), key(name)?)?);
+        listed.push(columns.into_meta(scope.clone(), key_from_column(name)?)?);
     }
     Ok(listed)
+}
+
+/// A scope's columns as this store binds them: the kind as SQLite's `INTEGER`.
+fn scope_columns(scope: &Scope) -> (i64, &str, &str) {
+    let columns = ScopeColumns::of(scope);
+    (i64::from(columns.kind), columns.workspace, columns.owner)
 }
 
 /// Wraps a SQLite error. rusqlite's messages name statements, columns and
@@ -453,7 +456,7 @@ impl SecretStore for SqliteStore {
         let mut scopes = Vec::new();
         for row in rows {
             let (kind, owner) = row.map_err(backend)?;
-            scopes.push(scope_from(workspace, kind, owner)?);
+            scopes.push(scope_from_columns(workspace, kind, &owner)?);
         }
         Ok(scopes)
     }

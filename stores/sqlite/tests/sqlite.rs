@@ -11,41 +11,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use pollster::block_on;
+use workflow_secrets::testing::fixtures::{id, key, marker, put, record, vault, workspace};
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
-    LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
-    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
+    Scope, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
+    store::{Expect, SecretStore, StoreError, StoredSecret, WriteBatch},
 };
 use workflow_secrets_sqlite::SqliteStore;
-
-fn ws(id: &str) -> WorkspaceId {
-    WorkspaceId::new(id).unwrap()
-}
-
-fn key(k: &str) -> SecretKey {
-    SecretKey::new(k).unwrap()
-}
-
-/// A record of `key` in `scope` whose value and display name are `marker`.
-fn record(vault: &Vault, scope: &Scope, k: &str, marker: &str) -> StoredSecret {
-    let key = key(k);
-    let sealed = vault
-        .seal(scope, &key, 1, &SecretValue::new(marker).unwrap())
-        .unwrap();
-    let mut meta = SecretMeta::new(scope.clone(), key, UserId::new("u").unwrap(), 1);
-    meta.display_name = Some(marker.to_owned());
-    StoredSecret { meta, sealed }
-}
-
-fn put(record: StoredSecret, expect: Expect) -> WriteOp {
-    WriteOp::Put { record, expect }
-}
-
-fn marker(store: &SqliteStore, scope: &Scope, k: &str) -> Option<String> {
-    block_on(store.get(scope, &key(k)))
-        .unwrap()
-        .and_then(|r| r.meta.display_name)
-}
 
 fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -101,8 +73,8 @@ fn get_many_is_a_snapshot_across_os_threads() {
 
 fn rotate_and_read(writer: Arc<SqliteStore>, reader: Arc<SqliteStore>) {
     const ROTATIONS: usize = 300;
-    let vault = Vault::new(LocalKeyring::generate());
-    let acme = ws("acme");
+    let vault = vault();
+    let acme: WorkspaceId = id("acme");
     let scopes = [
         Scope::workflow(acme.clone(), WorkflowId::new("wf").unwrap()),
         Scope::workspace(acme),
@@ -149,11 +121,11 @@ fn rotate_and_read(writer: Arc<SqliteStore>, reader: Arc<SqliteStore>) {
 fn records_survive_drop_and_reopen() {
     let dir = temp_dir();
     let path = dir.path().join("durable.db");
-    let vault = Vault::new(LocalKeyring::generate());
+    let vault = vault();
     let scopes = [
-        Scope::workspace(ws("acme")),
-        Scope::personal(ws("acme"), UserId::new("ada").unwrap()),
-        Scope::workflow(ws("acme"), WorkflowId::new("wf").unwrap()),
+        workspace("acme"),
+        Scope::personal(id("acme"), id("ada")),
+        Scope::workflow(id("acme"), id("wf")),
     ];
     let mut written = Vec::new();
     {
@@ -183,7 +155,7 @@ fn records_survive_drop_and_reopen() {
             want.meta.display_name.as_deref()
         );
     }
-    let mut listed = block_on(store.scopes(&ws("acme"))).unwrap();
+    let mut listed = block_on(store.scopes(&id("acme"))).unwrap();
     listed.sort();
     let mut expected = scopes.to_vec();
     expected.sort();
@@ -201,11 +173,11 @@ fn crash_child() {
         return;
     };
     let store = SqliteStore::open(PathBuf::from(path)).unwrap();
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let started = Instant::now();
     // Go on from the last whole batch of an earlier child.
-    let start = marker(&store, &scope, "R0").map_or(0, |m| {
+    let start = block_on(marker(&store, &scope, "R0")).map_or(0, |m| {
         m.strip_prefix("gen-")
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or(0)
@@ -276,11 +248,11 @@ fn check_whole_batches(path: &Path, acknowledged: usize) -> usize {
     assert_eq!(check, "ok");
     drop(raw);
     let store = SqliteStore::open(path).unwrap();
-    let scope = Scope::workspace(ws("acme"));
-    let first = marker(&store, &scope, "R0").unwrap();
+    let scope = workspace("acme");
+    let first = block_on(marker(&store, &scope, "R0")).unwrap();
     for i in 1..CRASH_RECORDS {
         assert_eq!(
-            marker(&store, &scope, &format!("R{i}")),
+            block_on(marker(&store, &scope, &format!("R{i}"))),
             Some(first.clone())
         );
     }
@@ -298,9 +270,9 @@ fn check_whole_batches(path: &Path, acknowledged: usize) -> usize {
         generations, last,
         "every batch up to the last is whole, none after"
     );
-    assert!(marker(&store, &scope, &format!("GEN_{}", last + 1)).is_none());
+    assert!(block_on(marker(&store, &scope, &format!("GEN_{}", last + 1))).is_none());
     // The store still works: the next batch lands.
-    let vault = Vault::new(LocalKeyring::generate());
+    let vault = vault();
     let batch: WriteBatch = (0..CRASH_RECORDS)
         .map(|i| {
             put(
@@ -310,7 +282,10 @@ fn check_whole_batches(path: &Path, acknowledged: usize) -> usize {
         })
         .collect();
     block_on(store.write(batch)).unwrap();
-    assert_eq!(marker(&store, &scope, "R7").as_deref(), Some("after"));
+    assert_eq!(
+        block_on(marker(&store, &scope, "R7")).as_deref(),
+        Some("after")
+    );
     let batch: WriteBatch = (0..CRASH_RECORDS)
         .map(|i| {
             let r = record(&vault, &scope, &format!("R{i}"), &format!("gen-{last}"));
@@ -337,8 +312,8 @@ fn two_stores_on_one_file_lose_no_increment() {
         Arc::new(SqliteStore::open(&path).unwrap()),
         Arc::new(SqliteStore::open(&path).unwrap()),
     ];
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     block_on(stores[0].write(WriteBatch::from(vec![put(
         counter(&vault, &scope, 0),
         Expect::Absent,
@@ -421,8 +396,8 @@ fn racing_details_edits_and_rewrap_lose_nothing() {
     const EDITS: usize = 100;
     let dir = temp_dir();
     let path = dir.path().join("race.db");
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let first = SqliteStore::open(&path).unwrap();
     block_on(first.write(WriteBatch::from(vec![put(
         record(&vault, &scope, "SHARED", "v"),
@@ -468,7 +443,7 @@ fn racing_details_edits_and_rewrap_lose_nothing() {
 fn hostile_ids_round_trip() {
     let dir = temp_dir();
     let store = SqliteStore::open(dir.path().join("hostile.db")).unwrap();
-    let vault = Vault::new(LocalKeyring::generate());
+    let vault = vault();
     let long = format!("{}'", "ü".repeat(127)); // 255 bytes
     let hostile = [
         "x'; DROP TABLE workflow_secrets; --",
@@ -484,7 +459,7 @@ fn hostile_ids_round_trip() {
     ];
     for id in hostile {
         assert!(id.len() <= 256);
-        let workspace = ws(id);
+        let workspace = WorkspaceId::new(id).unwrap();
         let scopes = [
             Scope::workspace(workspace.clone()),
             Scope::workflow(workspace.clone(), WorkflowId::new(id).unwrap()),
@@ -521,8 +496,8 @@ fn errors_never_carry_sealed_bytes() {
     let dir = temp_dir();
     let path = dir.path().join("errors.db");
     let store = SqliteStore::open(&path).unwrap();
-    let vault = Vault::new(LocalKeyring::generate());
-    let scope = Scope::workspace(ws("acme"));
+    let vault = vault();
+    let scope = workspace("acme");
     let secret = "sk-live-0123456789abcdef-marker";
     let r = record(&vault, &scope, "K", secret);
     let sealed_hex: String = r
@@ -563,7 +538,10 @@ fn errors_never_carry_sealed_bytes() {
         assert!(!text.contains(&sealed_hex), "{text}");
         assert!(!text.contains("sk-live"), "{text}");
     }
-    assert!(marker(&store, &scope, "OTHER").is_none(), "nothing written");
+    assert!(
+        block_on(marker(&store, &scope, "OTHER")).is_none(),
+        "nothing written"
+    );
 }
 
 #[test]
