@@ -7,7 +7,11 @@ use crate::vocab::Scope;
 use crate::vocab::SecretKey;
 
 /// What a write expects of the record's state before the batch.
+///
+/// `#[non_exhaustive]`: a store refuses (`invalid_batch`) an expectation it does not
+/// know rather than guess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Expect {
     /// Anything: present or absent, any revision.
     Any,
@@ -31,7 +35,11 @@ impl Expect {
 }
 
 /// One operation of a [`WriteBatch`].
+///
+/// `#[non_exhaustive]`: a store refuses (`invalid_batch`) an operation it does not
+/// know, writing nothing, rather than guess.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum WriteOp {
     /// Create or replace a record. The store sets `record.meta.revision` (the
     /// previous revision + 1, or 1 when new) and ignores the caller's.

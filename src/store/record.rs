@@ -11,7 +11,11 @@ use crate::vocab::{Scope, UserId};
 /// A secret's metadata: everything about it except its value.
 ///
 /// Never holds a value or a sealed blob, so it is safe to list, log and serialize.
+///
+/// `#[non_exhaustive]`: a store builds one with [`SecretMeta::new`] and sets the
+/// public fields it reads back.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct SecretMeta {
     /// The scope the secret lives in.
     pub scope: Scope,

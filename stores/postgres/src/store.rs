@@ -183,19 +183,15 @@ fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, Stor
             .map_err(backend)
     };
     let members: &str = row.try_get(4).map_err(backend)?;
-    Ok(SecretMeta {
-        scope,
-        key,
-        version: int(0)?,
-        revision: int(1)?,
-        display_name: row.try_get(2).map_err(backend)?,
-        description: row.try_get(3).map_err(backend)?,
-        members: members_from_text(members)?,
-        created_by: user_from_column(text(5)?)?,
-        updated_by: user_from_column(text(6)?)?,
-        created_at: int(7)?,
-        updated_at: int(8)?,
-    })
+    let mut meta = SecretMeta::new(scope, key, user_from_column(text(5)?)?, int(7)?);
+    meta.version = int(0)?;
+    meta.revision = int(1)?;
+    meta.display_name = row.try_get(2).map_err(backend)?;
+    meta.description = row.try_get(3).map_err(backend)?;
+    meta.members = members_from_text(members)?;
+    meta.updated_by = user_from_column(text(6)?)?;
+    meta.updated_at = int(8)?;
+    Ok(meta)
 }
 
 /// A whole record: metadata, then `sealed` in column 9.
@@ -254,6 +250,7 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                 Expect::Absent => (&sql.insert_absent, None),
                 Expect::Any => (&sql.upsert_any, None),
                 Expect::Revision(n) => (&sql.update_at, Some(u64_to_column(*n))),
+                other => return Err(unsupported(other)),
             };
             if let Some(revision) = &revision {
                 params.push(revision);
@@ -291,9 +288,17 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                     let found = client.query_opt(&statement, &pk).await.map_err(backend)?;
                     Ok(found.is_none())
                 }
+                other => Err(unsupported(other)),
             }
         }
+        other => Err(unsupported(other)),
     }
+}
+
+/// An operation or expectation added to the core after this store was written
+/// (`WriteOp` and `Expect` are `#[non_exhaustive]`): refused, never guessed at.
+fn unsupported(what: &impl fmt::Debug) -> StoreError {
+    StoreError::InvalidBatch(format!("this store does not support {what:?}"))
 }
 
 impl fmt::Debug for PostgresStore {

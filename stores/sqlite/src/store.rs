@@ -208,6 +208,14 @@ impl SqliteStore {
                         .and_then(|mut s| s.execute(params![workspace, kind, owner, key.as_str()]))
                         .map_err(backend)?;
                 }
+                // `WriteOp` is `#[non_exhaustive]`: an operation added to the core after
+                // this store was written is refused (the transaction rolls back), never
+                // guessed at.
+                other => {
+                    return Err(StoreError::InvalidBatch(format!(
+                        "this store does not support {other:?}"
+                    )));
+                }
             }
         }
         tx.commit().map_err(backend)
@@ -268,19 +276,16 @@ impl MetaColumns {
     }
 
     fn into_meta(self, scope: Scope, key: SecretKey) -> Result<SecretMeta, StoreError> {
-        Ok(SecretMeta {
-            scope,
-            key,
-            version: u64_from_column(self.version),
-            revision: u64_from_column(self.revision),
-            display_name: self.display_name,
-            description: self.description,
-            members: members_from_text(&self.members)?,
-            created_by: user_from_column(self.created_by)?,
-            updated_by: user_from_column(self.updated_by)?,
-            created_at: u64_from_column(self.created_at),
-            updated_at: u64_from_column(self.updated_at),
-        })
+        let created_by = user_from_column(self.created_by)?;
+        let mut meta = SecretMeta::new(scope, key, created_by, u64_from_column(self.created_at));
+        meta.version = u64_from_column(self.version);
+        meta.revision = u64_from_column(self.revision);
+        meta.display_name = self.display_name;
+        meta.description = self.description;
+        meta.members = members_from_text(&self.members)?;
+        meta.updated_by = user_from_column(self.updated_by)?;
+        meta.updated_at = u64_from_column(self.updated_at);
+        Ok(meta)
     }
 }
 
