@@ -25,7 +25,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "admin",
-        &["vocab", "access", "audit", "crypto", "import", "redact", "store"],
+        &[
+            "vocab", "access", "audit", "crypto", "import", "redact", "store",
+        ],
     ),
     (
         "testing",
@@ -107,7 +109,9 @@ fn every_module_names_only_the_layers_below_it() {
         violations.join("\n")
     );
     // The check saw the layers it speaks of (a renamed folder would pass vacuously).
-    for module in ["vocab", "crypto", "store", "redact", "resolve", "admin", "audit"] {
+    for module in [
+        "vocab", "crypto", "store", "redact", "resolve", "admin", "audit",
+    ] {
         assert!(seen.contains(module), "no sources found for {module}");
     }
 }
