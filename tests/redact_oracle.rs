@@ -1,12 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
-//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) against
-//! the oracle (plain leftmost-longest `aho-corasick` over every pattern): same output
-//! for `redact` and for the writer under random chunking, on random overlapping
-//! secret sets of every length from `min_len` up, random text built from their
-//! pieces, with live adds (several segments) and with encodings on and off. Each
-//! searcher is forced through `testing::searchers`; where it cannot be built for a
-//! segment the automaton stands in, and the test checks the reason is one that
-//! searcher is known to have.
+//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) and the
+//! packed searcher against the oracle (plain leftmost-longest `aho-corasick` over
+//! every pattern): same output for `redact` and for the writer under random chunking,
+//! on random overlapping secret sets of every length from `min_len` up, random text
+//! built from their pieces, with live adds (several segments) and with encodings on
+//! and off. Each searcher is forced through `testing::searchers`; where it cannot be
+//! built for a segment the automaton stands in, and the test checks the reason is
+//! one that searcher is known to have.
 
 use std::io::Write;
 
@@ -230,5 +230,42 @@ proptest! {
         let want = oracle.redact_bytes(&text).into_owned();
         prop_assert_eq!(auto.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
         prop_assert_eq!(&write_chunked(&auto, &text, &random), &want, "chunks {:?}", random);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// The packed searcher alone (what the automatic choice takes for 16 to 64
+    /// patterns) against the oracle, on every set size, not only those.
+    #[test]
+    fn packed_matcher_equals_oracle(
+        secrets in prop::collection::vec(secret(), 1..24),
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+        min_len in 1usize..=8,
+        encodings in any::<bool>(),
+    ) {
+        let encodings = if encodings { Encodings::all() } else { Encodings::none() };
+        let packed = build(&secrets, Searcher::Packed, labelled, min_len, encodings);
+        let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
+        // The packed searcher ran, except in segments past its limits.
+        match used(&packed) {
+            Ok(ran) => prop_assert!(ran.iter().all(|s| *s == Searcher::Packed), "{:?}", ran),
+            Err(e) => prop_assert!(
+                matches!(e.reason, Reason::TooManyPatterns { .. } | Reason::OneBytePatterns { .. }),
+                "{}", e
+            ),
+        }
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        prop_assert_eq!(packed.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
+        prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
     }
 }
