@@ -33,7 +33,7 @@
 //! | [`admin`] | reports of the management calls |
 //! | [`import`] | the `.env` parser behind bulk import |
 //! | [`clock`], [`error`] | time, and the one error type with its stable codes |
-//! | `testing` | (feature `testing`) the store conformance suite and its fixtures |
+//! | `testing` | (feature `testing`) the store conformance suite and its fixtures; the redactor's searcher hook |
 //!
 //! # The happy path
 //!
@@ -75,6 +75,8 @@
 //! - `testing`: the `testing` module, a conformance suite any
 //!   [`SecretStore`](store::SecretStore) implementation can run against itself, with
 //!   record and id fixtures.
+//!   It also forces each of the redactor's searchers for the redaction tests
+//!   (`testing::searchers`; not a stable API).
 
 // ---- layers, bottom up: vocab <- crypto, store, redact, audit <- resolve, admin --------
 mod access;

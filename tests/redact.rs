@@ -1,13 +1,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 //! Table-driven cases for each redaction rule, in the style of aho-corasick's
 //! `tests.rs`: every case is named, and a failure prints its name.
+//!
+//! As aho-corasick runs every table under every engine, each case here runs under
+//! every searcher the redactor can choose ([`Searcher::ALL`]: the automatic choice,
+//! the automaton, the packed searcher, the fingerprint filter), forced through
+//! `testing::searchers`. Each case asserts which searcher ran; a searcher that
+//! cannot be built for a case is skipped with its reason, and each table asserts
+//! its exact list of skips, so a searcher quietly replaced by another fails here.
 
 use std::borrow::Cow;
 use std::io::Write;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use workflow_secrets::{Redactor, SecretKey, SecretValue, redact::Encodings};
+use workflow_secrets::redact::{Encodings, RedactorBuilder};
+use workflow_secrets::testing::searchers::{Reason, Searcher, used, with_searcher};
+use workflow_secrets::{Redactor, SecretKey, SecretValue};
 
 /// One case: the settings, the values, a text and the output wanted.
 struct Case {
@@ -48,175 +57,335 @@ fn plain(
     }
 }
 
-fn redactor_for(secrets: &[&str], encodings: Encodings) -> Redactor {
+fn builder_for(secrets: &[&str], encodings: Encodings) -> RedactorBuilder {
     let values: Vec<SecretValue> = secrets
         .iter()
         .map(|s| SecretValue::new(*s).unwrap())
         .collect();
-    Redactor::builder()
-        .secrets(&values)
-        .encodings(encodings)
-        .build()
+    Redactor::builder().secrets(&values).encodings(encodings)
 }
 
-fn run(cases: &[Case]) {
-    for case in cases {
-        let redactor = redactor_for(case.secrets, case.encodings);
-        let got = redactor.redact(case.text);
-        assert_eq!(got, case.want, "case {:?}", case.name);
-        // The writer agrees with `redact`, written a byte at a time.
-        let mut w = redactor.writer(Vec::new());
-        for b in case.text.as_bytes() {
-            w.write_all(&[*b]).unwrap();
+/// What one case did under one searcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The case ran, and every segment used the searcher (for the automatic
+    /// choice: the one its rule picks).
+    Ran,
+    /// No value registered a pattern, so no searcher was built: the case ran, but
+    /// proves nothing about a searcher.
+    NoPatterns,
+    /// The searcher cannot be built for the case's patterns: not run.
+    Skipped(Reason),
+}
+
+/// Every case of one table under every searcher, and what each did.
+struct Report {
+    table: &'static str,
+    rows: Vec<(String, Searcher, Outcome)>,
+    /// What the automatic choice picked, segment by segment, over every case.
+    auto_picks: Vec<Searcher>,
+}
+
+impl Report {
+    fn new(table: &'static str) -> Report {
+        Report {
+            table,
+            rows: Vec::new(),
+            auto_picks: Vec::new(),
         }
-        let streamed = w.finish().unwrap();
-        assert_eq!(
-            String::from_utf8(streamed).unwrap(),
-            case.want,
-            "writer, case {:?}",
-            case.name
-        );
     }
+
+    /// Runs `check` on `builder`'s redactor under each searcher, then asserts which
+    /// searcher every segment used (after `check`, so values it added count too).
+    /// `check` gets a context naming the case and the searcher for its messages.
+    fn case(
+        &mut self,
+        name: impl Into<String>,
+        builder: &RedactorBuilder,
+        check: impl Fn(&Redactor, &str),
+    ) {
+        let name = name.into();
+        for searcher in Searcher::ALL {
+            let ctx = format!("{}: case {name:?} under {searcher}", self.table);
+            let outcome = match with_searcher(builder, searcher) {
+                Err(e) => {
+                    assert_eq!(e.searcher, searcher, "{ctx}");
+                    Outcome::Skipped(e.reason)
+                }
+                Ok(r) => {
+                    check(&r, &ctx);
+                    match used(&r) {
+                        Err(e) => Outcome::Skipped(e.reason),
+                        Ok(ran) if ran.is_empty() => Outcome::NoPatterns,
+                        Ok(ran) => {
+                            let want = match searcher {
+                                Searcher::Auto => auto_pick(&r, ran.len()),
+                                forced => Some(forced),
+                            };
+                            if let Some(want) = want {
+                                assert!(ran.iter().all(|s| *s == want), "{ctx}: ran {ran:?}");
+                            }
+                            if searcher == Searcher::Auto {
+                                self.auto_picks.extend(ran);
+                            }
+                            Outcome::Ran
+                        }
+                    }
+                }
+            };
+            self.rows.push((name.clone(), searcher, outcome));
+        }
+    }
+
+    /// Asserts that the cases that did not run under a searcher are exactly `want`
+    /// (case, searchers, outcome): every other case ran under every searcher. Prints
+    /// the table's counts (`cargo test -- --nocapture`).
+    fn expect(self, want: &[(&str, &[Searcher], Outcome)]) {
+        let mut got: Vec<(String, Searcher, Outcome)> = self
+            .rows
+            .iter()
+            .filter(|row| row.2 != Outcome::Ran)
+            .cloned()
+            .collect();
+        let mut want: Vec<(String, Searcher, Outcome)> = want
+            .iter()
+            .flat_map(|(name, searchers, outcome)| {
+                searchers.iter().map(|s| ((*name).to_owned(), *s, *outcome))
+            })
+            .collect();
+        got.sort_by_key(|r| format!("{r:?}"));
+        want.sort_by_key(|r| format!("{r:?}"));
+        assert_eq!(got, want, "{}: cases that did not run", self.table);
+        for searcher in Searcher::ALL {
+            let count = |o: fn(&Outcome) -> bool| {
+                self.rows
+                    .iter()
+                    .filter(|r| r.1 == searcher && o(&r.2))
+                    .count()
+            };
+            println!(
+                "{}: {searcher}: {} ran, {} without patterns, {} skipped",
+                self.table,
+                count(|o| *o == Outcome::Ran),
+                count(|o| *o == Outcome::NoPatterns),
+                count(|o| matches!(o, Outcome::Skipped(_))),
+            );
+        }
+        for pick in [Searcher::Automaton, Searcher::Packed, Searcher::Fingerprint] {
+            let n = self.auto_picks.iter().filter(|s| **s == pick).count();
+            println!("{}: auto picked {pick} for {n} segments", self.table);
+        }
+    }
+}
+
+/// The automatic choice's rule for one segment of `patterns` patterns (matcher.rs),
+/// where the rule names one searcher: the automaton under 16 patterns, the packed
+/// searcher up to 64. Past 64 it depends on the patterns' lengths: not asserted.
+fn auto_pick(r: &Redactor, segments: usize) -> Option<Searcher> {
+    let patterns = r.__registered_patterns().len();
+    match patterns {
+        _ if segments != 1 => None,
+        0..16 => Some(Searcher::Automaton),
+        16..=64 => Some(Searcher::Packed),
+        _ => None,
+    }
+}
+
+/// Every searcher.
+const EVERY: &[Searcher] = &Searcher::ALL;
+
+/// The searchers a case with no pattern builds none of.
+fn no_patterns(name: &str) -> (&str, &'static [Searcher], Outcome) {
+    (name, EVERY, Outcome::NoPatterns)
+}
+
+fn run(table: &'static str, cases: &[Case]) -> Report {
+    let mut report = Report::new(table);
+    for case in cases {
+        let builder = builder_for(case.secrets, case.encodings);
+        report.case(case.name, &builder, |redactor, ctx| {
+            let got = redactor.redact(case.text);
+            assert_eq!(got, case.want, "{ctx}");
+            // The writer agrees with `redact`, written a byte at a time.
+            let mut w = redactor.writer(Vec::new());
+            for b in case.text.as_bytes() {
+                w.write_all(&[*b]).unwrap();
+            }
+            let streamed = w.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                case.want,
+                "writer, {ctx}"
+            );
+        });
+    }
+    report
 }
 
 #[test]
 fn basics() {
-    run(&[
-        t("default mask", &["hunter2!"], "pw=hunter2! ok", "pw=*** ok"),
-        t("whole text", &["hunter2!"], "hunter2!", "***"),
-        t(
-            "repeated",
-            &["hunter2!"],
-            "a hunter2! b hunter2! c",
-            "a *** b *** c",
+    run(
+        "basics",
+        &[
+            t("default mask", &["hunter2!"], "pw=hunter2! ok", "pw=*** ok"),
+            t("whole text", &["hunter2!"], "hunter2!", "***"),
+            t(
+                "repeated",
+                &["hunter2!"],
+                "a hunter2! b hunter2! c",
+                "a *** b *** c",
+            ),
+            t(
+                "adjacent is one run",
+                &["hunter2!"],
+                "hunter2!hunter2!",
+                "***",
+            ),
+            t("clean", &["hunter2!"], "nothing to see", "nothing to see"),
+            t("empty text", &["hunter2!"], "", ""),
+            t("empty value ignored", &[""], "abc", "abc"),
+            t("short value skipped", &["abc"], "abc abc", "abc abc"),
+            t("min_len exactly", &["abcd"], "x abcd y", "x *** y"),
+            // The one pattern is shorter than the forced fingerprint's window.
+            plain("min_len exactly, plain", &["abcd"], "x abcd y", "x *** y"),
+            t("unicode", &["pässwörd"], "é pässwörd é", "é *** é"),
+        ],
+    )
+    .expect(&[
+        no_patterns("empty value ignored"),
+        no_patterns("short value skipped"),
+        (
+            "min_len exactly, plain",
+            &[Searcher::Fingerprint],
+            Outcome::Skipped(Reason::ShorterThanWindow { window: 5 }),
         ),
-        t(
-            "adjacent is one run",
-            &["hunter2!"],
-            "hunter2!hunter2!",
-            "***",
-        ),
-        t("clean", &["hunter2!"], "nothing to see", "nothing to see"),
-        t("empty text", &["hunter2!"], "", ""),
-        t("empty value ignored", &[""], "abc", "abc"),
-        t("short value skipped", &["abc"], "abc abc", "abc abc"),
-        t("min_len exactly", &["abcd"], "x abcd y", "x *** y"),
-        t("unicode", &["pässwörd"], "é pässwörd é", "é *** é"),
     ]);
 }
 
 #[test]
 fn overlaps_are_unions() {
-    run(&[
-        plain(
-            "overlap masks the union",
-            &["abcXYZdef", "Zdefghijklm"],
-            "<abcXYZdefghijklm>",
-            "<***>",
-        ),
-        plain(
-            "contained",
-            &["abcdefgh", "cdef"],
-            "-abcdefgh-cdef-",
-            "-***-***-",
-        ),
-        plain(
-            "touching is one mask",
-            &["aaaa1111", "bbbb2222"],
-            "aaaa1111bbbb2222",
-            "***",
-        ),
-        plain(
-            "separated by one byte",
-            &["aaaa1111", "bbbb2222"],
-            "aaaa1111 bbbb2222",
-            "*** ***",
-        ),
-        plain(
-            "chain of three",
-            &["12345678", "5678abcd", "abcdWXYZ"],
-            "012345678abcdWXYZ9",
-            "0***9",
-        ),
-        plain(
-            "longest at same start",
-            &["abcd", "abcdefgh"],
-            "abcdefgh!",
-            "***!",
-        ),
-    ]);
+    run(
+        "overlaps_are_unions",
+        &[
+            plain(
+                "overlap masks the union",
+                &["abcXYZdef", "Zdefghijklm"],
+                "<abcXYZdefghijklm>",
+                "<***>",
+            ),
+            plain(
+                "contained",
+                &["abcdefgh", "cdef"],
+                "-abcdefgh-cdef-",
+                "-***-***-",
+            ),
+            plain(
+                "touching is one mask",
+                &["aaaa1111", "bbbb2222"],
+                "aaaa1111bbbb2222",
+                "***",
+            ),
+            plain(
+                "separated by one byte",
+                &["aaaa1111", "bbbb2222"],
+                "aaaa1111 bbbb2222",
+                "*** ***",
+            ),
+            plain(
+                "chain of three",
+                &["12345678", "5678abcd", "abcdWXYZ"],
+                "012345678abcdWXYZ9",
+                "0***9",
+            ),
+            plain(
+                "longest at same start",
+                &["abcd", "abcdefgh"],
+                "abcdefgh!",
+                "***!",
+            ),
+        ],
+    )
+    .expect(&[]);
 }
 
 #[test]
 fn partials_at_the_ends() {
-    run(&[
-        plain(
-            "prefix at end",
-            &["0123456789abcdef"],
-            "log: 01234567",
-            "log: ***",
-        ),
-        plain(
-            "suffix at start",
-            &["0123456789abcdef"],
-            "89abcdef tail",
-            "*** tail",
-        ),
-        plain(
-            "prefix under half",
-            &["0123456789abcdefghij"],
-            "log: 012345678",
-            "log: 012345678",
-        ),
-        plain(
-            "prefix under 8",
-            &["0123456789"],
-            "log: 0123456",
-            "log: 0123456",
-        ),
-        plain(
-            "not at the end",
-            &["0123456789abcdef"],
-            "log: 01234567 more",
-            "log: 01234567 more",
-        ),
-        plain(
-            "suffix not at start",
-            &["0123456789abcdef"],
-            "x 89abcdef",
-            "x 89abcdef",
-        ),
-    ]);
+    run(
+        "partials_at_the_ends",
+        &[
+            plain(
+                "prefix at end",
+                &["0123456789abcdef"],
+                "log: 01234567",
+                "log: ***",
+            ),
+            plain(
+                "suffix at start",
+                &["0123456789abcdef"],
+                "89abcdef tail",
+                "*** tail",
+            ),
+            plain(
+                "prefix under half",
+                &["0123456789abcdefghij"],
+                "log: 012345678",
+                "log: 012345678",
+            ),
+            plain(
+                "prefix under 8",
+                &["0123456789"],
+                "log: 0123456",
+                "log: 0123456",
+            ),
+            plain(
+                "not at the end",
+                &["0123456789abcdef"],
+                "log: 01234567 more",
+                "log: 01234567 more",
+            ),
+            plain(
+                "suffix not at start",
+                &["0123456789abcdef"],
+                "x 89abcdef",
+                "x 89abcdef",
+            ),
+        ],
+    )
+    .expect(&[]);
 }
 
 #[test]
 fn multi_line_values() {
-    run(&[
-        plain(
-            "lf value in crlf text",
-            &["-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n-----END KEY-----"],
-            "k=-----BEGIN KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD9\r\n-----END KEY-----;",
-            "k=***;",
-        ),
-        plain(
-            "a long line alone",
-            &["{\n  \"private\": \"abcdefgh12345\"\n}"],
-            "line: \"private\": \"abcdefgh12345\" { }",
-            "line: *** { }",
-        ),
-        plain(
-            "short lines alone are kept",
-            &["{\nabcdefgh12345\n}"],
-            "{ } { }",
-            "{ } { }",
-        ),
-    ]);
+    run(
+        "multi_line_values",
+        &[
+            plain(
+                "lf value in crlf text",
+                &["-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n-----END KEY-----"],
+                "k=-----BEGIN KEY-----\r\nMIIBOgIBAAJBAKj34GkxFhD9\r\n-----END KEY-----;",
+                "k=***;",
+            ),
+            plain(
+                "a long line alone",
+                &["{\n  \"private\": \"abcdefgh12345\"\n}"],
+                "line: \"private\": \"abcdefgh12345\" { }",
+                "line: *** { }",
+            ),
+            plain(
+                "short lines alone are kept",
+                &["{\nabcdefgh12345\n}"],
+                "{ } { }",
+                "{ } { }",
+            ),
+        ],
+    )
+    .expect(&[]);
 }
 
 #[test]
 fn encodings() {
     let secret = "s3cr3t/v@lue+x?y";
-    let redactor = redactor_for(&[secret], ALL);
+    let mut report = Report::new("encodings");
     let cases: Vec<(&str, String)> = vec![
         ("base64 padded", STANDARD.encode(secret)),
         ("base64 url unpadded", URL_SAFE_NO_PAD.encode(secret)),
@@ -232,44 +401,60 @@ fn encodings() {
             secret.bytes().map(|b| format!("{b:02X}")).collect(),
         ),
     ];
+    let builder = builder_for(&[secret], ALL);
     for (name, encoded) in cases {
-        let text = format!("<{encoded}>");
-        assert_eq!(redactor.redact(&text), "<***>", "case {name:?}");
+        report.case(name, &builder, |redactor, ctx| {
+            let text = format!("<{encoded}>");
+            assert_eq!(redactor.redact(&text), "<***>", "{ctx}");
+        });
     }
-    for prefix in ["", "u", "us", "user:", "admin:"] {
-        for suffix in ["", "!", "!!", "!!!"] {
-            let blob = STANDARD.encode(format!("{prefix}{secret}{suffix}"));
-            let text = format!("Authorization: Basic {blob}");
-            let out = redactor.redact(&text);
-            assert!(out.contains("***"), "blob {prefix:?} {suffix:?}: {out}");
-            // At most 3 characters either side stay: the ones the neighbours share.
-            assert!(
-                out.len()
-                    <= "Authorization: Basic ".len()
-                        + 3
-                        + 3
-                        + 3
-                        + 4 * prefix.len() / 3
-                        + 4 * suffix.len() / 3
-                        + 4,
-                "{out}"
-            );
+    report.case("basic auth blobs", &builder, |redactor, ctx| {
+        for prefix in ["", "u", "us", "user:", "admin:"] {
+            for suffix in ["", "!", "!!", "!!!"] {
+                let blob = STANDARD.encode(format!("{prefix}{secret}{suffix}"));
+                let text = format!("Authorization: Basic {blob}");
+                let out = redactor.redact(&text);
+                assert!(
+                    out.contains("***"),
+                    "{ctx}: blob {prefix:?} {suffix:?}: {out}"
+                );
+                // At most 3 characters either side stay: the ones the neighbours share.
+                assert!(
+                    out.len()
+                        <= "Authorization: Basic ".len()
+                            + 3
+                            + 3
+                            + 3
+                            + 4 * prefix.len() / 3
+                            + 4 * suffix.len() / 3
+                            + 4,
+                    "{ctx}: {out}"
+                );
+            }
         }
-    }
+    });
     let json = serde_json::to_string("a \"quoted\"\n\t secret\\").unwrap();
-    let redactor = redactor_for(&["a \"quoted\"\n\t secret\\"], ALL);
-    assert_eq!(redactor.redact(&json), "\"***\"", "json escaping");
-    let off = redactor_for(&[secret], NONE);
-    assert_eq!(
-        off.redact(&STANDARD.encode(secret)),
-        STANDARD.encode(secret),
-        "encodings off"
+    let builder = builder_for(&["a \"quoted\"\n\t secret\\"], ALL);
+    report.case("json escaping", &builder, |redactor, ctx| {
+        assert_eq!(redactor.redact(&json), "\"***\"", "{ctx}");
+    });
+    report.case(
+        "encodings off",
+        &builder_for(&[secret], NONE),
+        |off, ctx| {
+            assert_eq!(
+                off.redact(&STANDARD.encode(secret)),
+                STANDARD.encode(secret),
+                "{ctx}"
+            );
+        },
     );
+    report.expect(&[]);
 }
 
 #[test]
 fn short_encoded_fragments_are_not_registered() {
-    let redactor = redactor_for(&["abcd"], ALL);
+    let redactor = builder_for(&["abcd"], ALL).build();
     for p in redactor.__registered_patterns() {
         assert!(
             p == b"abcd" || p.len() >= 8,
@@ -281,39 +466,47 @@ fn short_encoded_fragments_are_not_registered() {
 
 #[test]
 fn labelled_masks() {
+    let mut report = Report::new("labelled_masks");
     let key = SecretKey::new("OPENAI_API_KEY").unwrap();
     let a = SecretValue::new("sk-aaaaaaaaaaaa").unwrap();
     let b = SecretValue::new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb").unwrap();
-    let r = Redactor::builder()
+    let builder = Redactor::builder()
         .labelled(true)
         .secret_named(&key, &a)
-        .secret(&b)
-        .build();
-    assert_eq!(
-        r.redact("x sk-aaaaaaaaaaaa y"),
-        "x [REDACTED:OPENAI_API_KEY] y"
-    );
-    assert_eq!(
-        r.redact("x bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb y"),
-        "x [REDACTED] y"
-    );
-    // Leftmost span labels the run.
-    assert_eq!(
-        r.redact("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbsk-aaaaaaaaaaaa"),
-        "[REDACTED]"
-    );
+        .secret(&b);
+    report.case("named and unnamed", &builder, |r, ctx| {
+        assert_eq!(
+            r.redact("x sk-aaaaaaaaaaaa y"),
+            "x [REDACTED:OPENAI_API_KEY] y",
+            "{ctx}"
+        );
+        assert_eq!(
+            r.redact("x bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb y"),
+            "x [REDACTED] y",
+            "{ctx}"
+        );
+        // Leftmost span labels the run.
+        assert_eq!(
+            r.redact("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbsk-aaaaaaaaaaaa"),
+            "[REDACTED]",
+            "{ctx}"
+        );
+    });
     // Fixed width: two values of different lengths under one key look alike.
     let short = SecretValue::new("tiny-val").unwrap();
     let long = SecretValue::new("a-much-much-longer-value-0123456789").unwrap();
-    let r = Redactor::builder()
+    let builder = Redactor::builder()
         .labelled(true)
         .secret_named(&key, &short)
-        .secret_named(&key, &long)
-        .build();
-    assert_eq!(
-        r.redact("tiny-val").len(),
-        r.redact("a-much-much-longer-value-0123456789").len()
-    );
+        .secret_named(&key, &long);
+    report.case("fixed width", &builder, |r, ctx| {
+        assert_eq!(
+            r.redact("tiny-val").len(),
+            r.redact("a-much-much-longer-value-0123456789").len(),
+            "{ctx}"
+        );
+    });
+    report.expect(&[]);
 }
 
 #[test]
@@ -335,59 +528,81 @@ fn secrets_containing_the_mask() {
             "[REDACTED:K]x ]]]] [REDACTED]",
         ),
     ];
+    let mut report = Report::new("secrets_containing_the_mask");
     for (name, secrets, text) in cases {
         for labelled in [false, true] {
             let values: Vec<SecretValue> = secrets
                 .iter()
                 .map(|s| SecretValue::new(*s).unwrap())
                 .collect();
-            let r = Redactor::builder()
-                .secrets(&values)
-                .labelled(labelled)
-                .build();
-            let out = r.redact(text);
-            for p in r.__registered_patterns() {
-                let p = String::from_utf8(p).unwrap();
-                assert!(
-                    !out.contains(&p),
-                    "case {name:?} labelled={labelled}: {out:?} has {p:?}"
-                );
-            }
+            let builder = Redactor::builder().secrets(&values).labelled(labelled);
+            let case = format!("{name}, labelled={labelled}");
+            report.case(case, &builder, |r, ctx| {
+                let out = r.redact(text);
+                for p in r.__registered_patterns() {
+                    let p = String::from_utf8(p).unwrap();
+                    assert!(!out.contains(&p), "{ctx}: {out:?} has {p:?}");
+                }
+            });
         }
     }
+    report.expect(&[]);
 }
 
 #[test]
 fn unsafe_masks_fall_back() {
-    let star = redactor_for(&["a*b*c*d*"], NONE);
-    assert_eq!(star.redact("x a*b*c*d* y"), "x ### y");
+    let mut report = Report::new("unsafe_masks_fall_back");
+    report.case("plain", &builder_for(&["a*b*c*d*"], NONE), |star, ctx| {
+        assert_eq!(star.redact("x a*b*c*d* y"), "x ### y", "{ctx}");
+    });
     let key = SecretKey::new("K").unwrap();
     let v = SecretValue::new("[abc]def").unwrap();
-    let r = Redactor::builder()
-        .labelled(true)
-        .secret_named(&key, &v)
-        .build();
-    assert_eq!(r.redact("x [abc]def y"), "x <REDACTED:K> y");
+    let builder = Redactor::builder().labelled(true).secret_named(&key, &v);
+    report.case("labelled", &builder, |r, ctx| {
+        assert_eq!(r.redact("x [abc]def y"), "x <REDACTED:K> y", "{ctx}");
+    });
+    report.expect(&[]);
 }
 
 #[test]
 fn clean_text_is_borrowed() {
-    let r = redactor_for(&["hunter2-hunter2"], ALL);
-    assert!(matches!(r.redact("a clean log line\n"), Cow::Borrowed(_)));
-    assert!(matches!(
-        r.redact_bytes(b"\xff\xfe clean bytes"),
-        Cow::Borrowed(_)
-    ));
-    assert!(matches!(r.redact("hunter2-hunter2"), Cow::Owned(_)));
+    let mut report = Report::new("clean_text_is_borrowed");
+    report.case(
+        "borrowed",
+        &builder_for(&["hunter2-hunter2"], ALL),
+        |r, ctx| {
+            assert!(
+                matches!(r.redact("a clean log line\n"), Cow::Borrowed(_)),
+                "{ctx}"
+            );
+            assert!(
+                matches!(r.redact_bytes(b"\xff\xfe clean bytes"), Cow::Borrowed(_)),
+                "{ctx}"
+            );
+            assert!(
+                matches!(r.redact("hunter2-hunter2"), Cow::Owned(_)),
+                "{ctx}"
+            );
+        },
+    );
+    report.expect(&[]);
 }
 
 #[test]
 fn redact_bytes_handles_non_utf8() {
-    let r = redactor_for(&["hunter2-hunter2"], ALL);
-    assert_eq!(
-        &*r.redact_bytes(b"\xff hunter2-hunter2 \xfe"),
-        b"\xff *** \xfe"
+    let mut report = Report::new("redact_bytes_handles_non_utf8");
+    report.case(
+        "non-utf8",
+        &builder_for(&["hunter2-hunter2"], ALL),
+        |r, ctx| {
+            assert_eq!(
+                &*r.redact_bytes(b"\xff hunter2-hunter2 \xfe"),
+                b"\xff *** \xfe",
+                "{ctx}"
+            );
+        },
     );
+    report.expect(&[]);
 }
 
 #[test]
@@ -425,88 +640,120 @@ fn debug_never_shows_a_secret() {
 
 #[test]
 fn live_redactor_masks_a_value_added_after_its_writer() {
-    let r = Redactor::builder().build();
-    let mut w = r.writer(Vec::new());
-    w.write_all(b"before ").unwrap();
-    let clone = r.clone();
-    clone.add(None, &SecretValue::new("late-secret-0042").unwrap());
-    w.write_all(b"late-secret-0042 after").unwrap();
-    let out = w.finish().unwrap();
-    assert_eq!(out, b"before *** after");
-    assert_eq!(r.redact("late-secret-0042"), "***");
+    let mut report = Report::new("live_redactor_masks_a_value_added_after_its_writer");
+    report.case("added after", &Redactor::builder(), |r, ctx| {
+        let mut w = r.writer(Vec::new());
+        w.write_all(b"before ").unwrap();
+        let clone = r.clone();
+        clone.add(None, &SecretValue::new("late-secret-0042").unwrap());
+        w.write_all(b"late-secret-0042 after").unwrap();
+        let out = w.finish().unwrap();
+        assert_eq!(out, b"before *** after", "{ctx}");
+        assert_eq!(r.redact("late-secret-0042"), "***", "{ctx}");
+    });
+    report.expect(&[]);
 }
 
 #[test]
 fn live_adds_merge_and_keep_masking() {
-    let r = Redactor::builder().encodings(NONE).build();
-    let values: Vec<String> = (0..200)
-        .map(|i| format!("secret-number-{i:04}-xyz"))
-        .collect();
-    for v in &values {
-        r.add(None, &SecretValue::new(v.clone()).unwrap());
-    }
-    for v in &values {
-        assert_eq!(r.redact(&format!("[{v}]")), "[***]", "{v}");
-    }
-    // Union across segments: overlapping values added at different times.
-    r.add(None, &SecretValue::new("xyzOVERLAP-TAIL").unwrap());
-    assert_eq!(r.redact("secret-number-0007-xyzOVERLAP-TAIL!"), "***!");
+    let mut report = Report::new("live_adds_merge_and_keep_masking");
+    let builder = Redactor::builder().encodings(NONE);
+    report.case("200 adds", &builder, |r, ctx| {
+        let values: Vec<String> = (0..200)
+            .map(|i| format!("secret-number-{i:04}-xyz"))
+            .collect();
+        for v in &values {
+            r.add(None, &SecretValue::new(v.clone()).unwrap());
+        }
+        for v in &values {
+            assert_eq!(r.redact(&format!("[{v}]")), "[***]", "{ctx}: {v}");
+        }
+        // Union across segments: overlapping values added at different times.
+        r.add(None, &SecretValue::new("xyzOVERLAP-TAIL").unwrap());
+        assert_eq!(
+            r.redact("secret-number-0007-xyzOVERLAP-TAIL!"),
+            "***!",
+            "{ctx}"
+        );
+    });
+    report.expect(&[(
+        "200 adds",
+        &[Searcher::Packed],
+        // Merged segments outgrow what the packed searcher covers.
+        Outcome::Skipped(Reason::TooManyPatterns {
+            patterns: 200,
+            max: 64,
+        }),
+    )]);
 }
 
 #[test]
 fn flush_does_not_depend_on_the_held_back_tail() {
+    let mut report = Report::new("flush_does_not_depend_on_the_held_back_tail");
     let secret = "0123456789abcdefghijklmnopqrstuv";
-    let r = redactor_for(&[secret], NONE);
-    let emitted = |tail: &str| {
-        let mut w = r.writer(Vec::new());
-        w.write_all(b"some log text that is long enough to pass the hold-back; ")
-            .unwrap();
-        w.write_all(tail.as_bytes()).unwrap();
-        w.flush().unwrap();
-        let len = w.get_ref().unwrap().len();
-        let bytes = w.get_ref().unwrap().clone();
-        std::mem::forget(w); // do not finish: only what flush emitted counts
-        (len, bytes)
-    };
-    let resembles = emitted("0123456789abcdef");
-    let unlike = emitted("ZZZZZZZZZZZZZZZZ");
-    assert_eq!(resembles, unlike);
+    report.case("flush", &builder_for(&[secret], NONE), |r, ctx| {
+        let emitted = |tail: &str| {
+            let mut w = r.writer(Vec::new());
+            w.write_all(b"some log text that is long enough to pass the hold-back; ")
+                .unwrap();
+            w.write_all(tail.as_bytes()).unwrap();
+            w.flush().unwrap();
+            let len = w.get_ref().unwrap().len();
+            let bytes = w.get_ref().unwrap().clone();
+            std::mem::forget(w); // do not finish: only what flush emitted counts
+            (len, bytes)
+        };
+        let resembles = emitted("0123456789abcdef");
+        let unlike = emitted("ZZZZZZZZZZZZZZZZ");
+        assert_eq!(resembles, unlike, "{ctx}");
+    });
+    report.expect(&[]);
 }
 
 #[test]
 fn writer_chunkings() {
+    let mut report = Report::new("writer_chunkings");
     let secret = "split-across-writes-123";
-    let r = redactor_for(&[secret], ALL);
-    let text = format!(
-        "a {secret} b {} c {secret}{secret} d split-across",
-        STANDARD.encode(secret)
-    );
-    let want = r.redact(&text).into_owned();
-    for size in 1..=40 {
-        let mut w = r.writer(Vec::new());
-        for chunk in text.as_bytes().chunks(size) {
-            w.write_all(chunk).unwrap();
-            if size % 3 == 0 {
-                w.flush().unwrap();
-            }
-        }
-        assert_eq!(
-            String::from_utf8(w.finish().unwrap()).unwrap(),
-            want,
-            "chunk size {size}"
+    report.case("chunk sizes", &builder_for(&[secret], ALL), |r, ctx| {
+        let text = format!(
+            "a {secret} b {} c {secret}{secret} d split-across",
+            STANDARD.encode(secret)
         );
-    }
+        let want = r.redact(&text).into_owned();
+        for size in 1..=40 {
+            let mut w = r.writer(Vec::new());
+            for chunk in text.as_bytes().chunks(size) {
+                w.write_all(chunk).unwrap();
+                if size % 3 == 0 {
+                    w.flush().unwrap();
+                }
+            }
+            assert_eq!(
+                String::from_utf8(w.finish().unwrap()).unwrap(),
+                want,
+                "{ctx}: chunk size {size}"
+            );
+        }
+    });
+    report.expect(&[]);
 }
 
 #[test]
 fn writer_drop_emits_the_rest() {
-    let r = redactor_for(&["0123456789abcdef"], NONE);
-    let mut out = Vec::new();
-    {
-        let mut w = r.writer(&mut out);
-        w.write_all(b"end 01234567").unwrap();
-    }
-    assert_eq!(out, b"end ***");
+    let mut report = Report::new("writer_drop_emits_the_rest");
+    report.case(
+        "drop",
+        &builder_for(&["0123456789abcdef"], NONE),
+        |r, ctx| {
+            let mut out = Vec::new();
+            {
+                let mut w = r.writer(&mut out);
+                w.write_all(b"end 01234567").unwrap();
+            }
+            assert_eq!(out, b"end ***", "{ctx}");
+        },
+    );
+    report.expect(&[]);
 }
 
 #[test]
@@ -519,27 +766,31 @@ fn serialize_redacts_strings_chars_bytes_and_keys() {
         c: char,
         nested: Option<(&'a str, i32)>,
     }
-    let r = Redactor::builder()
+    let mut report = Report::new("serialize_redacts_strings_chars_bytes_and_keys");
+    let builder = Redactor::builder()
         .min_len(1)
         .secret(&SecretValue::new("tok-0123456789").unwrap())
-        .secret(&SecretValue::new("Q").unwrap())
-        .build();
-    let mut map = std::collections::BTreeMap::new();
-    map.insert("tok-0123456789", 1);
-    let value = Output {
-        text: "Bearer tok-0123456789",
-        list: vec!["ok", "tok-0123456789"],
-        map,
-        c: 'Q',
-        nested: Some(("x tok-0123456789", 5)),
-    };
-    let json = serde_json::to_string(&r.serialize(&value)).unwrap();
-    assert_eq!(
-        json,
-        r#"{"text":"Bearer ***","list":["ok","***"],"map":{"***":1},"c":"***","nested":["x ***",5]}"#
-    );
-    let bytes = serde_json::to_string(&r.serialize(&serde_bytes_like(b"tok-0123456789"))).unwrap();
-    assert_eq!(bytes, "[42,42,42]");
+        .secret(&SecretValue::new("Q").unwrap());
+    report.case("serialize", &builder, |r, ctx| {
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("tok-0123456789", 1);
+        let value = Output {
+            text: "Bearer tok-0123456789",
+            list: vec!["ok", "tok-0123456789"],
+            map,
+            c: 'Q',
+            nested: Some(("x tok-0123456789", 5)),
+        };
+        let json = serde_json::to_string(&r.serialize(&value)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"text":"Bearer ***","list":["ok","***"],"map":{"***":1},"c":"***","nested":["x ***",5]}"#,
+            "{ctx}"
+        );
+        let bytes = serde_json::to_string(&r.serialize(&serde_bytes_like(b"tok-0123456789"))).unwrap();
+        assert_eq!(bytes, "[42,42,42]", "{ctx}");
+    });
+    report.expect(&[]);
 }
 
 /// A value that serializes as a byte string.
@@ -566,8 +817,8 @@ fn public_types_are_send_and_sync() {
 #[test]
 fn overlap_chains_cross_segments() {
     // 100 values, each overlapping the next, so the chain's union spans the whole set:
-    // with the oracle matcher the set is split into several SIMD-sized segments, with
-    // the fingerprint prefilter (chosen by size) it is one.
+    // the automaton splits the set into several SIMD-sized segments; the fingerprint
+    // prefilter (chosen by size) keeps it as one.
     let values: Vec<SecretValue> = (0..100)
         .map(|i| SecretValue::new(format!("{i:03}abcdefgh{:03}", i + 1)).unwrap())
         .collect();
@@ -576,20 +827,32 @@ fn overlap_chains_cross_segments() {
         .collect::<String>()
         + "100";
     let text = format!("start {chain} end");
-    for (fast, segments) in [(None, "segments: 1"), (Some(false), "segments: 3")] {
-        let r = Redactor::builder()
-            .secrets(&values)
-            .encodings(NONE)
-            .__fast_matcher(fast)
-            .build();
-        assert_eq!(r.redact(&text), "start *** end");
+    let builder = Redactor::builder().secrets(&values).encodings(NONE);
+    let mut report = Report::new("overlap_chains_cross_segments");
+    report.case("chain of 100", &builder, |r, ctx| {
+        assert_eq!(r.redact(&text), "start *** end", "{ctx}");
         let mut w = r.writer(Vec::new());
         for chunk in text.as_bytes().chunks(7) {
             w.write_all(chunk).unwrap();
         }
-        assert_eq!(w.finish().unwrap(), b"start *** end");
-        assert!(format!("{r:?}").contains(segments), "{r:?}");
-    }
+        assert_eq!(w.finish().unwrap(), b"start *** end", "{ctx}");
+        let segments = match used(r).unwrap().as_slice() {
+            [Searcher::Automaton, ..] => "segments: 3",
+            _ => "segments: 1",
+        };
+        assert!(format!("{r:?}").contains(segments), "{ctx}: {r:?}");
+    });
+    // Past 64 patterns the automatic choice is not asserted per case: assert it here.
+    let auto = with_searcher(&builder, Searcher::Auto).unwrap();
+    assert_eq!(used(&auto).unwrap(), [Searcher::Fingerprint]);
+    report.expect(&[(
+        "chain of 100",
+        &[Searcher::Packed],
+        Outcome::Skipped(Reason::TooManyPatterns {
+            patterns: 100,
+            max: 64,
+        }),
+    )]);
 }
 
 #[test]
@@ -599,7 +862,6 @@ fn large_writes_are_decided_in_place_and_agree_with_redact() {
         "xx-overlap-in-place-secret-0001-yy",
         "tail-secret-abcdefgh",
     ];
-    let r = redactor_for(&secrets, ALL);
     let mut text = String::new();
     let mut seed = 7u64;
     while text.len() < 300_000 {
@@ -612,29 +874,33 @@ fn large_writes_are_decided_in_place_and_agree_with_redact() {
         text.push_str(&STANDARD.encode(secrets[0]));
     }
     text.push_str("tail-secret-abcd"); // a partial at the end
-    let want = r.redact(&text).into_owned();
-    assert!(want.ends_with("***"));
-    for sizes in [
-        &[16_500usize, 40_000, 1, 70_000][..],
-        &[17_000],
-        &[100_003, 3],
-        &[65_536],
-    ] {
-        let mut w = r.writer(Vec::new());
-        let (mut at, mut i) = (0, 0);
-        while at < text.len() {
-            let n = sizes[i % sizes.len()].min(text.len() - at);
-            w.write_all(&text.as_bytes()[at..at + n]).unwrap();
-            if i % 3 == 1 {
-                w.flush().unwrap();
+    let mut report = Report::new("large_writes_are_decided_in_place_and_agree_with_redact");
+    report.case("300 kB", &builder_for(&secrets, ALL), |r, ctx| {
+        let want = r.redact(&text).into_owned();
+        assert!(want.ends_with("***"));
+        for sizes in [
+            &[16_500usize, 40_000, 1, 70_000][..],
+            &[17_000],
+            &[100_003, 3],
+            &[65_536],
+        ] {
+            let mut w = r.writer(Vec::new());
+            let (mut at, mut i) = (0, 0);
+            while at < text.len() {
+                let n = sizes[i % sizes.len()].min(text.len() - at);
+                w.write_all(&text.as_bytes()[at..at + n]).unwrap();
+                if i % 3 == 1 {
+                    w.flush().unwrap();
+                }
+                at += n;
+                i += 1;
             }
-            at += n;
-            i += 1;
+            assert_eq!(
+                String::from_utf8(w.finish().unwrap()).unwrap(),
+                want,
+                "{ctx}: sizes {sizes:?}"
+            );
         }
-        assert_eq!(
-            String::from_utf8(w.finish().unwrap()).unwrap(),
-            want,
-            "sizes {sizes:?}"
-        );
-    }
+    });
+    report.expect(&[]);
 }

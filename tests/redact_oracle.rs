@@ -1,13 +1,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
-//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) against the
-//! oracle (plain leftmost-longest `aho-corasick` over every pattern): same output for
-//! `redact` and for the writer under random chunking, on random overlapping secret
-//! sets of every length from `min_len` up, random text built from their pieces, with
-//! live adds (several segments) and with encodings on and off.
+//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) and the
+//! packed searcher against the oracle (plain leftmost-longest `aho-corasick` over
+//! every pattern): same output for `redact` and for the writer under random chunking,
+//! on random overlapping secret sets of every length from `min_len` up, random text
+//! built from their pieces, with live adds (several segments) and with encodings on
+//! and off. Each searcher is forced through `testing::searchers`; where it cannot be
+//! built for a segment the automaton stands in, and the test checks the reason is
+//! one that searcher is known to have.
 
 use std::io::Write;
 
 use proptest::prelude::*;
+use workflow_secrets::testing::searchers::{Reason, Searcher, forced, used};
 use workflow_secrets::{Redactor, SecretKey, SecretValue, redact::Encodings};
 
 /// Secrets from a small alphabet, short and long, so they overlap and share windows.
@@ -28,18 +32,20 @@ fn pieces() -> impl Strategy<Value = Vec<(usize, u8, usize, String)>> {
 
 fn build(
     secrets: &[String],
-    matcher: Option<bool>,
+    searcher: Searcher,
     labelled: bool,
     min_len: usize,
     encodings: Encodings,
 ) -> Redactor {
     let key = SecretKey::new("K").unwrap();
     let live = secrets.len() / 3;
-    let mut b = Redactor::builder()
-        .min_len(min_len)
-        .labelled(labelled)
-        .encodings(encodings)
-        .__fast_matcher(matcher);
+    let mut b = forced(
+        Redactor::builder()
+            .min_len(min_len)
+            .labelled(labelled)
+            .encodings(encodings),
+        searcher,
+    );
     for (i, s) in secrets[live..].iter().enumerate() {
         let v = SecretValue::new(s.clone()).unwrap();
         b = if i % 2 == 0 {
@@ -105,8 +111,15 @@ proptest! {
         encodings in any::<bool>(),
     ) {
         let encodings = if encodings { Encodings::all() } else { Encodings::none() };
-        let fast = build(&secrets, Some(true), labelled, min_len, encodings);
-        let oracle = build(&secrets, Some(false), labelled, min_len, encodings);
+        let fast = build(&secrets, Searcher::Fingerprint, labelled, min_len, encodings);
+        let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
+        // The fingerprint ran, except where every pattern of a segment is shorter than
+        // its window (then the automaton stands in, and the comparison is trivial).
+        match used(&fast) {
+            Ok(ran) => prop_assert!(ran.iter().all(|s| *s == Searcher::Fingerprint), "{:?}", ran),
+            Err(e) => prop_assert!(matches!(e.reason, Reason::ShorterThanWindow { .. }), "{}", e),
+        }
+        prop_assert_eq!(used(&oracle).map(|ran| ran.iter().all(|s| *s == Searcher::Automaton)), Ok(true));
         // The same set of patterns; how often a repeated value appears depends on how
         // live adds were grouped into segments, which differs between the two.
         let mut patterns = oracle.__registered_patterns();
@@ -169,15 +182,17 @@ fn auto_matcher_equals_oracle_on_many_tokens() {
             .iter()
             .map(|s| SecretValue::new(s.clone()).unwrap())
             .collect();
-        let auto = Redactor::builder()
-            .secrets(&values)
-            .encodings(encodings)
-            .build();
-        let oracle = Redactor::builder()
-            .secrets(&values)
-            .encodings(encodings)
-            .__fast_matcher(Some(false))
-            .build();
+        let builder = Redactor::builder().secrets(&values).encodings(encodings);
+        let auto = builder.build();
+        let oracle = forced(builder, Searcher::Automaton).build();
+        // This is the set the fingerprint is for, and the automatic choice takes it.
+        assert_eq!(used(&auto).unwrap(), [Searcher::Fingerprint]);
+        assert!(
+            used(&oracle)
+                .unwrap()
+                .iter()
+                .all(|s| *s == Searcher::Automaton)
+        );
         let want = oracle.redact(&text);
         assert_eq!(auto.redact(&text), want);
         assert_ne!(want, text);
@@ -206,8 +221,8 @@ proptest! {
         encodings in any::<bool>(),
     ) {
         let encodings = if encodings { Encodings::all() } else { Encodings::none() };
-        let auto = build(&secrets, None, labelled, min_len, encodings);
-        let oracle = build(&secrets, Some(false), labelled, min_len, encodings);
+        let auto = build(&secrets, Searcher::Auto, labelled, min_len, encodings);
+        let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
         let mut patterns = oracle.__registered_patterns();
         patterns.sort();
         patterns.dedup();
@@ -215,5 +230,42 @@ proptest! {
         let want = oracle.redact_bytes(&text).into_owned();
         prop_assert_eq!(auto.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
         prop_assert_eq!(&write_chunked(&auto, &text, &random), &want, "chunks {:?}", random);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// The packed searcher alone (what the automatic choice takes for 16 to 64
+    /// patterns) against the oracle, on every set size, not only those.
+    #[test]
+    fn packed_matcher_equals_oracle(
+        secrets in prop::collection::vec(secret(), 1..24),
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+        min_len in 1usize..=8,
+        encodings in any::<bool>(),
+    ) {
+        let encodings = if encodings { Encodings::all() } else { Encodings::none() };
+        let packed = build(&secrets, Searcher::Packed, labelled, min_len, encodings);
+        let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
+        // The packed searcher ran, except in segments past its limits.
+        match used(&packed) {
+            Ok(ran) => prop_assert!(ran.iter().all(|s| *s == Searcher::Packed), "{:?}", ran),
+            Err(e) => prop_assert!(
+                matches!(e.reason, Reason::TooManyPatterns { .. } | Reason::OneBytePatterns { .. }),
+                "{}", e
+            ),
+        }
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        prop_assert_eq!(packed.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
+        prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
     }
 }

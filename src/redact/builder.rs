@@ -4,6 +4,8 @@ use std::fmt;
 
 use super::encodings::Encodings;
 use super::matcher::Choice;
+#[cfg(feature = "testing")]
+use super::matcher::Kind;
 use super::redactor::Redactor;
 use super::set::{Config, Live};
 use crate::vocab::SecretKey;
@@ -110,16 +112,11 @@ impl RedactorBuilder {
         self
     }
 
-    /// Not public API: forces the searcher (`Some(false)`: plain `aho-corasick`, the
-    /// oracle; `Some(true)`: the fingerprint prefilter wherever the patterns allow;
-    /// `None`: chosen by size), so tests can check that both give the same output.
-    #[doc(hidden)]
-    pub fn __fast_matcher(mut self, fast: Option<bool>) -> RedactorBuilder {
-        self.config.matcher = match fast {
-            None => Choice::Auto,
-            Some(false) => Choice::Oracle,
-            Some(true) => Choice::Fast,
-        };
+    /// Forces one searcher for every segment (`None`: the automatic choice), for the
+    /// testing hook that runs the redaction tables under each searcher.
+    #[cfg(feature = "testing")]
+    pub(crate) fn force_searcher(mut self, kind: Option<Kind>) -> RedactorBuilder {
+        self.config.matcher = kind.map_or(Choice::Auto, Choice::Forced);
         self
     }
 

@@ -24,21 +24,56 @@ use zeroize::Zeroizing;
 use super::fingerprint::{self, Fingerprint};
 use super::variants::MIN_FRAGMENT;
 
-/// Which searcher a segment uses: picked by size, or forced (tests compare the two).
+/// A searcher a segment can use.
+#[cfg(feature = "testing")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Plain leftmost-longest `aho-corasick` over every pattern: the oracle.
+    Automaton,
+    /// `aho-corasick`'s packed SIMD searcher alone.
+    Packed,
+    /// The fingerprint prefilter, plus a small automaton for the shortest patterns.
+    Fingerprint,
+}
+
+/// Which searcher segments use: picked by size, or (feature `testing`) forced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Choice {
-    /// The fingerprint prefilter for sets past [`PACKED_MAX`] patterns, else the packed
-    /// searcher alone (falling back to the oracle's automaton when it cannot be built).
+    /// The fingerprint prefilter for sets past [`PACKED_MAX`] patterns where it is
+    /// worth it, the packed searcher for [`PACKED_MIN`]`..=`[`PACKED_MAX`] (falling
+    /// back to the automaton when it cannot be built), else the automaton.
     #[default]
     Auto,
-    /// Plain leftmost-longest `aho-corasick` over every pattern.
-    Oracle,
-    /// The fingerprint prefilter whenever the patterns allow it.
-    Fast,
+    /// One searcher for every segment, so the tests can run each rule under each.
+    /// Where it cannot be built the segment searches with the automaton instead, so
+    /// masking still holds, and records why: the testing hook reports that, so a
+    /// forced searcher is never replaced silently.
+    #[cfg(feature = "testing")]
+    Forced(Kind),
+}
+
+/// Why a searcher cannot be built for a segment's patterns. Counts and widths only:
+/// nothing here derives from a pattern's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Only the testing hook reads the reason; a production build discards it.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) enum Unbuilt {
+    /// More patterns than the searcher covers.
+    TooManyPatterns { patterns: usize, max: usize },
+    /// The packed searcher declines 1-byte patterns among more than 16 (its own
+    /// heuristic: they would swamp its verification step).
+    OneBytePatterns { patterns: usize },
+    /// The packed searcher needs SIMD this target lacks (SSSE3 or AVX2 on x86-64,
+    /// NEON on aarch64, little-endian).
+    Unsupported,
+    /// No pattern is as long as the fingerprint's window.
+    ShorterThanWindow { window: usize },
+    /// `aho-corasick` refused the automaton (a set too large for its state ids).
+    Automaton,
 }
 
 /// At most this many patterns shorter than the fingerprint's L go to the short
-/// automaton in [`Choice::Auto`] (its packed SIMD searcher covers 64).
+/// automaton (its packed SIMD searcher covers 64).
 const SHORT_MAX: usize = 32;
 
 /// The fingerprint's shortest worthwhile probe stride in [`Choice::Auto`].
@@ -57,7 +92,7 @@ struct Short {
 enum Searcher {
     /// Leftmost-longest `aho-corasick` over every pattern: the oracle.
     Ac(AhoCorasick),
-    /// Small sets in `Choice::Auto`: `aho-corasick`'s packed searcher (Teddy, with
+    /// Mid-sized sets in `Choice::Auto`: `aho-corasick`'s packed searcher (Teddy, with
     /// Rabin-Karp for short texts) on its own. It searches exactly as the automaton's
     /// SIMD prefilter does, and builds without the automaton (5 secrets with encodings:
     /// about 100 µs as an automaton, a few µs packed).
@@ -105,6 +140,10 @@ pub(crate) struct Entry {
 /// `aho-corasick` automaton keeps its own copy, which cannot be wiped (SECURITY.md).
 pub(crate) struct Segment {
     searcher: Searcher,
+    /// The forced searcher that could not be built, and why, when the automaton
+    /// stands in for it.
+    #[cfg(feature = "testing")]
+    fallback: Option<(Kind, Unbuilt)>,
     /// Every pattern's bytes, back to back, in byte order.
     arena: Zeroizing<Vec<u8>>,
     /// `(offset, len)` of pattern `i` in `arena`; patterns sorted by bytes.
@@ -165,7 +204,7 @@ impl Segment {
         entries.retain(|e| !e.bytes.is_empty());
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
-        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX || choice != Choice::Oracle {
+        if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX || !choice.splits() {
             return Segment::build(entries, choice).into_iter().collect();
         }
         let chunks = entries.len().div_ceil(SPLIT_CHUNK);
@@ -231,9 +270,23 @@ impl Segment {
             }
         }
         drop(entries);
-        let searcher = Searcher::build(&arena, &ranges, total, choice)?;
+        let built = Searcher::build(&arena, &ranges, total, choice);
+        // A forced searcher that cannot be built: the automaton searches instead, so
+        // the patterns are still masked, and the segment keeps the reason for the
+        // testing hook to report.
+        #[cfg(feature = "testing")]
+        let (built, fallback) = match (built, choice) {
+            (Err(why), Choice::Forced(kind)) => (
+                Searcher::automaton(&arena, &ranges, total),
+                Some((kind, why)),
+            ),
+            (built, _) => (built, None),
+        };
+        let searcher = built.ok()?;
         let mut segment = Segment {
             searcher,
+            #[cfg(feature = "testing")]
+            fallback,
             arena,
             ranges,
             masks,
@@ -321,6 +374,20 @@ impl Segment {
         (0..self.len()).map(|i| Entry {
             bytes: Zeroizing::new(self.pattern(i).to_vec()),
             mask: self.masks[i],
+        })
+    }
+
+    /// Which searcher the segment uses; or, where the automaton stands in for a
+    /// forced searcher that could not be built, that searcher and why.
+    #[cfg(feature = "testing")]
+    pub(crate) fn searcher(&self) -> Result<Kind, (Kind, Unbuilt)> {
+        if let Some(fallback) = self.fallback {
+            return Err(fallback);
+        }
+        Ok(match self.searcher {
+            Searcher::Ac(_) => Kind::Automaton,
+            Searcher::Packed(_) => Kind::Packed,
+            Searcher::Fast { .. } => Kind::Fingerprint,
         })
     }
 
@@ -500,79 +567,64 @@ impl Segment {
     }
 }
 
+impl Choice {
+    /// Whether a set of [`PACKED_MAX`]`..=`[`SPLIT_MAX`] patterns is split into
+    /// several segments (only for the automaton, which then keeps its SIMD prefilter).
+    fn splits(self) -> bool {
+        match self {
+            Choice::Auto => false,
+            #[cfg(feature = "testing")]
+            Choice::Forced(kind) => kind == Kind::Automaton,
+        }
+    }
+}
+
 impl Searcher {
     /// Picks and builds the searcher for the patterns `ranges` of `arena` (sorted by
-    /// bytes, `total` bytes in all). `None` when an automaton cannot be built.
+    /// bytes, `total` bytes in all), or says why the one asked for cannot be built.
     fn build(
         arena: &[u8],
         ranges: &[(u32, u32)],
         total: usize,
         choice: Choice,
-    ) -> Option<Searcher> {
-        let pattern = |&(o, l): &(u32, u32)| &arena[o as usize..(o + l) as usize];
-        if choice != Choice::Oracle && ranges.len() < fingerprint::MAX_PATTERNS {
-            let mut lens: Vec<usize> = ranges.iter().map(|&(_, l)| l as usize).collect();
-            lens.sort_unstable();
-            let n = ranges.len();
+    ) -> Result<Searcher, Unbuilt> {
+        let n = ranges.len();
+        match choice {
+            Choice::Auto => {}
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Automaton) => return Searcher::automaton(arena, ranges, total),
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Packed) => return Searcher::packed(arena, ranges),
+            // A forced fingerprint cycles q with the set's size, so tests cover every
+            // width.
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Fingerprint) => {
+                return Searcher::fingerprint(arena, ranges, [4, 5, 8][n % 3]);
+            }
+        }
+        if n > PACKED_MAX && n < fingerprint::MAX_PATTERNS {
             // q: 4-byte windows probe most sparsely; past about 20,000 patterns real
             // collisions of log text's 4-grams with the table's grow, and 5 bytes
-            // win (measured). A forced fast matcher cycles q with the set's size, so
-            // tests cover every width.
-            let q = match choice {
-                Choice::Fast => [4, 5, 8][n % 3],
-                _ if n <= Q4_MAX_PATTERNS => 4,
-                _ => 5,
-            };
-            // L: the shortest pattern, unless the few shortest (up to SHORT_MAX of
-            // them) would force a stride under MIN_STEP; those go to the short
-            // automaton, a second pass that costs about as much as a stride of 20.
-            let k = lens
-                .iter()
-                .position(|&len| len + 1 >= q + MIN_STEP)
-                .unwrap_or(n - 1)
-                .min(SHORT_MAX)
-                .min(n - 1);
-            let l = lens[k].min(q + fingerprint::MAX_STEP - 1);
-            let shorter = lens.partition_point(|&len| len < l);
-            let worth_it = n > PACKED_MAX && shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP;
-            if l >= q && (choice == Choice::Fast || worth_it) {
-                let long = ranges
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.1 as usize >= l)
-                    .map(|(i, r)| (i as u32, pattern(r)));
-                let fingerprint = Fingerprint::build(l, q, n - shorter, long);
-                let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| (r.1 as usize) < l)
-                    .map(|(i, r)| (i as u32, pattern(r)))
-                    .unzip();
-                let short = if short.is_empty() {
-                    None
-                } else {
-                    let ac = AhoCorasick::builder()
-                        .match_kind(MatchKind::LeftmostLongest)
-                        .build(short)
-                        .ok()?;
-                    Some(Short { ac, ids })
-                };
-                return Some(Searcher::Fast { fingerprint, short });
+            // win (measured).
+            let q = if n <= Q4_MAX_PATTERNS { 4 } else { 5 };
+            let (l, shorter) = fingerprint_shape(&sorted_lens(ranges), q);
+            if shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP {
+                return Searcher::fingerprint(arena, ranges, q);
             }
         }
         // Below PACKED_MIN the automaton builds in microseconds anyway, and its own
         // prefilter picks memmem or a rare-byte search, which beat Teddy on one or two
         // patterns (one 16–64 byte secret: 4x, measured).
-        if choice == Choice::Auto && (PACKED_MIN..=PACKED_MAX).contains(&ranges.len()) {
-            let packed = packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostLongest)
-                .builder()
-                .extend(ranges.iter().map(pattern))
-                .build();
-            if let Some(packed) = packed {
-                return Some(Searcher::Packed(packed));
-            }
+        if (PACKED_MIN..=PACKED_MAX).contains(&n)
+            && let Ok(packed) = Searcher::packed(arena, ranges)
+        {
+            return Ok(packed);
         }
+        Searcher::automaton(arena, ranges, total)
+    }
+
+    /// Plain leftmost-longest `aho-corasick` over every pattern: the oracle.
+    fn automaton(arena: &[u8], ranges: &[(u32, u32)], total: usize) -> Result<Searcher, Unbuilt> {
         // Small sets are searched by the packed SIMD prefilter, which the kind does not
         // change, and an NFA builds in microseconds where a DFA takes a millisecond.
         let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
@@ -580,12 +632,73 @@ impl Searcher {
         } else {
             AhoCorasickKind::ContiguousNFA
         };
-        let ac = AhoCorasick::builder()
+        AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(kind))
-            .build(ranges.iter().map(pattern))
-            .ok()?;
-        Some(Searcher::Ac(ac))
+            .build(ranges.iter().map(|&r| pattern(arena, r)))
+            .map(Searcher::Ac)
+            .map_err(|_| Unbuilt::Automaton)
+    }
+
+    /// `aho-corasick`'s packed searcher alone.
+    fn packed(arena: &[u8], ranges: &[(u32, u32)]) -> Result<Searcher, Unbuilt> {
+        let n = ranges.len();
+        packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostLongest)
+            .builder()
+            .extend(ranges.iter().map(|&r| pattern(arena, r)))
+            .build()
+            .map(Searcher::Packed)
+            // The builder says only "no"; these are its documented reasons, in the
+            // order it checks them.
+            .ok_or(if n > PACKED_MAX {
+                Unbuilt::TooManyPatterns {
+                    patterns: n,
+                    max: PACKED_MAX,
+                }
+            } else if n > 16 && ranges.iter().any(|&(_, l)| l == 1) {
+                Unbuilt::OneBytePatterns { patterns: n }
+            } else {
+                Unbuilt::Unsupported
+            })
+    }
+
+    /// The fingerprint with q-byte windows for the patterns of at least its L bytes,
+    /// plus a small automaton for the (at most [`SHORT_MAX`]) shorter ones.
+    fn fingerprint(arena: &[u8], ranges: &[(u32, u32)], q: usize) -> Result<Searcher, Unbuilt> {
+        let n = ranges.len();
+        if n >= fingerprint::MAX_PATTERNS {
+            return Err(Unbuilt::TooManyPatterns {
+                patterns: n,
+                max: fingerprint::MAX_PATTERNS - 1,
+            });
+        }
+        let (l, shorter) = fingerprint_shape(&sorted_lens(ranges), q);
+        if l < q {
+            return Err(Unbuilt::ShorterThanWindow { window: q });
+        }
+        let long = ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.1 as usize >= l)
+            .map(|(i, &r)| (i as u32, pattern(arena, r)));
+        let fingerprint = Fingerprint::build(l, q, n - shorter, long);
+        let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| (r.1 as usize) < l)
+            .map(|(i, &r)| (i as u32, pattern(arena, r)))
+            .unzip();
+        let short = if short.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(short)
+                .map_err(|_| Unbuilt::Automaton)?;
+            Some(Short { ac, ids })
+        };
+        Ok(Searcher::Fast { fingerprint, short })
     }
 
     fn memory_usage(&self) -> usize {
@@ -600,6 +713,38 @@ impl Searcher {
             }
         }
     }
+}
+
+/// Pattern `(offset, len)` of `arena`.
+fn pattern(arena: &[u8], (o, l): (u32, u32)) -> &[u8] {
+    &arena[o as usize..(o + l) as usize]
+}
+
+/// The patterns' lengths, shortest first.
+fn sorted_lens(ranges: &[(u32, u32)]) -> Vec<usize> {
+    let mut lens: Vec<usize> = ranges.iter().map(|&(_, l)| l as usize).collect();
+    lens.sort_unstable();
+    lens
+}
+
+/// The fingerprint's L for q-byte windows over patterns of lengths `lens` (sorted,
+/// not empty), and how many patterns are shorter than L (they go to the short
+/// automaton).
+///
+/// L is the shortest pattern, unless the few shortest (up to [`SHORT_MAX`] of them)
+/// would force a stride under [`MIN_STEP`]; those go to the short automaton, a second
+/// pass that costs about as much as a stride of 20. L < q means no pattern is long
+/// enough for a window.
+fn fingerprint_shape(lens: &[usize], q: usize) -> (usize, usize) {
+    let n = lens.len();
+    let k = lens
+        .iter()
+        .position(|&len| len + 1 >= q + MIN_STEP)
+        .unwrap_or(n - 1)
+        .min(SHORT_MAX)
+        .min(n - 1);
+    let l = lens[k].min(q + fingerprint::MAX_STEP - 1);
+    (l, lens.partition_point(|&len| len < l))
 }
 
 /// Compares two byte strings read back to front.

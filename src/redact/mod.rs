@@ -28,3 +28,7 @@ pub use encodings::Encodings;
 pub use redactor::Redactor;
 pub use serde::Redacted;
 pub use writer::RedactingWriter;
+
+// For `testing::searchers`, which forces each searcher and reports which one ran.
+#[cfg(feature = "testing")]
+pub(crate) use matcher::{Kind, Unbuilt};

@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::builder::RedactorBuilder;
+#[cfg(feature = "testing")]
+use super::matcher::{Kind, Unbuilt};
 use super::serde::Redacted;
 use super::set::Live;
 use super::writer::RedactingWriter;
@@ -165,6 +167,19 @@ impl Redactor {
     #[doc(hidden)]
     pub fn __registered_patterns(&self) -> Vec<Vec<u8>> {
         self.live.snapshot().patterns()
+    }
+
+    /// The searcher of each segment of the current set, oldest first; where the
+    /// automaton stands in for a forced searcher that could not be built, that
+    /// searcher and why (for the testing hook).
+    #[cfg(feature = "testing")]
+    pub(crate) fn searchers(&self) -> Vec<Result<Kind, (Kind, Unbuilt)>> {
+        self.live
+            .snapshot()
+            .segments
+            .iter()
+            .map(|s| s.searcher())
+            .collect()
     }
 }
 
