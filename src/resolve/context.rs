@@ -319,27 +319,10 @@ impl RunContext {
         }
     }
 
-    /// The user whose personal scope is the fallback, or `None` when the run reads no
-    /// personal scope (a share link without owner credentials).
-    pub(crate) fn fallback_user(&self) -> Option<&UserId> {
-        match (&self.access, &self.trigger) {
-            (Access::SharedLink { .. }, _) if !self.policy.sharing.owner_credentials => None,
-            (Access::SharedLink { .. }, _) => Some(&self.owner),
-            (Access::Member, Trigger::Manual { user }) => Some(user),
-            (Access::Member, _) => Some(&self.owner),
-        }
-    }
-
-    /// Derives the scopes the run reads from the fallback rules.
+    /// Derives the scopes the run reads (the pipeline's precedence rule) whenever a
+    /// field they depend on changes, so a resolution reads them without allocating.
     fn with_scopes(mut self) -> Self {
-        let mut scopes = vec![
-            Scope::workflow(self.workspace.clone(), self.workflow.clone()),
-            Scope::workspace(self.workspace.clone()),
-        ];
-        if let Some(user) = self.fallback_user() {
-            scopes.push(Scope::personal(self.workspace.clone(), user.clone()));
-        }
-        self.scopes = scopes.into();
+        self.scopes = super::pipeline::scopes(&self);
         self
     }
 }

@@ -29,7 +29,7 @@ use crate::crypto::Vault;
 use crate::redact::RedactorBuilder;
 use crate::store::{SecretStore, StoreError, StoredSecret};
 use crate::vocab::{
-    Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock,
+    Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock, Trigger, UserId,
 };
 
 /// What resolution shares between a [`Resolver`](crate::Resolver), its clones, and
@@ -107,6 +107,31 @@ pub(crate) enum Settled<'c> {
     Provided(&'c SecretValue),
     /// No value, and why.
     Missing(MissingReason),
+}
+
+/// The scopes a run reads, in precedence order: the workflow's, the workspace's, then
+/// the fallback user's personal scope, if the run has one.
+pub(crate) fn scopes(ctx: &RunContext) -> Arc<[Scope]> {
+    let mut scopes = vec![
+        Scope::workflow(ctx.workspace.clone(), ctx.workflow.clone()),
+        Scope::workspace(ctx.workspace.clone()),
+    ];
+    if let Some(user) = fallback_user(ctx) {
+        scopes.push(Scope::personal(ctx.workspace.clone(), user.clone()));
+    }
+    scopes.into()
+}
+
+/// The user whose personal scope is the fallback: who clicked Run for a manual run,
+/// the owner for an API, webhook or schedule run and for a share link that lends the
+/// owner's credentials; `None` for a share link that lends nothing.
+fn fallback_user(ctx: &RunContext) -> Option<&UserId> {
+    match (&ctx.access, &ctx.trigger) {
+        (Access::SharedLink { .. }, _) if !ctx.policy.sharing.owner_credentials => None,
+        (Access::SharedLink { .. }, _) => Some(&ctx.owner),
+        (Access::Member, Trigger::Manual { user }) => Some(user),
+        (Access::Member, _) => Some(&ctx.owner),
+    }
 }
 
 /// Stage 1. The allowlist first, on every path; then lending.
@@ -441,7 +466,7 @@ impl<S: SecretStore> Core<S> {
                 Consulted::new(scope.clone(), verdict)
             })
             .collect();
-        if ctx.fallback_user().is_none() {
+        if fallback_user(ctx).is_none() {
             let verdict = match route {
                 Route::Refused(MissingReason::NotAllowed) => {
                     Verdict::Skipped(SkipReason::NotAllowed)
