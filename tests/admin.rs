@@ -423,3 +423,80 @@ fn listings_debug_and_errors_never_carry_a_value() {
         assert!(!text.contains(marker), "{text}");
     }
 }
+
+#[test]
+fn only_workspace_admins_get_a_workspace_redactor() {
+    let audit = MemoryAuditSink::new();
+    let w = World::new();
+    w.put(&workspace_scope(), "SHARED", "shared-value-1234");
+    w.put(&personal("bob"), "MINE", "bobs-own-value-5678");
+    let s = w.secrets.clone().with_audit(audit.clone());
+    let text = "shared-value-1234 bobs-own-value-5678";
+    let redactor = block_on(s.workspace_redactor(&admin())).unwrap();
+    assert_eq!(redactor.redact(text), "*** ***");
+    let mut guest_admin = member("gus", WorkspaceRole::Admin);
+    guest_admin.external = true;
+    assert!(block_on(s.workspace_redactor(&guest_admin)).is_ok());
+    for role in [
+        WorkspaceRole::Editor,
+        WorkspaceRole::Runner,
+        WorkspaceRole::Viewer,
+    ] {
+        // bob is refused even though one of the values is his own.
+        let err = block_on(s.workspace_redactor(&member("bob", role))).unwrap_err();
+        assert_eq!(err.code(), "permission_denied", "{role:?}");
+        assert!(err.to_string().contains("workspace admins"), "{err}");
+        let last = audit.events().pop().unwrap();
+        assert_eq!(last.kind, AuditKind::Denied, "{role:?}");
+        assert_eq!(last.outcome, Err(ErrorCode::PermissionDenied));
+    }
+}
+
+#[test]
+fn a_refusal_names_the_operation_refused() {
+    let w = World::new();
+    w.put(&workspace_scope(), "SHARED", "shared-value-1");
+    let s = &w.secrets;
+    let viewer = member("vic", WorkspaceRole::Viewer);
+    let scope = workspace_scope();
+    let k = key("SHARED");
+    let cases: Vec<(&str, Result<(), Error>)> = vec![
+        (
+            "create secrets",
+            block_on(s.create(&viewer, &scope, &key("N"), value("n"))).map(|_| ()),
+        ),
+        (
+            "rotate this secret",
+            block_on(s.rotate(&viewer, &scope, &k, value("n"))).map(|_| ()),
+        ),
+        (
+            "edit this secret's details",
+            block_on(s.set_details(&viewer, &scope, &k, SecretDetails::default())).map(|_| ()),
+        ),
+        ("delete secrets", block_on(s.delete(&viewer, &scope, &k))),
+        (
+            "list secrets",
+            block_on(s.list(&viewer, &personal("bob"))).map(|_| ()),
+        ),
+        (
+            "import secrets",
+            block_on(s.import_env(&viewer, &scope, "A=b", ImportMode::Upsert)).map(|_| ()),
+        ),
+        (
+            "re-wrap secrets",
+            block_on(s.rewrap_all(&viewer, &scope)).map(|_| ()),
+        ),
+        (
+            "purge secrets",
+            block_on(s.purge(&viewer, &scope)).map(|_| ()),
+        ),
+    ];
+    for (verb, result) in cases {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), "permission_denied", "{verb}");
+        assert_eq!(
+            err.to_string(),
+            format!("permission denied: the actor may not {verb} in this scope")
+        );
+    }
+}

@@ -17,7 +17,6 @@
 //! over these stages; `explain` is a trace of stages 1 to 3, so it cannot disagree with
 //! what a run does. The rules are those of [`guide`](crate::guide).
 
-use std::fmt;
 use std::sync::Arc;
 
 use super::context::{Access, RunContext, WorkflowPolicy};
@@ -53,14 +52,6 @@ impl<S> Clone for Core<S> {
             clock: self.clock.clone(),
             redaction: self.redaction.clone(),
         }
-    }
-}
-
-impl<S> fmt::Debug for Core<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Core")
-            .field("audit", &self.audit.is_some())
-            .finish_non_exhaustive()
     }
 }
 
