@@ -171,7 +171,7 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let floor = floor::Floor::new();
+    let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
     let resolver = Resolver::new(vault.clone(), &store);
     let ada = UserId::new("ada").unwrap();
     let ctx = RunContext::manual(acme, WorkflowId::new("wf").unwrap(), ada.clone(), ada);
