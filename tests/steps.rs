@@ -236,6 +236,18 @@ fn explain_says_why_scope_by_scope() {
             .iter()
             .all(|c| c.verdict == Verdict::Skipped(SkipReason::NotAllowed))
     );
+    // A shared run that lends nothing, for a key off the allowlist: every scope,
+    // the owner's personal one included, says "not allowed" first.
+    let shared_listed = listed.shared_link(provided(&[]));
+    let e = block_on(w.resolver.explain(&shared_listed, &key("API_KEY"), &carol)).unwrap();
+    assert_eq!(e.outcome, Outcome::Missing(MissingReason::NotAllowed));
+    assert_eq!(e.consulted.len(), 3);
+    assert!(
+        e.consulted
+            .iter()
+            .all(|c| c.verdict == Verdict::Skipped(SkipReason::NotAllowed)),
+        "{e}"
+    );
     let shared = ctx.shared_link(provided(&[]));
     let e = block_on(w.resolver.explain(&shared, &key("API_KEY"), &carol)).unwrap();
     assert_eq!(e.outcome, Outcome::Missing(MissingReason::MustBeProvided));
