@@ -497,3 +497,109 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// What a shared run's agent gets, worked out from the rule: by default the runner's
+/// own values only; with the owner's consent the lent values only (personal ones only
+/// for allowlisted keys); never the two together. A key the step already holds from
+/// the other side is left out.
+#[allow(clippy::too_many_arguments)]
+fn shared_agent_oracle(
+    stored: &[(usize, usize)],
+    declared: &[bool],
+    runner: &[bool],
+    allow: &Option<Vec<bool>>,
+    consent: bool,
+    taken: &[bool],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for i in 0..5 {
+        let name = format!("K{i}");
+        let allowed = allow.as_ref().is_none_or(|a| a[i]);
+        let listed = allow.as_ref().is_some_and(|a| a[i]);
+        if !allowed {
+            continue;
+        }
+        let holds = |scope: usize| stored.contains(&(i, scope));
+        // The owner's value a named use would get: workflow, workspace, owner's personal.
+        let lent = if declared[i] {
+            [0, 1, 2].into_iter().find(|s| holds(*s))
+        } else {
+            None
+        };
+        // What a code step that took the key first holds: lent, else the runner's.
+        let held_lent = taken[i] && lent.is_some();
+        let held_runner = taken[i] && lent.is_none() && runner[i];
+        if consent {
+            if held_runner {
+                continue;
+            }
+            if let Some(s) = lent
+                && (s < 2 || listed)
+            {
+                out.push((name, format!("K{i}-in-{s}")));
+            }
+        } else if !held_lent && runner[i] {
+            out.push((name.clone(), format!("runner-{name}")));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_shared_runs_agent_gets_one_side_only(
+        stored in proptest::collection::btree_set((0..5usize, 0..3usize), 0..10),
+        declared in proptest::collection::vec(any::<bool>(), 5),
+        runner in proptest::collection::vec(any::<bool>(), 5),
+        allow in proptest::option::of(proptest::collection::vec(any::<bool>(), 5)),
+        consent in any::<bool>(),
+        taken in proptest::collection::vec(any::<bool>(), 5),
+    ) {
+        let world = World::new();
+        let scopes = [workflow_scope(), workspace_scope(), personal(OWNER)];
+        for (i, s) in &stored {
+            world.put(&scopes[*s], &format!("K{i}"), &format!("K{i}-in-{s}"));
+        }
+        let names: Vec<String> = (0..5).map(|i| format!("K{i}")).collect();
+        let pick = |flags: &[bool]| -> Vec<&str> {
+            names.iter().zip(flags).filter(|(_, f)| **f).map(|(n, _)| n.as_str()).collect()
+        };
+        let declared_keys = pick(&declared);
+        let listed = allow.as_ref().map(|a| pick(a));
+        let runner_values: Vec<(String, String)> = pick(&runner)
+            .into_iter()
+            .map(|n| (n.to_owned(), format!("runner-{n}")))
+            .collect();
+        let runner_pairs: Vec<(&str, &str)> =
+            runner_values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut policy = policy(listed.as_deref(), true, &declared_keys);
+        policy.sharing = policy.sharing.with_owner_credentials_for_agents(consent);
+        let ctx = RunContext::manual(ws(), wf(), user(OWNER), user("stranger"))
+            .with_policy(policy)
+            .shared_link(provided(&runner_pairs));
+        let step = world.resolver.step(&ctx);
+        for name in pick(&taken) {
+            let _ = block_on(step.credential(name));
+        }
+        let got: Vec<(String, String)> = block_on(step.all_available())
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.expose_secret().to_owned()))
+            .collect();
+        let want = shared_agent_oracle(
+            &stored.iter().copied().collect::<Vec<_>>(),
+            &declared,
+            &runner,
+            &allow,
+            consent,
+            &taken,
+        );
+        prop_assert_eq!(&got, &want);
+        // Never both sides at once.
+        let lent = got.iter().any(|(_, v)| v.contains("-in-"));
+        let own = got.iter().any(|(_, v)| v.starts_with("runner-"));
+        prop_assert!(!(lent && own), "{:?}", got);
+    }
+}

@@ -51,7 +51,12 @@ fn a_prompt_cannot_get_an_undeclared_key() {
         let prefetch = block_on(step.prefetch(&[key(undeclared)]));
         assert_eq!(missing_reason(prefetch), MissingReason::MustBeProvided);
     }
-    let agent: Vec<String> = block_on(step.all_available())
+    // An agent is steered by the runner's prompt: by default it gets the runner's
+    // own values only (none here), never a lent one.
+    assert!(block_on(step.all_available()).unwrap().is_empty());
+    // With the owner's consent for agents, it sees the declared, lent key only.
+    let consenting = with_agents(ctx);
+    let agent: Vec<String> = block_on(world.resolver.step(&consenting).all_available())
         .unwrap()
         .into_iter()
         .map(|(k, _)| k.to_string())
@@ -61,6 +66,13 @@ fn a_prompt_cannot_get_an_undeclared_key() {
         ["DECLARED"],
         "an agent sees the declared, lent key only"
     );
+}
+
+/// The same run, with the owner's consent to lend credentials to agents.
+fn with_agents(ctx: RunContext) -> RunContext {
+    let mut policy = ctx.policy().clone();
+    policy.sharing = policy.sharing.with_owner_credentials_for_agents(true);
+    ctx.with_policy(policy)
 }
 
 #[test]
@@ -101,7 +113,17 @@ fn a_provided_value_never_replaces_a_lent_one() {
             .expose_secret(),
         "owner-api-key-1234"
     );
-    let agent = block_on(step.all_available()).unwrap();
+    // The step holds the lent value; its agent gets neither it (no consent for
+    // agents) nor the runner's value in its place.
+    assert!(block_on(step.all_available()).unwrap().is_empty());
+    // A fresh step's agent gets the runner's own value, which reveals nothing of the
+    // owner's: the runner chose it.
+    let agent = block_on(world.resolver.step(&ctx).all_available()).unwrap();
+    assert_eq!(agent.len(), 1);
+    assert_eq!(agent[0].1.expose_secret(), "runner-chosen-key");
+    // With consent, the lent value, and never the runner's beside it.
+    let consenting = with_agents(ctx);
+    let agent = block_on(world.resolver.step(&consenting).all_available()).unwrap();
     assert_eq!(agent.len(), 1);
     assert_eq!(agent[0].1.expose_secret(), "owner-api-key-1234");
 }
@@ -336,5 +358,69 @@ fn an_actor_of_another_workspace_is_refused_by_every_management_call() {
             .len(),
         1,
         "nothing written"
+    );
+}
+
+#[test]
+fn consent_for_agents_needs_owner_credentials() {
+    let agents_only = ShareConfig::default().with_owner_credentials_for_agents(true);
+    let needs = WorkflowRequirements::default().with_code_keys([key("API_KEY")]);
+    let err = agents_only.check(&needs).unwrap_err();
+    assert_eq!(err.code(), "option_unavailable");
+    assert!(
+        err.to_string().contains("owner_credentials_for_agents"),
+        "{err}"
+    );
+    let both = agents_only.with_owner_credentials(true);
+    both.check(&needs).unwrap();
+    // Without owner credentials the consent lends nothing, even if a host skips check.
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let mut policy = policy(None, false, &["API_KEY"]);
+    policy.sharing = agents_only;
+    let ctx = RunContext::manual(ws(), wf(), user(OWNER), user("stranger"))
+        .with_policy(policy)
+        .shared_link(provided(&[("OWN", "runner-own-value")]));
+    let agent = block_on(world.resolver.step(&ctx).all_available()).unwrap();
+    let keys: Vec<String> = agent.into_iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["OWN"]);
+}
+
+#[test]
+fn a_template_that_would_mix_is_refused_before_any_value_is_opened() {
+    let audit = MemoryAuditSink::new();
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let resolver = world.resolver.clone().with_audit(audit.clone());
+    let ctx = shared(
+        &world,
+        &["API_KEY", "API_BASE_URL"],
+        &[("API_BASE_URL", "https://runner.example")],
+        None,
+    );
+    let step = resolver.step(&ctx);
+    let mixed = Template::parse("{{API_BASE_URL}}?key={{API_KEY}}").unwrap();
+    assert_eq!(
+        block_on(step.render(&mixed)).unwrap_err().code(),
+        "permission_denied"
+    );
+    let host_mixed = Template::parse_lenient("{{API_KEY}} to {{steps.fetch.url}}");
+    let host = |_: &str| Some("https://runner.example/collect".to_owned());
+    assert_eq!(
+        block_on(step.render_with(&host_mixed, &host))
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+    // Nothing was opened: no resolution was audited, and the step holds nothing the
+    // redactor would mask.
+    assert!(
+        audit.events().iter().all(|e| e.kind != AuditKind::Resolved),
+        "{:?}",
+        audit.events()
+    );
+    assert_eq!(
+        step.redactor().redact("owner-api-key-1234"),
+        "owner-api-key-1234"
     );
 }

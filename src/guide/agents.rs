@@ -24,20 +24,27 @@
 //!
 //! # Shared runs
 //!
-//! In a shared run [`all_available`](crate::Step::all_available) returns the keys
-//! the owner lends (see [`sharing`](super::sharing)) that hold a value, plus the
-//! runner's provided keys, within the allowlist, each resolved by the sharing rules.
-//! The owner's personal values are subject to the allowlist rule above: a lendable key
-//! whose only value is the owner's personal one reaches the agent only when the
-//! allowlist names it, and otherwise the runner's provided value of that key, if any,
-//! takes its place.
+//! An agent in a shared run is steered by the runner's prompt, so whatever it holds
+//! the runner can have it send anywhere. It therefore gets **one side only**:
 //!
-//! **Today an agent in a shared run receives lent and provided values together**: the
-//! pairing the [template rule](super::sharing#no-mixing-in-one-template) refuses.
-//! The runner steers the agent, so the crate cannot keep it from sending a lent value
-//! wherever the prompt says. Until a later release narrows this rule, do not run agent
-//! steps in shared runs with owner credentials on, or allowlist only what such an agent
-//! may safely hand to the runner.
+//! - by default, the runner's own provided values, within the allowlist, and nothing
+//!   of the owner's;
+//! - when the owner turns on
+//!   [`ShareConfig::owner_credentials_for_agents`](crate::ShareConfig::owner_credentials_for_agents)
+//!   (off by default; it needs `owner_credentials`, and
+//!   [`ShareConfig::check`](crate::ShareConfig::check) refuses it alone), the keys the
+//!   owner lends (see [`sharing`](super::sharing)) that hold a value, within the
+//!   allowlist, and none of the runner's values. The owner's personal values follow
+//!   the member-run rule: only for a key the allowlist names; a lent key whose only
+//!   value is a personal one the agent may not take is left out (the runner's value
+//!   never takes its place).
+//!
+//! Turn the consent on only for agents whose tools cannot reach a destination the
+//! runner chooses: the crate cannot keep a steered agent from repeating a lent value.
+//! A key the step already holds from the other side (a code step's
+//! [`credential`](crate::Step::credential) took the lent value, say, while the agent
+//! gets runner values) is left out, so the agent never sees a value from the side it
+//! may not have.
 //!
 //! # Masking
 //!

@@ -72,11 +72,14 @@
 //! [`render_with`](crate::Step::render_with) refuse a template that combines a lent
 //! value with a provided one, with `permission_denied`. In
 //! [`render_with`](crate::Step::render_with) every host value the callback supplies
-//! counts as provided. (The references are resolved, and so held by the step, before
-//! the refusal.) This stops `{{API_BASE_URL}}?key={{API_KEY}}` from sending the
-//! owner's key to a runner's host. The rule covers templates only: a code step or an
-//! agent that holds both kinds of value can still combine them (see
-//! [`agents`](super::agents) and [`threats`](super::threats)).
+//! counts as provided. The refusal comes before any value is opened or held: the
+//! references the step does not hold yet are settled from one
+//! [`get_many`](crate::store::SecretStore::get_many), and nothing is unsealed or
+//! audited as resolved when the template would mix. This stops
+//! `{{API_BASE_URL}}?key={{API_KEY}}` from sending the owner's key to a runner's host.
+//! An agent never holds both kinds of value ([`agents`](super::agents)); a code step
+//! that asks for both by name can still combine them in its own code
+//! ([`threats`](super::threats)).
 //!
 //! # Charging
 //!

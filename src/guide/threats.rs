@@ -49,8 +49,8 @@
 //!
 //! These are limits of the current release, stated so that no host relies on more:
 //!
-//! - An agent step of a shared run with owner credentials receives lent and provided
-//!   values together ([`agents`](super::agents)).
+//! - A code step of a shared run can ask for a lent value and a provided one by name
+//!   and combine them in its own code; the template and agent rules cannot see code.
 //! - The mask's shape can depend on the registered values, numbers in serialized data
 //!   are not masked, and percent-encoding is masked in two forms only
 //!   ([`masking`](super::masking)).

@@ -24,12 +24,26 @@ pub struct ShareConfig {
     pub owner_credentials: bool,
     /// Steps that use the owner's private model run under the owner's platform key.
     pub owner_api_key: bool,
+    /// An agent step of a shared run receives the owner's lent values (and then none of
+    /// the runner's own). Off by default, and only with `owner_credentials`: the agent
+    /// is steered by the runner's prompt, so the runner can have it send a lent value
+    /// wherever the prompt says. Turn it on only for agents whose tools cannot reach a
+    /// destination the runner chooses.
+    pub owner_credentials_for_agents: bool,
 }
 
 impl ShareConfig {
     /// Lends (or not) the owner's stored credentials to shared runs.
     pub fn with_owner_credentials(mut self, on: bool) -> ShareConfig {
         self.owner_credentials = on;
+        self
+    }
+
+    /// Lends (or not) the owner's stored credentials to a shared run's agent steps
+    /// too (see [`owner_credentials_for_agents`](Self::owner_credentials_for_agents)
+    /// for the risk).
+    pub fn with_owner_credentials_for_agents(mut self, on: bool) -> ShareConfig {
+        self.owner_credentials_for_agents = on;
         self
     }
 
@@ -61,6 +75,12 @@ impl ShareConfig {
             return Err(Error::OptionUnavailable {
                 option: "owner_credentials",
                 reason: "no step of the workflow references a credential",
+            });
+        }
+        if self.owner_credentials_for_agents && !self.owner_credentials {
+            return Err(Error::OptionUnavailable {
+                option: "owner_credentials_for_agents",
+                reason: "it lends the owner's credentials, which are not lent",
             });
         }
         if self.owner_api_key && !requirements.uses_private_model {

@@ -125,15 +125,28 @@ fn fallback_user(ctx: &RunContext) -> Option<&UserId> {
     }
 }
 
-/// Stage 1. The allowlist first, on every path; then lending.
-pub(crate) fn route(ctx: &RunContext, key: &SecretKey) -> Route {
+/// Stage 1. The allowlist first, on every path; then lending, which differs for an
+/// agent: a shared run's agent is steered by the runner's prompt, so it receives the
+/// runner's own values only, or, when the owner lends credentials to agents, the
+/// lent values only, never the two together.
+pub(crate) fn route(ctx: &RunContext, key: &SecretKey, purpose: Purpose) -> Route {
     if !allows(ctx, key) {
         return Route::Refused(MissingReason::NotAllowed);
     }
-    match &ctx.access {
-        Access::Member => Route::Store(Miss::NotFound),
-        Access::SharedLink { .. } if lends(ctx, key) => Route::Store(Miss::Runner),
-        Access::SharedLink { .. } => Route::Runner,
+    match (&ctx.access, purpose) {
+        (Access::Member, _) => Route::Store(Miss::NotFound),
+        (Access::SharedLink { .. }, Purpose::Agent) if lends_to_agents(ctx) => {
+            if lends(ctx, key) {
+                Route::Store(Miss::NotFound)
+            } else {
+                Route::Refused(MissingReason::MustBeProvided)
+            }
+        }
+        (Access::SharedLink { .. }, Purpose::Agent) => Route::Runner,
+        (Access::SharedLink { .. }, Purpose::Named) if lends(ctx, key) => {
+            Route::Store(Miss::Runner)
+        }
+        (Access::SharedLink { .. }, Purpose::Named) => Route::Runner,
     }
 }
 
@@ -156,15 +169,29 @@ fn lends(ctx: &RunContext, key: &SecretKey) -> bool {
     ctx.policy.sharing.owner_credentials && ctx.policy.references.contains(key)
 }
 
-/// The agent rule: an agent step receives a personal value only for a key the
-/// allowlist names (a webhook's payload can steer an agent).
-pub(crate) fn agent_may_take(ctx: &RunContext, key: &SecretKey, personal: bool) -> bool {
-    !personal
-        || ctx
-            .policy
+/// Whether a shared run's agents receive the owner's lent values (instead of the
+/// runner's own): owner credentials on, and the owner's separate consent for agents.
+fn lends_to_agents(ctx: &RunContext) -> bool {
+    ctx.policy.sharing.owner_credentials && ctx.policy.sharing.owner_credentials_for_agents
+}
+
+/// The agent rule, for a value from `source`: an agent step (steered by a webhook's
+/// payload or a runner's prompt) receives a personal value only for a key the
+/// allowlist names; in a shared run, the runner's values only, or with the owner's
+/// consent the lent values only, never the two together.
+pub(crate) fn agent_may_take(ctx: &RunContext, key: &SecretKey, source: &Source) -> bool {
+    let listed = || {
+        ctx.policy
             .allowlist
             .as_ref()
             .is_some_and(|keys| keys.contains(key))
+    };
+    let lent_side = match (&ctx.access, source) {
+        (Access::Member, _) => true,
+        (Access::SharedLink { .. }, Source::Provided) => return !lends_to_agents(ctx),
+        (Access::SharedLink { .. }, _) => lends_to_agents(ctx),
+    };
+    lent_side && (!matches!(source, Source::Personal { .. }) || listed())
 }
 
 /// Stage 3. What the route and the store's answer give, for `purpose`.
@@ -186,9 +213,9 @@ pub(crate) fn settle<'c>(
         Route::Refused(reason) => Settled::Missing(reason),
         Route::Runner => runner(),
         Route::Store(miss) => {
-            let found = found.filter(|(at, _)| {
+            let found = found.filter(|(at, record)| {
                 purpose == Purpose::Named
-                    || agent_may_take(ctx, key, matches!(ctx.scopes[*at], Scope::Personal { .. }))
+                    || agent_may_take(ctx, key, &Source::of(&ctx.scopes[*at], record.meta.version))
             });
             match (found, miss) {
                 (Some((at, record)), _) => Settled::Stored { at, record },
@@ -235,7 +262,7 @@ impl<S: SecretStore> Core<S> {
         ctx: &RunContext,
         key: &SecretKey,
     ) -> Result<Resolved, Error> {
-        let route = route(ctx, key);
+        let route = route(ctx, key, Purpose::Named);
         let found = match route {
             Route::Store(_) => match self.lookup(ctx, key).await {
                 Ok(found) => found,
@@ -263,7 +290,7 @@ impl<S: SecretStore> Core<S> {
         keys: &[SecretKey],
         purpose: Purpose,
     ) -> Result<Vec<Settled<'c>>, Error> {
-        let routes: Vec<Route> = keys.iter().map(|k| route(ctx, k)).collect();
+        let routes: Vec<Route> = keys.iter().map(|k| route(ctx, k, purpose)).collect();
         let lookups: Vec<SecretKey> = keys
             .iter()
             .zip(&routes)
@@ -322,18 +349,20 @@ impl<S: SecretStore> Core<S> {
     }
 
     /// The keys an agent step may be offered, sorted, before stage 1: a member run's
-    /// every stored name in its scopes (one `list_many`); a shared run's lent keys plus
-    /// the runner's own.
+    /// every stored name in its scopes (one `list_many`); a shared run's runner's own
+    /// keys, or, when the owner lends credentials to agents, the lent keys.
     pub(crate) async fn agent_keys(&self, ctx: &RunContext) -> Result<Vec<SecretKey>, Error> {
         let mut keys: Vec<SecretKey> = match &ctx.access {
             Access::Member => {
                 let lists = self.store.list_many(&ctx.scopes).await?;
                 lists.into_iter().flatten().map(|meta| meta.key).collect()
             }
-            Access::SharedLink { provided } => {
+            // A shared run's agent is offered one side only (see `route`).
+            Access::SharedLink { .. } if lends_to_agents(ctx) => {
                 let lent = ctx.policy.references.iter().filter(|k| lends(ctx, k));
-                lent.chain(provided.keys()).cloned().collect()
+                lent.cloned().collect()
             }
+            Access::SharedLink { provided } => provided.keys().cloned().collect(),
         };
         keys.sort();
         keys.dedup();
@@ -428,7 +457,7 @@ impl<S: SecretStore> Core<S> {
         viewer: &Actor,
     ) -> Result<Explanation, Error> {
         access::check_tenancy(viewer, &ctx.workspace).map_err(|e| self.denied(viewer, e))?;
-        let route = route(ctx, key);
+        let route = route(ctx, key, Purpose::Named);
         let found = match route {
             Route::Store(_) => self.lookup(ctx, key).await?,
             Route::Refused(_) | Route::Runner => None,

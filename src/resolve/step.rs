@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::context::RunContext;
 use super::outcome::{Resolved, Source};
-use super::pipeline::{self, Core, Purpose};
+use super::pipeline::{self, Core, Purpose, Settled};
 use super::template::{Segment, Template};
 use crate::redact::Redactor;
 use crate::store::SecretStore;
@@ -230,10 +230,14 @@ impl<S: SecretStore> Step<S> {
     ///
     /// # Errors
     ///
-    /// As [`credential`](Self::credential) for each reference; `permission_denied` when
-    /// a shared run's template would mix a lent value with a provided one (a runner
-    /// must not point `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own);
-    /// `value_too_large` when the result exceeds 64 KiB.
+    /// As [`credential`](Self::credential) for each reference (the first missing one
+    /// in the template's order); `permission_denied` when a shared run's template
+    /// would mix a lent value with a provided one (a runner must not point
+    /// `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own), decided before any
+    /// value is opened; `value_too_large` when the result exceeds 64 KiB.
+    ///
+    /// The references the step does not hold yet are read in one `get_many`, so they
+    /// come from one snapshot of the store, as with [`prefetch`](Self::prefetch).
     pub async fn render(&self, template: &Template) -> Result<SecretValue, Error> {
         self.render_with(template, &|_| None).await
     }
@@ -251,16 +255,32 @@ impl<S: SecretStore> Step<S> {
         template: &Template,
         host: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<SecretValue, Error> {
-        let mut values: HashMap<&SecretKey, SecretValue> = HashMap::new();
+        let ctx = &*self.ctx;
+        // Where each reference's value comes from, before any is opened: the values
+        // the step holds, then one `get_many` (one snapshot) for the rest.
+        let (held, fresh): (Vec<&SecretKey>, Vec<&SecretKey>) = {
+            let held = self.lock();
+            template.references().partition(|k| held.contains_key(*k))
+        };
+        let fresh: Vec<SecretKey> = fresh.into_iter().cloned().collect();
+        let settled = self.core.settle_many(ctx, &fresh, Purpose::Named).await?;
         let (mut lent, mut provided) = (false, false);
-        for key in template.references() {
-            let (value, source) = self.resolved(key).await?;
-            if source == Source::Provided {
-                provided = true
-            } else {
-                lent = true
+        {
+            let held_values = self.lock();
+            for key in &held {
+                match held_values.get(*key).map(|r| &r.source) {
+                    Some(Source::Provided) => provided = true,
+                    Some(_) => lent = true,
+                    None => {}
+                }
             }
-            values.insert(key, value);
+        }
+        for s in &settled {
+            match s {
+                Settled::Stored { .. } => lent = true,
+                Settled::Provided(_) => provided = true,
+                Settled::Missing(_) => {}
+            }
         }
         let mut host_values: Vec<Option<zeroize::Zeroizing<String>>> = Vec::new();
         for segment in template.segments() {
@@ -270,10 +290,22 @@ impl<S: SecretStore> Step<S> {
                 host_values.push(value);
             }
         }
-        if self.ctx.is_shared() && lent && provided {
+        // Refused before anything is opened or audited as resolved: a runner must not
+        // point `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own.
+        if ctx.is_shared() && lent && provided {
             return Err(Error::permission_denied(
                 "a shared run's template may not mix the owner's credentials with values the runner provides",
             ));
+        }
+        let mut values: HashMap<&SecretKey, SecretValue> = HashMap::new();
+        for (key, settled) in fresh.iter().zip(settled) {
+            let resolved = self.core.open(ctx, key, settled)?;
+            let (value, _) = self.hold(key, resolved);
+            values.insert(key, value);
+        }
+        for key in held {
+            let (value, _) = self.resolved(key).await?;
+            values.insert(key, value);
         }
         let mut host_iter = host_values.iter();
         let pieces: Vec<&str> = template
@@ -297,9 +329,12 @@ impl<S: SecretStore> Step<S> {
 
     /// Every credential an agent step may use: the workflow and workspace values
     /// merged by precedence within the allowlist, and personal values only for keys
-    /// the allowlist names (a webhook's payload can steer an agent). A shared run
-    /// gets the keys its owner lends plus the runner's own. Sorted by key; each value
-    /// is held and masked as [`credential`](Self::credential) would.
+    /// the allowlist names (a webhook's payload can steer an agent). A shared run's
+    /// agent is steered by the runner's prompt: it gets the runner's own values only,
+    /// or, when the owner turns on
+    /// [`ShareConfig::owner_credentials_for_agents`](crate::ShareConfig::owner_credentials_for_agents),
+    /// the lent values only, never the two together. Sorted by key; each value is held
+    /// and masked as [`credential`](Self::credential) would.
     ///
     /// # Errors
     ///
@@ -316,8 +351,7 @@ impl<S: SecretStore> Step<S> {
                     // A personal value a code step took stays out of the agent's hands
                     // unless allowlisted: the rule the pipeline applies to what it reads.
                     Some(r) => {
-                        let personal = matches!(r.source, Source::Personal { .. });
-                        if pipeline::agent_may_take(ctx, &key, personal) {
+                        if pipeline::agent_may_take(ctx, &key, &r.source) {
                             out.push((key, r.value.clone()));
                         }
                     }

@@ -145,7 +145,8 @@ pub enum Error {
     /// A share option was turned on for a workflow that does not qualify for it.
     #[error("share option unavailable: {option}: {reason}")]
     OptionUnavailable {
-        /// The option: `"owner_credentials"` or `"owner_api_key"`.
+        /// The option: `"owner_credentials"`, `"owner_credentials_for_agents"` or
+        /// `"owner_api_key"`.
         option: &'static str,
         /// Why the workflow does not qualify.
         reason: &'static str,
