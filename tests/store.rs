@@ -304,12 +304,15 @@ impl SecretStore for MovesRecords {
     }
 }
 
+/// A (scope, key) place.
+type Place = (Scope, &'static str);
+
 /// The conformance suite fails a store that moves records, whichever read lies, for
 /// every kind of move, with the metadata as written or rewritten to the request.
 #[test]
 fn the_suite_catches_a_store_that_moves_records() {
     let (a, b) = (id::<WorkspaceId>("ws-a"), id::<WorkspaceId>("ws-b"));
-    let moves: [(&str, (Scope, &str), (Scope, &str)); 5] = [
+    let moves: [(&str, Place, Place); 5] = [
         (
             "across tenants",
             (Scope::workspace(b.clone()), "K1"),

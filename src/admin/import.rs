@@ -1,6 +1,7 @@
 //! Bulk import of `.env` text: parsed strictly, written all-or-nothing in one batch.
 
 use super::Secrets;
+use super::binding;
 use crate::access::{self, Operation};
 use crate::audit::AuditKind;
 use crate::import::{ImportWarning, parse_env};
@@ -110,10 +111,17 @@ impl<S: SecretStore> Secrets<S> {
             .map_err(|e| self.refused(kind, actor, scope, &[], e))?;
         let parsed = parse_env(text).map_err(|e| self.refused(kind, actor, scope, &[], e))?;
         let keys: Vec<SecretKey> = parsed.iter().map(|e| e.key.clone()).collect();
-        let existing = self
+        let found = self
             .store
             .get_many(std::slice::from_ref(scope), &keys)
             .await?;
+        // An update is built from the current record's metadata: a moved record's
+        // would write into the place it came from.
+        let existing = keys
+            .iter()
+            .zip(found)
+            .map(|(key, record)| binding::bound(scope, key, record))
+            .collect::<Result<Vec<_>, Error>>()?;
         if mode == ImportMode::CreateOnly {
             let taken: Vec<&str> = keys
                 .iter()

@@ -1,5 +1,6 @@
 //! Administration: the management calls around stored secrets.
 
+mod binding;
 mod import;
 mod secrets;
 

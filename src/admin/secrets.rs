@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::binding;
 use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditSink};
 use crate::crypto::Vault;
@@ -240,7 +241,7 @@ impl<S: SecretStore> Secrets<S> {
             access::check(actor, op, scope, None)?;
         }
         access::check_tenancy(actor, scope.workspace_id())?;
-        let record = self.store.get(scope, key).await?;
+        let record = binding::bound(scope, key, self.store.get(scope, key).await?)?;
         let record = record.ok_or_else(|| Error::NotFound {
             scope: scope.clone(),
             key: key.clone(),
@@ -391,7 +392,7 @@ impl<S: SecretStore> Secrets<S> {
     pub async fn list(&self, actor: &Actor, scope: &Scope) -> Result<Vec<SecretMeta>, Error> {
         access::check(actor, Operation::List, scope, None)
             .map_err(|e| self.refused(AuditKind::Denied, actor, scope, &[], e))?;
-        Ok(self.store.list(scope).await?)
+        binding::listed(scope, self.store.list(scope).await?)
     }
 
     /// After a key-encryption key rotation (the new key added everywhere and made
@@ -407,23 +408,30 @@ impl<S: SecretStore> Secrets<S> {
             .map_err(|e| self.refused(AuditKind::Rewrapped, actor, scope, &[], e))?;
         let active = self.vault.active_key();
         let mut report = RewrapReport::default();
-        for meta in self.store.list(scope).await? {
+        for meta in binding::listed(scope, self.store.list(scope).await?)? {
             let key = meta.key;
             let mut outcome = None;
             for _ in 0..CAS_RETRIES {
-                let Some(record) = self.store.get(scope, &key).await? else {
-                    outcome = Some(Ok(false));
-                    break;
+                let found = binding::bound(scope, &key, self.store.get(scope, &key).await?);
+                let record = match found {
+                    Ok(Some(record)) => record,
+                    Ok(None) => {
+                        outcome = Some(Ok(false));
+                        break;
+                    }
+                    // A moved record: reported like one that does not open.
+                    Err(err) => {
+                        outcome = Some(Err(err.kind()));
+                        break;
+                    }
                 };
                 if record.sealed.key_id() == active {
                     outcome = Some(Ok(false));
                     break;
                 }
-                let m = &record.meta;
-                let sealed = match self
-                    .vault
-                    .rewrap(&m.scope, &m.key, m.version, &record.sealed)
-                {
+                // The requested binding, never the record's own.
+                let version = record.meta.version;
+                let sealed = match self.vault.rewrap(scope, &key, version, &record.sealed) {
                     Ok(sealed) => sealed,
                     Err(err) => {
                         outcome = Some(Err(err.kind()));
@@ -480,10 +488,7 @@ impl<S: SecretStore> Secrets<S> {
     pub async fn purge(&self, actor: &Actor, scope: &Scope) -> Result<usize, Error> {
         access::check(actor, Operation::Purge, scope, None)
             .map_err(|e| self.refused(AuditKind::Purged, actor, scope, &[], e))?;
-        let keys: Vec<SecretKey> = self
-            .store
-            .list(scope)
-            .await?
+        let keys: Vec<SecretKey> = binding::listed(scope, self.store.list(scope).await?)?
             .into_iter()
             .map(|m| m.key)
             .collect();
@@ -529,16 +534,19 @@ impl<S: SecretStore> Secrets<S> {
         let lists = self.store.list_many(&scopes).await?;
         let mut builder = Redactor::builder();
         for (scope, metas) in scopes.iter().zip(lists) {
+            let metas = binding::listed(scope, metas)?;
             let keys: Vec<SecretKey> = metas.into_iter().map(|m| m.key).collect();
             let records = self
                 .store
                 .get_many(std::slice::from_ref(scope), &keys)
                 .await?;
-            for record in records.into_iter().flatten() {
-                let m = &record.meta;
-                let value = self
-                    .vault
-                    .unseal(&m.scope, &m.key, m.version, &record.sealed)?;
+            for (key, record) in keys.iter().zip(records) {
+                // Opened with the scope and key asked for, never the record's own.
+                let Some(record) = binding::bound(scope, key, record)? else {
+                    continue;
+                };
+                let version = record.meta.version;
+                let value = self.vault.unseal(scope, key, version, &record.sealed)?;
                 builder = builder.secret(&value);
             }
         }
