@@ -732,3 +732,62 @@ fn management_calls_refuse_a_moved_record() {
         }
     }
 }
+
+/// `SecretRole::Member` grants nothing beyond the workspace role: for every workspace
+/// role and every call on one secret, a member of the secret gets exactly the answer a
+/// user with no per-secret role gets (only `SecretRole::Admin` adds rights), in
+/// workspace and workflow scopes, and a personal secret's members are ignored.
+#[test]
+fn a_secret_member_gets_what_a_non_member_gets() {
+    let roles = [
+        WorkspaceRole::Admin,
+        WorkspaceRole::Editor,
+        WorkspaceRole::Runner,
+        WorkspaceRole::Viewer,
+    ];
+    type Op = fn(&Secrets<std::sync::Arc<MemoryStore>>, &Actor, &Scope) -> Result<(), Error>;
+    let ops: [(&str, Op); 4] = [
+        ("rotate", |s, a, sc| {
+            block_on(s.rotate(a, sc, &key("K"), value("rotated-1"))).map(|_| ())
+        }),
+        ("set_details", |s, a, sc| {
+            let details = SecretDetails {
+                members: BTreeMap::from([(a.user.clone(), SecretRole::Member)]),
+                ..Default::default()
+            };
+            block_on(s.set_details(a, sc, &key("K"), details)).map(|_| ())
+        }),
+        ("list", |s, a, sc| block_on(s.list(a, sc)).map(|_| ())),
+        ("delete", |s, a, sc| block_on(s.delete(a, sc, &key("K")))),
+    ];
+    for scope in [workspace_scope(), workflow_scope(), personal("owner")] {
+        for role in roles {
+            for (op, call) in ops {
+                // One world per answer, so a call of the member cannot change the other's.
+                let answer = |is_member: bool| {
+                    let w = World::new();
+                    w.put(&scope, "K", "value-of-k-1234");
+                    let owner = Actor::new(user("owner"), ws(), WorkspaceRole::Runner);
+                    let by = match scope {
+                        Scope::Personal { .. } => owner,
+                        _ => admin(),
+                    };
+                    let members = if is_member {
+                        BTreeMap::from([(user("mia"), SecretRole::Member)])
+                    } else {
+                        BTreeMap::from([(user("someone"), SecretRole::Member)])
+                    };
+                    let details = SecretDetails {
+                        members,
+                        ..Default::default()
+                    };
+                    block_on(w.secrets.set_details(&by, &scope, &key("K"), details)).unwrap();
+                    call(&w.secrets, &member("mia", role), &scope)
+                        .err()
+                        .map(|e| e.code())
+                };
+                assert_eq!(answer(true), answer(false), "{scope} / {role:?} / {op}");
+            }
+        }
+    }
+}
