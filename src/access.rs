@@ -53,7 +53,9 @@ pub(crate) fn check_tenancy(actor: &Actor, workspace: &WorkspaceId) -> Result<()
 ///   and re-wrap them (off-boarding, key rotation) without reading any;
 /// - workspace and workflow-scoped secrets: admins create, delete, import, re-wrap and
 ///   purge; admins and the secret's own `SecretRole::Admin` members rotate it and edit
-///   its details; every member, external ones included, lists metadata.
+///   its details; every member, external ones included, lists metadata;
+/// - `SecretRole::Member` grants nothing beyond the workspace role (a named member,
+///   for the host to show): only `SecretRole::Admin` is ever consulted.
 pub(crate) fn check(
     actor: &Actor,
     op: Operation,

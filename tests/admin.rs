@@ -500,3 +500,294 @@ fn a_refusal_names_the_operation_refused() {
         );
     }
 }
+
+/// A store that keeps `SecretMeta` in the row, after a database writer copied the
+/// record at `to` over the place `from`: every read of `from` (and every listing of
+/// its scope) answers with the record at `to`, its metadata as written or rewritten
+/// to the request. The provided methods are the trait's defaults, so they lie too.
+struct Moved {
+    inner: std::sync::Arc<MemoryStore>,
+    from: (Scope, SecretKey),
+    to: (Scope, SecretKey),
+    rewrite: bool,
+}
+
+impl Moved {
+    async fn moved(&self, scope: &Scope, key: &SecretKey) -> Option<StoredSecret> {
+        if (scope, key) != (&self.from.0, &self.from.1) {
+            return self.inner.get(scope, key).await.unwrap();
+        }
+        let mut record = self.inner.get(&self.to.0, &self.to.1).await.unwrap()?;
+        if self.rewrite {
+            record.meta.scope = scope.clone();
+            record.meta.key = key.clone();
+        }
+        Some(record)
+    }
+}
+
+impl SecretStore for Moved {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        Ok(self.moved(scope, key).await)
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        let listed = self.inner.list(scope).await?;
+        let mut keys: Vec<SecretKey> = listed.into_iter().map(|m| m.key).collect();
+        if *scope == self.from.0 && !keys.contains(&self.from.1) {
+            keys.push(self.from.1.clone());
+            keys.sort();
+        }
+        let mut metas = Vec::new();
+        for key in &keys {
+            if let Some(record) = self.moved(scope, key).await {
+                metas.push(record.meta);
+            }
+        }
+        Ok(metas)
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+}
+
+/// A (scope, key) place.
+type Place = (Scope, &'static str);
+
+/// Every management call reads records with the scope and key it asked for: a record
+/// (or listing) whose metadata names another tenant, another user's personal scope,
+/// another workflow or another key is refused as `store`, and nothing is written. A
+/// record whose metadata was rewritten to the request does not open (`tampered`)
+/// wherever the call unseals it.
+#[test]
+fn management_calls_refuse_a_moved_record() {
+    let evil = WorkspaceId::new("evil").unwrap();
+    let other_wf = Scope::workflow(ws(), WorkflowId::new("other").unwrap());
+    let moves: [(&str, Place, Place); 4] = [
+        (
+            "across tenants",
+            (workspace_scope(), "API_KEY"),
+            (Scope::workspace(evil), "API_KEY"),
+        ),
+        (
+            "personal -> workspace",
+            (workspace_scope(), "API_KEY"),
+            (personal("bob"), "API_KEY"),
+        ),
+        (
+            "workflow -> workflow",
+            (workflow_scope(), "API_KEY"),
+            (other_wf, "API_KEY"),
+        ),
+        (
+            "key -> key",
+            (workspace_scope(), "API_KEY"),
+            (workspace_scope(), "OTHER_KEY"),
+        ),
+    ];
+    for (name, from, to) in moves {
+        for rewrite in [false, true] {
+            let w = World::new();
+            // The record that was copied, and an honest one beside the moved place.
+            let owner = match &to.0 {
+                Scope::Personal { user, .. } => Actor::new(
+                    user.clone(),
+                    to.0.workspace_id().clone(),
+                    WorkspaceRole::Runner,
+                ),
+                other => Actor::new(
+                    user("admin"),
+                    other.workspace_id().clone(),
+                    WorkspaceRole::Admin,
+                ),
+            };
+            let secrets = Secrets::new(w.vault.clone(), w.store.clone());
+            block_on(secrets.create(&owner, &to.0, &key(to.1), value("copied-value-1234")))
+                .unwrap();
+            w.put(&from.0, "FILLER", "filler-value-5678");
+            let before = block_on(w.store.get(&to.0, &key(to.1))).unwrap().unwrap();
+            let moved = Secrets::new(
+                w.vault.clone(),
+                Moved {
+                    inner: w.store.clone(),
+                    from: (from.0.clone(), key(from.1)),
+                    to: (to.0.clone(), key(to.1)),
+                    rewrite,
+                },
+            );
+            let (scope, k) = (&from.0, &key(from.1));
+            let code = |r: Result<(), Error>| r.err().map(|e| e.code());
+            if !rewrite {
+                // The declared metadata disagrees with the request: refused before anything.
+                let calls = [
+                    (
+                        "rotate",
+                        code(
+                            block_on(moved.rotate(&admin(), scope, k, value("new-value-1")))
+                                .map(|_| ()),
+                        ),
+                    ),
+                    (
+                        "set_details",
+                        code(
+                            block_on(moved.set_details(
+                                &admin(),
+                                scope,
+                                k,
+                                SecretDetails::default(),
+                            ))
+                            .map(|_| ()),
+                        ),
+                    ),
+                    ("delete", code(block_on(moved.delete(&admin(), scope, k)))),
+                    (
+                        "import_env",
+                        code(
+                            block_on(moved.import_env(
+                                &admin(),
+                                scope,
+                                &format!("{}=imported-1", from.1),
+                                ImportMode::Upsert,
+                            ))
+                            .map(|_| ()),
+                        ),
+                    ),
+                    (
+                        "preview_env",
+                        code(
+                            block_on(moved.preview_env(
+                                &admin(),
+                                scope,
+                                &format!("{}=imported-1", from.1),
+                                ImportMode::Upsert,
+                            ))
+                            .map(|_| ()),
+                        ),
+                    ),
+                    (
+                        "list",
+                        code(block_on(moved.list(&admin(), scope)).map(|_| ())),
+                    ),
+                    (
+                        "purge",
+                        code(block_on(moved.purge(&admin(), scope)).map(|_| ())),
+                    ),
+                    (
+                        "rewrap_all",
+                        code(block_on(moved.rewrap_all(&admin(), scope)).map(|_| ())),
+                    ),
+                    (
+                        "workspace_redactor",
+                        code(block_on(moved.workspace_redactor(&admin())).map(|_| ())),
+                    ),
+                ];
+                for (call, got) in calls {
+                    assert_eq!(got, Some("store"), "{name}: {call}");
+                }
+            } else {
+                // Metadata rewritten to the request: whatever unseals fails to open it.
+                let redactor = block_on(moved.workspace_redactor(&admin()));
+                assert_eq!(
+                    code(redactor.map(|_| ())),
+                    Some("tampered"),
+                    "{name}: workspace_redactor, rewritten"
+                );
+                w.keyring
+                    .add_key(KeyId::from(2), Zeroizing::new([7u8; 32]))
+                    .unwrap();
+                w.keyring.set_active(KeyId::from(2)).unwrap();
+                let report = block_on(moved.rewrap_all(&admin(), scope)).unwrap();
+                assert_eq!(
+                    report.failed,
+                    [(key(from.1), ErrorCode::Tampered)],
+                    "{name}: rewrap_all, rewritten"
+                );
+            }
+            // Nothing was written where the record came from (unless a rewrap of its
+            // own scope moved it, honestly, under the new key), nor at the place asked for.
+            let after = block_on(w.store.get(&to.0, &key(to.1))).unwrap().unwrap();
+            if !(rewrite && to.0 == from.0) {
+                assert_eq!(
+                    after.meta, before.meta,
+                    "{name}: the copied record is untouched"
+                );
+                assert_eq!(after.sealed.to_bytes(), before.sealed.to_bytes(), "{name}");
+            }
+            assert!(
+                block_on(w.store.get(scope, k)).unwrap().is_none(),
+                "{name}: nothing written at the moved place"
+            );
+            assert!(
+                block_on(w.store.get(&from.0, &key("FILLER")))
+                    .unwrap()
+                    .is_some(),
+                "{name}: the honest record stays"
+            );
+        }
+    }
+}
+
+/// `SecretRole::Member` grants nothing beyond the workspace role: for every workspace
+/// role and every call on one secret, a member of the secret gets exactly the answer a
+/// user with no per-secret role gets (only `SecretRole::Admin` adds rights), in
+/// workspace and workflow scopes, and a personal secret's members are ignored.
+#[test]
+fn a_secret_member_gets_what_a_non_member_gets() {
+    let roles = [
+        WorkspaceRole::Admin,
+        WorkspaceRole::Editor,
+        WorkspaceRole::Runner,
+        WorkspaceRole::Viewer,
+    ];
+    type Op = fn(&Secrets<std::sync::Arc<MemoryStore>>, &Actor, &Scope) -> Result<(), Error>;
+    let ops: [(&str, Op); 4] = [
+        ("rotate", |s, a, sc| {
+            block_on(s.rotate(a, sc, &key("K"), value("rotated-1"))).map(|_| ())
+        }),
+        ("set_details", |s, a, sc| {
+            let details = SecretDetails {
+                members: BTreeMap::from([(a.user.clone(), SecretRole::Member)]),
+                ..Default::default()
+            };
+            block_on(s.set_details(a, sc, &key("K"), details)).map(|_| ())
+        }),
+        ("list", |s, a, sc| block_on(s.list(a, sc)).map(|_| ())),
+        ("delete", |s, a, sc| block_on(s.delete(a, sc, &key("K")))),
+    ];
+    for scope in [workspace_scope(), workflow_scope(), personal("owner")] {
+        for role in roles {
+            for (op, call) in ops {
+                // One world per answer, so a call of the member cannot change the other's.
+                let answer = |is_member: bool| {
+                    let w = World::new();
+                    w.put(&scope, "K", "value-of-k-1234");
+                    let owner = Actor::new(user("owner"), ws(), WorkspaceRole::Runner);
+                    let by = match scope {
+                        Scope::Personal { .. } => owner,
+                        _ => admin(),
+                    };
+                    let members = if is_member {
+                        BTreeMap::from([(user("mia"), SecretRole::Member)])
+                    } else {
+                        BTreeMap::from([(user("someone"), SecretRole::Member)])
+                    };
+                    let details = SecretDetails {
+                        members,
+                        ..Default::default()
+                    };
+                    block_on(w.secrets.set_details(&by, &scope, &key("K"), details)).unwrap();
+                    call(&w.secrets, &member("mia", role), &scope)
+                        .err()
+                        .map(|e| e.code())
+                };
+                assert_eq!(answer(true), answer(false), "{scope} / {role:?} / {op}");
+            }
+        }
+    }
+}

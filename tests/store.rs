@@ -180,3 +180,197 @@ fn the_suite_catches_a_store_that_loses_updates() {
     assert!(fails(|s| block_on(cas_update(s))));
     assert!(fails(|s| block_on(concurrent_increments(s))));
 }
+
+/// Which of the store's reads lies.
+#[derive(Clone, Copy, Debug)]
+enum Lies {
+    Get,
+    GetFirst,
+    GetMany,
+    List,
+    ListMany,
+}
+
+/// A store that keeps `SecretMeta` in the row, after a database writer copied the
+/// record at `to` over the place `from`: one of its reads (`lies`) answers a request
+/// for `from` with the record at `to`, its metadata as written (`rewrite: false`) or
+/// rewritten to the request (`rewrite: true`). Every other read is honest.
+struct MovesRecords {
+    inner: MemoryStore,
+    lies: Lies,
+    from: (Scope, SecretKey),
+    to: (Scope, SecretKey),
+    rewrite: bool,
+}
+
+impl MovesRecords {
+    async fn moved(&self, scope: &Scope, key: &SecretKey) -> Option<StoredSecret> {
+        if (scope, key) != (&self.from.0, &self.from.1) {
+            return self.inner.get(scope, key).await.unwrap();
+        }
+        let mut record = self.inner.get(&self.to.0, &self.to.1).await.unwrap()?;
+        if self.rewrite {
+            record.meta.scope = scope.clone();
+            record.meta.key = key.clone();
+        }
+        Some(record)
+    }
+
+    async fn moved_list(&self, scope: &Scope) -> Vec<SecretMeta> {
+        let listed = self.inner.list(scope).await.unwrap();
+        let mut keys: Vec<SecretKey> = listed.into_iter().map(|m| m.key).collect();
+        if *scope == self.from.0 && !keys.contains(&self.from.1) {
+            keys.push(self.from.1.clone());
+            keys.sort();
+        }
+        let mut metas = Vec::new();
+        for key in &keys {
+            if let Some(record) = self.moved(scope, key).await {
+                metas.push(record.meta);
+            }
+        }
+        metas
+    }
+}
+
+impl SecretStore for MovesRecords {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        match self.lies {
+            Lies::Get => Ok(self.moved(scope, key).await),
+            _ => self.inner.get(scope, key).await,
+        }
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        match self.lies {
+            Lies::List => Ok(self.moved_list(scope).await),
+            _ => self.inner.list(scope).await,
+        }
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+    async fn get_first(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        if !matches!(self.lies, Lies::GetFirst) {
+            return self.inner.get_first(scopes, key).await;
+        }
+        for scope in scopes {
+            if let Some(found) = self.moved(scope, key).await {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+    async fn get_many(
+        &self,
+        scopes: &[Scope],
+        keys: &[SecretKey],
+    ) -> Result<Vec<Option<StoredSecret>>, StoreError> {
+        if !matches!(self.lies, Lies::GetMany) {
+            return self.inner.get_many(scopes, keys).await;
+        }
+        let mut found = Vec::new();
+        for key in keys {
+            let mut first = None;
+            for scope in scopes {
+                first = self.moved(scope, key).await;
+                if first.is_some() {
+                    break;
+                }
+            }
+            found.push(first);
+        }
+        Ok(found)
+    }
+    async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
+        if !matches!(self.lies, Lies::ListMany) {
+            return self.inner.list_many(scopes).await;
+        }
+        let mut lists = Vec::new();
+        for scope in scopes {
+            lists.push(self.moved_list(scope).await);
+        }
+        Ok(lists)
+    }
+}
+
+/// A (scope, key) place.
+type Place = (Scope, &'static str);
+
+/// The conformance suite fails a store that moves records, whichever read lies, for
+/// every kind of move, with the metadata as written or rewritten to the request.
+#[test]
+fn the_suite_catches_a_store_that_moves_records() {
+    let (a, b) = (id::<WorkspaceId>("ws-a"), id::<WorkspaceId>("ws-b"));
+    let moves: [(&str, Place, Place); 5] = [
+        (
+            "across tenants",
+            (Scope::workspace(b.clone()), "K1"),
+            (Scope::workspace(a.clone()), "K1"),
+        ),
+        (
+            "personal -> workspace",
+            (Scope::workspace(a.clone()), "K1"),
+            (Scope::personal(a.clone(), id("ada")), "K1"),
+        ),
+        (
+            "workflow -> workflow",
+            (Scope::workflow(a.clone(), id("wf-2")), "K1"),
+            (Scope::workflow(a.clone(), id("wf-1")), "K1"),
+        ),
+        (
+            "key -> key",
+            (Scope::workspace(a.clone()), "K2"),
+            (Scope::workspace(a.clone()), "K1"),
+        ),
+        (
+            "into an empty place of another tenant",
+            (Scope::workspace(b.clone()), "K2"),
+            (Scope::workspace(a.clone()), "K2"),
+        ),
+    ];
+    let lies = [
+        Lies::Get,
+        Lies::GetFirst,
+        Lies::GetMany,
+        Lies::List,
+        Lies::ListMany,
+    ];
+    for (name, from, to) in &moves {
+        for lies in lies {
+            for rewrite in [false, true] {
+                let make = || MovesRecords {
+                    inner: MemoryStore::new(),
+                    lies,
+                    from: (from.0.clone(), key(from.1)),
+                    to: (to.0.clone(), key(to.1)),
+                    rewrite,
+                };
+                let caught = std::panic::catch_unwind(|| {
+                    block_on(store_conformance(|| async { make() }));
+                })
+                .is_err();
+                assert!(caught, "{name}, {lies:?} lies, rewritten: {rewrite}");
+            }
+        }
+    }
+    // The wrapper itself is sound: with nothing moved it passes.
+    let honest = || MovesRecords {
+        inner: MemoryStore::new(),
+        lies: Lies::Get,
+        from: (Scope::workspace(b.clone()), key("NOWHERE")),
+        to: (Scope::workspace(b.clone()), key("NOWHERE")),
+        rewrite: false,
+    };
+    block_on(store_conformance(|| async { honest() }));
+}

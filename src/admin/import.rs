@@ -1,6 +1,8 @@
 //! Bulk import of `.env` text: parsed strictly, written all-or-nothing in one batch.
 
 use super::Secrets;
+use super::audited::Call;
+use super::binding;
 use crate::access::{self, Operation};
 use crate::audit::AuditKind;
 use crate::import::{ImportWarning, parse_env};
@@ -40,7 +42,8 @@ pub struct ImportReport {
 impl<S: SecretStore> Secrets<S> {
     /// Imports `.env` text into `scope` (see [`parse_env`] for the dialect) in **one**
     /// write batch: with any parse problem, or any existing key under
-    /// `ImportMode::CreateOnly`, nothing is stored. One audit event names the keys.
+    /// `ImportMode::CreateOnly`, nothing is stored. One audit event (`Imported`) names
+    /// the keys written, or on failure the keys of the text.
     ///
     /// # Errors
     ///
@@ -82,7 +85,8 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// The dry run of [`import_env`](Self::import_env): the same checks and the same
-    /// report, and nothing written, so a UI can show the diff before saving.
+    /// report, and nothing written, so a UI can show the diff before saving. Audited
+    /// as `ImportPreviewed`, naming the keys that would be written.
     ///
     /// # Errors
     ///
@@ -105,15 +109,44 @@ impl<S: SecretStore> Secrets<S> {
         mode: ImportMode,
         write: bool,
     ) -> Result<ImportReport, Error> {
-        let kind = AuditKind::Imported;
-        access::check(actor, Operation::Import, scope, None)
-            .map_err(|e| self.refused(kind, actor, scope, &[], e))?;
-        let parsed = parse_env(text).map_err(|e| self.refused(kind, actor, scope, &[], e))?;
+        let kind = if write {
+            AuditKind::Imported
+        } else {
+            AuditKind::ImportPreviewed
+        };
+        let call = Call::new(kind, actor, Some(scope), &[]);
+        self.audited(
+            &call,
+            self.import_body(&call, actor, scope, text, mode, write),
+        )
+        .await
+    }
+
+    async fn import_body(
+        &self,
+        call: &Call<'_>,
+        actor: &Actor,
+        scope: &Scope,
+        text: &str,
+        mode: ImportMode,
+        write: bool,
+    ) -> Result<ImportReport, Error> {
+        access::check(actor, Operation::Import, scope, None)?;
+        let parsed = parse_env(text)?;
         let keys: Vec<SecretKey> = parsed.iter().map(|e| e.key.clone()).collect();
-        let existing = self
+        // A failure from here on names the keys of the text.
+        call.keys(keys.clone());
+        let found = self
             .store
             .get_many(std::slice::from_ref(scope), &keys)
             .await?;
+        // An update is built from the current record's metadata: a moved record's
+        // would write into the place it came from.
+        let existing = keys
+            .iter()
+            .zip(found)
+            .map(|(key, record)| binding::bound(scope, key, record))
+            .collect::<Result<Vec<_>, Error>>()?;
         if mode == ImportMode::CreateOnly {
             let taken: Vec<&str> = keys
                 .iter()
@@ -122,10 +155,9 @@ impl<S: SecretStore> Secrets<S> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             if !taken.is_empty() {
-                let err = Error::AlreadyExists {
+                return Err(Error::AlreadyExists {
                     what: format!("{} in the {scope}", taken.join(", ")),
-                };
-                return Err(self.refused(kind, actor, scope, &keys, err));
+                });
             }
         }
         let mut report = ImportReport {
@@ -169,17 +201,14 @@ impl<S: SecretStore> Secrets<S> {
         if write && !batch.is_empty() {
             match self.store.write(batch).await {
                 Ok(()) => {}
-                Err(StoreError::Conflict) => {
-                    return Err(self.refused(kind, actor, scope, &keys, Error::Conflict));
-                }
-                Err(other) => return Err(self.refused(kind, actor, scope, &keys, other.into())),
+                Err(StoreError::Conflict) => return Err(Error::Conflict),
+                Err(other) => return Err(other.into()),
             }
         }
-        if write {
-            let mut written = report.created.clone();
-            written.extend(report.updated.iter().cloned());
-            self.record(kind, actor, Some(scope), written, None, Ok(()));
-        }
+        // The event names what was (or, for a preview, would be) written.
+        let mut written = report.created.clone();
+        written.extend(report.updated.iter().cloned());
+        call.keys(written);
         Ok(report)
     }
 }

@@ -1,5 +1,7 @@
 //! Administration: the management calls around stored secrets.
 
+mod audited;
+mod binding;
 mod import;
 mod secrets;
 

@@ -2,10 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::slice;
 use std::sync::Arc;
 
+use super::audited::Call;
+use super::binding;
 use crate::access::{self, Operation};
-use crate::audit::{AuditEvent, AuditKind, AuditSink};
+use crate::audit::{AuditKind, AuditSink};
 use crate::crypto::Vault;
 use crate::redact::Redactor;
 use crate::store::{
@@ -51,7 +54,9 @@ pub struct RewrapReport {
 /// Values are write-only: no call here returns one. Every call checks the actor (the
 /// rules live in one place: tenancy first, then roles), writes through one
 /// [`WriteBatch`] with compare-and-swap on the record's revision, and records an
-/// [`AuditEvent`] (a refused call too).
+/// [`AuditEvent`](crate::audit::AuditEvent): exactly one per call, whatever its end
+/// (a success, a refusal, a store failure after the check), naming the actor and
+/// whether they are external.
 ///
 /// # Example
 ///
@@ -80,7 +85,7 @@ pub struct RewrapReport {
 pub struct Secrets<S> {
     pub(super) vault: Vault,
     pub(super) store: Arc<S>,
-    audit: Option<Arc<dyn AuditSink>>,
+    pub(super) audit: Option<Arc<dyn AuditSink>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -131,53 +136,6 @@ impl<S: SecretStore> Secrets<S> {
         self.clock.now()
     }
 
-    pub(super) fn record(
-        &self,
-        kind: AuditKind,
-        actor: &Actor,
-        scope: Option<&Scope>,
-        keys: Vec<SecretKey>,
-        version: Option<u64>,
-        outcome: Result<(), ErrorCode>,
-    ) {
-        if let Some(sink) = &self.audit {
-            let mut event = AuditEvent::new(self.clock.now(), kind, actor.workspace.clone());
-            event.actor = Some(actor.user.clone());
-            event.scope = scope.cloned();
-            event.keys = keys;
-            event.version = version;
-            event.outcome = outcome;
-            sink.record(event);
-        }
-    }
-
-    /// Audits a refusal (or failure) and hands the error back.
-    /// Audits a refused or failed call (`Denied` for a permission refusal, else the
-    /// call's own kind with its error code) and hands the error back.
-    pub(super) fn refused(
-        &self,
-        kind: AuditKind,
-        actor: &Actor,
-        scope: &Scope,
-        keys: &[SecretKey],
-        err: Error,
-    ) -> Error {
-        let kind = if matches!(err, Error::PermissionDenied { .. }) {
-            AuditKind::Denied
-        } else {
-            kind
-        };
-        self.record(
-            kind,
-            actor,
-            Some(scope),
-            keys.to_vec(),
-            None,
-            Err(err.kind()),
-        );
-        err
-    }
-
     /// Stores a new secret at version 1.
     ///
     /// # Errors
@@ -191,9 +149,20 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
-        let keys = std::slice::from_ref(key);
-        access::check(actor, Operation::Create, scope, None)
-            .map_err(|e| self.refused(AuditKind::Created, actor, scope, keys, e))?;
+        let call = Call::new(AuditKind::Created, actor, Some(scope), slice::from_ref(key));
+        self.audited(&call, self.create_body(&call, actor, scope, key, value))
+            .await
+    }
+
+    async fn create_body(
+        &self,
+        call: &Call<'_>,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        value: SecretValue,
+    ) -> Result<SecretMeta, Error> {
+        access::check(actor, Operation::Create, scope, None)?;
         let sealed = self.vault.seal(scope, key, 1, &value)?;
         let mut meta = SecretMeta::new(scope.clone(), key.clone(), actor.user.clone(), self.now());
         let put = WriteOp::Put {
@@ -206,24 +175,14 @@ impl<S: SecretStore> Secrets<S> {
         match self.store.write(WriteBatch::from(vec![put])).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
-                let err = Error::AlreadyExists {
+                return Err(Error::AlreadyExists {
                     what: format!("secret {key} in the {scope}"),
-                };
-                return Err(self.refused(AuditKind::Created, actor, scope, keys, err));
+                });
             }
-            Err(other) => {
-                return Err(self.refused(AuditKind::Created, actor, scope, keys, other.into()));
-            }
+            Err(other) => return Err(other.into()),
         }
         meta.revision = 1;
-        self.record(
-            AuditKind::Created,
-            actor,
-            Some(scope),
-            keys.to_vec(),
-            Some(1),
-            Ok(()),
-        );
+        call.version(1);
         Ok(meta)
     }
 
@@ -240,7 +199,7 @@ impl<S: SecretStore> Secrets<S> {
             access::check(actor, op, scope, None)?;
         }
         access::check_tenancy(actor, scope.workspace_id())?;
-        let record = self.store.get(scope, key).await?;
+        let record = binding::bound(scope, key, self.store.get(scope, key).await?)?;
         let record = record.ok_or_else(|| Error::NotFound {
             scope: scope.clone(),
             key: key.clone(),
@@ -250,23 +209,18 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// Reads, changes and writes one record with compare-and-swap, re-reading and
-    /// retrying when another write won the race, so neither write is lost; audits the
-    /// outcome as `kind`.
+    /// retrying when another write won the race, so neither write is lost.
     async fn update(
         &self,
-        kind: AuditKind,
+        call: &Call<'_>,
         actor: &Actor,
         op: Operation,
         scope: &Scope,
         key: &SecretKey,
         change: impl Fn(StoredSecret) -> Result<StoredSecret, Error>,
     ) -> Result<SecretMeta, Error> {
-        let keys = std::slice::from_ref(key);
         for _ in 0..CAS_RETRIES {
-            let record = self
-                .existing(actor, op, scope, key)
-                .await
-                .map_err(|e| self.refused(kind, actor, scope, keys, e))?;
+            let record = self.existing(actor, op, scope, key).await?;
             let revision = record.meta.revision;
             let mut next = change(record)?;
             next.meta.updated_by = actor.user.clone();
@@ -278,18 +232,17 @@ impl<S: SecretStore> Secrets<S> {
             };
             match self.store.write(WriteBatch::from(vec![put])).await {
                 Ok(()) => {
-                    let version = Some(meta.version);
-                    self.record(kind, actor, Some(scope), keys.to_vec(), version, Ok(()));
+                    call.version(meta.version);
                     return Ok(SecretMeta {
                         revision: revision + 1,
                         ..meta
                     });
                 }
                 Err(StoreError::Conflict) => continue,
-                Err(other) => return Err(self.refused(kind, actor, scope, keys, other.into())),
+                Err(other) => return Err(other.into()),
             }
         }
-        Err(self.refused(kind, actor, scope, keys, Error::Conflict))
+        Err(Error::Conflict)
     }
 
     /// Replaces a secret's value; its version goes up by one. Takes effect at the next
@@ -306,19 +259,14 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
-        self.update(
-            AuditKind::Rotated,
-            actor,
-            Operation::Rotate,
-            scope,
-            key,
-            |mut record| {
-                record.meta.version += 1;
-                record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
-                Ok(record)
-            },
-        )
-        .await
+        let call = Call::new(AuditKind::Rotated, actor, Some(scope), slice::from_ref(key));
+        let change = |mut record: StoredSecret| {
+            record.meta.version += 1;
+            record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
+            Ok(record)
+        };
+        let body = self.update(&call, actor, Operation::Rotate, scope, key, change);
+        self.audited(&call, body).await
     }
 
     /// Replaces a secret's details (display name, description, members).
@@ -333,20 +281,16 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         details: SecretDetails,
     ) -> Result<SecretMeta, Error> {
-        self.update(
-            AuditKind::DetailsChanged,
-            actor,
-            Operation::SetDetails,
-            scope,
-            key,
-            |mut record| {
-                record.meta.display_name = details.display_name.clone();
-                record.meta.description = details.description.clone();
-                record.meta.members = details.members.clone();
-                Ok(record)
-            },
-        )
-        .await
+        let kind = AuditKind::DetailsChanged;
+        let call = Call::new(kind, actor, Some(scope), slice::from_ref(key));
+        let change = |mut record: StoredSecret| {
+            record.meta.display_name = details.display_name.clone();
+            record.meta.description = details.description.clone();
+            record.meta.members = details.members.clone();
+            Ok(record)
+        };
+        let body = self.update(&call, actor, Operation::SetDetails, scope, key, change);
+        self.audited(&call, body).await
     }
 
     /// Deletes a secret: every later resolution misses it.
@@ -356,42 +300,43 @@ impl<S: SecretStore> Secrets<S> {
     /// `permission_denied` (workspace and workflow scopes: admins; personal: its
     /// owner); `not_found`; `store`.
     pub async fn delete(&self, actor: &Actor, scope: &Scope, key: &SecretKey) -> Result<(), Error> {
-        let keys = std::slice::from_ref(key);
-        let record = self
-            .existing(actor, Operation::Delete, scope, key)
+        let call = Call::new(AuditKind::Deleted, actor, Some(scope), slice::from_ref(key));
+        self.audited(&call, self.delete_body(&call, actor, scope, key))
             .await
-            .map_err(|e| self.refused(AuditKind::Deleted, actor, scope, keys, e))?;
+    }
+
+    async fn delete_body(
+        &self,
+        call: &Call<'_>,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<(), Error> {
+        let record = self.existing(actor, Operation::Delete, scope, key).await?;
         let delete = WriteOp::Delete {
             scope: scope.clone(),
             key: key.clone(),
             expect: Expect::Any,
         };
-        self.store
-            .write(WriteBatch::from(vec![delete]))
-            .await
-            .map_err(|e| self.refused(AuditKind::Deleted, actor, scope, keys, e.into()))?;
-        self.record(
-            AuditKind::Deleted,
-            actor,
-            Some(scope),
-            keys.to_vec(),
-            Some(record.meta.version),
-            Ok(()),
-        );
+        self.store.write(WriteBatch::from(vec![delete])).await?;
+        call.version(record.meta.version);
         Ok(())
     }
 
     /// The metadata of every secret in `scope`, sorted by key: never a value, never a
-    /// sealed blob.
+    /// sealed blob. Audited as `Listed` (names no keys).
     ///
     /// # Errors
     ///
     /// `permission_denied` (workspace and workflow scopes: any member, external ones
     /// included; personal: its owner alone); `store`.
     pub async fn list(&self, actor: &Actor, scope: &Scope) -> Result<Vec<SecretMeta>, Error> {
-        access::check(actor, Operation::List, scope, None)
-            .map_err(|e| self.refused(AuditKind::Denied, actor, scope, &[], e))?;
-        Ok(self.store.list(scope).await?)
+        let call = Call::new(AuditKind::Listed, actor, Some(scope), &[]);
+        let body = async {
+            access::check(actor, Operation::List, scope, None)?;
+            binding::listed(scope, self.store.list(scope).await?)
+        };
+        self.audited(&call, body).await
     }
 
     /// After a key-encryption key rotation (the new key added everywhere and made
@@ -399,31 +344,51 @@ impl<S: SecretStore> Secrets<S> {
     /// values, and reports what it could not move. Remove the old key only when
     /// `conflicted` and `failed` are empty.
     ///
+    /// A record whose metadata names another scope or key than the one read is not
+    /// opened: it is reported in `failed` with code `store`.
+    ///
     /// # Errors
     ///
     /// `permission_denied` (admins; personal scopes: their owner or an admin); `store`.
     pub async fn rewrap_all(&self, actor: &Actor, scope: &Scope) -> Result<RewrapReport, Error> {
-        access::check(actor, Operation::Rewrap, scope, None)
-            .map_err(|e| self.refused(AuditKind::Rewrapped, actor, scope, &[], e))?;
+        let call = Call::new(AuditKind::Rewrapped, actor, Some(scope), &[]);
+        self.audited(&call, self.rewrap_body(&call, actor, scope))
+            .await
+    }
+
+    async fn rewrap_body(
+        &self,
+        call: &Call<'_>,
+        actor: &Actor,
+        scope: &Scope,
+    ) -> Result<RewrapReport, Error> {
+        access::check(actor, Operation::Rewrap, scope, None)?;
         let active = self.vault.active_key();
         let mut report = RewrapReport::default();
-        for meta in self.store.list(scope).await? {
+        for meta in binding::listed(scope, self.store.list(scope).await?)? {
             let key = meta.key;
             let mut outcome = None;
             for _ in 0..CAS_RETRIES {
-                let Some(record) = self.store.get(scope, &key).await? else {
-                    outcome = Some(Ok(false));
-                    break;
+                let found = binding::bound(scope, &key, self.store.get(scope, &key).await?);
+                let record = match found {
+                    Ok(Some(record)) => record,
+                    Ok(None) => {
+                        outcome = Some(Ok(false));
+                        break;
+                    }
+                    // A moved record: reported like one that does not open.
+                    Err(err) => {
+                        outcome = Some(Err(err.kind()));
+                        break;
+                    }
                 };
                 if record.sealed.key_id() == active {
                     outcome = Some(Ok(false));
                     break;
                 }
-                let m = &record.meta;
-                let sealed = match self
-                    .vault
-                    .rewrap(&m.scope, &m.key, m.version, &record.sealed)
-                {
+                // The requested binding, never the record's own.
+                let version = record.meta.version;
+                let sealed = match self.vault.rewrap(scope, &key, version, &record.sealed) {
                     Ok(sealed) => sealed,
                     Err(err) => {
                         outcome = Some(Err(err.kind()));
@@ -444,7 +409,11 @@ impl<S: SecretStore> Secrets<S> {
                         break;
                     }
                     Err(StoreError::Conflict) => continue,
-                    Err(other) => return Err(other.into()),
+                    Err(other) => {
+                        // The keys moved so far are named in the failure's event.
+                        call.keys(report.rewrapped);
+                        return Err(other.into());
+                    }
                 }
             }
             match outcome {
@@ -454,19 +423,10 @@ impl<S: SecretStore> Secrets<S> {
                 None => report.conflicted.push(key),
             }
         }
-        let outcome = if report.failed.is_empty() && report.conflicted.is_empty() {
-            Ok(())
-        } else {
-            Err(ErrorCode::Conflict)
-        };
-        self.record(
-            AuditKind::Rewrapped,
-            actor,
-            Some(scope),
-            report.rewrapped.clone(),
-            None,
-            outcome,
-        );
+        if !report.failed.is_empty() || !report.conflicted.is_empty() {
+            call.incomplete(ErrorCode::Conflict);
+        }
+        call.keys(report.rewrapped.clone());
         Ok(report)
     }
 
@@ -478,78 +438,65 @@ impl<S: SecretStore> Secrets<S> {
     /// `permission_denied` (workspace admins; for a personal scope also its owner: the
     /// one case where an admin may delete another user's secrets); `store`.
     pub async fn purge(&self, actor: &Actor, scope: &Scope) -> Result<usize, Error> {
-        access::check(actor, Operation::Purge, scope, None)
-            .map_err(|e| self.refused(AuditKind::Purged, actor, scope, &[], e))?;
-        let keys: Vec<SecretKey> = self
-            .store
-            .list(scope)
-            .await?
-            .into_iter()
-            .map(|m| m.key)
-            .collect();
-        if !keys.is_empty() {
-            let batch: WriteBatch = keys
-                .iter()
-                .map(|key| WriteOp::Delete {
-                    scope: scope.clone(),
-                    key: key.clone(),
-                    expect: Expect::Any,
-                })
+        let call = Call::new(AuditKind::Purged, actor, Some(scope), &[]);
+        let body = async {
+            access::check(actor, Operation::Purge, scope, None)?;
+            let keys: Vec<SecretKey> = binding::listed(scope, self.store.list(scope).await?)?
+                .into_iter()
+                .map(|m| m.key)
                 .collect();
-            self.store
-                .write(batch)
-                .await
-                .map_err(|e| self.refused(AuditKind::Purged, actor, scope, &keys, e.into()))?;
-        }
-        let count = keys.len();
-        self.record(AuditKind::Purged, actor, Some(scope), keys, None, Ok(()));
-        Ok(count)
+            call.keys(keys.clone());
+            if !keys.is_empty() {
+                let batch: WriteBatch = keys
+                    .iter()
+                    .map(|key| WriteOp::Delete {
+                        scope: scope.clone(),
+                        key: key.clone(),
+                        expect: Expect::Any,
+                    })
+                    .collect();
+                self.store.write(batch).await?;
+            }
+            Ok(keys.len())
+        };
+        self.audited(&call, body).await
     }
 
     /// A redactor for every value of every scope of the actor's workspace (personal
     /// ones included), for a log pipeline that must mask all of them. A snapshot with
     /// unlabelled masks (labels would name other users' keys); values are read, never
-    /// returned.
+    /// returned. Audited as `WorkspaceRedactor` with no scope (it spans them all).
     ///
     /// # Errors
     ///
-    /// `permission_denied` (workspace admins); `store`; `tampered` or `unknown_key_id`.
+    /// `permission_denied` (workspace admins); `store` (also for a record or listing
+    /// whose metadata names another scope or key than the one read); `tampered` or
+    /// `unknown_key_id`.
     pub async fn workspace_redactor(&self, actor: &Actor) -> Result<Redactor, Error> {
-        let workspace_scope = Scope::workspace(actor.workspace.clone());
-        access::check_workspace_admin(actor).map_err(|e| {
-            self.refused(
-                AuditKind::WorkspaceRedactor,
-                actor,
-                &workspace_scope,
-                &[],
-                e,
-            )
-        })?;
+        let call = Call::new(AuditKind::WorkspaceRedactor, actor, None, &[]);
+        self.audited(&call, self.workspace_redactor_body(actor))
+            .await
+    }
+
+    async fn workspace_redactor_body(&self, actor: &Actor) -> Result<Redactor, Error> {
+        access::check_workspace_admin(actor)?;
         let scopes = self.store.scopes(&actor.workspace).await?;
         let lists = self.store.list_many(&scopes).await?;
         let mut builder = Redactor::builder();
         for (scope, metas) in scopes.iter().zip(lists) {
+            let metas = binding::listed(scope, metas)?;
             let keys: Vec<SecretKey> = metas.into_iter().map(|m| m.key).collect();
-            let records = self
-                .store
-                .get_many(std::slice::from_ref(scope), &keys)
-                .await?;
-            for record in records.into_iter().flatten() {
-                let m = &record.meta;
-                let value = self
-                    .vault
-                    .unseal(&m.scope, &m.key, m.version, &record.sealed)?;
+            let records = self.store.get_many(slice::from_ref(scope), &keys).await?;
+            for (key, record) in keys.iter().zip(records) {
+                // Opened with the scope and key asked for, never the record's own.
+                let Some(record) = binding::bound(scope, key, record)? else {
+                    continue;
+                };
+                let version = record.meta.version;
+                let value = self.vault.unseal(scope, key, version, &record.sealed)?;
                 builder = builder.secret(&value);
             }
         }
-        self.record(
-            AuditKind::WorkspaceRedactor,
-            actor,
-            None,
-            Vec::new(),
-            None,
-            Ok(()),
-        );
         Ok(builder.build())
     }
 }

@@ -18,6 +18,10 @@ pub enum AuditKind {
     DetailsChanged,
     /// Secrets were imported from `.env` text.
     Imported,
+    /// An import of `.env` text was previewed (nothing written).
+    ImportPreviewed,
+    /// A scope's metadata was listed.
+    Listed,
     /// Every secret of a scope was deleted (off-boarding).
     Purged,
     /// Sealed records were re-wrapped under the active key-encryption key.
@@ -42,6 +46,9 @@ pub struct AuditEvent {
     pub kind: AuditKind,
     /// Who did it; `None` for a run no user clicked.
     pub actor: Option<UserId>,
+    /// Whether the actor is an external (guest) member of the workspace
+    /// ([`Actor::external`](crate::Actor::external)); `false` when there is no actor.
+    pub actor_external: bool,
     /// The workspace the call concerned.
     pub workspace: WorkspaceId,
     /// For resolutions: the run that resolved.
@@ -66,6 +73,7 @@ impl AuditEvent {
             at,
             kind,
             actor: None,
+            actor_external: false,
             workspace,
             run: None,
             scope: None,

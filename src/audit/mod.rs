@@ -1,8 +1,9 @@
 //! Audit events and the sinks that receive them.
 //!
 //! Every management call of [`Secrets`](crate::Secrets) and every resolution of a
-//! [`Resolver`](crate::Resolver) (refusals and failures too) records one
-//! [`AuditEvent`] in the configured [`AuditSink`]. Events hold names, scopes,
+//! [`Resolver`](crate::Resolver) records exactly one [`AuditEvent`] in the configured
+//! [`AuditSink`], whatever its end: a success, a permission refusal (`Denied`), or a
+//! failure (a store failure after the permission check included) with its error code. Events hold names, scopes,
 //! versions and typed outcome codes, never a value. This module depends only on the
 //! crate's vocabulary.
 

@@ -10,6 +10,9 @@
 //! | [`Scope::workspace`](crate::Scope::workspace) | every run in the workspace | workspace admins | the secret's per-secret admins |
 //! | [`Scope::personal`](crate::Scope::personal) | one user, inside one workspace | that user alone | nobody (workspace admins may purge, rewrap and mask personal secrets, never read them) |
 //!
+//! A per-secret [`SecretRole::Member`](crate::SecretRole::Member) grants nothing beyond
+//! the workspace role; a personal secret's per-secret roles are ignored.
+//!
 //! Keys are case-sensitive names of `[A-Za-z0-9_]`, 1 to 256 bytes
 //! ([`SecretKey`](crate::SecretKey)); values are UTF-8 text of 0 to 65,536 bytes
 //! ([`SecretValue`](crate::SecretValue)). Values are write-only: no management

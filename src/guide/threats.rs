@@ -40,10 +40,40 @@
 //!   Lasting rollback protection needs an anchor outside the database (a per-record
 //!   version counter or a hash of the current records, kept in an append-only system
 //!   the host trusts and checked on read).
-//! - **A store that returns what was asked for.** The resolver opens a record with the
-//!   scope and key it asked for, never the ones the record declares, and refuses
-//!   (`store`) a record whose metadata names a scope or key outside the request. The
-//!   SQLite and PostgreSQL stores rebuild both from the query.
+//! - **A store that returns what was asked for.** The crate does not depend on it for
+//!   its own promises: the resolver and every management call of
+//!   [`Secrets`](crate::Secrets) (`rotate`, `set_details`, `delete`, the imports,
+//!   `list`, `purge`, `rewrap_all`, `workspace_redactor`) open and write a record with
+//!   the scope and key they asked for, never the ones the record declares, and refuse
+//!   (`store`, before any unseal or write) a record or listing whose metadata names
+//!   another scope or key; a copy whose metadata was rewritten to the request does not
+//!   open (`tampered`). The
+//!   [`SecretStore`](crate::store::SecretStore) implementation notes require a store
+//!   to answer with exactly what was asked for, and the conformance suite
+//!   (`testing::records_stay_where_written`, feature `testing`) fails one that does
+//!   not. The SQLite and PostgreSQL stores rebuild scope and key from the query. What
+//!   no check can see is a row whose *metadata* a database writer rewrote (its
+//!   members, say): metadata is not sealed, so the database's access control is the
+//!   defence.
+//! - **Keeping the audit log.** Every call of [`Secrets`](crate::Secrets) records
+//!   exactly one [`AuditEvent`](crate::audit::AuditEvent), whatever its end (see below);
+//!   the sink is the host's, called synchronously on the call's path. A call whose
+//!   future is dropped before it finishes (a cancelled request) records nothing.
+//!
+//! # What is audited
+//!
+//! Every management call of [`Secrets`](crate::Secrets), and every resolution of a
+//! [`Resolver`](crate::Resolver), records one event: on success its kind (`Created`,
+//! `Rotated`, `DetailsChanged`, `Deleted`, `Listed`, `Imported`, `ImportPreviewed`,
+//! `Rewrapped`, `Purged`, `WorkspaceRedactor`, `Resolved`) with `Ok`; on a permission
+//! refusal `Denied` with `permission_denied`; on any other failure (a store failure
+//! after the permission check included) its kind with the error's
+//! [`ErrorCode`](crate::error::ErrorCode). An event names the actor, whether they are
+//! an external member ([`Actor::external`](crate::Actor::external)), the scope, the
+//! keys and the version; never a value. Per-secret roles: only
+//! [`SecretRole::Admin`](crate::SecretRole::Admin) grants anything;
+//! [`SecretRole::Member`](crate::SecretRole::Member) names a member and grants nothing
+//! beyond the workspace role.
 //!
 //! # Known limits today
 //!

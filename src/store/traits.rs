@@ -25,6 +25,16 @@ use crate::vocab::{Scope, WorkspaceId};
 ///   that differ only in case, trailing space or Unicode normalization are different
 ///   tenants, and so are keys that differ in case. Use a binary collation (`COLLATE "C"`
 ///   in PostgreSQL); never normalize.
+/// - **Binding.** Every read answers with records of exactly the scope and key it was
+///   asked for: a record (or, from `list`, metadata) whose `meta.scope` or `meta.key`
+///   differs from the request is never returned, and an empty place is never filled
+///   from another. A store that keeps `SecretMeta` in the row (the natural shape for a
+///   key-value database) lets a database writer copy one tenant's row into another's
+///   namespace; rebuild scope and key from the query, or check them before answering.
+///   The crate does not trust this point alone: it opens every record with the scope
+///   and key it asked for, never the ones the record declares, and refuses a record
+///   or listing whose metadata disagrees with the request as a `store` error
+///   ([`StoreError::corrupt`]), before any unseal or write.
 /// - **`get`** returns the record as last written, `None` when absent.
 /// - **`list`** returns the metadata of every record of one scope, sorted by key
 ///   bytewise (`"B" < "a"`), and never reads more than it needs.

@@ -22,6 +22,7 @@ where
     round_trip(&make().await).await;
     scope_isolation(&make().await).await;
     tenant_isolation(&make().await).await;
+    records_stay_where_written(&make().await).await;
     list_contents_and_order(&make().await).await;
     scopes_of_a_workspace(&make().await).await;
     provided_methods(&make().await).await;
@@ -73,7 +74,11 @@ pub async fn round_trip<S: SecretStore>(store: &S) {
         written.sealed.to_bytes(),
         "round_trip: sealed bytes"
     );
-    assert_eq!(open(&f, &read), "value-of-api-key", "round_trip: plaintext");
+    assert_eq!(
+        open(&f, &scope, "API_KEY", &read),
+        "value-of-api-key",
+        "round_trip: plaintext"
+    );
 }
 
 /// The same key in two workspaces, two users, two workflows and three scope kinds
@@ -110,7 +115,7 @@ pub async fn scope_isolation<S: SecretStore>(store: &S) {
             "scope_isolation: {scope}"
         );
         assert_eq!(
-            open(&f, &read),
+            open(&f, scope, "TOKEN", &read),
             format!("marker-{i}"),
             "scope_isolation: value of {scope}"
         );
@@ -205,6 +210,118 @@ pub async fn tenant_isolation<S: SecretStore>(store: &S) {
         marker(store, &other_user, "Token").await.is_none(),
         "tenant_isolation: user case"
     );
+}
+
+/// Every read answers with records of exactly the scope and key it asked for: `get`,
+/// `get_first`, `get_many`, `list` and `list_many` never return a record (or its
+/// metadata) from another tenant, another user's personal scope, another workflow or
+/// under another key, as they are or with their metadata rewritten to the request,
+/// and never fill an empty place with a record from elsewhere.
+///
+/// The crate opens a record with the scope and key it asked for and refuses one whose
+/// metadata names another (a `store` error), so a store that moves records fails
+/// closed; this behaviour finds it before production does.
+pub async fn records_stay_where_written<S: SecretStore>(store: &S) {
+    let f = vault();
+    let (a, b) = (id::<WorkspaceId>("ws-a"), id::<WorkspaceId>("ws-b"));
+    let written = [
+        (Scope::workspace(a.clone()), "K1"),
+        (Scope::workspace(a.clone()), "K2"),
+        (Scope::workspace(b.clone()), "K1"),
+        (Scope::personal(a.clone(), id("ada")), "K1"),
+        (Scope::workflow(a.clone(), id("wf-1")), "K1"),
+        (Scope::workflow(a.clone(), id("wf-2")), "K1"),
+    ];
+    let empty = [
+        (Scope::workspace(b.clone()), "K2"),
+        (Scope::personal(a.clone(), id("bob")), "K1"),
+        (Scope::workflow(a.clone(), id("wf-3")), "K1"),
+        (Scope::workflow(b, id("wf-1")), "K1"),
+    ];
+    let mark = |i: usize| format!("place-{i}");
+    for (i, (scope, k)) in written.iter().enumerate() {
+        put(store, record(&f, scope, k, &mark(i)), Expect::Absent).await;
+    }
+    // The one answer a read of (scope, key) may give, checked down to the plaintext.
+    let check =
+        |what: &str, scope: &Scope, k: &str, got: Option<StoredSecret>, want: Option<String>| {
+            let got = got.map(|r| {
+            let m = &r.meta;
+            assert!(
+                m.scope == *scope && m.key == key(k),
+                "records_stay_where_written: {what} of {k} in {scope:?} answered with {} in {:?}",
+                m.key,
+                m.scope
+            );
+            (m.display_name.clone(), open(&f, scope, k, &r))
+        });
+            assert_eq!(
+                got,
+                want.map(|w| (Some(w.clone()), w)),
+                "records_stay_where_written: {what} of {k} in {scope:?}"
+            );
+        };
+    let places = written.iter().enumerate().map(|(i, p)| (p, Some(mark(i))));
+    let places: Vec<_> = places.chain(empty.iter().map(|p| (p, None))).collect();
+    for ((scope, k), want) in &places {
+        let one = std::slice::from_ref(scope);
+        let got = store.get(scope, &key(k)).await.unwrap();
+        check("get", scope, k, got, want.clone());
+        let got = store.get_first(one, &key(k)).await.unwrap();
+        check("get_first", scope, k, got, want.clone());
+        let mut many = store.get_many(one, &[key(k)]).await.unwrap();
+        assert_eq!(many.len(), 1, "records_stay_where_written: get_many");
+        check("get_many", scope, k, many.pop().flatten(), want.clone());
+    }
+    // In several scopes, the first holding the key answers, with its own binding.
+    let order = [
+        Scope::workflow(a.clone(), id("wf-3")),
+        Scope::workflow(a.clone(), id("wf-1")),
+        Scope::workspace(a.clone()),
+        Scope::personal(a.clone(), id("ada")),
+    ];
+    for (k, at, want) in [("K1", 1, 4), ("K2", 2, 1)] {
+        let got = store.get_first(&order, &key(k)).await.unwrap();
+        check("get_first", &order[at], k, got, Some(mark(want)));
+        let got = store.get_many(&order, &[key(k)]).await.unwrap().pop();
+        check("get_many", &order[at], k, got.flatten(), Some(mark(want)));
+    }
+    // Listings: exactly the scope's own records, each with its own metadata.
+    let mut scopes: Vec<Scope> = places.iter().map(|((s, _), _)| s.clone()).collect();
+    scopes.sort();
+    scopes.dedup();
+    let lists = store.list_many(&scopes).await.unwrap();
+    assert_eq!(
+        lists.len(),
+        scopes.len(),
+        "records_stay_where_written: list_many"
+    );
+    for (scope, many) in scopes.iter().zip(lists) {
+        let mut want: Vec<(String, Option<String>)> = written
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, _))| s == scope)
+            .map(|(i, (_, k))| ((*k).to_owned(), Some(mark(i))))
+            .collect();
+        want.sort();
+        for (what, metas) in [
+            ("list", store.list(scope).await.unwrap()),
+            ("list_many", many),
+        ] {
+            for m in &metas {
+                assert_eq!(
+                    &m.scope, scope,
+                    "records_stay_where_written: {what} of {scope:?} holds {} of {:?}",
+                    m.key, m.scope
+                );
+            }
+            let got: Vec<(String, Option<String>)> = metas
+                .into_iter()
+                .map(|m| (m.key.to_string(), m.display_name))
+                .collect();
+            assert_eq!(got, want, "records_stay_where_written: {what} of {scope:?}");
+        }
+    }
 }
 
 /// `list` returns exactly the scope's metadata, sorted by key bytewise.
@@ -411,7 +528,7 @@ pub async fn cas_update<S: SecretStore>(store: &S) {
         .unwrap()
         .expect("cas_update");
     assert_eq!(read.meta.revision, 2, "cas_update: revision + 1");
-    assert_eq!(open(&f, &read), "v2", "cas_update: new value");
+    assert_eq!(open(&f, &scope, "K", &read), "v2", "cas_update: new value");
     let stale = WriteBatch::from(vec![WriteOp::Put {
         record: record(&f, &scope, "K", "lost"),
         expect: Expect::Revision(1),

@@ -22,7 +22,7 @@
 //! pollster::block_on(store.write(WriteBatch::from(vec![put(written.clone(), Expect::Absent)])))?;
 //!
 //! assert_eq!(pollster::block_on(marker(&store, &scope, "API_KEY")).as_deref(), Some("first"));
-//! assert_eq!(open(&vault, &written), "first");
+//! assert_eq!(open(&vault, &scope, "API_KEY", &written), "first");
 //! # Ok::<(), workflow_secrets::store::StoreError>(())
 //! ```
 
@@ -93,15 +93,25 @@ pub fn record(vault: &Vault, scope: &Scope, key: &str, marker: &str) -> StoredSe
     StoredSecret { meta, sealed }
 }
 
-/// The plaintext of `record`, unsealed by `vault` for its scope, key and version.
+/// The plaintext of `record`, read as the record of `key` in `scope`: unsealed by
+/// `vault` with that binding (and the record's version), as the crate opens what a
+/// store returns; never with the scope and key the record's metadata declares.
 ///
 /// # Panics
 ///
-/// When the record does not open (tampered, or sealed by another vault).
-pub fn open(vault: &Vault, record: &StoredSecret) -> String {
+/// When the record's metadata names another scope or key (the store moved it), or
+/// the record does not open (tampered, or sealed by another vault).
+pub fn open(vault: &Vault, scope: &Scope, key: &str, record: &StoredSecret) -> String {
+    let key = self::key(key);
     let meta = &record.meta;
+    assert!(
+        meta.scope == *scope && meta.key == key,
+        "the store answered a read of {key} in the {scope} with a record of {} in the {}",
+        meta.key,
+        meta.scope
+    );
     let value = vault
-        .unseal(&meta.scope, &meta.key, meta.version, &record.sealed)
+        .unseal(scope, &key, meta.version, &record.sealed)
         .expect("the record opens");
     value.expose_secret().to_owned()
 }
@@ -115,11 +125,18 @@ pub fn put(record: StoredSecret, expect: Expect) -> WriteOp {
 ///
 /// # Panics
 ///
-/// When `key` is not a valid key or the store fails.
+/// When `key` is not a valid key, the store fails, or the store answers with a record
+/// whose metadata names another scope or key.
 pub async fn marker<S: SecretStore>(store: &S, scope: &Scope, key: &str) -> Option<String> {
-    let found = store
-        .get(scope, &self::key(key))
-        .await
-        .expect("get succeeds");
-    found.and_then(|r| r.meta.display_name)
+    let key = self::key(key);
+    let found = store.get(scope, &key).await.expect("get succeeds");
+    found.and_then(|r| {
+        assert!(
+            r.meta.scope == *scope && r.meta.key == key,
+            "the store answered a read of {key} in the {scope} with a record of {} in the {}",
+            r.meta.key,
+            r.meta.scope
+        );
+        r.meta.display_name
+    })
 }

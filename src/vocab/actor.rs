@@ -17,12 +17,20 @@ pub enum WorkspaceRole {
 
 /// A user's role on one secret, granted through its details.
 ///
-/// Neither role reads a value: values are write-only.
+/// Neither role reads a value: values are write-only. Per-secret roles apply to
+/// workspace and workflow-scoped secrets; a personal secret is its owner's alone,
+/// whatever its members say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SecretRole {
-    /// May rotate this secret and edit its details and members.
+    /// May rotate this secret and edit its details and members, on top of what the
+    /// user's workspace role allows.
     Admin,
-    /// May view this secret's details.
+    /// A named member of the secret (for example, the people responsible for it, for
+    /// the host to show): **grants nothing** beyond the user's workspace role. Every
+    /// member of the workspace already lists workspace and workflow metadata, which
+    /// is all a "viewer of this secret's details" could be given without reading the
+    /// value; the crate's permission rules never consult this role. Kept, not
+    /// removed, so that stored members that name it still read.
     Member,
 }
 
@@ -38,8 +46,9 @@ pub struct Actor {
     pub workspace: WorkspaceId,
     /// Their role there.
     pub role: WorkspaceRole,
-    /// An external (guest) member: acts by their role; recorded in audit events,
-    /// it grants or removes nothing.
+    /// An external (guest) member: acts by their role; it grants or removes nothing,
+    /// and every audit event of the actor's calls records it
+    /// ([`AuditEvent::actor_external`](crate::audit::AuditEvent::actor_external)).
     pub external: bool,
 }
 
