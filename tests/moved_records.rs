@@ -123,3 +123,52 @@ fn a_record_moved_into_the_runs_namespace_never_opens() {
         assert!(agent.is_err() || agent.unwrap().is_empty(), "{name}: agent");
     }
 }
+
+/// A store whose every listing holds one fixed entry, whatever scope was asked for.
+struct MovedListing {
+    inner: Arc<MemoryStore>,
+    entry: SecretMeta,
+}
+
+impl SecretStore for MovedListing {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, _: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        Ok(vec![self.entry.clone()])
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+}
+
+#[test]
+fn a_listing_of_another_scope_is_refused_by_every_path_that_lists() {
+    let evil = WorkspaceId::new("evil").unwrap();
+    for (name, scope) in [
+        ("another tenant", Scope::workspace(evil.clone())),
+        ("another user's personal scope", personal("bob")),
+        (
+            "another workflow",
+            Scope::workflow(ws(), WorkflowId::new("other").unwrap()),
+        ),
+    ] {
+        let store = MovedListing {
+            inner: Arc::new(MemoryStore::new()),
+            entry: SecretMeta::new(scope, key("LEAKED_NAME"), user("admin"), 0),
+        };
+        let resolver = Resolver::new(Vault::new(LocalKeyring::generate()), store);
+        let ctx = RunContext::manual(ws(), wf(), user("carol"), user("carol"));
+        let agent = block_on(resolver.step(&ctx).all_available());
+        assert_eq!(agent.unwrap_err().code(), "store", "{name}: all_available");
+        let names = block_on(resolver.available(&ctx, &member("carol", WorkspaceRole::Editor)));
+        assert_eq!(names.unwrap_err().code(), "store", "{name}: available");
+    }
+}

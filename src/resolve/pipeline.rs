@@ -26,7 +26,7 @@ use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
 use crate::redact::RedactorBuilder;
-use crate::store::{SecretStore, StoreError, StoredSecret};
+use crate::store::{SecretMeta, SecretStore, StoreError, StoredSecret};
 use crate::vocab::{
     Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock, Trigger, UserId,
 };
@@ -245,6 +245,36 @@ fn locate(
     }
 }
 
+/// The keys of each listing, checked against the scope it was asked for: a listing
+/// that names another scope is a store fault (a moved row), refused.
+pub(crate) fn listed_keys(
+    scopes: &[Scope],
+    lists: Vec<Vec<SecretMeta>>,
+) -> Result<Vec<Vec<SecretKey>>, Error> {
+    if lists.len() != scopes.len() {
+        return Err(StoreError::corrupt(
+            "the store answered list_many with a different number of listings",
+        )
+        .into());
+    }
+    scopes
+        .iter()
+        .zip(lists)
+        .map(|(scope, metas)| {
+            metas
+                .into_iter()
+                .map(|meta| match meta.scope == *scope {
+                    true => Ok(meta.key),
+                    false => Err(StoreError::corrupt(
+                        "the store listed a record of a scope it was not asked for",
+                    )
+                    .into()),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 impl<S: SecretStore> Core<S> {
     pub(crate) fn new(vault: Vault, store: S) -> Self {
         Core {
@@ -355,7 +385,10 @@ impl<S: SecretStore> Core<S> {
         let mut keys: Vec<SecretKey> = match &ctx.access {
             Access::Member => {
                 let lists = self.store.list_many(&ctx.scopes).await?;
-                lists.into_iter().flatten().map(|meta| meta.key).collect()
+                listed_keys(&ctx.scopes, lists)?
+                    .into_iter()
+                    .flatten()
+                    .collect()
             }
             // A shared run's agent is offered one side only (see `route`).
             Access::SharedLink { .. } if lends_to_agents(ctx) => {

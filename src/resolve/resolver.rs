@@ -207,12 +207,13 @@ impl<S: SecretStore> Resolver<S> {
             Scope::personal(workspace, viewer.user.clone()),
         ];
         let lists = self.core.store.list_many(&scopes).await?;
+        let lists = pipeline::listed_keys(&scopes, lists)?;
         Ok(scopes
             .into_iter()
             .zip(lists)
-            .map(|(scope, metas)| {
-                let keys = metas.into_iter().map(|m| m.key);
-                (scope, keys.filter(|k| pipeline::allows(ctx, k)).collect())
+            .map(|(scope, keys)| {
+                let keys = keys.into_iter().filter(|k| pipeline::allows(ctx, k));
+                (scope, keys.collect())
             })
             .collect())
     }
