@@ -36,6 +36,12 @@ enum Problem {
 /// times its own size; no one fixes more than a thousand problems from one list.
 pub(super) const MAX_PROBLEMS: usize = 1_000;
 
+/// The most warnings listed; the rest are counted in one last warning. A warning
+/// (a duplicate key) is not a problem, so nothing else would stop them: a 1 MB
+/// paste of `A=1` lines made 250,000 (33 MB). With the cap, warnings hold at most
+/// about 1,001 × 310 bytes (a 256-byte key and two line numbers each).
+pub(super) const MAX_WARNINGS: usize = 1_000;
+
 impl Problem {
     fn reason(self) -> &'static str {
         match self {
@@ -85,10 +91,17 @@ pub(super) fn parse(text: &str) -> Result<ParsedEnv, Error> {
         problems: Vec::new(),
         entries: Vec::new(),
         warnings: Vec::new(),
+        unlisted: None,
         seen: HashMap::new(),
     };
     parser.run();
     if parser.problems.is_empty() {
+        if let Some((line, count)) = parser.unlisted {
+            parser.warnings.push(ImportWarning {
+                line,
+                message: format!("too many warnings: {count} more not listed"),
+            });
+        }
         Ok(ParsedEnv {
             entries: parser.entries,
             warnings: parser.warnings,
@@ -112,6 +125,9 @@ struct Parser<'a> {
     problems: Vec<LineProblem>,
     entries: Vec<EnvEntry>,
     warnings: Vec<ImportWarning>,
+    /// Past [`MAX_WARNINGS`]: the line of the first warning not listed, and how
+    /// many were not.
+    unlisted: Option<(usize, usize)>,
     /// Each key's index in `entries`.
     seen: HashMap<&'a str, usize>,
 }
@@ -167,6 +183,18 @@ impl<'a> Parser<'a> {
                 reason: Problem::TooMany.reason().to_owned(),
             }
         });
+    }
+
+    /// Lists a warning, or past [`MAX_WARNINGS`] only counts it (its message is
+    /// then never built).
+    fn warn(&mut self, line: usize, message: impl FnOnce() -> String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            let message = message();
+            self.warnings.push(ImportWarning { line, message });
+        } else {
+            let (_, count) = self.unlisted.get_or_insert((line, 0));
+            *count += 1;
+        }
     }
 
     fn skip_blanks(&mut self) {
@@ -427,11 +455,10 @@ impl<'a> Parser<'a> {
                     // The replaced value drops here and zeroizes itself.
                     entry.value = value;
                     entry.line = line;
-                    self.warnings.push(ImportWarning {
-                        line,
-                        message: format!(
+                    self.warn(line, || {
+                        format!(
                             "duplicate key {key_name}: line {line} replaces the value from line {previous}"
-                        ),
+                        )
                     });
                 }
             }
