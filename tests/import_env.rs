@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use workflow_secrets::{
-    Error, SecretValue,
+    Error, SecretKey, SecretValue,
     error::LineProblem,
     import::{ParsedEnv, parse_env},
 };
@@ -416,8 +416,18 @@ fn public_types_are_send_and_sync() {
 
 // ---- properties --------------------------------------------------------------------
 
-fn key() -> impl Strategy<Value = String> {
+/// Any key, under the rule every key keeps.
+fn any_key() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_]{1,24}"
+}
+
+/// A key fit for a new secret: not one that looks like a token (a token prefix,
+/// or 20+ characters mixing cases and digits without `_`), which `parse_env`
+/// refuses; `keys_follow_the_new_name_rule` covers those.
+fn key() -> impl Strategy<Value = String> {
+    any_key().prop_filter("a name fit for a new secret", |k| {
+        SecretKey::new_name(k.as_str()).is_ok()
+    })
 }
 
 /// Any text, weighted towards the characters the grammar cares about.
@@ -518,6 +528,24 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want);
         prop_assert!(parsed.warnings.is_empty());
+    }
+
+    /// A key parses exactly when it is fit for a new secret, and a refusal never
+    /// names it.
+    #[test]
+    fn keys_follow_the_new_name_rule(key in any_key()) {
+        let fit = SecretKey::new_name(key.as_str()).is_ok();
+        match parse_env(&format!("{key}=v\n")) {
+            Ok(parsed) => {
+                prop_assert!(fit, "{} parsed", key);
+                prop_assert_eq!(parsed.entries[0].key.as_str(), key.as_str());
+            }
+            Err(err) => {
+                prop_assert!(!fit, "{}: {}", key, err);
+                prop_assert!(err.to_string().starts_with("line 1: invalid key: a new key "));
+                prop_assert!(!err.to_string().contains(key.as_str()));
+            }
+        }
     }
 
     /// Arbitrary text never panics, and whatever parses obeys the product rules.

@@ -183,7 +183,7 @@ impl<S: SecretStore> Secrets<S> {
     /// # Errors
     ///
     /// `permission_denied` (workspace and workflow scopes: admins; personal: its owner);
-    /// `already_exists` when the key exists in the scope; `store`.
+    /// `already_exists` when the key exists in the scope; `store`; first of all `invalid_key` when the name looks like a secret ([`SecretKey::check_new_name`]; audited without the name).
     pub async fn create(
         &self,
         actor: &Actor,
@@ -191,6 +191,8 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
+        key.check_new_name()
+            .map_err(|e| self.refused(AuditKind::Created, actor, scope, &[], e))?;
         let keys = std::slice::from_ref(key);
         access::check(actor, Operation::Create, scope, None)
             .map_err(|e| self.refused(AuditKind::Created, actor, scope, keys, e))?;

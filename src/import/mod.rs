@@ -54,7 +54,8 @@ use crate::vocab::SecretValue;
 ///
 /// `import_syntax` ([`Error::ImportSyntax`]) listing **every** problem of the text
 /// at once, each with its line and, where one can be named, its column: a
-/// statement without `=`, an invalid key, a value starting with a backtick, text
+/// statement without `=`, an invalid key (one that looks like a token included),
+/// a value of only `=` signs, a value starting with a backtick, text
 /// after a closing quote, an unterminated quote, a value over 65,536 bytes. No
 /// message contains a value or the text of a line. On error no value is kept: the
 /// ones already read are zeroized.
