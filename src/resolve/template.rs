@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use crate::vocab::Error;
 use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +34,11 @@ pub(crate) enum Segment {
 /// reference costs one hash lookup to list it once). A parsed template holds its
 /// literal text and each reference, so its size is proportional to the text's (in
 /// a lenient template a host variable keeps both its name and its text as written).
+/// Rendering's output is a [`SecretValue`](crate::SecretValue), at most
+/// [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN) bytes: a template whose
+/// references would render to more (one 64 KiB value referenced many times) is
+/// refused with `value_too_large` before the output is built, so rendering's memory
+/// is bounded by that limit plus one copy of each distinct value referenced.
 ///
 /// # Example
 ///
@@ -152,6 +158,33 @@ fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
         segments,
         references,
     })
+}
+
+/// Joins the pieces of a rendered template into one value. References multiply
+/// a value's size (one 64 KiB value named 200,000 times in a 1 MB template is
+/// 13 GB), so the total is summed first and a result over
+/// [`SecretValue::MAX_LEN`] is refused before any buffer is allocated; a result
+/// within it is built in one buffer of its exact size, never regrown.
+///
+/// # Errors
+///
+/// `value_too_large` with the length the result would have had.
+pub(crate) fn join(pieces: &[&str]) -> Result<SecretValue, Error> {
+    let len = pieces
+        .iter()
+        .try_fold(0usize, |sum, piece| sum.checked_add(piece.len()))
+        .unwrap_or(usize::MAX);
+    if len > SecretValue::MAX_LEN {
+        return Err(Error::ValueTooLarge {
+            len,
+            max: SecretValue::MAX_LEN,
+        });
+    }
+    let mut out = String::with_capacity(len);
+    for piece in pieces {
+        out.push_str(piece);
+    }
+    SecretValue::new(out)
 }
 
 fn syntax(offset: usize, reason: &'static str) -> Error {
