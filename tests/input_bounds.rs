@@ -66,3 +66,86 @@ fn parse_of_many_distinct_references_is_fast() {
         "{n} distinct references: {elapsed:?}"
     );
 }
+
+/// What a parse keeps is bounded whatever the text: at most 1,001 problems or
+/// 1,001 warnings, each message short. Each input is about 1 MB and built to
+/// stress one path; the time budget is only a smoke test (a debug build parses
+/// each in well under a second).
+#[test]
+fn parse_env_keeps_bounded_reports_for_adversarial_text() {
+    const MB: usize = 1 << 20;
+    let fill = |unit: &str| unit.repeat(MB / unit.len());
+    let cases: Vec<(&str, String)> = vec![
+        ("duplicate keys", fill("A=1\n")),
+        (
+            "distinct keys",
+            (0..MB / 12).map(|i| format!("K{i:07}=v\n")).collect(),
+        ),
+        ("lines without =", fill("a\n")),
+        ("one long key", format!("{}=v\n", "K".repeat(MB))),
+        ("one long bad key", format!("{}=v\n", "-".repeat(MB))),
+        ("one long line without =", "k".repeat(MB)),
+        ("hashes", format!("A={}\n", "x #".repeat(MB / 3))),
+        (
+            "unterminated quote",
+            format!("A=\"{}", "x\n".repeat(MB / 2)),
+        ),
+        ("escapes", format!("A=\"{}\"\n", "\\n".repeat(MB / 2))),
+        ("text after quotes", fill("A=\"x\"y\n")),
+        ("only = signs", fill("T==\n")),
+        ("token-like keys", fill("ghp_x=1\n")),
+        ("crlf and cr", fill("A=1\r\r\n")),
+        ("blanks", format!("{}A=1\n", " ".repeat(MB))),
+    ];
+    for (case, text) in cases {
+        let started = std::time::Instant::now();
+        let (count, bytes) = match parse_env(&text) {
+            Ok(parsed) => (
+                parsed.warnings.len(),
+                parsed
+                    .warnings
+                    .iter()
+                    .map(|w| w.message.len())
+                    .sum::<usize>(),
+            ),
+            Err(Error::ImportSyntax { problems }) => (
+                problems.len(),
+                problems.iter().map(|p| p.reason.len()).sum::<usize>(),
+            ),
+            Err(other) => panic!("{case}: {other}"),
+        };
+        assert!(count <= 1_001, "{case}: {count} messages");
+        assert!(bytes <= 1_001 * 400, "{case}: {bytes} bytes of messages");
+        let elapsed = started.elapsed();
+        assert!(elapsed.as_secs() < 10, "{case}: {elapsed:?}");
+    }
+}
+
+/// A template's parse keeps at most a bounded multiple of its text, whatever the
+/// text; the time budget is a smoke test.
+#[test]
+fn template_parse_is_bounded_for_adversarial_text() {
+    const MB: usize = 1 << 20;
+    let fill = |unit: &str| unit.repeat(MB / unit.len());
+    let cases: Vec<(&str, String)> = vec![
+        ("openers", fill("{{")),
+        ("closers", fill("}}")),
+        ("escaped openers", fill("\\{{")),
+        ("openers then one closer", format!("{}}}}}", fill("{{ "))),
+        ("one key repeated", fill("{{A}}")),
+        ("host variables", fill("{{a.b}}")),
+        (
+            "distinct keys",
+            (0..MB / 12).map(|i| format!("{{{{K{i:07}}}}}")).collect(),
+        ),
+        ("empty references", fill("{{}}")),
+    ];
+    for (case, text) in cases {
+        let started = std::time::Instant::now();
+        let lenient = Template::parse_lenient(&text);
+        let _ = Template::parse(&text);
+        assert!(lenient.references().count() <= text.len() / 5 + 1, "{case}");
+        let elapsed = started.elapsed();
+        assert!(elapsed.as_secs() < 10, "{case}: {elapsed:?}");
+    }
+}

@@ -48,7 +48,9 @@ use crate::vocab::SecretValue;
 /// hold at most the text's own keys and values (a value is at most
 /// [`SecretValue::MAX_LEN`] bytes), [`ParsedEnv::warnings`] at most 1,001 entries
 /// (1,000 listed and one counting the rest) and an error at most 1,001 problems,
-/// each a line, a column and a fixed reason.
+/// each a line, a column and a fixed reason. The text's own length is the
+/// caller's to bound (a request-body limit, say): what the parse builds is linear
+/// in it, a few dozen bytes per statement beyond the keys and values themselves.
 ///
 /// # Errors
 ///
