@@ -179,3 +179,23 @@ fn personal_imports_are_the_owners_and_audited_without_values() {
     assert_eq!(imported[0].keys, [key("MINE")]);
     assert!(!format!("{events:?}").contains(MARKER));
 }
+
+/// The report carries the parser's capped warnings, not one per duplicate line: a
+/// 1 MB paste of one key made a 33 MB report.
+#[test]
+fn report_warnings_are_capped() {
+    let w = World::new();
+    let text = "A=1\n".repeat(250_001);
+    let report =
+        block_on(
+            w.secrets
+                .preview_env(&admin(), &workspace_scope(), &text, ImportMode::Upsert),
+        )
+        .unwrap();
+    assert_eq!(keys_of(&report.created), ["A"]);
+    assert_eq!(report.warnings.len(), 1_001);
+    assert_eq!(
+        report.warnings[1_000].message,
+        "too many warnings: 249000 more not listed"
+    );
+}

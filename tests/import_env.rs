@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use workflow_secrets::{
-    Error, SecretValue,
+    Error, SecretKey, SecretValue,
     error::LineProblem,
     import::{ParsedEnv, parse_env},
 };
@@ -293,6 +293,51 @@ fn duplicate_warning_names_both_lines_and_the_key() {
     }
 }
 
+/// Duplicate keys are not problems, so nothing stopped their warnings: a 1 MB
+/// paste of `A=1` lines made 250,000 of them (33 MB). They are capped like problems,
+/// the rest counted in one last warning.
+#[test]
+fn warnings_stop_after_a_thousand() {
+    let cases: &[(&str, usize, usize)] = &[
+        // (name, duplicate lines, warnings listed before the summary)
+        ("under the cap", 10, 10),
+        ("at the cap", 1_000, 1_000),
+        ("one over", 1_001, 1_000),
+        ("a 1 MB paste", 250_000, 1_000),
+    ];
+    for (name, duplicates, listed) in cases {
+        let text = "A=1\n".repeat(duplicates + 1);
+        let parsed = parse_env(&text).unwrap();
+        assert_eq!(pairs(&parsed), [("A", "1")], "{name}");
+        assert_eq!(
+            parsed.entries[0].line,
+            duplicates + 1,
+            "{name}: the last value kept"
+        );
+        let summary = usize::from(duplicates > listed);
+        assert_eq!(parsed.warnings.len(), listed + summary, "{name}");
+        for (i, w) in parsed.warnings.iter().take(*listed).enumerate() {
+            assert_eq!(w.line, i + 2, "{name}");
+            assert!(w.message.starts_with("duplicate key A: "), "{name}: {w}");
+        }
+        if summary == 1 {
+            let last = parsed.warnings.last().unwrap();
+            assert_eq!(
+                last.line,
+                listed + 2,
+                "{name}: the first warning not listed"
+            );
+            assert_eq!(
+                last.message,
+                format!("too many warnings: {} more not listed", duplicates - listed),
+                "{name}"
+            );
+        }
+        let bytes: usize = parsed.warnings.iter().map(|w| w.message.len()).sum();
+        assert!(bytes < 100_000, "{name}: {bytes} bytes of warnings");
+    }
+}
+
 #[test]
 fn line_numbers_follow_multi_line_values() {
     let parsed = parse_env("A='1\n2\n3'\r\nB=\"x\r\ny\"\rC=z\n").unwrap();
@@ -371,8 +416,18 @@ fn public_types_are_send_and_sync() {
 
 // ---- properties --------------------------------------------------------------------
 
-fn key() -> impl Strategy<Value = String> {
+/// Any key, under the rule every key keeps.
+fn any_key() -> impl Strategy<Value = String> {
     "[A-Za-z0-9_]{1,24}"
+}
+
+/// A key fit for a new secret: not one that looks like a token (a token prefix,
+/// or 20+ characters mixing cases and digits without `_`), which `parse_env`
+/// refuses; `keys_follow_the_new_name_rule` covers those.
+fn key() -> impl Strategy<Value = String> {
+    any_key().prop_filter("a name fit for a new secret", |k| {
+        SecretKey::new_name(k.as_str()).is_ok()
+    })
 }
 
 /// Any text, weighted towards the characters the grammar cares about.
@@ -473,6 +528,24 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want);
         prop_assert!(parsed.warnings.is_empty());
+    }
+
+    /// A key parses exactly when it is fit for a new secret, and a refusal never
+    /// names it.
+    #[test]
+    fn keys_follow_the_new_name_rule(key in any_key()) {
+        let fit = SecretKey::new_name(key.as_str()).is_ok();
+        match parse_env(&format!("{key}=v\n")) {
+            Ok(parsed) => {
+                prop_assert!(fit, "{} parsed", key);
+                prop_assert_eq!(parsed.entries[0].key.as_str(), key.as_str());
+            }
+            Err(err) => {
+                prop_assert!(!fit, "{}: {}", key, err);
+                prop_assert!(err.to_string().starts_with("line 1: invalid key: a new key "));
+                prop_assert!(!err.to_string().contains(key.as_str()));
+            }
+        }
     }
 
     /// Arbitrary text never panics, and whatever parses obeys the product rules.

@@ -16,6 +16,9 @@ const REASONS: &[&str] = &[
     "missing key before `=`",
     "invalid key: a key is 1 to 256 bytes; this one is longer",
     "invalid key: a key may hold only ASCII letters, digits and underscores",
+    "invalid key: a new key may not start like an API token (see SecretKey::check_new_name): key names are public, so a pasted value must not become one; name the secret after what it is for, such as GITHUB_TOKEN",
+    "invalid key: a new key of 20 or more characters may not mix upper case, lower case and digits without an underscore: that is the shape of a token, and key names are public; use words joined by `_`, such as OPENAI_API_KEY",
+    "a value of only `=` signs looks like the end of a token that wrapped onto its own line; join it to its line, or quote the value if it is meant",
     "a value may not start with a backtick; quote it with ' or \"",
     "unterminated quote: the double-quoted value that starts here is never closed",
     "unterminated quote: the single-quoted value that starts here is never closed",
@@ -46,12 +49,22 @@ fn count_lines(text: &str) -> usize {
 fn check_parsed(parsed: &ParsedEnv, lines: usize) {
     let mut keys = std::collections::BTreeSet::new();
     for entry in parsed {
-        assert!(SecretKey::is_valid(entry.key.as_str()));
+        assert!(SecretKey::new_name(entry.key.as_str()).is_ok(), "a parsed key is fit for a new secret");
         assert!(keys.insert(entry.key.as_str()), "keys are unique");
         assert!(entry.value.len() <= SecretValue::MAX_LEN);
         assert!((1..=lines).contains(&entry.line));
     }
-    for warning in &parsed.warnings {
+    assert!(parsed.warnings.len() <= 1_001, "warnings are capped");
+    for (i, warning) in parsed.warnings.iter().enumerate() {
+        if let Some(count) = warning
+            .message
+            .strip_prefix("too many warnings: ")
+            .and_then(|rest| rest.strip_suffix(" more not listed"))
+        {
+            assert_eq!(i, 1_000, "only the 1,001st warning sums up the rest");
+            assert!(count.parse::<usize>().unwrap() > 0);
+            continue;
+        }
         // "duplicate key K: line L replaces the value from line P", K a parsed key.
         let rest = warning.message.strip_prefix("duplicate key ").unwrap();
         let (key, rest) = rest.split_once(": line ").unwrap();

@@ -161,12 +161,12 @@ impl<S: SecretStore> Secrets<S> {
             }
         }
         let mut report = ImportReport {
-            warnings: parsed.warnings.clone(),
+            warnings: parsed.warnings,
             ..ImportReport::default()
         };
         let mut batch = WriteBatch::new();
         let now = self.now();
-        for (entry, current) in parsed.into_iter().zip(existing) {
+        for (entry, current) in parsed.entries.into_iter().zip(existing) {
             let (meta, expect) = match current {
                 Some(_) if mode == ImportMode::SkipExisting => {
                     report.skipped.push(entry.key);

@@ -141,7 +141,7 @@ impl<S: SecretStore> Secrets<S> {
     /// # Errors
     ///
     /// `permission_denied` (workspace and workflow scopes: admins; personal: its owner);
-    /// `already_exists` when the key exists in the scope; `store`.
+    /// `already_exists` when the key exists in the scope; `store`; first of all `invalid_key` when the name looks like a secret ([`SecretKey::check_new_name`]; audited without the name).
     pub async fn create(
         &self,
         actor: &Actor,
@@ -149,6 +149,12 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
+        // A name that looks like a token may itself be secret: refused before anything
+        // else, and audited without it (key names are public; this one must not be).
+        if let Err(err) = key.check_new_name() {
+            let call = Call::new(AuditKind::Created, actor, Some(scope), &[]);
+            return self.audited(&call, async { Err(err) }).await;
+        }
         let call = Call::new(AuditKind::Created, actor, Some(scope), slice::from_ref(key));
         self.audited(&call, self.create_body(&call, actor, scope, key, value))
             .await

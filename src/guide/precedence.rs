@@ -14,7 +14,13 @@
 //! the workspace role; a personal secret's per-secret roles are ignored.
 //!
 //! Keys are case-sensitive names of `[A-Za-z0-9_]`, 1 to 256 bytes
-//! ([`SecretKey`](crate::SecretKey)); values are UTF-8 text of 0 to 65,536 bytes
+//! ([`SecretKey`](crate::SecretKey)), and public: listings, import reports,
+//! audit events and errors show them. So a **new** secret's key may not look like
+//! a secret itself: no API-token prefix (`ghp_`, `sk_live_`, `AIza`, ...) and not
+//! 20 or more characters mixing upper case, lower case and digits without an `_`
+//! ([`SecretKey::check_new_name`](crate::SecretKey::check_new_name), applied by
+//! `create` and `.env` import; keys stored before the rule keep loading). Values
+//! are UTF-8 text of 0 to 65,536 bytes
 //! ([`SecretValue`](crate::SecretValue)). Values are write-only: no management
 //! call of [`Secrets`](crate::Secrets) returns one. Plaintext leaves the crate
 //! only through resolution: [`Resolver::resolve`](crate::Resolver::resolve) (whose

@@ -20,6 +20,12 @@
 //! [`WorkflowRequirements::from_templates`](crate::WorkflowRequirements::from_templates)
 //! collects.
 //!
+//! # Costs
+//!
+//! Parsing a template is one pass over its text: time and memory grow linearly
+//! with its length, however many distinct references it holds. Rendering resolves
+//! each distinct reference once and builds an output of at most 64 KiB.
+//!
 //! # One pass
 //!
 //! [`Step::render`](crate::Step::render) and
@@ -38,7 +44,9 @@
 //! # The result
 //!
 //! The output is a [`SecretValue`](crate::SecretValue), built in one buffer sized
-//! once and zeroized on drop; a result over 64 KiB is `value_too_large`. Each secret
+//! once and zeroized on drop; a result over 64 KiB is `value_too_large`, refused
+//! from the pieces' lengths before any output is built (a reference repeated
+//! many times multiplies its value, so the output is never allocated first). Each secret
 //! reference is resolved, held and registered for masking as
 //! [`credential`](crate::Step::credential) would; host values are not registered with
 //! any redactor.

@@ -39,11 +39,25 @@ use crate::vocab::SecretValue;
 /// found are zeroized. The text passed in is the caller's: wipe it when done, for
 /// example by holding it in a [`Zeroizing<String>`](crate::crypto::Zeroizing).
 ///
+/// # Costs
+///
+/// One pass over the text: time grows linearly with its length. Each value is
+/// read twice (measured, then copied once into its own buffer); each key is
+/// looked up once in a hash map; a problem's column is counted only when it is
+/// reported, over its own line. What the result holds is bounded: the entries
+/// hold at most the text's own keys and values (a value is at most
+/// [`SecretValue::MAX_LEN`] bytes), [`ParsedEnv::warnings`] at most 1,001 entries
+/// (1,000 listed and one counting the rest) and an error at most 1,001 problems,
+/// each a line, a column and a fixed reason. The text's own length is the
+/// caller's to bound (a request-body limit, say): what the parse builds is linear
+/// in it, a few dozen bytes per statement beyond the keys and values themselves.
+///
 /// # Errors
 ///
 /// `import_syntax` ([`Error::ImportSyntax`]) listing **every** problem of the text
 /// at once, each with its line and, where one can be named, its column: a
-/// statement without `=`, an invalid key, a value starting with a backtick, text
+/// statement without `=`, an invalid key (one that looks like a token included),
+/// a value of only `=` signs, a value starting with a backtick, text
 /// after a closing quote, an unterminated quote, a value over 65,536 bytes. No
 /// message contains a value or the text of a line. On error no value is kept: the
 /// ones already read are zeroized.
@@ -129,7 +143,8 @@ pub struct ParsedEnv {
     /// The entries, one per distinct key, in the order each key first appears.
     pub entries: Vec<EnvEntry>,
     /// Things the user should know that did not stop the parse, such as a
-    /// duplicate key. Never a value.
+    /// duplicate key. Never a value. At most 1,000 are listed; a 1,001st, if
+    /// present, counts the ones left out (`too many warnings: N more not listed`).
     pub warnings: Vec<ImportWarning>,
 }
 

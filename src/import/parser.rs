@@ -22,6 +22,11 @@ enum Problem {
     EmptyKey,
     KeyTooLong,
     KeyChars,
+    /// A valid key that may not name a new secret: it looks like one
+    /// ([`SecretKey::check_new_name`]); the reason is the key rule's fixed text.
+    KeyLooksSecret(&'static str),
+    /// An unquoted value of only `=` signs: the padding of a wrapped token.
+    OnlyEquals,
     Backtick,
     UnterminatedDouble,
     UnterminatedSingle,
@@ -36,9 +41,15 @@ enum Problem {
 /// times its own size; no one fixes more than a thousand problems from one list.
 pub(super) const MAX_PROBLEMS: usize = 1_000;
 
+/// The most warnings listed; the rest are counted in one last warning. A warning
+/// (a duplicate key) is not a problem, so nothing else would stop them: a 1 MB
+/// paste of `A=1` lines made 250,000 (33 MB). With the cap, warnings hold at most
+/// about 1,001 × 310 bytes (a 256-byte key and two line numbers each).
+pub(super) const MAX_WARNINGS: usize = 1_000;
+
 impl Problem {
-    fn reason(self) -> &'static str {
-        match self {
+    fn reason(self) -> String {
+        let text = match self {
             Problem::MissingEquals => {
                 "missing `=`: a statement is KEY=VALUE, and a value that spans lines must be quoted"
             }
@@ -47,6 +58,11 @@ impl Problem {
             Problem::KeyTooLong => "invalid key: a key is 1 to 256 bytes; this one is longer",
             Problem::KeyChars => {
                 "invalid key: a key may hold only ASCII letters, digits and underscores"
+            }
+            Problem::KeyLooksSecret(reason) => return format!("invalid key: {reason}"),
+            Problem::OnlyEquals => {
+                "a value of only `=` signs looks like the end of a token that wrapped onto its own line; \
+                 join it to its line, or quote the value if it is meant"
             }
             Problem::Backtick => "a value may not start with a backtick; quote it with ' or \"",
             Problem::UnterminatedDouble => {
@@ -62,7 +78,8 @@ impl Problem {
             Problem::TooMany => {
                 "too many problems: parsing stopped after the first 1000; fix them and try again"
             }
-        }
+        };
+        text.to_owned()
     }
 }
 
@@ -85,10 +102,17 @@ pub(super) fn parse(text: &str) -> Result<ParsedEnv, Error> {
         problems: Vec::new(),
         entries: Vec::new(),
         warnings: Vec::new(),
+        unlisted: None,
         seen: HashMap::new(),
     };
     parser.run();
     if parser.problems.is_empty() {
+        if let Some((line, count)) = parser.unlisted {
+            parser.warnings.push(ImportWarning {
+                line,
+                message: format!("too many warnings: {count} more not listed"),
+            });
+        }
         Ok(ParsedEnv {
             entries: parser.entries,
             warnings: parser.warnings,
@@ -112,6 +136,9 @@ struct Parser<'a> {
     problems: Vec<LineProblem>,
     entries: Vec<EnvEntry>,
     warnings: Vec<ImportWarning>,
+    /// Past [`MAX_WARNINGS`]: the line of the first warning not listed, and how
+    /// many were not.
+    unlisted: Option<(usize, usize)>,
     /// Each key's index in `entries`.
     seen: HashMap<&'a str, usize>,
 }
@@ -158,15 +185,27 @@ impl<'a> Parser<'a> {
             LineProblem {
                 line,
                 column: Some(column),
-                reason: problem.reason().to_owned(),
+                reason: problem.reason(),
             }
         } else {
             LineProblem {
                 line,
                 column: None,
-                reason: Problem::TooMany.reason().to_owned(),
+                reason: Problem::TooMany.reason(),
             }
         });
+    }
+
+    /// Lists a warning, or past [`MAX_WARNINGS`] only counts it (its message is
+    /// then never built).
+    fn warn(&mut self, line: usize, message: impl FnOnce() -> String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            let message = message();
+            self.warnings.push(ImportWarning { line, message });
+        } else {
+            let (_, count) = self.unlisted.get_or_insert((line, 0));
+            *count += 1;
+        }
     }
 
     fn skip_blanks(&mut self) {
@@ -226,6 +265,7 @@ impl<'a> Parser<'a> {
     /// `pos` is on the first character of a statement (not blank, not `#`).
     fn statement(&mut self) {
         let line = self.line;
+        let line_start = self.line_start;
         self.skip_export();
 
         let key_start = self.pos;
@@ -256,6 +296,7 @@ impl<'a> Parser<'a> {
         self.skip_blanks();
         // Where the value starts, for a problem reported after a multi-line value.
         let value_at = (self.line_start, self.pos);
+        let quoted = matches!(self.byte(), Some(b'"' | b'\''));
         let raw = match self.byte() {
             Some(b'"') => self.quoted(b'"', line, value_at),
             Some(b'\'') => self.quoted(b'\'', line, value_at),
@@ -268,6 +309,25 @@ impl<'a> Parser<'a> {
             _ => Some(Raw::Literal(self.unquoted())),
         };
         let Some(raw) = raw else { return };
+        // The tail of a base64 token wrapped onto its own line (`c2stbGl2==`) reads as
+        // a key and a value of `=` signs: refuse it, or the fragment becomes a public
+        // name. A value meant to be `=` signs can be quoted.
+        if let Raw::Literal(value) = &raw
+            && !quoted
+            && !value.is_empty()
+            && value.bytes().all(|b| b == b'=')
+        {
+            let column = self.column_on(value_at.0, value_at.1);
+            self.problem(line, column, Problem::OnlyEquals);
+            return;
+        }
+        // A name that looks like a secret may not name a new one (checked after the
+        // `=` signs above, the more telling problem for a wrapped token).
+        if key_ok && let Some(reason) = SecretKey::new_name_reason(key) {
+            let column = self.column_on(line_start, key_start);
+            self.problem(line, column, Problem::KeyLooksSecret(reason));
+            return;
+        }
 
         let len = raw.decoded_len();
         if len > SecretValue::MAX_LEN {
@@ -427,11 +487,10 @@ impl<'a> Parser<'a> {
                     // The replaced value drops here and zeroizes itself.
                     entry.value = value;
                     entry.line = line;
-                    self.warnings.push(ImportWarning {
-                        line,
-                        message: format!(
+                    self.warn(line, || {
+                        format!(
                             "duplicate key {key_name}: line {line} replaces the value from line {previous}"
-                        ),
+                        )
                     });
                 }
             }

@@ -320,11 +320,7 @@ impl<S: SecretStore> Step<S> {
                 },
             })
             .collect();
-        let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
-        for piece in pieces {
-            out.push_str(piece);
-        }
-        SecretValue::new(out)
+        super::template::join(&pieces)
     }
 
     /// Every credential an agent step may use: the workflow and workspace values

@@ -1,7 +1,10 @@
 //! `Template`: text with `{{KEY}}` references, parsed once, rendered in one pass.
 
+use std::collections::HashSet;
+
 use crate::vocab::Error;
 use crate::vocab::SecretKey;
+use crate::vocab::SecretValue;
 
 /// One piece of a parsed template.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +26,19 @@ pub(crate) enum Segment {
 /// Rendering ([`Step::render`](crate::Step::render)) substitutes every reference in
 /// one pass: text that came from a value is never scanned again, so a value cannot
 /// smuggle in a reference to another secret.
+///
+/// # Costs
+///
+/// Parsing is one pass: time and memory grow linearly with the text's length,
+/// however many references it holds and however many of them are distinct (each
+/// reference costs one hash lookup to list it once). A parsed template holds its
+/// literal text and each reference, so its size is proportional to the text's (in
+/// a lenient template a host variable keeps both its name and its text as written).
+/// Rendering's output is a [`SecretValue`](crate::SecretValue), at most
+/// [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN) bytes: a template whose
+/// references would render to more (one 64 KiB value referenced many times) is
+/// refused with `value_too_large` before the output is built, so rendering's memory
+/// is bounded by that limit plus one copy of each distinct value referenced.
 ///
 /// # Example
 ///
@@ -85,6 +101,7 @@ impl Template {
 fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
     let mut segments = Vec::new();
     let mut references: Vec<SecretKey> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut literal = String::new();
     let mut rest = 0;
     while let Some(found) = text[rest..].find("{{") {
@@ -106,7 +123,11 @@ fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
         let name = text[open + 2..close].trim_matches([' ', '\t']);
         let segment = if SecretKey::is_valid(name) {
             let key = SecretKey::new(name)?;
-            if !references.contains(&key) {
+            // A set beside the ordered list: one hash lookup per reference, where a
+            // scan of the list would make N distinct references cost N^2/2 compares.
+            #[cfg(test)]
+            probes::add(1);
+            if seen.insert(name) {
                 references.push(key.clone());
             }
             Segment::Key(key)
@@ -139,14 +160,80 @@ fn parse(text: &str, lenient: bool) -> Result<Template, Error> {
     })
 }
 
+/// Joins the pieces of a rendered template into one value. References multiply
+/// a value's size (one 64 KiB value named 200,000 times in a 1 MB template is
+/// 13 GB), so the total is summed first and a result over
+/// [`SecretValue::MAX_LEN`] is refused before any buffer is allocated; a result
+/// within it is built in one buffer of its exact size, never regrown.
+///
+/// # Errors
+///
+/// `value_too_large` with the length the result would have had.
+pub(crate) fn join(pieces: &[&str]) -> Result<SecretValue, Error> {
+    let len = pieces
+        .iter()
+        .try_fold(0usize, |sum, piece| sum.checked_add(piece.len()))
+        .unwrap_or(usize::MAX);
+    if len > SecretValue::MAX_LEN {
+        return Err(Error::ValueTooLarge {
+            len,
+            max: SecretValue::MAX_LEN,
+        });
+    }
+    let mut out = String::with_capacity(len);
+    for piece in pieces {
+        out.push_str(piece);
+    }
+    SecretValue::new(out)
+}
+
 fn syntax(offset: usize, reason: &'static str) -> Error {
     Error::TemplateSyntax { offset, reason }
+}
+
+/// Test-only instrumentation: how many stored keys the parse compared a
+/// reference against while de-duplicating, so a test can assert the work is
+/// proportional to the number of references (a count, not a timing).
+#[cfg(test)]
+mod probes {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PROBES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn add(n: usize) {
+        PROBES.with(|p| p.set(p.get() + n));
+    }
+
+    /// Resets the count and returns what it was.
+    pub(super) fn take() -> usize {
+        PROBES.with(|p| p.replace(0))
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests: a panic is the failure report
 mod tests {
     use super::*;
+
+    /// Distinct references cost a bounded number of probes each: the parse does
+    /// work proportional to the number of references, however many are distinct.
+    #[test]
+    fn distinct_references_cost_linear_work() {
+        for n in [1usize, 10, 1_000, 12_000] {
+            let text: String = (0..n).map(|i| format!("{{{{K{i}}}}} ")).collect();
+            probes::take();
+            let t = Template::parse(&text).unwrap();
+            let probes = probes::take();
+            assert_eq!(t.references().count(), n);
+            assert!(probes <= 2 * n, "{n} distinct references: {probes} probes");
+            // The same with one key repeated: no more work than distinct ones.
+            let same = "{{K}} ".repeat(n);
+            Template::parse_lenient(&same);
+            assert!(probes::take() <= 2 * n);
+        }
+    }
 
     fn key(s: &str) -> Segment {
         Segment::Key(SecretKey::new(s).unwrap())

@@ -12,6 +12,10 @@ use super::error::Error;
 /// secrets. A key is public: it appears in errors, audit events and listings.
 ///
 /// Every way in validates: [`new`](SecretKey::new), [`FromStr`] and `Deserialize`.
+/// A name given to a **new** secret must also pass
+/// [`check_new_name`](SecretKey::check_new_name) (it may not look like a token),
+/// which creating and importing apply; loading does not, so records made before
+/// that rule keep working.
 ///
 /// # Example
 ///
@@ -52,6 +56,118 @@ impl SecretKey {
     /// Whether `name` would make a valid key; the infallible twin of [`new`](Self::new).
     pub fn is_valid(name: &str) -> bool {
         check(name).is_ok()
+    }
+
+    /// Validates and makes a key for a **new** secret: [`new`](Self::new)'s rule,
+    /// then [`check_new_name`](Self::check_new_name)'s.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_key`, as [`new`](Self::new) or
+    /// [`check_new_name`](Self::check_new_name). The error does not repeat the name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::SecretKey;
+    ///
+    /// assert!(SecretKey::new_name("GITHUB_TOKEN").is_ok());
+    /// let err = SecretKey::new_name("ghp_16C7e42F292c6912E7710c838347Ae178B4a").unwrap_err();
+    /// assert_eq!(err.code(), "invalid_key");
+    /// assert!(!err.to_string().contains("ghp_"));
+    /// // An existing record under such a name still loads.
+    /// assert!(SecretKey::new("ghp_16C7e42F292c6912E7710c838347Ae178B4a").is_ok());
+    /// ```
+    pub fn new_name(name: impl Into<String>) -> Result<SecretKey, Error> {
+        let key = SecretKey::new(name)?;
+        key.check_new_name()?;
+        Ok(key)
+    }
+
+    /// Checks the rule for a name given to a **new** secret, on top of the rule
+    /// every key keeps: the name may not look like a secret itself, because key
+    /// names are public (listings, import reports, audit events, errors) and a
+    /// value pasted into the name field, or the tail of a token wrapped onto a
+    /// line of its own in a `.env` paste, would be shown to every member.
+    ///
+    /// A new name is refused when it
+    ///
+    /// - starts with an API-token prefix, case-sensitively: `ghp_`, `gho_`, `ghu_`,
+    ///   `ghs_`, `ghr_`, `github_pat_`, `sk_live_`, `sk_test_`, `rk_live_`,
+    ///   `pk_live_`, `AIza`, or `AKIA` followed by 16 upper-case letters or digits
+    ///   (an AWS access key id); or
+    /// - is 20 characters or longer, holds no underscore, and mixes upper case,
+    ///   lower case and digits (the shape of random token text).
+    ///
+    /// `OPENAI_API_KEY`, `2FA_SEED` and `123` are fine. Creating a secret
+    /// ([`Secrets::create`](crate::Secrets::create)) and importing `.env` text
+    /// ([`parse_env`](crate::import::parse_env), and so `import_env`) apply this
+    /// rule; loading does not ([`new`](Self::new), `FromStr`, `Deserialize`), so
+    /// records and references made before the rule keep working.
+    ///
+    /// # Errors
+    ///
+    /// `invalid_key` with the reason and a hint; never the name, which may be a
+    /// secret.
+    pub fn check_new_name(&self) -> Result<(), Error> {
+        match SecretKey::new_name_reason(self.as_str()) {
+            None => Ok(()),
+            Some(reason) => Err(Error::InvalidKey { reason }),
+        }
+    }
+}
+
+/// The token prefixes a new key may not start with (see
+/// [`SecretKey::check_new_name`]); `AKIA` is checked apart, with its 16 characters.
+const TOKEN_PREFIXES: &[&str] = &[
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "pk_live_",
+    "AIza",
+];
+
+/// The reason a new key that starts like an API token is refused: fixed text
+/// (never the name) with a hint. Also the reason `parse_env` gives.
+pub(crate) const TOKEN_PREFIX_REASON: &str = "a new key may not start like an API token (see SecretKey::check_new_name): \
+     key names are public, so a pasted value must not become one; \
+     name the secret after what it is for, such as GITHUB_TOKEN";
+
+/// The reason a new key shaped like random token text is refused.
+pub(crate) const RANDOM_REASON: &str = "a new key of 20 or more characters may not mix upper case, lower case and \
+     digits without an underscore: that is the shape of a token, and key names are public; \
+     use words joined by `_`, such as OPENAI_API_KEY";
+
+/// The shortest name the random-text rule applies to.
+const RANDOM_MIN_LEN: usize = 20;
+
+impl SecretKey {
+    /// Why `name` (already a valid key) may not be given to a new secret, if it
+    /// may not: for parsers that report problems of their own (`parse_env`).
+    pub(crate) fn new_name_reason(name: &str) -> Option<&'static str> {
+        let aws_key_id = name.strip_prefix("AKIA").is_some_and(|rest| {
+            rest.len() >= 16
+                && rest
+                    .bytes()
+                    .take(16)
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        });
+        if aws_key_id || TOKEN_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            return Some(TOKEN_PREFIX_REASON);
+        }
+        let bytes = name.as_bytes();
+        let random = bytes.len() >= RANDOM_MIN_LEN
+            && !bytes.contains(&b'_')
+            && bytes.iter().any(u8::is_ascii_uppercase)
+            && bytes.iter().any(u8::is_ascii_lowercase)
+            && bytes.iter().any(u8::is_ascii_digit);
+        random.then_some(RANDOM_REASON)
     }
 }
 
@@ -152,6 +268,52 @@ mod tests {
             SecretKey::new("A".repeat(257)).unwrap_err().code(),
             "invalid_key"
         );
+    }
+
+    /// The rule for new names, case by case; every one of these loads with `new`.
+    #[test]
+    fn new_name_table() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("snake", "OPENAI_API_KEY", None),
+            ("leading digit", "2FA_SEED", None),
+            ("all digits", "123", None),
+            ("GitHub", "ghp_x", Some(TOKEN_PREFIX_REASON)),
+            (
+                "GitHub fine-grained",
+                "github_pat_x",
+                Some(TOKEN_PREFIX_REASON),
+            ),
+            ("Stripe", "sk_live_x", Some(TOKEN_PREFIX_REASON)),
+            ("Google", "AIzaX", Some(TOKEN_PREFIX_REASON)),
+            ("AWS id", "AKIA0123456789ABCDEF", Some(TOKEN_PREFIX_REASON)),
+            ("AKIA then 15", "AKIA0123456789ABCDE", None),
+            ("AKIA then an underscore", "AKIA012345678_ABCDEF", None),
+            ("upper-case prefix", "SK_LIVE_KEY", None),
+            ("random, 20", "abcdefghijklmnopqR1z", Some(RANDOM_REASON)),
+            ("random, 19", "abcdefghijklmnopR1z", None),
+            ("20 with an underscore", "abcdefghijklmnopR1_z", None),
+            ("20, no digit", "abcdefghijklmnopqRsz", None),
+            ("20, no upper", "abcdefghijklmnopq1sz", None),
+            ("20, no lower", "ABCDEFGHIJKLMNOPQ1SZ", None),
+        ];
+        for (name, input, want) in cases {
+            let key = SecretKey::new(*input).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let got = key.check_new_name().err();
+            match (got, want) {
+                (None, None) => assert!(SecretKey::new_name(*input).is_ok(), "{name}"),
+                (Some(Error::InvalidKey { reason }), Some(want)) => {
+                    assert_eq!(reason, *want, "{name}");
+                    assert!(!reason.contains(input), "{name}");
+                    assert_eq!(
+                        SecretKey::new_name(*input).unwrap_err().code(),
+                        "invalid_key"
+                    );
+                }
+                (got, _) => panic!("case {name}: {got:?}"),
+            }
+        }
+        // The old rule still comes first.
+        assert!(SecretKey::new_name("a-b").is_err());
     }
 
     #[test]
