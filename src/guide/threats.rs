@@ -51,9 +51,8 @@
 //!
 //! - An agent step of a shared run with owner credentials receives lent and provided
 //!   values together ([`agents`](super::agents)).
-//! - The mask's shape can depend on the registered values, numbers in serialized data
-//!   are not masked, and percent-encoding is masked in two forms only
-//!   ([`masking`](super::masking)).
+//! - The mask's shape can depend on the registered values, and percent-encoding is
+//!   masked in two forms only ([`masking`](super::masking)).
 //! - The partial-occurrence bound is measured on each registered pattern, encoded
 //!   forms included, not on the plaintext.
 //!
