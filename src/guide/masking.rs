@@ -120,7 +120,8 @@
 //!
 //! A redactor keeps every pattern (plaintext and encodings) in memory for as long as
 //! it, a clone or a writer lives; SECURITY.md says which copies are zeroized and which
-//! (the search automata's) are not. `Debug` of every redaction type shows counts,
+//! (the search automata's) are not. A writer's held-back text is wiped before its
+//! buffer grows, so no freed block keeps it (SECURITY.md, "Freed memory"). `Debug` of every redaction type shows counts,
 //! never patterns.
 //!
 //! # Example
