@@ -87,7 +87,7 @@ pub fn set_phase(phase: usize) {
     PHASE.store(phase, Ordering::SeqCst);
 }
 
-/// Every hit so far, in order (the first [`MAX_HITS`]), and the total count.
+/// Every hit so far, in order (the first 4096), and the total count.
 pub fn hits() -> (Vec<Hit>, usize) {
     let total = COUNT.load(Ordering::SeqCst);
     let hits = (0..total.min(MAX_HITS))
