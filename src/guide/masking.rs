@@ -41,7 +41,7 @@
 //! An encoded form shorter than 8 bytes, or equal to the form it encodes, is not
 //! registered. Other encodings are not masked: for example percent-encoding that
 //! keeps other characters or mixes upper- and lower-case escapes, `+` for a space,
-//! base32, or a number written by a serializer (see below).
+//! or base32 (numbers written by a serializer are masked: see below).
 //!
 //! # Occurrences and overlaps
 //!
@@ -109,14 +109,19 @@
 //! [`Redactor::serialize`](crate::Redactor::serialize) wraps any
 //! `serde::Serialize` value: every string, character, byte string and map key is
 //! redacted, each as a whole text (so partial occurrences at its ends count). Struct
-//! and variant names pass through. **Numbers pass through unmasked**: a secret made of
-//! digits (a PIN, a card number) written as a JSON number is not masked.
+//! and variant names pass through. **Numbers are redacted as their text**: every
+//! integer (any width) and float, as a value or a map key, is checked as its decimal
+//! text (a float as both `0.0001` and `1e-4`); one whose text holds a secret (a PIN,
+//! a card number) is emitted as that text masked, **a string** (`"***"`, `"-***"`),
+//! since a number cannot hold a mask. A number holding no secret stays a number.
+//! Booleans pass through unchecked: `true` and `false` hide nothing.
 //!
 //! # What holds the patterns
 //!
 //! A redactor keeps every pattern (plaintext and encodings) in memory for as long as
 //! it, a clone or a writer lives; SECURITY.md says which copies are zeroized and which
-//! (the search automata's) are not. `Debug` of every redaction type shows counts,
+//! (the search automata's) are not. A writer's held-back text is wiped before its
+//! buffer grows, so no freed block keeps it (SECURITY.md, "Freed memory"). `Debug` of every redaction type shows counts,
 //! never patterns.
 //!
 //! # Example

@@ -81,15 +81,17 @@
 //!
 //! - A code step of a shared run can ask for a lent value and a provided one by name
 //!   and combine them in its own code; the template and agent rules cannot see code.
-//! - The mask's shape can depend on the registered values, numbers in serialized data
-//!   are not masked, and percent-encoding is masked in two forms only
-//!   ([`masking`](super::masking)).
+//! - The mask's shape can depend on the registered values, and percent-encoding is
+//!   masked in two forms only ([`masking`](super::masking)).
 //! - The partial-occurrence bound is measured on each registered pattern, encoded
 //!   forms included, not on the plaintext.
 //!
 //! # What the crate cannot wipe
 //!
-//! The search automata of a redactor keep their own copy of the patterns, freed but
-//! not zeroized when the last clone drops; `rand`'s thread-local generator keeps its
-//! state for the life of the thread. SECURITY.md lists every such copy and what a host
-//! can do about it.
+//! No heap block the crate frees holds a secret: every buffer of its own that holds a
+//! value or an encoded form is sized once or wiped before it is freed (SECURITY.md,
+//! "Freed memory", names the test that scans every freed block). The exceptions are
+//! copies a dependency keeps: the search automata of a redactor (`aho-corasick`) keep
+//! their own copy of the patterns, freed but not zeroized when a searcher is rebuilt or
+//! the last clone drops; `rand`'s thread-local generator keeps its state for the life of
+//! the thread. SECURITY.md lists every such copy and what a host can do about it.

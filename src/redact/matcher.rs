@@ -19,7 +19,7 @@
 use std::cmp::Ordering;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span, packed};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::fingerprint::{self, Fingerprint};
 use super::variants::MIN_FRAGMENT;
@@ -314,7 +314,9 @@ impl Segment {
             a.0.cmp(&b.0)
                 .then_with(|| rev_cmp(segment.pattern(a.1 as usize), segment.pattern(b.1 as usize)))
         });
-        let by_suffix: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
+        let by_suffix: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+        // The keys are the patterns' last 8 bytes, plaintext: wiped, not just freed.
+        keyed.zeroize();
         segment.by_suffix = by_suffix;
         Some(segment)
     }

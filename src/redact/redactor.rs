@@ -135,8 +135,8 @@ impl Redactor {
         RedactingWriter::new(self.clone(), inner)
     }
 
-    /// A wrapper that serializes `value` with every string, character, byte string
-    /// and map key redacted; see [`Redacted`].
+    /// A wrapper that serializes `value` with every string, character, byte string,
+    /// number and map key redacted; see [`Redacted`].
     ///
     /// # Example
     ///

@@ -6,16 +6,23 @@
 //! wrapping every nested value (sequence elements, map keys and values, struct
 //! fields, variant payloads) the same way. Struct and variant *names* are `'static`
 //! identifiers from code, not data, and pass through unchanged.
+//!
+//! Numbers are checked too: a secret of digits (a card number, a PIN) is as secret
+//! written as a JSON number as in a string. Each integer and float is formatted on the
+//! stack (no heap copy of its digits to free unwiped) and its text redacted; a number
+//! whose text holds a secret is emitted as that text masked, a string, since a number
+//! cannot hold a mask. Booleans pass through: `true` and `false` hide nothing.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use serde::ser::{
-    Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant, SerializeTuple,
-    SerializeTupleStruct, SerializeTupleVariant, Serializer,
+    Error as _, Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant,
+    SerializeTuple, SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
 
 use super::redactor::Redactor;
 use super::set::Snapshot;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A value that serializes with every string, character, byte string and map key
 /// redacted; made by [`Redactor::serialize`].
@@ -23,6 +30,13 @@ use super::set::Snapshot;
 /// A step's JSON output that contains a secret is redacted, not dropped. Each string
 /// is redacted on its own, as a whole text (so a partial secret at either end of a
 /// string is masked). A character that needs masking becomes a string.
+///
+/// Numbers too: every integer (of any width) and float, as a value or as a map key,
+/// is redacted as its decimal text (for a float, both its positional text, `0.0001`,
+/// and its shortest text, `1e-4`). A number whose text holds a secret is emitted as
+/// that text masked, **a string** (`-***` for `-4111111111111111`): a number cannot
+/// hold a mask, and a consumer that wanted a number gets a type error rather than the
+/// secret. A number that holds none stays a number. Booleans pass through.
 ///
 /// # Example
 ///
@@ -36,6 +50,12 @@ use super::set::Snapshot;
 /// output.insert("tok_5f3e2a1b9c", "a key can leak too");
 /// let json = serde_json::to_string(&redactor.serialize(&output))?;
 /// assert_eq!(json, r#"{"header":"Bearer ***","***":"a key can leak too"}"#);
+///
+/// // A secret of digits, written as a number: masked, as a string.
+/// let pin = Redactor::new([&SecretValue::new("4111111111111111")?]);
+/// let card = serde_json::json!({ "card": 4111111111111111u64, "amount": 12 });
+/// let json = serde_json::to_string(&pin.serialize(&card))?;
+/// assert_eq!(json, r#"{"amount":12,"card":"***"}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Redacted<'a, T: ?Sized> {
@@ -105,6 +125,79 @@ impl<'a, C> Compound<'a, C> {
     }
 }
 
+/// Integers: redacted as their decimal text; see [`RedactingSerializer::masked_number`].
+macro_rules! integers {
+    ($($method:ident: $ty:ty,)*) => {
+        $(
+            fn $method(self, v: $ty) -> Result<S::Ok, S::Error> {
+                match self.masked_number(format_args!("{v}"))? {
+                    Some(masked) => self.inner.serialize_str(&masked),
+                    None => self.inner.$method(v),
+                }
+            }
+        )*
+    };
+}
+
+/// Room for any number's text: the longest, a subnormal `f64` written positionally,
+/// is 327 bytes (`-0.` and 324 digits).
+const NUMBER_MAX: usize = 400;
+
+/// A number's text, formatted on the stack and wiped on drop: the digits may be a
+/// secret, and a heap `String` would be freed holding them.
+struct NumberText {
+    buf: [u8; NUMBER_MAX],
+    len: usize,
+}
+
+impl fmt::Write for NumberText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let Some(dst) = self.buf.get_mut(self.len..end) else {
+            return Err(fmt::Error);
+        };
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl Drop for NumberText {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
+}
+
+/// Counts the bytes a `Display` writes.
+struct Count(usize);
+
+impl fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+impl<S: Serializer> RedactingSerializer<'_, S> {
+    /// The number's text masked, or `None` when it holds no secret. A text that does
+    /// not fit (no number's does) is an error, not a pass: masking fails closed.
+    fn masked_number(&self, number: fmt::Arguments<'_>) -> Result<Option<String>, S::Error> {
+        let mut text = NumberText {
+            buf: [0; NUMBER_MAX],
+            len: 0,
+        };
+        if text.write_fmt(number).is_err() {
+            return Err(S::Error::custom("a number too long to check for secrets"));
+        }
+        // Only ASCII was written (a number's text), so this never fails; were it to,
+        // the number is refused rather than passed unchecked.
+        let Ok(text_str) = std::str::from_utf8(&text.buf[..text.len]) else {
+            return Err(S::Error::custom("a number with non-ASCII text"));
+        };
+        Ok(self.redactor.redact_str(text_str))
+    }
+}
+
 macro_rules! forward {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
         $(
@@ -128,22 +221,60 @@ impl<'a, S: Serializer> Serializer for RedactingSerializer<'a, S> {
 
     forward! {
         serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_i128(v: i128);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_u128(v: u128);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
         serialize_none();
         serialize_unit();
         serialize_unit_struct(name: &'static str);
         serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    }
+
+    integers! {
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        // `{}` is positional (`0.0001`), `{:?}` the shortest form (`1e-4`), as most
+        // serializers write it: a secret in either is masked.
+        match self.masked_number(format_args!("{v}"))? {
+            Some(masked) => self.inner.serialize_str(&masked),
+            None => match self.masked_number(format_args!("{v:?}"))? {
+                Some(masked) => self.inner.serialize_str(&masked),
+                None => self.inner.serialize_f32(v),
+            },
+        }
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        match self.masked_number(format_args!("{v}"))? {
+            Some(masked) => self.inner.serialize_str(&masked),
+            None => match self.masked_number(format_args!("{v:?}"))? {
+                Some(masked) => self.inner.serialize_str(&masked),
+                None => self.inner.serialize_f64(v),
+            },
+        }
+    }
+
+    fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
+        // serde's default formats into a growing `String`, whose outgrown blocks would
+        // be freed holding the start of the text: measure first, then format once
+        // into a buffer of the exact size, wiped on drop.
+        let mut len = Count(0);
+        if write!(len, "{value}").is_err() {
+            return Err(S::Error::custom("a Display implementation failed"));
+        }
+        let mut text = Zeroizing::new(String::with_capacity(len.0));
+        if write!(text, "{value}").is_err() {
+            return Err(S::Error::custom("a Display implementation failed"));
+        }
+        self.serialize_str(&text)
     }
 
     fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {

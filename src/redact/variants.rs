@@ -209,7 +209,9 @@ fn json_forms(form: &[u8], emit: &mut dyn FnMut(&[u8])) {
 }
 
 fn json_escape(text: &str, style: JsonStyle) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len() + text.len() / 4 + 8));
+    // The escaped form's bound (a byte becomes at most 6: `\u00XX`), so the buffer
+    // never grows: a grown Vec frees its old block, escaped value and all, unwiped.
+    let mut out = Zeroizing::new(Vec::with_capacity(6 * text.len()));
     let unit = |out: &mut Vec<u8>, u: u16| {
         let digits: &[u8; 16] = if style.upper {
             b"0123456789ABCDEF"

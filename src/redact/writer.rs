@@ -44,7 +44,8 @@ const STEP: usize = 16 * 1024;
 /// masked from the writer's next step on.
 ///
 /// **Holds secret material** transiently: the held-back text may contain part of a
-/// secret; the buffers are zeroized on drop.
+/// secret; the buffers that hold stream text are wiped before they grow (a grown
+/// buffer's old block is never freed holding text) and on drop.
 ///
 /// # Example
 ///
@@ -89,11 +90,32 @@ trait Put {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
 }
 
+/// Output between stages: text of the stream, so it grows without leaving copies.
 impl Put for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.extend_from_slice(bytes);
+        append_wiping(self, bytes);
         Ok(())
     }
+}
+
+/// The first capacity of a buffer that holds stream text.
+const MIN_CAPACITY: usize = 64;
+
+/// Appends `bytes` to `buf`, a buffer of stream text (which may hold a secret), so
+/// that no freed block keeps any of it: where `Vec` would reallocate and free the old
+/// block as it is, this moves the text to a new block of at least twice the capacity
+/// (the same amortized linear cost) and wipes the old block, spare capacity included
+/// (which holds the stale bytes `drain` shifted down), before it is freed.
+fn append_wiping(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let need = buf.len() + bytes.len();
+    if need > buf.capacity() {
+        let capacity = need.max(2 * buf.capacity()).max(MIN_CAPACITY);
+        let mut grown = Vec::with_capacity(capacity);
+        grown.extend_from_slice(buf);
+        buf.zeroize();
+        *buf = grown;
+    }
+    buf.extend_from_slice(bytes);
 }
 
 /// Output to the inner writer: long pieces go straight through (no copy), short
@@ -279,8 +301,9 @@ impl<W: Write> RedactingWriter<W> {
         let count = stages.len();
         for (i, stage) in stages.iter_mut().enumerate() {
             if i > 0 {
-                stage.buf.extend_from_slice(between);
-                between.clear();
+                append_wiping(&mut stage.buf, between);
+                // `clear` alone would leave the text in place for the next grow.
+                between.zeroize();
             }
             if i + 1 == count {
                 let mut direct = Direct { inner, pending };
@@ -311,7 +334,7 @@ impl<W: Write> RedactingWriter<W> {
         let mut direct = Direct { inner, pending };
         // Top the buffer up with the first `hold` bytes and decide it: what stays
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
-        stage.buf.extend_from_slice(&data[..hold]);
+        append_wiping(&mut stage.buf, &data[..hold]);
         stage.step(snapshot, false, runs, &mut direct)?;
         let consumed = Stage::decide(
             &mut stage.started,
@@ -323,7 +346,7 @@ impl<W: Write> RedactingWriter<W> {
             &mut direct,
         )?;
         stage.buf.zeroize();
-        stage.buf.extend_from_slice(&data[consumed..]);
+        append_wiping(&mut stage.buf, &data[consumed..]);
         direct.finish()
     }
 }
@@ -347,7 +370,7 @@ impl<W: Write> Write for RedactingWriter<W> {
             self.write_in_place(data)?;
             return Ok(data.len());
         }
-        self.stages[0].buf.extend_from_slice(data);
+        append_wiping(&mut self.stages[0].buf, data);
         if self.stages[0].buf.len() >= hold + STEP {
             self.drain(false)?;
         }
