@@ -22,6 +22,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span, packed}
 use zeroize::Zeroizing;
 
 use super::fingerprint::{self, Fingerprint};
+use super::reverse::Reverse;
 use super::variants::MIN_FRAGMENT;
 
 /// A searcher a segment can use.
@@ -34,6 +35,8 @@ pub(crate) enum Kind {
     Packed,
     /// The fingerprint prefilter, plus a small automaton for the shortest patterns.
     Fingerprint,
+    /// The reversed-pattern automaton of `reverse.rs`: linear, always builds.
+    Linear,
 }
 
 /// Which searcher segments use: picked by size, or (feature `testing`) forced.
@@ -50,6 +53,11 @@ pub(crate) enum Choice {
     /// forced searcher is never replaced silently.
     #[cfg(feature = "testing")]
     Forced(Kind),
+    /// [`Choice::Auto`], but every `aho-corasick` automaton build is refused, as it
+    /// is for a set too large for its state ids: the testing hook's way to prove
+    /// that such a set is still masked.
+    #[cfg(feature = "testing")]
+    RefusingAutomaton,
 }
 
 /// Why a searcher cannot be built for a segment's patterns. Counts and widths only:
@@ -102,6 +110,10 @@ enum Searcher {
         fingerprint: Fingerprint,
         short: Option<Short>,
     },
+    /// The reversed-pattern automaton: where `aho-corasick` refuses to build (a set
+    /// too large for its state ids), so that a segment always builds and every
+    /// accepted value is masked.
+    Linear(Reverse),
 }
 
 /// Sets this small keep the automaton in `Choice::Auto`; from here to [`PACKED_MAX`]
@@ -186,6 +198,10 @@ fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
     filter[slot / 64] & (1 << (slot % 64)) != 0
 }
 
+/// A segment's pattern bytes at most: offsets and state ids are `u32`, and the
+/// reversed-pattern automaton has one state per byte.
+const SEGMENT_MAX_BYTES: usize = (u32::MAX / 2) as usize;
+
 /// `aho-corasick`'s packed SIMD searcher (Teddy) covers at most this many patterns.
 const PACKED_MAX: usize = 64;
 
@@ -205,14 +221,14 @@ impl Segment {
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
         if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX || !choice.splits() {
-            return Segment::build(entries, choice).into_iter().collect();
+            return Segment::build_all(entries, choice);
         }
         let chunks = entries.len().div_ceil(SPLIT_CHUNK);
         let per = entries.len().div_ceil(chunks);
         let mut out = Vec::with_capacity(chunks);
         while !entries.is_empty() {
             let rest = entries.split_off(per.min(entries.len()));
-            out.extend(Segment::build(
+            out.extend(Segment::build_all(
                 std::mem::replace(&mut entries, rest),
                 choice,
             ));
@@ -220,19 +236,37 @@ impl Segment {
         out
     }
 
+    /// Builds the segments of `entries`: one, or several where their bytes pass
+    /// [`SEGMENT_MAX_BYTES`] (offsets are `u32`). None only when there is no pattern:
+    /// every accepted value is masked (masking fails closed).
+    pub(crate) fn build_all(entries: Vec<Entry>, choice: Choice) -> Vec<Segment> {
+        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
+        if total <= SEGMENT_MAX_BYTES || entries.len() < 2 {
+            return Segment::build(entries, choice).into_iter().collect();
+        }
+        let mut first = entries;
+        let second = first.split_off(first.len() / 2);
+        let mut out = Segment::build_all(first, choice);
+        out.extend(Segment::build_all(second, choice));
+        out
+    }
+
     /// Builds a segment. Equal patterns are kept once, with the mask of the first
     /// entry that registered them (entries come oldest first).
     ///
-    /// Returns `None` when there is no pattern or the searcher cannot be built.
+    /// Returns `None` only when there is no pattern, or (never from
+    /// [`Segment::build_all`], which splits first) more than [`SEGMENT_MAX_BYTES`].
+    /// A searcher that cannot be built is replaced by the reversed-pattern
+    /// automaton, which always builds: a segment never drops its patterns.
     pub(crate) fn build(mut entries: Vec<Entry>, choice: Choice) -> Option<Segment> {
         entries.retain(|e| !e.bytes.is_empty());
         // Stable: among equal patterns the oldest comes first and is kept.
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
-        if entries.is_empty() {
+        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
+        if entries.is_empty() || total > SEGMENT_MAX_BYTES {
             return None;
         }
-        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
         let mut arena = Zeroizing::new(Vec::with_capacity(total));
         let mut ranges = Vec::with_capacity(entries.len());
         let mut masks = Vec::with_capacity(entries.len());
@@ -277,12 +311,14 @@ impl Segment {
         #[cfg(feature = "testing")]
         let (built, fallback) = match (built, choice) {
             (Err(why), Choice::Forced(kind)) => (
-                Searcher::automaton(&arena, &ranges, total),
+                Searcher::automaton(&arena, &ranges, total, choice),
                 Some((kind, why)),
             ),
             (built, _) => (built, None),
         };
-        let searcher = built.ok()?;
+        // No searcher `aho-corasick` builds: the reversed-pattern automaton, which
+        // always builds, so the patterns are masked all the same (fails closed).
+        let searcher = built.unwrap_or_else(|_| Searcher::linear(&arena, &ranges));
         let mut segment = Segment {
             searcher,
             #[cfg(feature = "testing")]
@@ -350,7 +386,7 @@ impl Segment {
         match &self.searcher {
             Searcher::Ac(ac) => ac.is_match(text),
             Searcher::Packed(packed) => packed.find(text).is_some(),
-            Searcher::Fast { .. } => {
+            Searcher::Fast { .. } | Searcher::Linear(_) => {
                 let mut runs = Vec::new();
                 self.runs(text, &mut runs);
                 !runs.is_empty()
@@ -388,6 +424,7 @@ impl Segment {
             Searcher::Ac(_) => Kind::Automaton,
             Searcher::Packed(_) => Kind::Packed,
             Searcher::Fast { .. } => Kind::Fingerprint,
+            Searcher::Linear(_) => Kind::Linear,
         })
     }
 
@@ -409,10 +446,13 @@ impl Segment {
         let find = |at: usize| match &self.searcher {
             Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
             Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
-            Searcher::Fast { .. } => None,
+            Searcher::Fast { .. } | Searcher::Linear(_) => None,
         };
         if let Searcher::Fast { fingerprint, short } = &self.searcher {
             return self.fast_runs(fingerprint, short.as_ref(), hay, out);
+        }
+        if let Searcher::Linear(reverse) = &self.searcher {
+            return self.linear_runs(reverse, hay, out);
         }
         let mut at = 0;
         let mut current: Option<Run> = None;
@@ -439,6 +479,34 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+    }
+
+    /// [`Segment::runs`] through the reversed-pattern automaton, in one pass: it
+    /// reports the longest occurrence at every start, last start first, and each is
+    /// folded into the runs found so far (a stack, leftmost on top: an occurrence
+    /// swallows every run it reaches or touches). Each run is pushed and popped
+    /// once, so the fold is linear too. The runs equal the oracle's: same union,
+    /// and each run's first occurrence is the longest at its start.
+    fn linear_runs(&self, reverse: &Reverse, hay: &[u8], out: &mut Vec<Run>) {
+        let base = out.len();
+        let _steps = reverse.longest_starts(hay, |start, len, id| {
+            let mut run = Run {
+                start,
+                end: start + len,
+                first_len: len,
+                mask: self.masks[id as usize],
+            };
+            while out.len() > base {
+                let top = out[out.len() - 1];
+                if top.start > run.end {
+                    break;
+                }
+                run.end = run.end.max(top.end);
+                out.pop();
+            }
+            out.push(run);
+        });
+        out[base..].reverse();
     }
 
     /// [`Segment::runs`] through the fingerprint: every occurrence of a long pattern
@@ -568,11 +636,22 @@ impl Segment {
 }
 
 impl Choice {
+    /// `Err` where the testing hook refuses every `aho-corasick` automaton.
+    fn allows_automaton(self) -> Result<(), Unbuilt> {
+        #[cfg(feature = "testing")]
+        if self == Choice::RefusingAutomaton {
+            return Err(Unbuilt::Automaton);
+        }
+        Ok(())
+    }
+
     /// Whether a set of [`PACKED_MAX`]`..=`[`SPLIT_MAX`] patterns is split into
     /// several segments (only for the automaton, which then keeps its SIMD prefilter).
     fn splits(self) -> bool {
         match self {
             Choice::Auto => false,
+            #[cfg(feature = "testing")]
+            Choice::RefusingAutomaton => false,
             #[cfg(feature = "testing")]
             Choice::Forced(kind) => kind == Kind::Automaton,
         }
@@ -592,14 +671,20 @@ impl Searcher {
         match choice {
             Choice::Auto => {}
             #[cfg(feature = "testing")]
-            Choice::Forced(Kind::Automaton) => return Searcher::automaton(arena, ranges, total),
+            Choice::RefusingAutomaton => {}
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Automaton) => {
+                return Searcher::automaton(arena, ranges, total, choice);
+            }
             #[cfg(feature = "testing")]
             Choice::Forced(Kind::Packed) => return Searcher::packed(arena, ranges),
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Linear) => return Ok(Searcher::linear(arena, ranges)),
             // A forced fingerprint cycles q with the set's size, so tests cover every
             // width.
             #[cfg(feature = "testing")]
             Choice::Forced(Kind::Fingerprint) => {
-                return Searcher::fingerprint(arena, ranges, [4, 5, 8][n % 3]);
+                return Searcher::fingerprint(arena, ranges, [4, 5, 8][n % 3], choice);
             }
         }
         if n > PACKED_MAX && n < fingerprint::MAX_PATTERNS {
@@ -609,7 +694,7 @@ impl Searcher {
             let q = if n <= Q4_MAX_PATTERNS { 4 } else { 5 };
             let (l, shorter) = fingerprint_shape(&sorted_lens(ranges), q);
             if shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP {
-                return Searcher::fingerprint(arena, ranges, q);
+                return Searcher::fingerprint(arena, ranges, q, choice);
             }
         }
         // Below PACKED_MIN the automaton builds in microseconds anyway, and its own
@@ -620,11 +705,17 @@ impl Searcher {
         {
             return Ok(packed);
         }
-        Searcher::automaton(arena, ranges, total)
+        Searcher::automaton(arena, ranges, total, choice)
     }
 
     /// Plain leftmost-longest `aho-corasick` over every pattern: the oracle.
-    fn automaton(arena: &[u8], ranges: &[(u32, u32)], total: usize) -> Result<Searcher, Unbuilt> {
+    fn automaton(
+        arena: &[u8],
+        ranges: &[(u32, u32)],
+        total: usize,
+        choice: Choice,
+    ) -> Result<Searcher, Unbuilt> {
+        choice.allows_automaton()?;
         // Small sets are searched by the packed SIMD prefilter, which the kind does not
         // change, and an NFA builds in microseconds where a DFA takes a millisecond.
         let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
@@ -638,6 +729,16 @@ impl Searcher {
             .build(ranges.iter().map(|&r| pattern(arena, r)))
             .map(Searcher::Ac)
             .map_err(|_| Unbuilt::Automaton)
+    }
+
+    /// The reversed-pattern automaton: it always builds.
+    fn linear(arena: &[u8], ranges: &[(u32, u32)]) -> Searcher {
+        Searcher::Linear(Reverse::build(
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| (i as u32, pattern(arena, r))),
+        ))
     }
 
     /// `aho-corasick`'s packed searcher alone.
@@ -665,7 +766,12 @@ impl Searcher {
 
     /// The fingerprint with q-byte windows for the patterns of at least its L bytes,
     /// plus a small automaton for the (at most [`SHORT_MAX`]) shorter ones.
-    fn fingerprint(arena: &[u8], ranges: &[(u32, u32)], q: usize) -> Result<Searcher, Unbuilt> {
+    fn fingerprint(
+        arena: &[u8],
+        ranges: &[(u32, u32)],
+        q: usize,
+        choice: Choice,
+    ) -> Result<Searcher, Unbuilt> {
         let n = ranges.len();
         if n >= fingerprint::MAX_PATTERNS {
             return Err(Unbuilt::TooManyPatterns {
@@ -692,6 +798,7 @@ impl Searcher {
         let short = if short.is_empty() {
             None
         } else {
+            choice.allows_automaton()?;
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(short)
@@ -711,6 +818,7 @@ impl Searcher {
                         .as_ref()
                         .map_or(0, |s| s.ac.memory_usage() + s.ids.capacity() * 4)
             }
+            Searcher::Linear(reverse) => reverse.memory_usage(),
         }
     }
 }

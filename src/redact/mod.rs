@@ -7,6 +7,7 @@
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
+//! | `reverse.rs` | the linear-time searcher of last resort (reversed-pattern automaton) |
 //! | `set.rs` | the live set: snapshots, geometric merging, masks, fixed point |
 //! | `redactor.rs` | [`Redactor`] |
 //! | `builder.rs` | [`RedactorBuilder`] |
@@ -18,6 +19,7 @@ mod encodings;
 mod fingerprint;
 mod matcher;
 mod redactor;
+mod reverse;
 mod serde;
 mod set;
 mod variants;

@@ -391,9 +391,11 @@ impl Live {
         for (key, value) in std::mem::take(&mut state.pending.0) {
             state.register(&self.config, key.as_ref(), &value, &mut entries);
         }
-        if let Some(segment) = Segment::build(entries, self.config.matcher) {
-            state.segments.push(Arc::new(segment));
-        }
+        state.segments.extend(
+            Segment::build_all(entries, self.config.matcher)
+                .into_iter()
+                .map(Arc::new),
+        );
         while state.segments.len() >= 2 {
             let n = state.segments.len();
             if state.segments[n - 1].len() * 2 < state.segments[n - 2].len() {
@@ -401,6 +403,7 @@ impl Live {
             }
             let (older, newer) = (&state.segments[n - 2], &state.segments[n - 1]);
             let merged: Vec<Entry> = older.entries().chain(newer.entries()).collect();
+            // `None` only past a segment's byte bound: both stay, and still mask.
             let Some(merged) = Segment::build(merged, self.config.matcher) else {
                 break;
             };
