@@ -61,19 +61,19 @@
 //! Nothing shorter is masked, and partial occurrences in the middle of a text are
 //! never masked.
 //!
-//! # What the output never contains
+//! # What the output is made of
 //!
-//! The output never contains a registered pattern, even when a value contains the
-//! mask's own characters. To keep that true in one pass, a mask is used only when no
-//! pattern holds its first or last byte and no pattern occurs inside it; otherwise the
-//! redactor falls back, in order, to other brackets for labelled masks
-//! (`<REDACTED:KEY>`, `{...}`, `(...)`, `«...»`), then to `***`, `###`, `~~~`, ...,
-//! then to three of an ASCII byte no pattern holds; only when all of these fail is the
-//! mask empty and redaction repeated to a fixed point. **The mask's shape therefore
-//! depends on the registered values**: someone who reads masked output and can
-//! register values may learn, from which fallback was chosen, whether a secret holds a
-//! given character. Treat the mask as configuration-dependent today, not as
-//! configuration alone.
+//! **The mask comes from the configuration alone**: the configured mask (`***` by
+//! default, possibly empty) or, labelled, `[REDACTED:KEY]`, whatever the values
+//! hold, applied in one pass. The output therefore depends on the values only
+//! through *which bytes* their occurrences cover: **every output byte is either an
+//! input byte outside every masked run, or a byte of a mask; no secret byte is ever
+//! taken from the input.** A value may still appear in the output where the mask
+//! text and the caller's own bytes happen to spell it (a value `**x` beside a run
+//! masked `***` and a caller's `x`): that reveals nothing the caller did not write.
+//! (Before, a value holding the mask's characters switched the mask to a fallback
+//! such as `<REDACTED:KEY>` or `###`: a bit per guessed character for anyone who
+//! reads output.) Tested by `tests/redact_mask_shape.rs`, under every searcher.
 //!
 //! # Streams: the writer
 //!
@@ -90,9 +90,7 @@
 //!   effort.
 //! - While the redactor's set does not change, the writer's total output is
 //!   **byte-identical** to [`redact_bytes`](crate::Redactor::redact_bytes) of
-//!   everything written, however it was chunked. (In the last-resort case of an empty
-//!   mask the writer chains 8 passes, and agrees whenever 8 passes reach the fixed
-//!   point.)
+//!   everything written, however it was chunked.
 //!
 //! # Live redactors
 //!

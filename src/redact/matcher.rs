@@ -17,6 +17,7 @@
 //! sorted tables, shared by both searchers.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span, packed};
 use zeroize::Zeroizing;
@@ -124,6 +125,14 @@ const PACKED_MIN: usize = 16;
 /// memory grows with the pattern bytes times the alphabet.
 const DFA_MAX_BYTES: usize = 64 * 1024;
 
+/// A search may charge this much work per text byte, plus [`WORK_CONSTANT`], before
+/// the segment abandons it for the linear automaton: resuming one byte after each
+/// hit rescans overlapping hits, text x pattern length for periodic or nested
+/// patterns. Ordinary text charges about one step per byte (plus the longest
+/// pattern per hit), far under it.
+const WORK_PER_BYTE: usize = 8;
+const WORK_CONSTANT: usize = 64 * 1024;
+
 /// A mask id marking a run whose mask the writer has already emitted.
 pub(crate) const CARRIED: u32 = u32::MAX;
 
@@ -156,6 +165,12 @@ pub(crate) struct Segment {
     /// stands in for it.
     #[cfg(feature = "testing")]
     fallback: Option<(Kind, Unbuilt)>,
+    /// Whether a search that passes its linear budget falls back to `linear`: all
+    /// but the forced automaton, the plain oracle the tests compare with.
+    budgeted: bool,
+    /// The reversed-pattern automaton, built on the first text where this segment's
+    /// searcher would pass its budget.
+    linear: OnceLock<Reverse>,
     /// Every pattern's bytes, back to back, in byte order.
     arena: Zeroizing<Vec<u8>>,
     /// `(offset, len)` of pattern `i` in `arena`; patterns sorted by bytes.
@@ -171,8 +186,6 @@ pub(crate) struct Segment {
     /// 8 bytes are in no pattern has no partial occurrence at its end (start), which
     /// one probe tells.
     grams: Box<[u64]>,
-    /// Which bytes occur in some pattern.
-    bytes_seen: [bool; 256],
     min_len: usize,
     max_len: usize,
 }
@@ -272,7 +285,6 @@ impl Segment {
         let mut masks = Vec::with_capacity(entries.len());
         let mut heads = vec![0u64; (1 << FILTER_BITS) / 64].into_boxed_slice();
         let mut tails = heads.clone();
-        let mut bytes_seen = [false; 256];
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
         // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
@@ -292,9 +304,6 @@ impl Segment {
             ranges.push((offset, len));
             masks.push(entry.mask);
             max_len = max_len.max(entry.bytes.len());
-            for &b in entry.bytes.iter() {
-                bytes_seen[usize::from(b)] = true;
-            }
             if entry.bytes.len() > MIN_FRAGMENT {
                 filter_set(&mut heads, &entry.bytes[..8]);
                 filter_set(&mut tails, &entry.bytes[entry.bytes.len() - 8..]);
@@ -323,6 +332,8 @@ impl Segment {
             searcher,
             #[cfg(feature = "testing")]
             fallback,
+            budgeted: choice.budgeted(),
+            linear: OnceLock::new(),
             arena,
             ranges,
             masks,
@@ -330,7 +341,6 @@ impl Segment {
             heads,
             tails,
             grams,
-            bytes_seen,
             min_len,
             max_len,
         };
@@ -376,27 +386,10 @@ impl Segment {
         self.min_len
     }
 
-    /// Whether byte `b` occurs in some pattern.
-    pub(crate) fn has_byte(&self, b: u8) -> bool {
-        self.bytes_seen[usize::from(b)]
-    }
-
-    /// Whether some pattern occurs in `text`.
-    pub(crate) fn occurs_in(&self, text: &[u8]) -> bool {
-        match &self.searcher {
-            Searcher::Ac(ac) => ac.is_match(text),
-            Searcher::Packed(packed) => packed.find(text).is_some(),
-            Searcher::Fast { .. } | Searcher::Linear(_) => {
-                let mut runs = Vec::new();
-                self.runs(text, &mut runs);
-                !runs.is_empty()
-            }
-        }
-    }
-
     /// Heap bytes held: the automaton plus the tables.
     pub(crate) fn memory_usage(&self) -> usize {
         self.searcher.memory_usage()
+            + self.linear.get().map_or(0, Reverse::memory_usage)
             + self.arena.capacity()
             + self.ranges.capacity() * 8
             + self.masks.capacity() * 4
@@ -443,23 +436,58 @@ impl Segment {
     /// run extends it; the bytes re-scanned are the run's own, and the prefilter
     /// skips them.
     pub(crate) fn runs(&self, hay: &[u8], out: &mut Vec<Run>) {
+        if let Searcher::Linear(reverse) = &self.searcher {
+            return self.linear_runs(reverse, hay, out);
+        }
+        let before = out.len();
+        let budget = self
+            .budgeted
+            .then(|| WORK_PER_BYTE.saturating_mul(hay.len()) + WORK_CONSTANT);
+        let within = match &self.searcher {
+            Searcher::Fast { fingerprint, short } => {
+                self.fast_runs(fingerprint, short.as_ref(), hay, budget, out)
+            }
+            _ => self.ac_runs(hay, budget, out),
+        };
+        if !within {
+            // Resuming after each hit would cost more than linear on this text (hits
+            // that overlap: periodic or nested patterns): the one-pass automaton
+            // finds the same runs, built once per segment on first need.
+            out.truncate(before);
+            let reverse =
+                self.linear
+                    .get_or_init(|| match Searcher::linear(&self.arena, &self.ranges) {
+                        Searcher::Linear(reverse) => reverse,
+                        _ => unreachable!("Searcher::linear builds the reversed automaton"),
+                    });
+            self.linear_runs(reverse, hay, out);
+        }
+    }
+
+    /// [`Segment::runs`] through `aho-corasick` (the automaton or the packed
+    /// searcher); `false`, with `out` partly written, as soon as the work charged
+    /// passes `budget`.
+    fn ac_runs(&self, hay: &[u8], budget: Option<usize>, out: &mut Vec<Run>) -> bool {
         let find = |at: usize| match &self.searcher {
             Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
             Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
             Searcher::Fast { .. } | Searcher::Linear(_) => None,
         };
-        if let Searcher::Fast { fingerprint, short } = &self.searcher {
-            return self.fast_runs(fingerprint, short.as_ref(), hay, out);
-        }
-        if let Searcher::Linear(reverse) = &self.searcher {
-            return self.linear_runs(reverse, hay, out);
-        }
+        let budget = budget.unwrap_or(usize::MAX);
+        let mut spent = 0usize;
         let mut at = 0;
         let mut current: Option<Run> = None;
         while at < hay.len() {
             let Some(m) = find(at) else {
+                charge(hay.len() - at);
                 break;
             };
+            let cost = self.find_cost(hay, at, m.start());
+            charge(cost);
+            spent += cost;
+            if spent > budget {
+                return false;
+            }
             match current.as_mut() {
                 Some(run) if m.start() <= run.end => run.end = run.end.max(m.end()),
                 _ => {
@@ -479,6 +507,7 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+        true
     }
 
     /// [`Segment::runs`] through the reversed-pattern automaton, in one pass: it
@@ -489,7 +518,7 @@ impl Segment {
     /// and each run's first occurrence is the longest at its start.
     fn linear_runs(&self, reverse: &Reverse, hay: &[u8], out: &mut Vec<Run>) {
         let base = out.len();
-        let _steps = reverse.longest_starts(hay, |start, len, id| {
+        let steps = reverse.longest_starts(hay, |start, len, id| {
             let mut run = Run {
                 start,
                 end: start + len,
@@ -507,6 +536,14 @@ impl Segment {
             out.push(run);
         });
         out[base..].reverse();
+        charge(steps);
+    }
+
+    /// What one leftmost-longest search from `at` that finds an occurrence at
+    /// `start` may read: up to the start, then as far as the longest pattern
+    /// reaches (it looks for a longer occurrence at the same start).
+    fn find_cost(&self, hay: &[u8], at: usize, start: usize) -> usize {
+        (start + self.max_len).min(hay.len()) - at
     }
 
     /// [`Segment::runs`] through the fingerprint: every occurrence of a long pattern
@@ -518,30 +555,53 @@ impl Segment {
         fingerprint: &Fingerprint,
         short: Option<&Short>,
         hay: &[u8],
+        budget: Option<usize>,
         out: &mut Vec<Run>,
-    ) {
+    ) -> bool {
+        let budget = budget.unwrap_or(usize::MAX);
+        let mut spent = 0usize;
         // (start, end, pattern id)
         let mut spans: Vec<(usize, usize, u32)> = Vec::new();
         if let Some(short) = short {
             let mut at = 0;
             while at < hay.len() {
                 let Some(m) = short.ac.find(Input::new(hay).span(at..hay.len())) else {
+                    charge(hay.len() - at);
                     break;
                 };
+                let cost = self.find_cost(hay, at, m.start());
+                charge(cost);
+                spent += cost;
+                if spent > budget {
+                    return false;
+                }
                 spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
                 at = m.start() + 1;
             }
         }
         let mut candidates = Vec::new();
-        fingerprint.scan(hay, &mut candidates);
-        spans.extend(candidates.into_iter().filter_map(|(start, id)| {
+        // Candidates are bounded too: thousands of patterns sharing their leading
+        // windows make every probe a candidate for each of them.
+        let scanned = fingerprint.scan(hay, &mut candidates, budget.saturating_sub(spent));
+        charge(hay.len() + candidates.len());
+        spent += hay.len() + candidates.len();
+        if !scanned || spent > budget {
+            return false;
+        }
+        for (start, id) in candidates {
             let pattern = self.pattern(id as usize);
-            hay[start..]
-                .starts_with(pattern)
-                .then(|| (start, start + pattern.len(), id))
-        }));
+            let cost = pattern.len().min(hay.len() - start);
+            charge(cost);
+            spent += cost;
+            if spent > budget {
+                return false;
+            }
+            if hay[start..].starts_with(pattern) {
+                spans.push((start, start + pattern.len(), id));
+            }
+        }
         if spans.is_empty() {
-            return;
+            return true;
         }
         spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let mut current: Option<Run> = None;
@@ -564,6 +624,7 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+        true
     }
 
     /// The longest proper prefix of a pattern that ends `hay`, at least
@@ -636,6 +697,16 @@ impl Segment {
 }
 
 impl Choice {
+    /// Whether searches fall back to the linear automaton past their budget: all but
+    /// the forced oracle.
+    fn budgeted(self) -> bool {
+        #[cfg(feature = "testing")]
+        if self == Choice::Forced(Kind::Automaton) {
+            return false;
+        }
+        true
+    }
+
     /// `Err` where the testing hook refuses every `aho-corasick` automaton.
     fn allows_automaton(self) -> Result<(), Unbuilt> {
         #[cfg(feature = "testing")]
@@ -821,6 +892,29 @@ impl Searcher {
             Searcher::Linear(reverse) => reverse.memory_usage(),
         }
     }
+}
+
+#[cfg(feature = "testing")]
+thread_local! {
+    /// The search work charged on this thread (see [`work`]).
+    static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Charges `n` steps of search work: bytes a search may read, candidates verified,
+/// automaton steps. Counted only with the `testing` feature, for the test that
+/// proves redaction linear without timing it.
+#[inline(always)]
+fn charge(n: usize) {
+    #[cfg(feature = "testing")]
+    WORK.with(|w| w.set(w.get() + n as u64));
+    #[cfg(not(feature = "testing"))]
+    let _ = n;
+}
+
+/// The search work charged on this thread so far.
+#[cfg(feature = "testing")]
+pub(crate) fn work() -> u64 {
+    WORK.with(std::cell::Cell::get)
 }
 
 /// Pattern `(offset, len)` of `arena`.

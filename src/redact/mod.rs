@@ -8,7 +8,7 @@
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
 //! | `reverse.rs` | the linear-time searcher of last resort (reversed-pattern automaton) |
-//! | `set.rs` | the live set: snapshots, geometric merging, masks, fixed point |
+//! | `set.rs` | the live set: snapshots, geometric merging, masks |
 //! | `redactor.rs` | [`Redactor`] |
 //! | `builder.rs` | [`RedactorBuilder`] |
 //! | `writer.rs` | [`RedactingWriter`] |
@@ -33,4 +33,4 @@ pub use writer::RedactingWriter;
 
 // For `testing::searchers`, which forces each searcher and reports which one ran.
 #[cfg(feature = "testing")]
-pub(crate) use matcher::{Kind, Unbuilt};
+pub(crate) use matcher::{Kind, Unbuilt, work};
