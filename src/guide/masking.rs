@@ -55,11 +55,16 @@
 //! # Partial occurrences at the ends
 //!
 //! A text (or stream) that begins with a proper suffix of a pattern, or ends with a
-//! proper prefix of one, has that part masked when it is at least 8 bytes **and** at
-//! least half of that pattern's length (a process killed mid-print). The bound is
-//! measured on the registered pattern, so for an encoded form it counts encoded bytes.
-//! Nothing shorter is masked, and partial occurrences in the middle of a text are
-//! never masked.
+//! proper prefix of one, has that part masked when it wholly encodes at least 8
+//! **plaintext** bytes **and** at least half of the value (the plaintext form the
+//! pattern encodes: the value, or one of its lines), for every encoding: 16 hex
+//! digits count as 8 bytes, `%21` as one, an escape `\u00e9` as one, base64 as 6
+//! bits a character less one byte for a fragment. A process killed mid-print is the
+//! case this covers; the bound keeps the mask from confirming guesses (counted on the
+//! encoded pattern, the hex form of 4 bytes of an 8-byte value was masked, and each
+//! further digit became a 16-guess test). Nothing shorter is masked, and partial
+//! occurrences in the middle of a text are never masked
+//! (`tests/redact_partial_bound.rs`).
 //!
 //! # What the output is made of
 //!
@@ -135,7 +140,7 @@
 //!
 //! // Overlapping occurrences: one mask, labelled by the leftmost.
 //! assert_eq!(redactor.redact("x abcdefgh1234wxyz5678 y"), "x [REDACTED:A] y");
-//! // A prefix at the very end: masked from max(8 bytes, half the pattern) on.
+//! // A prefix at the very end: masked from max(8, half the value) plaintext bytes on.
 //! assert_eq!(redactor.redact("killed at abcdefgh"), "killed at [REDACTED:A]");
 //! assert_eq!(redactor.redact("killed at abcdefg"), "killed at abcdefg");
 //!

@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 
 use super::fingerprint::{self, Fingerprint};
 use super::reverse::Reverse;
-use super::variants::MIN_FRAGMENT;
+use super::variants::{MIN_FRAGMENT, Origin};
 
 /// A searcher a segment can use.
 #[cfg(feature = "testing")]
@@ -152,6 +152,8 @@ pub(crate) struct Run {
 pub(crate) struct Entry {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
     pub(crate) mask: u32,
+    /// Its encoding and plaintext length, for the partial-occurrence bound.
+    pub(crate) origin: Origin,
 }
 
 /// An immutable set of patterns with its searcher and the tables for partial
@@ -177,6 +179,8 @@ pub(crate) struct Segment {
     ranges: Vec<(u32, u32)>,
     /// The mask id of pattern `i`.
     masks: Vec<u32>,
+    /// Where pattern `i` comes from (the partial-occurrence bound counts plaintext).
+    origins: Vec<Origin>,
     /// Pattern ids sorted by their reversed bytes, for suffix look-ups.
     by_suffix: Vec<u32>,
     /// 8-byte-gram filters of pattern heads and tails (for partial occurrences).
@@ -283,6 +287,7 @@ impl Segment {
         let mut arena = Zeroizing::new(Vec::with_capacity(total));
         let mut ranges = Vec::with_capacity(entries.len());
         let mut masks = Vec::with_capacity(entries.len());
+        let mut origins = Vec::with_capacity(entries.len());
         let mut heads = vec![0u64; (1 << FILTER_BITS) / 64].into_boxed_slice();
         let mut tails = heads.clone();
         let mut max_len = 0;
@@ -303,6 +308,7 @@ impl Segment {
             arena.extend_from_slice(&entry.bytes);
             ranges.push((offset, len));
             masks.push(entry.mask);
+            origins.push(entry.origin);
             max_len = max_len.max(entry.bytes.len());
             if entry.bytes.len() > MIN_FRAGMENT {
                 filter_set(&mut heads, &entry.bytes[..8]);
@@ -337,6 +343,7 @@ impl Segment {
             arena,
             ranges,
             masks,
+            origins,
             by_suffix: Vec::new(),
             heads,
             tails,
@@ -393,6 +400,7 @@ impl Segment {
             + self.arena.capacity()
             + self.ranges.capacity() * 8
             + self.masks.capacity() * 4
+            + self.origins.capacity() * std::mem::size_of::<Origin>()
             + self.by_suffix.capacity() * 4
             + (self.heads.len() + self.tails.len() + self.grams.len()) * 8
     }
@@ -403,6 +411,7 @@ impl Segment {
         (0..self.len()).map(|i| Entry {
             bytes: Zeroizing::new(self.pattern(i).to_vec()),
             mask: self.masks[i],
+            origin: self.origins[i],
         })
     }
 
@@ -627,8 +636,9 @@ impl Segment {
         true
     }
 
-    /// The longest proper prefix of a pattern that ends `hay`, at least
-    /// max(8, half the pattern): `(start, mask)`.
+    /// The longest proper prefix of a pattern that ends `hay` and wholly encodes at
+    /// least max(8, half the form) plaintext bytes ([`Origin::partial_allowed`]):
+    /// `(start, mask)`.
     pub(crate) fn end_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
@@ -642,8 +652,8 @@ impl Segment {
             let l = tail.len();
             let mut i = self.first_at_least(tail);
             while i < self.len() && self.pattern(i).starts_with(tail) {
-                let n = self.pattern(i).len();
-                if n > l && n <= 2 * l {
+                let p = self.pattern(i);
+                if p.len() > l && self.origins[i].partial_allowed(p, l, true) {
                     return Some((start, self.masks[i]));
                 }
                 i += 1;
@@ -652,8 +662,8 @@ impl Segment {
         None
     }
 
-    /// The longest proper suffix of a pattern that starts `hay`, at least
-    /// max(8, half the pattern): `(end, mask)`.
+    /// The longest proper suffix of a pattern that starts `hay` and wholly encodes
+    /// at least max(8, half the form) plaintext bytes: `(end, mask)`.
     pub(crate) fn start_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[..8]) {
@@ -672,7 +682,7 @@ impl Segment {
                 if !p.ends_with(head) {
                     break;
                 }
-                if p.len() > l && p.len() <= 2 * l {
+                if p.len() > l && self.origins[i as usize].partial_allowed(p, l, false) {
                     return Some((l, self.masks[i as usize]));
                 }
                 k += 1;

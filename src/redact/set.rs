@@ -400,10 +400,11 @@ impl State {
             Some(key) if config.labelled => self.mask_for(key),
             _ => 0,
         };
-        for_each_pattern(value, config.min_len, config.encodings, &mut |p| {
+        for_each_pattern(value, config.min_len, config.encodings, &mut |p, origin| {
             entries.push(Entry {
                 bytes: Zeroizing::new(p.to_vec()),
                 mask,
+                origin,
             });
         });
     }
