@@ -133,6 +133,9 @@ const DFA_MAX_BYTES: usize = 64 * 1024;
 const WORK_PER_BYTE: usize = 8;
 const WORK_CONSTANT: usize = 64 * 1024;
 
+/// The fingerprint's candidates per text: at most one per byte plus this.
+const CANDIDATE_CONSTANT: usize = 4 * 1024;
+
 /// A mask id marking a run whose mask the writer has already emitted.
 pub(crate) const CARRIED: u32 = u32::MAX;
 
@@ -590,8 +593,13 @@ impl Segment {
         }
         let mut candidates = Vec::new();
         // Candidates are bounded too: thousands of patterns sharing their leading
-        // windows make every probe a candidate for each of them.
-        let scanned = fingerprint.scan(hay, &mut candidates, budget.saturating_sub(spent));
+        // windows make every probe a candidate for each of them. Ordinary text has
+        // one in hundreds of bytes; past one per byte the linear pass is cheaper than
+        // holding them (16 bytes each).
+        let limit = budget
+            .saturating_sub(spent)
+            .min(hay.len() + CANDIDATE_CONSTANT);
+        let scanned = fingerprint.scan(hay, &mut candidates, limit);
         charge(hay.len() + candidates.len());
         spent += hay.len() + candidates.len();
         if !scanned || spent > budget {
