@@ -235,5 +235,50 @@ fn serialize(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, search, build, serialize);
+/// Adversarial sets (issue 16, item 6): periodic secrets, prefix chains, thousands
+/// sharing one long prefix, over the text that makes their hits overlap, at 16, 64
+/// and 256 KiB. Ours must grow linearly with the text (before the fix: text x
+/// secret length); beside it, raw leftmost-longest `aho-corasick` `find_iter`
+/// (non-overlapping, so itself linear) is the floor.
+fn adversarial(c: &mut Criterion) {
+    let prefix = "a".repeat(1024);
+    let sets: Vec<(&str, Vec<String>, String)> = vec![
+        ("periodic_2k", vec!["a".repeat(2048)], "a".into()),
+        ("periodic_16k", vec!["a".repeat(16 * 1024)], "a".into()),
+        (
+            "prefix_chain_128",
+            (1..=128).map(|k| "a".repeat(16 * k)).collect(),
+            "a".into(),
+        ),
+        (
+            "shared_prefix_2000",
+            (0..2000).map(|i| format!("{prefix}{i:08}")).collect(),
+            "a".into(),
+        ),
+    ];
+    for (name, set, unit) in &sets {
+        let r = Redactor::builder()
+            .secrets(&values(set))
+            .encodings(Encodings::none())
+            .build();
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(set)
+            .unwrap();
+        for kib in [16, 64, 256] {
+            let len = kib * 1024;
+            let text = unit.repeat(len / unit.len() + 1)[..len].to_owned();
+            let mut g = c.benchmark_group(format!("adversarial/{name}/{kib}k"));
+            g.throughput(Throughput::Bytes(len as u64));
+            g.sample_size(10);
+            g.bench_function("ours", |b| b.iter(|| r.redact(black_box(&text)).len()));
+            g.bench_function("floor_ac_LeftmostLongest", |b| {
+                b.iter(|| ac.find_iter(black_box(text.as_bytes())).count())
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(benches, search, build, serialize, adversarial);
 criterion_main!(benches);

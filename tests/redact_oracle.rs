@@ -269,3 +269,35 @@ proptest! {
         prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// The reversed-pattern automaton (the searcher of last resort: where
+    /// `aho-corasick` cannot be built, and where another searcher would pass its
+    /// linear budget on a text) against the oracle: the same runs, first occurrences
+    /// and masks on every set.
+    #[test]
+    fn linear_matcher_equals_oracle(
+        secrets in prop::collection::vec(secret(), 1..24),
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+        min_len in 1usize..=8,
+        encodings in any::<bool>(),
+    ) {
+        let encodings = if encodings { Encodings::all() } else { Encodings::none() };
+        let linear = build(&secrets, Searcher::Linear, labelled, min_len, encodings);
+        let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
+        prop_assert_eq!(used(&linear).map(|ran| ran.iter().all(|s| *s == Searcher::Linear)), Ok(true));
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        prop_assert_eq!(linear.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
+        prop_assert_eq!(&write_chunked(&linear, &text, &random), &want, "chunks {:?}", random);
+    }
+}

@@ -55,25 +55,30 @@
 //! # Partial occurrences at the ends
 //!
 //! A text (or stream) that begins with a proper suffix of a pattern, or ends with a
-//! proper prefix of one, has that part masked when it is at least 8 bytes **and** at
-//! least half of that pattern's length (a process killed mid-print). The bound is
-//! measured on the registered pattern, so for an encoded form it counts encoded bytes.
-//! Nothing shorter is masked, and partial occurrences in the middle of a text are
-//! never masked.
+//! proper prefix of one, has that part masked when it wholly encodes at least 8
+//! **plaintext** bytes **and** at least half of the value (the plaintext form the
+//! pattern encodes: the value, or one of its lines), for every encoding: 16 hex
+//! digits count as 8 bytes, `%21` as one, an escape `\u00e9` as one, base64 as 6
+//! bits a character less one byte for a fragment. A process killed mid-print is the
+//! case this covers; the bound keeps the mask from confirming guesses (counted on the
+//! encoded pattern, the hex form of 4 bytes of an 8-byte value was masked, and each
+//! further digit became a 16-guess test). Nothing shorter is masked, and partial
+//! occurrences in the middle of a text are never masked
+//! (`tests/redact_partial_bound.rs`).
 //!
-//! # What the output never contains
+//! # What the output is made of
 //!
-//! The output never contains a registered pattern, even when a value contains the
-//! mask's own characters. To keep that true in one pass, a mask is used only when no
-//! pattern holds its first or last byte and no pattern occurs inside it; otherwise the
-//! redactor falls back, in order, to other brackets for labelled masks
-//! (`<REDACTED:KEY>`, `{...}`, `(...)`, `«...»`), then to `***`, `###`, `~~~`, ...,
-//! then to three of an ASCII byte no pattern holds; only when all of these fail is the
-//! mask empty and redaction repeated to a fixed point. **The mask's shape therefore
-//! depends on the registered values**: someone who reads masked output and can
-//! register values may learn, from which fallback was chosen, whether a secret holds a
-//! given character. Treat the mask as configuration-dependent today, not as
-//! configuration alone.
+//! **The mask comes from the configuration alone**: the configured mask (`***` by
+//! default, possibly empty) or, labelled, `[REDACTED:KEY]`, whatever the values
+//! hold, applied in one pass. The output therefore depends on the values only
+//! through *which bytes* their occurrences cover: **every output byte is either an
+//! input byte outside every masked run, or a byte of a mask; no secret byte is ever
+//! taken from the input.** A value may still appear in the output where the mask
+//! text and the caller's own bytes happen to spell it (a value `**x` beside a run
+//! masked `***` and a caller's `x`): that reveals nothing the caller did not write.
+//! (Before, a value holding the mask's characters switched the mask to a fallback
+//! such as `<REDACTED:KEY>` or `###`: a bit per guessed character for anyone who
+//! reads output.) Tested by `tests/redact_mask_shape.rs`, under every searcher.
 //!
 //! # Streams: the writer
 //!
@@ -90,9 +95,7 @@
 //!   effort.
 //! - While the redactor's set does not change, the writer's total output is
 //!   **byte-identical** to [`redact_bytes`](crate::Redactor::redact_bytes) of
-//!   everything written, however it was chunked. (In the last-resort case of an empty
-//!   mask the writer chains 8 passes, and agrees whenever 8 passes reach the fixed
-//!   point.)
+//!   everything written, however it was chunked.
 //!
 //! # Live redactors
 //!
@@ -142,7 +145,7 @@
 //!
 //! // Overlapping occurrences: one mask, labelled by the leftmost.
 //! assert_eq!(redactor.redact("x abcdefgh1234wxyz5678 y"), "x [REDACTED:A] y");
-//! // A prefix at the very end: masked from max(8 bytes, half the pattern) on.
+//! // A prefix at the very end: masked from max(8, half the value) plaintext bytes on.
 //! assert_eq!(redactor.redact("killed at abcdefgh"), "killed at [REDACTED:A]");
 //! assert_eq!(redactor.redact("killed at abcdefg"), "killed at abcdefg");
 //!

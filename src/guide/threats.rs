@@ -81,10 +81,12 @@
 //!
 //! - A code step of a shared run can ask for a lent value and a provided one by name
 //!   and combine them in its own code; the template and agent rules cannot see code.
-//! - The mask's shape can depend on the registered values, and percent-encoding is
-//!   masked in two forms only ([`masking`](super::masking)).
-//! - The partial-occurrence bound is measured on each registered pattern, encoded
-//!   forms included, not on the plaintext.
+//! - Percent-encoding is masked in two forms only, all upper-case and all lower-case
+//!   escapes ([`masking`](super::masking)).
+//! - Redaction's work is linear in the text for any secret set but one:
+//!   `aho-corasick`'s packed searcher verifies every candidate at each position, so up
+//!   to 64 long secrets sharing a prefix, over text that repeats the prefix without a
+//!   hit, cost text x secret length.
 //!
 //! # What the crate cannot wipe
 //!

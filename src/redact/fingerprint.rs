@@ -150,7 +150,12 @@ impl Fingerprint {
     /// Probes that pass the filter are resolved in batches, bucket bounds first and
     /// then items, so that the cache misses of a batch (the tables of a large set
     /// far exceed the caches) overlap instead of following one another.
-    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>) {
+    ///
+    /// Returns `false`, `out` incomplete, once `out` holds more than `limit`
+    /// candidates: patterns sharing their leading windows (thousands with one
+    /// prefix) make a probe a candidate for each, and the caller then searches
+    /// another way rather than verify them all.
+    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
         let shift = 64 - self.word_bits;
         let passes = |h: u64| {
             let (_, mask) = probe_bits(h, self.word_bits);
@@ -166,7 +171,9 @@ impl Fingerprint {
                 passed[n] = (x, h);
                 n += 1;
                 if n == BATCH {
-                    self.resolve(&passed, out);
+                    if !self.resolve(&passed, out, limit) {
+                        return false;
+                    }
                     n = 0;
                 }
             }
@@ -178,19 +185,22 @@ impl Fingerprint {
                 passed[n] = (x, h);
                 n += 1;
                 if n == BATCH {
-                    self.resolve(&passed, out);
+                    if !self.resolve(&passed, out, limit) {
+                        return false;
+                    }
                     n = 0;
                 }
             }
             x += self.step;
         }
-        self.resolve(&passed[..n], out);
+        self.resolve(&passed[..n], out, limit)
     }
 
     /// Looks up the probes `passed`: each `(position, hash)` becomes its bucket's
     /// item range, then the items whose check matches become candidates.
+    /// `false` once `out` holds more than `limit` candidates.
     #[inline(never)]
-    fn resolve(&self, passed: &[(usize, u64)], out: &mut Vec<(usize, u32)>) {
+    fn resolve(&self, passed: &[(usize, u64)], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
         let mut ranges = [(0usize, 0u32, 0u32, 0u64); BATCH];
         for (range, &(x, h)) in ranges.iter_mut().zip(passed) {
             let b = (h >> (64 - self.bucket_bits)) as usize;
@@ -210,9 +220,13 @@ impl Fingerprint {
                 if offset <= x {
                     let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
                     out.push((x - offset, id));
+                    if out.len() > limit {
+                        return false;
+                    }
                 }
             }
         }
+        true
     }
 
     /// Heap bytes held.

@@ -17,12 +17,14 @@
 //! sorted tables, shared by both searchers.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span, packed};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::fingerprint::{self, Fingerprint};
-use super::variants::MIN_FRAGMENT;
+use super::reverse::Reverse;
+use super::variants::{MIN_FRAGMENT, Origin};
 
 /// A searcher a segment can use.
 #[cfg(feature = "testing")]
@@ -34,6 +36,8 @@ pub(crate) enum Kind {
     Packed,
     /// The fingerprint prefilter, plus a small automaton for the shortest patterns.
     Fingerprint,
+    /// The reversed-pattern automaton of `reverse.rs`: linear, always builds.
+    Linear,
 }
 
 /// Which searcher segments use: picked by size, or (feature `testing`) forced.
@@ -50,6 +54,11 @@ pub(crate) enum Choice {
     /// forced searcher is never replaced silently.
     #[cfg(feature = "testing")]
     Forced(Kind),
+    /// [`Choice::Auto`], but every `aho-corasick` automaton build is refused, as it
+    /// is for a set too large for its state ids: the testing hook's way to prove
+    /// that such a set is still masked.
+    #[cfg(feature = "testing")]
+    RefusingAutomaton,
 }
 
 /// Why a searcher cannot be built for a segment's patterns. Counts and widths only:
@@ -102,6 +111,10 @@ enum Searcher {
         fingerprint: Fingerprint,
         short: Option<Short>,
     },
+    /// The reversed-pattern automaton: where `aho-corasick` refuses to build (a set
+    /// too large for its state ids), so that a segment always builds and every
+    /// accepted value is masked.
+    Linear(Reverse),
 }
 
 /// Sets this small keep the automaton in `Choice::Auto`; from here to [`PACKED_MAX`]
@@ -111,6 +124,17 @@ const PACKED_MIN: usize = 16;
 /// Patterns totalling at most this many bytes get a DFA: the fastest kind, whose
 /// memory grows with the pattern bytes times the alphabet.
 const DFA_MAX_BYTES: usize = 64 * 1024;
+
+/// A search may charge this much work per text byte, plus [`WORK_CONSTANT`], before
+/// the segment abandons it for the linear automaton: resuming one byte after each
+/// hit rescans overlapping hits, text x pattern length for periodic or nested
+/// patterns. Ordinary text charges about one step per byte (plus the longest
+/// pattern per hit), far under it.
+const WORK_PER_BYTE: usize = 8;
+const WORK_CONSTANT: usize = 64 * 1024;
+
+/// The fingerprint's candidates per text: at most one per byte plus this.
+const CANDIDATE_CONSTANT: usize = 4 * 1024;
 
 /// A mask id marking a run whose mask the writer has already emitted.
 pub(crate) const CARRIED: u32 = u32::MAX;
@@ -131,6 +155,8 @@ pub(crate) struct Run {
 pub(crate) struct Entry {
     pub(crate) bytes: Zeroizing<Vec<u8>>,
     pub(crate) mask: u32,
+    /// Its encoding and plaintext length, for the partial-occurrence bound.
+    pub(crate) origin: Origin,
 }
 
 /// An immutable set of patterns with its searcher and the tables for partial
@@ -144,12 +170,20 @@ pub(crate) struct Segment {
     /// stands in for it.
     #[cfg(feature = "testing")]
     fallback: Option<(Kind, Unbuilt)>,
+    /// Whether a search that passes its linear budget falls back to `linear`: all
+    /// but the forced automaton, the plain oracle the tests compare with.
+    budgeted: bool,
+    /// The reversed-pattern automaton, built on the first text where this segment's
+    /// searcher would pass its budget.
+    linear: OnceLock<Reverse>,
     /// Every pattern's bytes, back to back, in byte order.
     arena: Zeroizing<Vec<u8>>,
     /// `(offset, len)` of pattern `i` in `arena`; patterns sorted by bytes.
     ranges: Vec<(u32, u32)>,
     /// The mask id of pattern `i`.
     masks: Vec<u32>,
+    /// Where pattern `i` comes from (the partial-occurrence bound counts plaintext).
+    origins: Vec<Origin>,
     /// Pattern ids sorted by their reversed bytes, for suffix look-ups.
     by_suffix: Vec<u32>,
     /// 8-byte-gram filters of pattern heads and tails (for partial occurrences).
@@ -159,8 +193,6 @@ pub(crate) struct Segment {
     /// 8 bytes are in no pattern has no partial occurrence at its end (start), which
     /// one probe tells.
     grams: Box<[u64]>,
-    /// Which bytes occur in some pattern.
-    bytes_seen: [bool; 256],
     min_len: usize,
     max_len: usize,
 }
@@ -186,6 +218,10 @@ fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
     filter[slot / 64] & (1 << (slot % 64)) != 0
 }
 
+/// A segment's pattern bytes at most: offsets and state ids are `u32`, and the
+/// reversed-pattern automaton has one state per byte.
+const SEGMENT_MAX_BYTES: usize = (u32::MAX / 2) as usize;
+
 /// `aho-corasick`'s packed SIMD searcher (Teddy) covers at most this many patterns.
 const PACKED_MAX: usize = 64;
 
@@ -205,14 +241,14 @@ impl Segment {
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
         if entries.len() <= PACKED_MAX || entries.len() > SPLIT_MAX || !choice.splits() {
-            return Segment::build(entries, choice).into_iter().collect();
+            return Segment::build_all(entries, choice);
         }
         let chunks = entries.len().div_ceil(SPLIT_CHUNK);
         let per = entries.len().div_ceil(chunks);
         let mut out = Vec::with_capacity(chunks);
         while !entries.is_empty() {
             let rest = entries.split_off(per.min(entries.len()));
-            out.extend(Segment::build(
+            out.extend(Segment::build_all(
                 std::mem::replace(&mut entries, rest),
                 choice,
             ));
@@ -220,25 +256,43 @@ impl Segment {
         out
     }
 
+    /// Builds the segments of `entries`: one, or several where their bytes pass
+    /// [`SEGMENT_MAX_BYTES`] (offsets are `u32`). None only when there is no pattern:
+    /// every accepted value is masked (masking fails closed).
+    pub(crate) fn build_all(entries: Vec<Entry>, choice: Choice) -> Vec<Segment> {
+        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
+        if total <= SEGMENT_MAX_BYTES || entries.len() < 2 {
+            return Segment::build(entries, choice).into_iter().collect();
+        }
+        let mut first = entries;
+        let second = first.split_off(first.len() / 2);
+        let mut out = Segment::build_all(first, choice);
+        out.extend(Segment::build_all(second, choice));
+        out
+    }
+
     /// Builds a segment. Equal patterns are kept once, with the mask of the first
     /// entry that registered them (entries come oldest first).
     ///
-    /// Returns `None` when there is no pattern or the searcher cannot be built.
+    /// Returns `None` only when there is no pattern, or (never from
+    /// [`Segment::build_all`], which splits first) more than [`SEGMENT_MAX_BYTES`].
+    /// A searcher that cannot be built is replaced by the reversed-pattern
+    /// automaton, which always builds: a segment never drops its patterns.
     pub(crate) fn build(mut entries: Vec<Entry>, choice: Choice) -> Option<Segment> {
         entries.retain(|e| !e.bytes.is_empty());
         // Stable: among equal patterns the oldest comes first and is kept.
         entries.sort_by(|a, b| a.bytes.cmp(&b.bytes));
         entries.dedup_by(|later, first| later.bytes == first.bytes);
-        if entries.is_empty() {
+        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
+        if entries.is_empty() || total > SEGMENT_MAX_BYTES {
             return None;
         }
-        let total: usize = entries.iter().map(|e| e.bytes.len()).sum();
         let mut arena = Zeroizing::new(Vec::with_capacity(total));
         let mut ranges = Vec::with_capacity(entries.len());
         let mut masks = Vec::with_capacity(entries.len());
+        let mut origins = Vec::with_capacity(entries.len());
         let mut heads = vec![0u64; (1 << FILTER_BITS) / 64].into_boxed_slice();
         let mut tails = heads.clone();
-        let mut bytes_seen = [false; 256];
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
         // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
@@ -257,10 +311,8 @@ impl Segment {
             arena.extend_from_slice(&entry.bytes);
             ranges.push((offset, len));
             masks.push(entry.mask);
+            origins.push(entry.origin);
             max_len = max_len.max(entry.bytes.len());
-            for &b in entry.bytes.iter() {
-                bytes_seen[usize::from(b)] = true;
-            }
             if entry.bytes.len() > MIN_FRAGMENT {
                 filter_set(&mut heads, &entry.bytes[..8]);
                 filter_set(&mut tails, &entry.bytes[entry.bytes.len() - 8..]);
@@ -277,24 +329,28 @@ impl Segment {
         #[cfg(feature = "testing")]
         let (built, fallback) = match (built, choice) {
             (Err(why), Choice::Forced(kind)) => (
-                Searcher::automaton(&arena, &ranges, total),
+                Searcher::automaton(&arena, &ranges, total, choice),
                 Some((kind, why)),
             ),
             (built, _) => (built, None),
         };
-        let searcher = built.ok()?;
+        // No searcher `aho-corasick` builds: the reversed-pattern automaton, which
+        // always builds, so the patterns are masked all the same (fails closed).
+        let searcher = built.unwrap_or_else(|_| Searcher::linear(&arena, &ranges));
         let mut segment = Segment {
             searcher,
             #[cfg(feature = "testing")]
             fallback,
+            budgeted: choice.budgeted(),
+            linear: OnceLock::new(),
             arena,
             ranges,
             masks,
+            origins,
             by_suffix: Vec::new(),
             heads,
             tails,
             grams,
-            bytes_seen,
             min_len,
             max_len,
         };
@@ -342,30 +398,14 @@ impl Segment {
         self.min_len
     }
 
-    /// Whether byte `b` occurs in some pattern.
-    pub(crate) fn has_byte(&self, b: u8) -> bool {
-        self.bytes_seen[usize::from(b)]
-    }
-
-    /// Whether some pattern occurs in `text`.
-    pub(crate) fn occurs_in(&self, text: &[u8]) -> bool {
-        match &self.searcher {
-            Searcher::Ac(ac) => ac.is_match(text),
-            Searcher::Packed(packed) => packed.find(text).is_some(),
-            Searcher::Fast { .. } => {
-                let mut runs = Vec::new();
-                self.runs(text, &mut runs);
-                !runs.is_empty()
-            }
-        }
-    }
-
     /// Heap bytes held: the automaton plus the tables.
     pub(crate) fn memory_usage(&self) -> usize {
         self.searcher.memory_usage()
+            + self.linear.get().map_or(0, Reverse::memory_usage)
             + self.arena.capacity()
             + self.ranges.capacity() * 8
             + self.masks.capacity() * 4
+            + self.origins.capacity() * std::mem::size_of::<Origin>()
             + self.by_suffix.capacity() * 4
             + (self.heads.len() + self.tails.len() + self.grams.len()) * 8
     }
@@ -376,6 +416,7 @@ impl Segment {
         (0..self.len()).map(|i| Entry {
             bytes: Zeroizing::new(self.pattern(i).to_vec()),
             mask: self.masks[i],
+            origin: self.origins[i],
         })
     }
 
@@ -390,6 +431,7 @@ impl Segment {
             Searcher::Ac(_) => Kind::Automaton,
             Searcher::Packed(_) => Kind::Packed,
             Searcher::Fast { .. } => Kind::Fingerprint,
+            Searcher::Linear(_) => Kind::Linear,
         })
     }
 
@@ -408,20 +450,58 @@ impl Segment {
     /// run extends it; the bytes re-scanned are the run's own, and the prefilter
     /// skips them.
     pub(crate) fn runs(&self, hay: &[u8], out: &mut Vec<Run>) {
+        if let Searcher::Linear(reverse) = &self.searcher {
+            return self.linear_runs(reverse, hay, out);
+        }
+        let before = out.len();
+        let budget = self
+            .budgeted
+            .then(|| WORK_PER_BYTE.saturating_mul(hay.len()) + WORK_CONSTANT);
+        let within = match &self.searcher {
+            Searcher::Fast { fingerprint, short } => {
+                self.fast_runs(fingerprint, short.as_ref(), hay, budget, out)
+            }
+            _ => self.ac_runs(hay, budget, out),
+        };
+        if !within {
+            // Resuming after each hit would cost more than linear on this text (hits
+            // that overlap: periodic or nested patterns): the one-pass automaton
+            // finds the same runs, built once per segment on first need.
+            out.truncate(before);
+            let reverse =
+                self.linear
+                    .get_or_init(|| match Searcher::linear(&self.arena, &self.ranges) {
+                        Searcher::Linear(reverse) => reverse,
+                        _ => unreachable!("Searcher::linear builds the reversed automaton"),
+                    });
+            self.linear_runs(reverse, hay, out);
+        }
+    }
+
+    /// [`Segment::runs`] through `aho-corasick` (the automaton or the packed
+    /// searcher); `false`, with `out` partly written, as soon as the work charged
+    /// passes `budget`.
+    fn ac_runs(&self, hay: &[u8], budget: Option<usize>, out: &mut Vec<Run>) -> bool {
         let find = |at: usize| match &self.searcher {
             Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
             Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
-            Searcher::Fast { .. } => None,
+            Searcher::Fast { .. } | Searcher::Linear(_) => None,
         };
-        if let Searcher::Fast { fingerprint, short } = &self.searcher {
-            return self.fast_runs(fingerprint, short.as_ref(), hay, out);
-        }
+        let budget = budget.unwrap_or(usize::MAX);
+        let mut spent = 0usize;
         let mut at = 0;
         let mut current: Option<Run> = None;
         while at < hay.len() {
             let Some(m) = find(at) else {
+                charge(hay.len() - at);
                 break;
             };
+            let cost = self.find_cost(hay, at, m.start());
+            charge(cost);
+            spent += cost;
+            if spent > budget {
+                return false;
+            }
             match current.as_mut() {
                 Some(run) if m.start() <= run.end => run.end = run.end.max(m.end()),
                 _ => {
@@ -441,6 +521,43 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+        true
+    }
+
+    /// [`Segment::runs`] through the reversed-pattern automaton, in one pass: it
+    /// reports the longest occurrence at every start, last start first, and each is
+    /// folded into the runs found so far (a stack, leftmost on top: an occurrence
+    /// swallows every run it reaches or touches). Each run is pushed and popped
+    /// once, so the fold is linear too. The runs equal the oracle's: same union,
+    /// and each run's first occurrence is the longest at its start.
+    fn linear_runs(&self, reverse: &Reverse, hay: &[u8], out: &mut Vec<Run>) {
+        let base = out.len();
+        let steps = reverse.longest_starts(hay, |start, len, id| {
+            let mut run = Run {
+                start,
+                end: start + len,
+                first_len: len,
+                mask: self.masks[id as usize],
+            };
+            while out.len() > base {
+                let top = out[out.len() - 1];
+                if top.start > run.end {
+                    break;
+                }
+                run.end = run.end.max(top.end);
+                out.pop();
+            }
+            out.push(run);
+        });
+        out[base..].reverse();
+        charge(steps);
+    }
+
+    /// What one leftmost-longest search from `at` that finds an occurrence at
+    /// `start` may read: up to the start, then as far as the longest pattern
+    /// reaches (it looks for a longer occurrence at the same start).
+    fn find_cost(&self, hay: &[u8], at: usize, start: usize) -> usize {
+        (start + self.max_len).min(hay.len()) - at
     }
 
     /// [`Segment::runs`] through the fingerprint: every occurrence of a long pattern
@@ -452,30 +569,58 @@ impl Segment {
         fingerprint: &Fingerprint,
         short: Option<&Short>,
         hay: &[u8],
+        budget: Option<usize>,
         out: &mut Vec<Run>,
-    ) {
+    ) -> bool {
+        let budget = budget.unwrap_or(usize::MAX);
+        let mut spent = 0usize;
         // (start, end, pattern id)
         let mut spans: Vec<(usize, usize, u32)> = Vec::new();
         if let Some(short) = short {
             let mut at = 0;
             while at < hay.len() {
                 let Some(m) = short.ac.find(Input::new(hay).span(at..hay.len())) else {
+                    charge(hay.len() - at);
                     break;
                 };
+                let cost = self.find_cost(hay, at, m.start());
+                charge(cost);
+                spent += cost;
+                if spent > budget {
+                    return false;
+                }
                 spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
                 at = m.start() + 1;
             }
         }
         let mut candidates = Vec::new();
-        fingerprint.scan(hay, &mut candidates);
-        spans.extend(candidates.into_iter().filter_map(|(start, id)| {
+        // Candidates are bounded too: thousands of patterns sharing their leading
+        // windows make every probe a candidate for each of them. Ordinary text has
+        // one in hundreds of bytes; past one per byte the linear pass is cheaper than
+        // holding them (16 bytes each).
+        let limit = budget
+            .saturating_sub(spent)
+            .min(hay.len() + CANDIDATE_CONSTANT);
+        let scanned = fingerprint.scan(hay, &mut candidates, limit);
+        charge(hay.len() + candidates.len());
+        spent += hay.len() + candidates.len();
+        if !scanned || spent > budget {
+            return false;
+        }
+        for (start, id) in candidates {
             let pattern = self.pattern(id as usize);
-            hay[start..]
-                .starts_with(pattern)
-                .then(|| (start, start + pattern.len(), id))
-        }));
+            let cost = pattern.len().min(hay.len() - start);
+            charge(cost);
+            spent += cost;
+            if spent > budget {
+                return false;
+            }
+            if hay[start..].starts_with(pattern) {
+                spans.push((start, start + pattern.len(), id));
+            }
+        }
         if spans.is_empty() {
-            return;
+            return true;
         }
         spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let mut current: Option<Run> = None;
@@ -498,10 +643,12 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+        true
     }
 
-    /// The longest proper prefix of a pattern that ends `hay`, at least
-    /// max(8, half the pattern): `(start, mask)`.
+    /// The longest proper prefix of a pattern that ends `hay` and wholly encodes at
+    /// least max(8, half the form) plaintext bytes ([`Origin::partial_allowed`]):
+    /// `(start, mask)`.
     pub(crate) fn end_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
@@ -515,8 +662,8 @@ impl Segment {
             let l = tail.len();
             let mut i = self.first_at_least(tail);
             while i < self.len() && self.pattern(i).starts_with(tail) {
-                let n = self.pattern(i).len();
-                if n > l && n <= 2 * l {
+                let p = self.pattern(i);
+                if p.len() > l && self.origins[i].partial_allowed(p, l, true) {
                     return Some((start, self.masks[i]));
                 }
                 i += 1;
@@ -525,8 +672,8 @@ impl Segment {
         None
     }
 
-    /// The longest proper suffix of a pattern that starts `hay`, at least
-    /// max(8, half the pattern): `(end, mask)`.
+    /// The longest proper suffix of a pattern that starts `hay` and wholly encodes
+    /// at least max(8, half the form) plaintext bytes: `(end, mask)`.
     pub(crate) fn start_partial(&self, hay: &[u8]) -> Option<(usize, u32)> {
         let longest = hay.len().min(self.max_len.saturating_sub(1));
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[..8]) {
@@ -545,7 +692,7 @@ impl Segment {
                 if !p.ends_with(head) {
                     break;
                 }
-                if p.len() > l && p.len() <= 2 * l {
+                if p.len() > l && self.origins[i as usize].partial_allowed(p, l, false) {
                     return Some((l, self.masks[i as usize]));
                 }
                 k += 1;
@@ -570,11 +717,32 @@ impl Segment {
 }
 
 impl Choice {
+    /// Whether searches fall back to the linear automaton past their budget: all but
+    /// the forced oracle.
+    fn budgeted(self) -> bool {
+        #[cfg(feature = "testing")]
+        if self == Choice::Forced(Kind::Automaton) {
+            return false;
+        }
+        true
+    }
+
+    /// `Err` where the testing hook refuses every `aho-corasick` automaton.
+    fn allows_automaton(self) -> Result<(), Unbuilt> {
+        #[cfg(feature = "testing")]
+        if self == Choice::RefusingAutomaton {
+            return Err(Unbuilt::Automaton);
+        }
+        Ok(())
+    }
+
     /// Whether a set of [`PACKED_MAX`]`..=`[`SPLIT_MAX`] patterns is split into
     /// several segments (only for the automaton, which then keeps its SIMD prefilter).
     fn splits(self) -> bool {
         match self {
             Choice::Auto => false,
+            #[cfg(feature = "testing")]
+            Choice::RefusingAutomaton => false,
             #[cfg(feature = "testing")]
             Choice::Forced(kind) => kind == Kind::Automaton,
         }
@@ -594,14 +762,20 @@ impl Searcher {
         match choice {
             Choice::Auto => {}
             #[cfg(feature = "testing")]
-            Choice::Forced(Kind::Automaton) => return Searcher::automaton(arena, ranges, total),
+            Choice::RefusingAutomaton => {}
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Automaton) => {
+                return Searcher::automaton(arena, ranges, total, choice);
+            }
             #[cfg(feature = "testing")]
             Choice::Forced(Kind::Packed) => return Searcher::packed(arena, ranges),
+            #[cfg(feature = "testing")]
+            Choice::Forced(Kind::Linear) => return Ok(Searcher::linear(arena, ranges)),
             // A forced fingerprint cycles q with the set's size, so tests cover every
             // width.
             #[cfg(feature = "testing")]
             Choice::Forced(Kind::Fingerprint) => {
-                return Searcher::fingerprint(arena, ranges, [4, 5, 8][n % 3]);
+                return Searcher::fingerprint(arena, ranges, [4, 5, 8][n % 3], choice);
             }
         }
         if n > PACKED_MAX && n < fingerprint::MAX_PATTERNS {
@@ -611,7 +785,7 @@ impl Searcher {
             let q = if n <= Q4_MAX_PATTERNS { 4 } else { 5 };
             let (l, shorter) = fingerprint_shape(&sorted_lens(ranges), q);
             if shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP {
-                return Searcher::fingerprint(arena, ranges, q);
+                return Searcher::fingerprint(arena, ranges, q, choice);
             }
         }
         // Below PACKED_MIN the automaton builds in microseconds anyway, and its own
@@ -622,11 +796,17 @@ impl Searcher {
         {
             return Ok(packed);
         }
-        Searcher::automaton(arena, ranges, total)
+        Searcher::automaton(arena, ranges, total, choice)
     }
 
     /// Plain leftmost-longest `aho-corasick` over every pattern: the oracle.
-    fn automaton(arena: &[u8], ranges: &[(u32, u32)], total: usize) -> Result<Searcher, Unbuilt> {
+    fn automaton(
+        arena: &[u8],
+        ranges: &[(u32, u32)],
+        total: usize,
+        choice: Choice,
+    ) -> Result<Searcher, Unbuilt> {
+        choice.allows_automaton()?;
         // Small sets are searched by the packed SIMD prefilter, which the kind does not
         // change, and an NFA builds in microseconds where a DFA takes a millisecond.
         let kind = if ranges.len() > PACKED_MAX && total <= DFA_MAX_BYTES {
@@ -640,6 +820,16 @@ impl Searcher {
             .build(ranges.iter().map(|&r| pattern(arena, r)))
             .map(Searcher::Ac)
             .map_err(|_| Unbuilt::Automaton)
+    }
+
+    /// The reversed-pattern automaton: it always builds.
+    fn linear(arena: &[u8], ranges: &[(u32, u32)]) -> Searcher {
+        Searcher::Linear(Reverse::build(
+            ranges
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| (i as u32, pattern(arena, r))),
+        ))
     }
 
     /// `aho-corasick`'s packed searcher alone.
@@ -667,7 +857,12 @@ impl Searcher {
 
     /// The fingerprint with q-byte windows for the patterns of at least its L bytes,
     /// plus a small automaton for the (at most [`SHORT_MAX`]) shorter ones.
-    fn fingerprint(arena: &[u8], ranges: &[(u32, u32)], q: usize) -> Result<Searcher, Unbuilt> {
+    fn fingerprint(
+        arena: &[u8],
+        ranges: &[(u32, u32)],
+        q: usize,
+        choice: Choice,
+    ) -> Result<Searcher, Unbuilt> {
         let n = ranges.len();
         if n >= fingerprint::MAX_PATTERNS {
             return Err(Unbuilt::TooManyPatterns {
@@ -694,6 +889,7 @@ impl Searcher {
         let short = if short.is_empty() {
             None
         } else {
+            choice.allows_automaton()?;
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(short)
@@ -713,8 +909,32 @@ impl Searcher {
                         .as_ref()
                         .map_or(0, |s| s.ac.memory_usage() + s.ids.capacity() * 4)
             }
+            Searcher::Linear(reverse) => reverse.memory_usage(),
         }
     }
+}
+
+#[cfg(feature = "testing")]
+thread_local! {
+    /// The search work charged on this thread (see [`work`]).
+    static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Charges `n` steps of search work: bytes a search may read, candidates verified,
+/// automaton steps. Counted only with the `testing` feature, for the test that
+/// proves redaction linear without timing it.
+#[inline(always)]
+fn charge(n: usize) {
+    #[cfg(feature = "testing")]
+    WORK.with(|w| w.set(w.get() + n as u64));
+    #[cfg(not(feature = "testing"))]
+    let _ = n;
+}
+
+/// The search work charged on this thread so far.
+#[cfg(feature = "testing")]
+pub(crate) fn work() -> u64 {
+    WORK.with(std::cell::Cell::get)
 }
 
 /// Pattern `(offset, len)` of `arena`.

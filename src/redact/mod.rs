@@ -7,7 +7,8 @@
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
-//! | `set.rs` | the live set: snapshots, geometric merging, masks, fixed point |
+//! | `reverse.rs` | the linear-time searcher of last resort (reversed-pattern automaton) |
+//! | `set.rs` | the live set: snapshots, geometric merging, masks |
 //! | `redactor.rs` | [`Redactor`] |
 //! | `builder.rs` | [`RedactorBuilder`] |
 //! | `writer.rs` | [`RedactingWriter`] |
@@ -18,6 +19,7 @@ mod encodings;
 mod fingerprint;
 mod matcher;
 mod redactor;
+mod reverse;
 mod serde;
 mod set;
 mod variants;
@@ -31,4 +33,4 @@ pub use writer::RedactingWriter;
 
 // For `testing::searchers`, which forces each searcher and reports which one ran.
 #[cfg(feature = "testing")]
-pub(crate) use matcher::{Kind, Unbuilt};
+pub(crate) use matcher::{Kind, Unbuilt, work};

@@ -20,7 +20,9 @@ use crate::vocab::SecretValue;
 /// touch, the whole run becomes **one** mask (labelled, with
 /// [`labelled`](RedactorBuilder::labelled) masks, by the key of the run's leftmost
 /// occurrence). A prefix of a value at the very end of a text, or a suffix at its
-/// very start, is masked when it is at least max(8 bytes, half the pattern). The
+/// very start, is masked when it wholly encodes at least max(8, half the value)
+/// **plaintext** bytes, whatever the encoding (the first 16 hex digits of a 16-byte
+/// value count as 8 bytes). The
 /// output never contains a registered pattern, even when a value contains the mask's
 /// own characters. See [`Encodings`](crate::redact::Encodings) for the encoded forms, and
 /// [`RedactorBuilder`] for the mask and the minimum length.

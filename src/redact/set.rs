@@ -20,23 +20,9 @@ use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::vocab::SecretKey;
 
-/// How many stages a writer chains in the last-resort case (no safe mask: the empty
-/// mask, where `redact` repeats to a fixed point).
+/// How many stages a writer chains when a snapshot `needs_fixpoint`: never now
+/// (masking is one pass with the configured mask), kept for the writer's stages.
 pub(crate) const MAX_PASSES: usize = 8;
-
-/// Brackets tried, in order, for labelled masks.
-const LABEL_BRACKETS: [(&str, &str); 5] = [
-    ("[", "]"),
-    ("<", ">"),
-    ("{", "}"),
-    ("(", ")"),
-    ("\u{ab}", "\u{bb}"),
-];
-
-/// Plain masks tried, in order, when the configured one is not safe.
-const FALLBACK_MASKS: [&str; 10] = [
-    "***", "###", "~~~", "???", "^^^", "!!!", "@@@", "$$$", "&&&", "===",
-];
 
 /// What a builder fixed: how values become patterns and how runs are masked.
 #[derive(Clone, Debug)]
@@ -57,8 +43,10 @@ pub(crate) struct Snapshot {
     pub(crate) masks: Arc<Vec<Box<str>>>,
     /// Longest pattern less one byte: what a writer holds back.
     pub(crate) hold_back: usize,
-    /// Whether masking may create a new occurrence (a pattern holds a mask's first
-    /// or last byte, or the mask is empty), so redaction repeats to a fixed point.
+    /// Whether redaction repeats to a fixed point: always `false`. Masking is one
+    /// pass with the configured mask, so that the output's shape depends on the
+    /// configuration and the spans alone (a mask chosen, or a pass repeated, because
+    /// of a value's bytes would reveal them).
     pub(crate) needs_fixpoint: bool,
     /// The shortest pattern's length.
     pub(crate) min_len: usize,
@@ -203,19 +191,7 @@ impl Snapshot {
         if runs.is_empty() {
             return None;
         }
-        let mut out = self.emit_str(text, &runs);
-        if self.needs_fixpoint {
-            // Only with the empty mask: every pass removes at least one byte, so the
-            // loop ends.
-            loop {
-                self.find_runs(out.as_bytes(), None, true, true, &mut runs);
-                if runs.is_empty() {
-                    break;
-                }
-                out = self.emit_str(&out, &runs);
-            }
-        }
-        Some(out)
+        Some(self.emit_str(text, &runs))
     }
 
     fn emit_str(&self, text: &str, runs: &[Run]) -> String {
@@ -241,19 +217,6 @@ impl Snapshot {
         let extra: usize = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
         let mut out = Vec::with_capacity(text.len() + extra);
         self.emit(text, &runs, &mut out);
-        if self.needs_fixpoint {
-            // Only with the empty mask: every pass removes at least one byte, so the
-            // loop ends.
-            loop {
-                self.find_runs(&out, None, true, true, &mut runs);
-                if runs.is_empty() {
-                    break;
-                }
-                let mut next = Vec::with_capacity(out.len());
-                self.emit(&out, &runs, &mut next);
-                out = next;
-            }
-        }
         Some(out)
     }
 
@@ -391,9 +354,11 @@ impl Live {
         for (key, value) in std::mem::take(&mut state.pending.0) {
             state.register(&self.config, key.as_ref(), &value, &mut entries);
         }
-        if let Some(segment) = Segment::build(entries, self.config.matcher) {
-            state.segments.push(Arc::new(segment));
-        }
+        state.segments.extend(
+            Segment::build_all(entries, self.config.matcher)
+                .into_iter()
+                .map(Arc::new),
+        );
         while state.segments.len() >= 2 {
             let n = state.segments.len();
             if state.segments[n - 1].len() * 2 < state.segments[n - 2].len() {
@@ -401,6 +366,7 @@ impl Live {
             }
             let (older, newer) = (&state.segments[n - 2], &state.segments[n - 1]);
             let merged: Vec<Entry> = older.entries().chain(newer.entries()).collect();
+            // `None` only past a segment's byte bound: both stay, and still mask.
             let Some(merged) = Segment::build(merged, self.config.matcher) else {
                 break;
             };
@@ -434,10 +400,11 @@ impl State {
             Some(key) if config.labelled => self.mask_for(key),
             _ => 0,
         };
-        for_each_pattern(value, config.min_len, config.encodings, &mut |p| {
+        for_each_pattern(value, config.min_len, config.encodings, &mut |p, origin| {
             entries.push(Entry {
                 bytes: Zeroizing::new(p.to_vec()),
                 mask,
+                origin,
             });
         });
     }
@@ -469,63 +436,24 @@ impl State {
         }
     }
 
-    /// Whether masking with `masks` can never create an occurrence: no pattern holds
-    /// a mask's first or last byte, and no pattern occurs inside a mask. Then an
-    /// occurrence in the output cannot overlap a mask (it would have to cross one of
-    /// its edges, contain it whole, or sit inside it), nor lie in unmasked text (it
-    /// would have been masked), so one pass is enough.
-    fn safe(&self, masks: &[Box<str>]) -> bool {
-        masks
-            .iter()
-            .all(|m| match (m.as_bytes().first(), m.as_bytes().last()) {
-                (Some(&first), Some(&last)) => !self
-                    .segments
-                    .iter()
-                    .any(|s| s.has_byte(first) || s.has_byte(last) || s.occurs_in(m.as_bytes())),
-                _ => false,
-            })
-    }
-
-    /// The configured masks when they are safe, else the first safe fallback: other
-    /// brackets for labelled masks, then plain masks, then a run of one byte no
-    /// pattern holds. Only when every candidate fails (patterns holding nearly every
-    /// ASCII byte) is the mask empty and redaction repeated to a fixed point (each
-    /// pass shrinks the text, so it ends). The flag says which.
-    fn choose_masks(&self, config: &Config) -> (Vec<Box<str>>, bool) {
-        if config.labelled {
-            for (open, close) in LABEL_BRACKETS {
-                let masks = self.masks_with(config, open, close, "");
-                if self.safe(&masks) {
-                    return (masks, false);
-                }
-            }
-        }
-        let plain = Config {
-            labelled: false,
-            ..config.clone()
-        };
-        let configured = (!config.labelled).then(|| config.mask.clone());
-        let fallbacks = FALLBACK_MASKS.iter().map(|m| (*m).to_owned());
-        let single_bytes = (0x21u8..=0x7e)
-            .chain(0x01..=0x1f)
-            .map(|b| char::from(b).to_string().repeat(3));
-        for mask in configured.into_iter().chain(fallbacks).chain(single_bytes) {
-            let masks = self.masks_with(&plain, "", "", &mask);
-            if self.safe(&masks) {
-                return (masks, false);
-            }
-        }
-        (vec![Box::from(""); self.labels.len()], true)
+    /// The masks by id, from the configuration alone: `[REDACTED:KEY]` (or
+    /// `[REDACTED]`) when labelled, else the configured mask. Never chosen by the
+    /// values' bytes: a value holding a mask's characters once switched the mask
+    /// (`<REDACTED:KEY>`, `###`), a bit per guessed character for a log reader. The
+    /// output may then spell a value where the mask and the caller's own bytes do;
+    /// no byte of it comes from the masked input.
+    fn masks(&self, config: &Config) -> Vec<Box<str>> {
+        self.masks_with(config, "[", "]", &config.mask)
     }
 
     fn snapshot(&self, config: &Config) -> Snapshot {
-        let (masks, needs_fixpoint) = self.choose_masks(config);
+        let masks = self.masks(config);
         let max_len = self.segments.iter().map(|s| s.max_len()).max().unwrap_or(0);
         Snapshot {
             segments: self.segments.clone(),
             masks: Arc::new(masks),
             hold_back: max_len.saturating_sub(1),
-            needs_fixpoint,
+            needs_fixpoint: false,
             min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),
             values: self.values,
             skipped: self.skipped,

@@ -12,6 +12,89 @@ use super::encodings::Encodings;
 /// The shortest encoded fragment, multi-line line or partial occurrence registered.
 pub(crate) const MIN_FRAGMENT: usize = 8;
 
+/// How a pattern encodes its plaintext form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// The form itself (the value, one of its lines, its LF or CRLF form).
+    Plain,
+    Hex,
+    Percent,
+    /// `whole`: a whole encoding; else the stable middle of one at an alignment.
+    Base64 {
+        whole: bool,
+    },
+    Json,
+}
+
+/// Where a pattern comes from: its encoding and its plaintext form's length. Counts
+/// and kinds only, no secret bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub(crate) encoding: Encoding,
+    pub(crate) plain_len: usize,
+}
+
+impl Origin {
+    /// Whether a partial occurrence at a text's end or start, `len` bytes of
+    /// `pattern` (a prefix when `prefix`, else a suffix), may be masked: it must wholly
+    /// encode at least max(8, half the form) **plaintext** bytes, whatever the
+    /// encoding. (Counted on the encoded pattern, the hex form of 4 bytes of an 8-byte
+    /// value passed, and each further digit was a 16-guess test.) Escapes count one
+    /// byte each, and a base64 fragment one byte less: the count never overstates.
+    pub(crate) fn partial_allowed(&self, pattern: &[u8], len: usize, prefix: bool) -> bool {
+        let covered = self.covered(pattern, len, prefix);
+        covered >= MIN_FRAGMENT && 2 * covered >= self.plain_len
+    }
+
+    /// The plaintext bytes that `len` bytes of `pattern` (prefix or suffix) wholly encode.
+    fn covered(&self, pattern: &[u8], len: usize, prefix: bool) -> usize {
+        let part = if prefix {
+            &pattern[..len]
+        } else {
+            &pattern[pattern.len() - len..]
+        };
+        match self.encoding {
+            Encoding::Plain => len,
+            Encoding::Hex => len / 2,
+            Encoding::Base64 { whole } => {
+                let chars = part.iter().filter(|&&b| b != b'=').count();
+                let bytes = chars * 6 / 8;
+                if whole && prefix {
+                    bytes
+                } else {
+                    bytes.saturating_sub(1)
+                }
+            }
+            Encoding::Percent | Encoding::Json => {
+                // Units (an escape, or one literal byte) wholly inside the part.
+                let from = pattern.len() - len;
+                let mut count = 0;
+                let mut at = 0;
+                while at < pattern.len() {
+                    let unit = self.unit_len(&pattern[at..]);
+                    let inside = if prefix { at + unit <= len } else { at >= from };
+                    if inside {
+                        count += 1;
+                    }
+                    at += unit;
+                }
+                count
+            }
+        }
+    }
+
+    /// The length of the escape or literal byte that starts `rest`.
+    fn unit_len(&self, rest: &[u8]) -> usize {
+        let unit = match (self.encoding, rest) {
+            (Encoding::Percent, [b'%', ..]) => 3,
+            (Encoding::Json, [b'\\', b'u', ..]) => 6,
+            (Encoding::Json, [b'\\', ..]) => 2,
+            _ => 1,
+        };
+        unit.min(rest.len())
+    }
+}
+
 /// Calls `emit` with every pattern `value` registers: the value itself (when it is
 /// at least `min_len` bytes), its LF and CRLF forms and long lines when it spans
 /// lines, and the encodings of each of those forms. Patterns may repeat; the caller
@@ -20,7 +103,7 @@ pub(crate) fn for_each_pattern(
     value: &[u8],
     min_len: usize,
     encodings: Encodings,
-    emit: &mut dyn FnMut(&[u8]),
+    emit: &mut dyn FnMut(&[u8], Origin),
 ) {
     if value.is_empty() || value.len() < min_len.max(1) {
         return;
@@ -39,21 +122,31 @@ pub(crate) fn for_each_pattern(
         forms.push(crlf);
     }
     for form in &forms {
-        emit(form);
+        let origin = |encoding| Origin {
+            encoding,
+            plain_len: form.len(),
+        };
+        emit(form, origin(Encoding::Plain));
         if encodings.base64 {
-            base64_forms(form, emit);
+            base64_forms(form, &mut |p, whole| {
+                emit(p, origin(Encoding::Base64 { whole }));
+            });
         }
         if encodings.percent {
             for upper in [true, false] {
-                emit_encoded(&percent(form, upper), form, emit);
+                emit_encoded(&percent(form, upper), form, &mut |p| {
+                    emit(p, origin(Encoding::Percent));
+                });
             }
         }
         if encodings.json {
-            json_forms(form, emit);
+            json_forms(form, &mut |p| emit(p, origin(Encoding::Json)));
         }
         if encodings.hex {
             for upper in [false, true] {
-                emit_encoded(&hex(form, upper), form, emit);
+                emit_encoded(&hex(form, upper), form, &mut |p| {
+                    emit(p, origin(Encoding::Hex));
+                });
             }
         }
     }
@@ -95,18 +188,19 @@ fn lf_to_crlf(value: &[u8]) -> Vec<u8> {
 /// Base64 in both alphabets: padded and unpadded whole encodings, plus for each
 /// alignment `k` of the value inside a larger blob the characters that depend on the
 /// value's bytes alone.
-fn base64_forms(form: &[u8], emit: &mut dyn FnMut(&[u8])) {
+/// `emit` gets each with whether it is a whole encoding.
+fn base64_forms(form: &[u8], emit: &mut dyn FnMut(&[u8], bool)) {
     let n = form.len();
     for (padded, unpadded) in [(&STANDARD, &STANDARD_NO_PAD), (&URL_SAFE, &URL_SAFE_NO_PAD)] {
         emit_encoded(
             &Zeroizing::new(padded.encode(form).into_bytes()),
             form,
-            emit,
+            &mut |p| emit(p, true),
         );
         emit_encoded(
             &Zeroizing::new(unpadded.encode(form).into_bytes()),
             form,
-            emit,
+            &mut |p| emit(p, true),
         );
         for k in 0..3usize {
             let mut shifted = Zeroizing::new(vec![0u8; k + n]);
@@ -117,7 +211,7 @@ fn base64_forms(form: &[u8], emit: &mut dyn FnMut(&[u8])) {
             let first = (8 * k).div_ceil(6);
             let last = (8 * (k + n)) / 6;
             if last > first {
-                emit_encoded(&encoded[first..last], form, emit);
+                emit_encoded(&encoded[first..last], form, &mut |p| emit(p, k == 0));
             }
         }
     }
@@ -256,7 +350,7 @@ mod tests {
 
     fn patterns(value: &str, encodings: Encodings) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_pattern(value.as_bytes(), 4, encodings, &mut |p| {
+        for_each_pattern(value.as_bytes(), 4, encodings, &mut |p, _| {
             out.push(String::from_utf8(p.to_vec()).unwrap());
         });
         out

@@ -1,0 +1,107 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+//! Redaction costs O(text) for every secret set: adversarial sets (periodic secrets,
+//! secrets that are prefixes of each other, thousands sharing one long prefix) over
+//! the text that hurts them most, under every production searcher. Proven by
+//! counting work (`testing::searchers::work`: bytes a search may read, candidates
+//! verified, automaton steps), not by timing: at 16, 64 and 256 KiB of text the work
+//! never passes a fixed multiple of the text plus a constant, whatever the secrets'
+//! lengths (before the fix, 2 KiB of one character over 16 KiB charged 29 million
+//! steps: text x secret length).
+//!
+//! The forced `Automaton` is the oracle the others are compared with, kept plain on
+//! purpose (resuming one byte after each hit); it is not a production searcher and
+//! is left out.
+
+use workflow_secrets::testing::searchers::{Searcher, with_searcher, work};
+use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
+
+/// Work allowed per text byte, and a constant for short texts (the budget the
+/// searchers fall back at, `matcher.rs`, plus the linear pass).
+const PER_BYTE: u64 = 12;
+const CONSTANT: u64 = 256 * 1024;
+
+struct Case {
+    name: &'static str,
+    values: Vec<String>,
+    /// The text, repeated or cut to the wanted length.
+    unit: String,
+}
+
+fn cases() -> Vec<Case> {
+    let prefix = "a".repeat(1024);
+    vec![
+        Case {
+            name: "periodic 2 KiB of one character",
+            values: vec!["a".repeat(2048)],
+            unit: "a".into(),
+        },
+        Case {
+            name: "periodic with period 3",
+            values: vec!["abc".repeat(700)],
+            unit: "abc".into(),
+        },
+        Case {
+            name: "periodic, 16 KiB",
+            values: vec!["z".repeat(16 * 1024)],
+            unit: "z".into(),
+        },
+        Case {
+            name: "prefix chain of 128",
+            values: (1..=128).map(|k| "a".repeat(16 * k)).collect(),
+            unit: "a".into(),
+        },
+        // Not here: 64 secrets `a^32k b` over `a^n` (no hit at all). The packed SIMD
+        // searcher (`aho-corasick`'s Teddy, alone or as the automaton's prefilter)
+        // verifies every pattern at every position, comparing up to its length, and
+        // its work cannot be charged from outside: an open gap (see the report).
+        Case {
+            name: "thousands sharing one long prefix",
+            values: (0..2000).map(|i| format!("{prefix}{i:08}")).collect(),
+            unit: "a".into(),
+        },
+        Case {
+            name: "thousands sharing one long prefix, text of whole hits",
+            values: (0..2000).map(|i| format!("{prefix}{i:08}")).collect(),
+            unit: format!("{prefix}00000007"),
+        },
+    ]
+}
+
+fn text(unit: &str, len: usize) -> String {
+    unit.repeat(len / unit.len() + 1)[..len].to_owned()
+}
+
+#[test]
+fn redaction_work_is_linear_in_the_text_for_adversarial_sets() {
+    for case in cases() {
+        let values: Vec<SecretValue> = case
+            .values
+            .iter()
+            .map(|v| SecretValue::new(v.clone()).unwrap())
+            .collect();
+        let builder = Redactor::builder()
+            .encodings(Encodings::none())
+            .secrets(&values);
+        for searcher in [
+            Searcher::Auto,
+            Searcher::Packed,
+            Searcher::Fingerprint,
+            Searcher::Linear,
+        ] {
+            // A searcher that cannot be built for the set is not what runs.
+            let Ok(r) = with_searcher(&builder, searcher) else {
+                continue;
+            };
+            let ctx = format!("{} under {searcher}", case.name);
+            for len in [16 * 1024, 64 * 1024, 256 * 1024] {
+                let text = text(&case.unit, len);
+                let (out, cost) = work(|| r.redact(&text).into_owned());
+                assert!(!out.contains(&case.values[0]), "{ctx}: not masked");
+                assert!(
+                    cost <= PER_BYTE * len as u64 + CONSTANT,
+                    "{ctx}: {cost} steps for {len} bytes"
+                );
+            }
+        }
+    }
+}
