@@ -84,7 +84,7 @@ const WRAPPED_LEN_AT: usize = 9;
 pub struct SealedSecret {
     /// The record in its byte format, checked by `from_bytes` (or built by the
     /// vault): the header is well-formed and every field is in bounds.
-    bytes: Box<[u8]>,
+    bytes: std::sync::Arc<[u8]>,
 }
 
 impl SealedSecret {
@@ -106,7 +106,7 @@ impl SealedSecret {
     pub fn from_bytes(bytes: &[u8]) -> Result<SealedSecret, Error> {
         check_layout(bytes)?;
         Ok(SealedSecret {
-            bytes: Box::from(bytes),
+            bytes: std::sync::Arc::from(bytes),
         })
     }
 
@@ -149,7 +149,7 @@ impl SealedSecret {
         let ciphertext = bytes.get_mut(ct_at..).ok_or(Error::Tampered)?;
         write_value(ciphertext)?;
         Ok(SealedSecret {
-            bytes: bytes.into_boxed_slice(),
+            bytes: std::sync::Arc::from(bytes),
         })
     }
 

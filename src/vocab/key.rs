@@ -29,7 +29,7 @@ use super::error::Error;
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct SecretKey(Box<str>);
+pub struct SecretKey(std::sync::Arc<str>);
 
 impl SecretKey {
     /// The longest key, in bytes.
@@ -45,7 +45,7 @@ impl SecretKey {
     pub fn new(name: impl Into<String>) -> Result<SecretKey, Error> {
         let name = name.into();
         check(&name)?;
-        Ok(SecretKey(name.into_boxed_str()))
+        Ok(SecretKey(std::sync::Arc::from(name)))
     }
 
     /// The name as text.
@@ -222,7 +222,7 @@ impl TryFrom<&str> for SecretKey {
 
 impl From<SecretKey> for String {
     fn from(key: SecretKey) -> String {
-        key.0.into_string()
+        key.0.to_string()
     }
 }
 

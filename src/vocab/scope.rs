@@ -14,7 +14,7 @@ macro_rules! id_type {
         /// [`new`](Self::new), so no invalid id gets in by another door.
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(std::sync::Arc<str>);
 
         impl $name {
             /// Validates and makes an id.
@@ -26,7 +26,7 @@ macro_rules! id_type {
             pub fn new(id: impl Into<String>) -> Result<Self, Error> {
                 let id = id.into();
                 check_id($kind, &id)?;
-                Ok(Self(id.into_boxed_str()))
+                Ok(Self(std::sync::Arc::from(id)))
             }
 
             /// The id as text.
@@ -63,7 +63,7 @@ macro_rules! id_type {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0.into_string()
+                id.0.to_string()
             }
         }
     };
