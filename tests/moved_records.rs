@@ -172,3 +172,104 @@ fn a_listing_of_another_scope_is_refused_by_every_path_that_lists() {
         assert_eq!(names.unwrap_err().code(), "store", "{name}: available");
     }
 }
+
+/// A store with a lean `find_sealed` whose every answer is one fixed position and
+/// sealed value, whatever was asked: a store that names its scope by position (as
+/// the built-in ones do) and a row copied over another's.
+struct MovedLean {
+    inner: Arc<MemoryStore>,
+    answer: FoundSealed,
+}
+
+impl SecretStore for MovedLean {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+    async fn find_sealed(
+        &self,
+        _: &[Scope],
+        _: &SecretKey,
+    ) -> Result<Option<FoundSealed>, StoreError> {
+        Ok(Some(self.answer.clone()))
+    }
+}
+
+#[test]
+fn a_lean_answer_opens_only_at_the_position_it_was_sealed_for() {
+    let vault = Vault::new(LocalKeyring::generate());
+    let evil = WorkspaceId::new("evil").unwrap();
+    // The run's scopes: 0 its workflow, 1 the workspace, 2 carol's personal scope.
+    let sealed = |scope: &Scope, name: &str, text: &str| record(&vault, scope, name, text).sealed;
+    let cases: Vec<(&str, FoundSealed, &str)> = vec![
+        (
+            "another tenant's record, named as the workspace's",
+            FoundSealed::new(1, 1, sealed(&Scope::workspace(evil), "API_KEY", "b-secret")),
+            "tampered",
+        ),
+        (
+            "another user's personal record, named as the workspace's",
+            FoundSealed::new(1, 1, sealed(&personal("bob"), "API_KEY", "bob-secret")),
+            "tampered",
+        ),
+        (
+            "carol's personal record, named as the workflow's",
+            FoundSealed::new(0, 1, sealed(&personal("carol"), "API_KEY", "carol-secret")),
+            "tampered",
+        ),
+        (
+            "another key's record, at its own scope",
+            FoundSealed::new(1, 1, sealed(&workspace_scope(), "OTHER_KEY", "other")),
+            "tampered",
+        ),
+        (
+            "the right record, another version",
+            FoundSealed::new(1, 2, sealed(&workspace_scope(), "API_KEY", "right")),
+            "tampered",
+        ),
+        (
+            "a position outside the request",
+            FoundSealed::new(3, 1, sealed(&workspace_scope(), "API_KEY", "right")),
+            "store",
+        ),
+    ];
+    for (name, answer, code) in cases {
+        let store = MovedLean {
+            inner: Arc::new(MemoryStore::new()),
+            answer,
+        };
+        let resolver = Resolver::new(vault.clone(), store);
+        let ctx = RunContext::manual(ws(), wf(), user("carol"), user("carol"));
+        let got = block_on(resolver.resolve(&ctx, &key("API_KEY")));
+        assert_eq!(got.map(|r| r.source).unwrap_err().code(), code, "{name}");
+        let explained = block_on(resolver.explain(
+            &ctx,
+            &key("API_KEY"),
+            &member("carol", WorkspaceRole::Admin),
+        ));
+        if code == "store" {
+            assert_eq!(explained.unwrap_err().code(), code, "{name}: explain");
+        }
+    }
+    // The control: the same store answering honestly opens.
+    let store = MovedLean {
+        inner: Arc::new(MemoryStore::new()),
+        answer: FoundSealed::new(1, 1, sealed(&workspace_scope(), "API_KEY", "right")),
+    };
+    let resolver = Resolver::new(vault.clone(), store);
+    let ctx = RunContext::manual(ws(), wf(), user("carol"), user("carol"));
+    let got = block_on(resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    assert_eq!(got.value.expose_secret(), "right");
+}

@@ -5,9 +5,9 @@
 //! 1. **route** (no I/O): the allowlist, then where the value may come from: the
 //!    run's scopes (a member run, or a shared run for a key the owner lends) or only
 //!    the runner (a shared run, a key not lent);
-//! 2. **lookup**: one store round trip for the whole stage: `get_first` for one key,
-//!    `get_many` for several (one snapshot), `list_many` to enumerate an agent's keys;
-//!    a record comes back located at the scope it was asked for;
+//! 2. **lookup**: one store round trip for the whole stage: `find_sealed` for one
+//!    key, `get_many` for several (one snapshot), `list_many` to enumerate an agent's
+//!    keys; a record comes back located at a scope it was asked for, by position;
 //! 3. **settle** (no I/O): the record, the runner's value, or why there is none; the
 //!    agent rule (personal values only for allowlisted keys) applies here;
 //! 4. **open**: unseal with the scope and key that were asked for, and audit.
@@ -26,7 +26,7 @@ use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
 use crate::redact::RedactorBuilder;
-use crate::store::{SecretMeta, SecretStore, StoreError, StoredSecret};
+use crate::store::{FoundSealed, SecretMeta, SecretStore, StoreError};
 use crate::vocab::{
     Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock, Trigger, UserId,
 };
@@ -84,16 +84,17 @@ pub(crate) enum Purpose {
     Agent,
 }
 
-/// Stage 2's answer for one key: the record and the index of the run scope that held it.
-pub(crate) type Located = Option<(usize, StoredSecret)>;
+/// Stage 2's answer for one key: the sealed value and the index of the run scope that
+/// held it.
+pub(crate) type Located = Option<FoundSealed>;
 
 /// Stage 3: one key's outcome before its value is opened.
 // Short-lived, one per key, moved once into `open`: boxing the record would cost an
 // allocation per resolution for nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Settled<'c> {
-    /// The record at the run's scope `at`.
-    Stored { at: usize, record: StoredSecret },
+    /// The sealed value at the run's scope `found.at`.
+    Stored(FoundSealed),
     /// The runner's own value.
     Provided(&'c SecretValue),
     /// No value, and why.
@@ -213,12 +214,12 @@ pub(crate) fn settle<'c>(
         Route::Refused(reason) => Settled::Missing(reason),
         Route::Runner => runner(),
         Route::Store(miss) => {
-            let found = found.filter(|(at, record)| {
+            let found = found.filter(|f| {
                 purpose == Purpose::Named
-                    || agent_may_take(ctx, key, &Source::of(&ctx.scopes[*at], record.meta.version))
+                    || agent_may_take(ctx, key, &Source::of(&ctx.scopes[f.at], f.version))
             });
             match (found, miss) {
-                (Some((at, record)), _) => Settled::Stored { at, record },
+                (Some(found), _) => Settled::Stored(found),
                 (None, Miss::NotFound) => Settled::Missing(MissingReason::NotFound),
                 (None, Miss::Runner) => runner(),
             }
@@ -226,22 +227,18 @@ pub(crate) fn settle<'c>(
     }
 }
 
-/// Where in `scopes` a record the store returned for `key` belongs.
+/// A store's lean answer, checked: its position names one of the run's scopes.
 ///
 /// A record is opened with the scope and key that were *asked for*, never with the
-/// ones it declares; one that declares a scope or key outside the request is a store
-/// fault (a row moved between tenants, scopes or keys), refused before any unseal.
-fn locate(
-    scopes: &[Scope],
-    key: &SecretKey,
-    record: StoredSecret,
-) -> Result<(usize, StoredSecret), Error> {
-    match scopes.iter().position(|s| *s == record.meta.scope) {
-        Some(at) if record.meta.key == *key => Ok((at, record)),
-        _ => Err(StoreError::corrupt(
-            "the store returned a record for a scope or key it was not asked for",
-        )
-        .into()),
+/// ones it declares: a whole record (from `get_many`) that declares a scope or key
+/// outside the request is refused by [`FoundSealed::of`] before any unseal, and a
+/// lean answer names its scope by position, so a moved record fails to open.
+fn in_range(scopes: &[Scope], found: FoundSealed) -> Result<FoundSealed, Error> {
+    match found.at < scopes.len() {
+        true => Ok(found),
+        false => {
+            Err(StoreError::corrupt("the store named a scope position outside the request").into())
+        }
     }
 }
 
@@ -286,7 +283,7 @@ impl<S: SecretStore> Core<S> {
         }
     }
 
-    /// One key, named: route, one `get_first`, settle, open.
+    /// One key, named: route, one `find_sealed`, settle, open.
     pub(crate) async fn resolve(
         &self,
         ctx: &RunContext,
@@ -306,8 +303,8 @@ impl<S: SecretStore> Core<S> {
 
     /// Stage 2 for one key.
     async fn lookup(&self, ctx: &RunContext, key: &SecretKey) -> Result<Located, Error> {
-        match self.store.get_first(&ctx.scopes, key).await? {
-            Some(record) => Ok(Some(locate(&ctx.scopes, key, record)?)),
+        match self.store.find_sealed(&ctx.scopes, key).await? {
+            Some(found) => Ok(Some(in_range(&ctx.scopes, found)?)),
             None => Ok(None),
         }
     }
@@ -343,9 +340,10 @@ impl<S: SecretStore> Core<S> {
         }
         let mut located = Vec::with_capacity(lookups.len());
         for (key, record) in lookups.iter().zip(found.drain(..)) {
-            match record.map(|r| locate(&ctx.scopes, key, r)).transpose() {
+            let checked = record.map(|r| FoundSealed::of(&ctx.scopes, key, r));
+            match checked.transpose() {
                 Ok(l) => located.push(l),
-                Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
+                Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err.into())),
             }
         }
         let mut located = located.into_iter();
@@ -411,6 +409,9 @@ impl<S: SecretStore> Core<S> {
         key: &SecretKey,
         settled: Settled<'_>,
     ) -> Result<Resolved, Error> {
+        // The scope is the run's own (`at` indexes `ctx.scopes`): borrowed, and cloned
+        // only into an audit event, so a resolution without a sink touches no
+        // reference count for it.
         let (resolved, scope) = match settled {
             Settled::Missing(reason) => {
                 let err = Error::MissingCredential {
@@ -420,13 +421,13 @@ impl<S: SecretStore> Core<S> {
                 return Err(self.failed(ctx, std::slice::from_ref(key), err));
             }
             Settled::Provided(value) => (Resolved::new(value.clone(), Source::Provided, ctx), None),
-            Settled::Stored { at, record } => {
-                let scope = &ctx.scopes[at];
-                let version = record.meta.version;
-                match self.vault.unseal(scope, key, version, &record.sealed) {
+            Settled::Stored(found) => {
+                let scope = &ctx.scopes[found.at];
+                let version = found.version;
+                match self.vault.unseal(scope, key, version, &found.sealed) {
                     Ok(value) => (
                         Resolved::new(value, Source::of(scope, version), ctx),
-                        Some(scope.clone()),
+                        Some(scope),
                     ),
                     Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
                 }
@@ -434,7 +435,7 @@ impl<S: SecretStore> Core<S> {
         };
         if let Some(sink) = &self.audit {
             let mut event = self.run_event(ctx, std::slice::from_ref(key));
-            event.scope = scope;
+            event.scope = scope.cloned();
             event.version = resolved.source.version();
             sink.record(event);
         }
@@ -496,7 +497,7 @@ impl<S: SecretStore> Core<S> {
             Route::Refused(_) | Route::Runner => None,
         };
         let listable = |scope: &Scope| access::check(viewer, Operation::List, scope, None).is_ok();
-        let found_at = found.as_ref().map(|(at, r)| (*at, r.meta.version));
+        let found_at = found.as_ref().map(|f| (f.at, f.version));
         let mut consulted: Vec<Consulted> = ctx
             .scopes
             .iter()
@@ -539,8 +540,8 @@ impl<S: SecretStore> Core<S> {
             Outcome::Withheld
         } else {
             match settle(ctx, key, route, found, Purpose::Named) {
-                Settled::Stored { at, record } => {
-                    Outcome::Supplied(Source::of(&ctx.scopes[at], record.meta.version))
+                Settled::Stored(found) => {
+                    Outcome::Supplied(Source::of(&ctx.scopes[found.at], found.version))
                 }
                 Settled::Provided(_) => Outcome::Supplied(Source::Provided),
                 Settled::Missing(reason) => Outcome::Missing(reason),

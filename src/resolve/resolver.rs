@@ -237,7 +237,7 @@ impl<S: SecretStore> Resolver<S> {
             .zip(settled)
             .filter_map(|(key, s)| match s {
                 Settled::Missing(reason) => Some(Missing { key, reason }),
-                Settled::Stored { .. } | Settled::Provided(_) => None,
+                Settled::Stored(_) | Settled::Provided(_) => None,
             })
             .collect();
         if missing.is_empty() {

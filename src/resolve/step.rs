@@ -281,7 +281,7 @@ impl<S: SecretStore> Step<S> {
         }
         for s in &settled {
             match s {
-                Settled::Stored { .. } => lent = true,
+                Settled::Stored(_) => lent = true,
                 Settled::Provided(_) => provided = true,
                 Settled::Missing(_) => {}
             }

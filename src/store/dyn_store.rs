@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch};
+use super::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -26,6 +26,11 @@ trait ErasedStore: Send + Sync {
         scopes: &'a [Scope],
         key: &'a SecretKey,
     ) -> BoxFuture<'a, Option<StoredSecret>>;
+    fn find_sealed<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<FoundSealed>>;
     fn get_many<'a>(
         &'a self,
         scopes: &'a [Scope],
@@ -58,6 +63,13 @@ impl<S: SecretStore> ErasedStore for S {
     ) -> BoxFuture<'a, Option<StoredSecret>> {
         Box::pin(SecretStore::get_first(self, scopes, key))
     }
+    fn find_sealed<'a>(
+        &'a self,
+        scopes: &'a [Scope],
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Option<FoundSealed>> {
+        Box::pin(SecretStore::find_sealed(self, scopes, key))
+    }
     fn get_many<'a>(
         &'a self,
         scopes: &'a [Scope],
@@ -75,7 +87,8 @@ impl<S: SecretStore> ErasedStore for S {
 ///
 /// `SecretStore` returns `impl Future`, so it cannot be a `dyn` trait object; `DynStore`
 /// boxes each future instead (one allocation per call) and forwards every method,
-/// the store's own overrides of `get_first`, `get_many` and `list_many` included.
+/// the store's own overrides of `get_first`, `find_sealed`, `get_many` and
+/// `list_many` included.
 /// Cheap to clone: clones share the store.
 ///
 /// # Example
@@ -137,6 +150,13 @@ impl SecretStore for DynStore {
         key: &SecretKey,
     ) -> Result<Option<StoredSecret>, StoreError> {
         self.inner.get_first(scopes, key).await
+    }
+    async fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<FoundSealed>, StoreError> {
+        self.inner.find_sealed(scopes, key).await
     }
     async fn get_many(
         &self,

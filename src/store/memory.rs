@@ -1,15 +1,136 @@
 //! `MemoryStore`: the built-in, in-process store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Borrow;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::{Future, ready};
+use std::hash::{Hash, Hasher};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp};
+use super::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
-type Records = HashMap<Scope, BTreeMap<SecretKey, StoredSecret>>;
+/// The store's two indexes, changed together under one lock.
+#[derive(Default)]
+struct Records {
+    /// Every record by (scope, key): a probe hashes the pair once and allocates
+    /// nothing, so a resolution costs one hash per scope consulted, whatever the
+    /// number of records.
+    by_name: HashMap<Name, StoredSecret>,
+    /// Each scope's key names, sorted: `list` answers in key order, and a scope with
+    /// no record left disappears from `scopes`.
+    by_scope: HashMap<Scope, BTreeSet<SecretKey>>,
+}
+
+/// A record's (scope, key), owned by the map.
+struct Name(Scope, SecretKey);
+
+/// A (scope, key) pair, owned ([`Name`]) or borrowed (a probe). `by_name` is
+/// searched through `dyn Pair`, so a probe is two references: nothing is cloned and
+/// no reference count changes on the read path.
+trait Pair {
+    fn pair(&self) -> (&Scope, &SecretKey);
+}
+
+impl Pair for Name {
+    fn pair(&self) -> (&Scope, &SecretKey) {
+        (&self.0, &self.1)
+    }
+}
+
+impl Pair for (&Scope, &SecretKey) {
+    fn pair(&self) -> (&Scope, &SecretKey) {
+        (self.0, self.1)
+    }
+}
+
+// `Borrow` requires that the owned and borrowed forms hash and compare alike: both
+// go through `pair()`.
+impl<'a> Borrow<dyn Pair + 'a> for Name {
+    fn borrow(&self) -> &(dyn Pair + 'a) {
+        self
+    }
+}
+
+impl Hash for dyn Pair + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.pair().hash(state);
+    }
+}
+
+impl PartialEq for dyn Pair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for dyn Pair + '_ {}
+
+impl Hash for Name {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn Pair).hash(state);
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for Name {}
+
+impl Records {
+    fn get(&self, scope: &Scope, key: &SecretKey) -> Option<&StoredSecret> {
+        self.by_name.get(&(scope, key) as &dyn Pair)
+    }
+
+    fn get_first(&self, scopes: &[Scope], key: &SecretKey) -> Option<StoredSecret> {
+        scopes
+            .iter()
+            .find_map(|scope| self.get(scope, key))
+            .cloned()
+    }
+
+    /// `find_sealed` without cloning the metadata: one reference count for the
+    /// sealed bytes, whatever the record's members and names hold.
+    fn find_sealed(&self, scopes: &[Scope], key: &SecretKey) -> Option<FoundSealed> {
+        scopes.iter().enumerate().find_map(|(at, scope)| {
+            self.get(scope, key)
+                .map(|r| FoundSealed::new(at, r.meta.version, r.sealed.clone()))
+        })
+    }
+
+    fn list(&self, scope: &Scope) -> Vec<SecretMeta> {
+        let Some(keys) = self.by_scope.get(scope) else {
+            return Vec::new();
+        };
+        keys.iter()
+            .filter_map(|key| self.get(scope, key))
+            .map(|r| r.meta.clone())
+            .collect()
+    }
+
+    fn put(&mut self, record: StoredSecret) {
+        let (scope, key) = (record.meta.scope.clone(), record.meta.key.clone());
+        self.by_scope
+            .entry(scope.clone())
+            .or_default()
+            .insert(key.clone());
+        self.by_name.insert(Name(scope, key), record);
+    }
+
+    fn delete(&mut self, scope: &Scope, key: &SecretKey) {
+        self.by_name.remove(&(scope, key) as &dyn Pair);
+        if let Some(keys) = self.by_scope.get_mut(scope) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.by_scope.remove(scope);
+            }
+        }
+    }
+}
 
 /// A thread-safe store in memory: for tests, examples and single-process hosts that
 /// can lose their secrets on restart.
@@ -50,28 +171,11 @@ impl MemoryStore {
         self.records.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn get_now(records: &Records, scopes: &[Scope], key: &SecretKey) -> Option<StoredSecret> {
-        scopes
-            .iter()
-            .find_map(|scope| records.get(scope).and_then(|keys| keys.get(key)))
-            .cloned()
-    }
-
-    fn list_now(records: &Records, scope: &Scope) -> Vec<SecretMeta> {
-        records
-            .get(scope)
-            .map(|keys| keys.values().map(|r| r.meta.clone()).collect())
-            .unwrap_or_default()
-    }
-
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
         batch.validate()?;
         let mut records = self.lock();
         let revision_of = |records: &Records, scope: &Scope, key: &SecretKey| {
-            records
-                .get(scope)
-                .and_then(|keys| keys.get(key))
-                .map(|r| r.meta.revision)
+            records.get(scope, key).map(|r| r.meta.revision)
         };
         for op in &batch.ops {
             let (scope, key) = op.target();
@@ -84,19 +188,9 @@ impl MemoryStore {
                 WriteOp::Put { mut record, .. } => {
                     let previous = revision_of(&records, &record.meta.scope, &record.meta.key);
                     record.meta.revision = previous.map_or(1, |r| r + 1);
-                    records
-                        .entry(record.meta.scope.clone())
-                        .or_default()
-                        .insert(record.meta.key.clone(), record);
+                    records.put(record);
                 }
-                WriteOp::Delete { scope, key, .. } => {
-                    if let Some(keys) = records.get_mut(&scope) {
-                        keys.remove(&key);
-                        if keys.is_empty() {
-                            records.remove(&scope);
-                        }
-                    }
-                }
+                WriteOp::Delete { scope, key, .. } => records.delete(&scope, &key),
             }
         }
         Ok(())
@@ -107,11 +201,8 @@ impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let records = self.read();
         f.debug_struct("MemoryStore")
-            .field("scopes", &records.len())
-            .field(
-                "records",
-                &records.values().map(BTreeMap::len).sum::<usize>(),
-            )
+            .field("scopes", &records.by_scope.len())
+            .field("records", &records.by_name.len())
             .finish()
     }
 }
@@ -122,18 +213,14 @@ impl SecretStore for MemoryStore {
         scope: &Scope,
         key: &SecretKey,
     ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
-        ready(Ok(Self::get_now(
-            &self.read(),
-            std::slice::from_ref(scope),
-            key,
-        )))
+        ready(Ok(self.read().get(scope, key).cloned()))
     }
 
     fn list(
         &self,
         scope: &Scope,
     ) -> impl Future<Output = Result<Vec<SecretMeta>, StoreError>> + Send {
-        ready(Ok(Self::list_now(&self.read(), scope)))
+        ready(Ok(self.read().list(scope)))
     }
 
     fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send {
@@ -146,6 +233,7 @@ impl SecretStore for MemoryStore {
     ) -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send {
         let records = self.read();
         let mut scopes: Vec<Scope> = records
+            .by_scope
             .keys()
             .filter(|s| s.workspace_id() == workspace)
             .cloned()
@@ -159,7 +247,15 @@ impl SecretStore for MemoryStore {
         scopes: &[Scope],
         key: &SecretKey,
     ) -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
-        ready(Ok(Self::get_now(&self.read(), scopes, key)))
+        ready(Ok(self.read().get_first(scopes, key)))
+    }
+
+    fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<FoundSealed>, StoreError>> + Send {
+        ready(Ok(self.read().find_sealed(scopes, key)))
     }
 
     fn get_many(
@@ -170,7 +266,7 @@ impl SecretStore for MemoryStore {
         let records = self.read();
         ready(Ok(keys
             .iter()
-            .map(|key| Self::get_now(&records, scopes, key))
+            .map(|key| records.get_first(scopes, key))
             .collect()))
     }
 
@@ -179,9 +275,6 @@ impl SecretStore for MemoryStore {
         scopes: &[Scope],
     ) -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
         let records = self.read();
-        ready(Ok(scopes
-            .iter()
-            .map(|scope| Self::list_now(&records, scope))
-            .collect()))
+        ready(Ok(scopes.iter().map(|scope| records.list(scope)).collect()))
     }
 }

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{SecretMeta, StoreError, StoredSecret, WriteBatch};
+use super::{FoundSealed, SecretMeta, StoreError, StoredSecret, WriteBatch};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -47,9 +47,11 @@ use crate::vocab::{Scope, WorkspaceId};
 ///   previous revision + 1, or 1 when new, whatever the caller passed. Two writers
 ///   racing on one revision: exactly one wins. A store whose transactions are bounded
 ///   documents its limit and refuses a larger batch with `Backend`, writing nothing.
-/// - **Provided methods** `get_first`, `get_many` and `list_many` work by calling
-///   the required ones in sequence. Override them where one round trip or one
-///   snapshot pays: the resolver calls `get_first` for every credential of a run, and
+/// - **Provided methods** `get_first`, `find_sealed`, `get_many` and `list_many`
+///   work by calling the required ones in sequence. Override them where one round
+///   trip, one snapshot or fewer columns pay: the resolver calls `find_sealed` for
+///   every credential of a run (an override reads only the version and the sealed
+///   value, and names the scope by its position in the request), and
 ///   `get_many` must read all its keys from one snapshot for `Step::prefetch` to
 ///   keep a client id and its secret from straddling a rotation; the sequential
 ///   default is not a snapshot.
@@ -109,6 +111,27 @@ pub trait SecretStore: Send + Sync {
         }
     }
 
+    /// What a resolution reads: the sealed value of `key` in the first of `scopes`
+    /// (in the order given) that holds it, its version, and that scope's position in
+    /// `scopes`; `None` when no scope holds it.
+    ///
+    /// Default: `get_first`, checked with [`FoundSealed::of`] (a record of a scope or
+    /// key outside the request is refused as corrupt). Override to read only these
+    /// columns: the rest of the metadata (members, names, times) is not needed to
+    /// open a value, and a store that clones or decodes it pays for nothing.
+    fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Option<FoundSealed>, StoreError>> + Send {
+        async move {
+            match self.get_first(scopes, key).await? {
+                Some(record) => FoundSealed::of(scopes, key, record).map(Some),
+                None => Ok(None),
+            }
+        }
+    }
+
     /// For each of `keys`, in order, its first record in `scopes` (in the order given).
     ///
     /// The built-in stores read every key from one snapshot, so records written by one
@@ -165,6 +188,10 @@ macro_rules! forward_store {
         fn get_first(&self, scopes: &[Scope], key: &SecretKey)
             -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {
             $($target)*::get_first(&**self, scopes, key)
+        }
+        fn find_sealed(&self, scopes: &[Scope], key: &SecretKey)
+            -> impl Future<Output = Result<Option<FoundSealed>, StoreError>> + Send {
+            $($target)*::find_sealed(&**self, scopes, key)
         }
         fn get_many(&self, scopes: &[Scope], keys: &[SecretKey])
             -> impl Future<Output = Result<Vec<Option<StoredSecret>>, StoreError>> + Send {

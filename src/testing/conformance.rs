@@ -6,7 +6,7 @@ use std::task::Poll;
 
 use super::fixtures::{id, key, marker, open, record, vault, workspace};
 use crate::store::{
-    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
 use crate::{Scope, WorkflowId, WorkspaceId};
 
@@ -213,7 +213,7 @@ pub async fn tenant_isolation<S: SecretStore>(store: &S) {
 }
 
 /// Every read answers with records of exactly the scope and key it asked for: `get`,
-/// `get_first`, `get_many`, `list` and `list_many` never return a record (or its
+/// `get_first`, `find_sealed`, `get_many`, `list` and `list_many` never return a record (or its
 /// metadata) from another tenant, another user's personal scope, another workflow or
 /// under another key, as they are or with their metadata rewritten to the request,
 /// and never fill an empty place with a record from elsewhere.
@@ -261,6 +261,27 @@ pub async fn records_stay_where_written<S: SecretStore>(store: &S) {
                 "records_stay_where_written: {what} of {k} in {scope:?}"
             );
         };
+    // A lean answer names its scope by position in the request and opens there.
+    let check_lean = |scopes: &[Scope],
+                      k: &str,
+                      got: Option<FoundSealed>,
+                      want: Option<(usize, String)>| {
+        let got = got.map(|found| {
+            let scope = scopes.get(found.at).unwrap_or_else(|| {
+                panic!("records_stay_where_written: find_sealed of {k} named position {} of {}", found.at, scopes.len())
+            });
+            let value = f
+                .unseal(scope, &key(k), found.version, &found.sealed)
+                .unwrap_or_else(|e| {
+                    panic!("records_stay_where_written: find_sealed of {k} at {scope:?} does not open there: {e}")
+                });
+            (found.at, value.expose_secret().to_owned())
+        });
+        assert_eq!(
+            got, want,
+            "records_stay_where_written: find_sealed of {k} in {scopes:?}"
+        );
+    };
     let places = written.iter().enumerate().map(|(i, p)| (p, Some(mark(i))));
     let places: Vec<_> = places.chain(empty.iter().map(|p| (p, None))).collect();
     for ((scope, k), want) in &places {
@@ -269,6 +290,8 @@ pub async fn records_stay_where_written<S: SecretStore>(store: &S) {
         check("get", scope, k, got, want.clone());
         let got = store.get_first(one, &key(k)).await.unwrap();
         check("get_first", scope, k, got, want.clone());
+        let got = store.find_sealed(one, &key(k)).await.unwrap();
+        check_lean(one, k, got, want.clone().map(|w| (0, w)));
         let mut many = store.get_many(one, &[key(k)]).await.unwrap();
         assert_eq!(many.len(), 1, "records_stay_where_written: get_many");
         check("get_many", scope, k, many.pop().flatten(), want.clone());
@@ -283,6 +306,8 @@ pub async fn records_stay_where_written<S: SecretStore>(store: &S) {
     for (k, at, want) in [("K1", 1, 4), ("K2", 2, 1)] {
         let got = store.get_first(&order, &key(k)).await.unwrap();
         check("get_first", &order[at], k, got, Some(mark(want)));
+        let got = store.find_sealed(&order, &key(k)).await.unwrap();
+        check_lean(&order, k, got, Some((at, mark(want))));
         let got = store.get_many(&order, &[key(k)]).await.unwrap().pop();
         check("get_many", &order[at], k, got.flatten(), Some(mark(want)));
     }
@@ -451,6 +476,20 @@ pub async fn provided_methods<S: SecretStore>(store: &S) {
     );
     assert_eq!(first(&order, "NONE").await, None, "get_first: absent");
     assert_eq!(first(&[], "BOTH").await, None, "get_first: no scopes");
+    // `find_sealed` answers as `get_first` does, naming the scope by position.
+    let cases: [(&[Scope], &str); 5] = [
+        (&order, "BOTH"),
+        (&order[1..], "BOTH"),
+        (&order, "PERSONAL"),
+        (&order, "NONE"),
+        (&[], "BOTH"),
+    ];
+    for (scopes, k) in cases {
+        let whole = store.get_first(scopes, &key(k)).await.unwrap();
+        let want = whole.map(|r| FoundSealed::of(scopes, &key(k), r).unwrap());
+        let lean = store.find_sealed(scopes, &key(k)).await.unwrap();
+        assert_eq!(lean, want, "find_sealed: as get_first, {k} in {scopes:?}");
+    }
 
     let keys = [key("PERSONAL"), key("NONE"), key("BOTH")];
     let many = store.get_many(&order, &keys).await.unwrap();
