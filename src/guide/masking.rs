@@ -34,14 +34,30 @@
 //! | encoding | forms |
 //! |---|---|
 //! | `base64` | standard and URL-safe alphabets, padded and unpadded; and, for each of the three byte alignments inside a larger blob (`Basic base64(user:secret)`), the characters that depend on the value's bytes alone |
-//! | `percent` | RFC 3986 percent-encoding (letters, digits and `-._~` kept, every other byte `%XX`), once with upper-case and once with lower-case hex digits |
+//! | `percent` | no pattern of its own (but the form with each space as `+`, for a value holding a space): the text is searched decoded too, see below |
 //! | `json` | the JSON string escapings common encoders produce: `\"`, `\\`, control characters short (`\n`) or as `\u00XX` in either case, `/` as `/` or `\/`, non-ASCII as is or as `\uXXXX` |
 //! | `hex` | the value's bytes in lower-case hex, and in upper-case hex |
 //!
 //! An encoded form shorter than 8 bytes, or equal to the form it encodes, is not
-//! registered. Other encodings are not masked: for example percent-encoding that
-//! keeps other characters or mixes upper- and lower-case escapes, `+` for a space,
-//! or base32 (numbers written by a serializer are masked: see below).
+//! registered. Other encodings are not masked: base32, for example, or an encoding
+//! applied twice (numbers written by a serializer are masked: see below).
+//!
+//! # Percent-encodings: any mix
+//!
+//! With `percent` on, a value is masked under **any mix, byte by byte, of the
+//! literal byte, `%XX`, `%xx`, and `+` for a space**: what Python's `quote` (keeps
+//! `/`), JavaScript's `encodeURIComponent` (keeps `!*'()`) and form encoding (`+`
+//! for a space, `%7E` for `~`) write, and every other mix. No pattern is registered
+//! per escaping. Instead, a text that holds an escape (`%` and two hex digits), or a
+//! `+` while some value holds a space, is also searched in its **decoded view**: each
+//! escape decoded to its byte and each space read as `+`. A match there masks the
+//! text bytes it decodes from, as one run with any overlapping match in the text
+//! itself. Partial occurrences at a text's ends follow the same plaintext bound in
+//! the view (an escape counts as one byte). An escape is context-free (a `%` is not a
+//! hex digit, so no escape lies inside another), which keeps the writer's output
+//! identical to one-shot redaction: it never cuts a stream inside an escape. The
+//! view costs one linear pass and, when built, a second search; a text without an
+//! escape or a relevant `+` costs nothing more (`tests/redact_percent.rs`).
 //!
 //! # Occurrences and overlaps
 //!
@@ -85,8 +101,10 @@
 //! A [`RedactingWriter`](crate::redact::RedactingWriter) masks a stream written in
 //! pieces, including a secret split across any number of writes:
 //!
-//! - It holds back a **fixed** amount: the longest registered pattern less one byte,
-//!   whatever the text. [`flush`](std::io::Write::flush) emits everything else. (A
+//! - It holds back a **fixed** amount: the longest occurrence less one byte, whatever
+//!   the text. That is the longest registered pattern, or three times it with
+//!   `percent` on (each byte of an occurrence in the decoded view may be a 3-byte
+//!   escape in the text). [`flush`](std::io::Write::flush) emits everything else. (A
 //!   hold-back that depended on whether the text looks like a secret's prefix would
 //!   let anyone who writes into the stream and watches it flush learn a secret byte by
 //!   byte.)

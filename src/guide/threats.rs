@@ -81,8 +81,6 @@
 //!
 //! - A code step of a shared run can ask for a lent value and a provided one by name
 //!   and combine them in its own code; the template and agent rules cannot see code.
-//! - Percent-encoding is masked in two forms only, all upper-case and all lower-case
-//!   escapes ([`masking`](super::masking)).
 //! - Redaction's work is linear in the text for any secret set but one:
 //!   `aho-corasick`'s packed searcher verifies every candidate at each position, so up
 //!   to 64 long secrets sharing a prefix, over text that repeats the prefix without a

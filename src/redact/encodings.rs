@@ -10,7 +10,7 @@
 /// | field | forms registered |
 /// |---|---|
 /// | `base64` | standard and URL-safe alphabets, padded and unpadded, and the stable middle of the value's encoding at each of the three byte alignments inside a larger blob (`Basic base64(user:secret)`) |
-/// | `percent` | RFC 3986 percent-encoding (unreserved characters kept), upper- and lower-case hex |
+/// | `percent` | any mix, byte by byte, of the literal byte, `%XX`, `%xx` and `+` for a space, matched by searching the text's decoded view as well (see [the guide](crate::guide::masking)) |
 /// | `json` | JSON string escaping: `\"`, `\\`, control characters as short escapes or `\u00XX`, `/` as `\/`, and non-ASCII as `\uXXXX` |
 /// | `hex` | the value's bytes in lower- and upper-case hex |
 ///
@@ -30,7 +30,7 @@
 pub struct Encodings {
     /// Base64, standard and URL-safe, padded and not, at every alignment.
     pub base64: bool,
-    /// Percent-encoding (URL query strings and form bodies).
+    /// Percent-encoding in any mix (URL query strings and form bodies).
     pub percent: bool,
     /// JSON string escaping.
     pub json: bool,

@@ -15,6 +15,7 @@
 //! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
 
 mod builder;
+mod decode;
 mod encodings;
 mod fingerprint;
 mod matcher;

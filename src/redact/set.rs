@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use zeroize::Zeroizing;
 
+use super::decode::Decoded;
 use super::encodings::Encodings;
 use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
@@ -41,8 +42,14 @@ pub(crate) struct Snapshot {
     pub(crate) segments: Vec<Arc<Segment>>,
     /// Mask bytes by mask id.
     pub(crate) masks: Arc<Vec<Box<str>>>,
-    /// Longest pattern less one byte: what a writer holds back.
+    /// What a writer holds back: the longest occurrence less one byte. That is the
+    /// longest pattern, or three times it when the decoded view is searched (each
+    /// byte of an occurrence there may be a 3-byte escape in the text).
     pub(crate) hold_back: usize,
+    /// Whether the percent-decoded view of a text is searched too.
+    pub(crate) decodes: bool,
+    /// Whether some value holds a space (so a `+` in a text may stand for one).
+    pub(crate) spaced: bool,
     /// Whether redaction repeats to a fixed point: always `false`. Masking is one
     /// pass with the configured mask, so that the output's shape depends on the
     /// configuration and the spans alone (a mask chosen, or a pass repeated, because
@@ -88,6 +95,38 @@ impl Snapshot {
         if carried.is_none() && hay.len() < self.min_len.min(MIN_FRAGMENT) {
             return;
         }
+        let mut sorted = self.scan(hay, at_start, at_end, out);
+        let view = match self.decodes {
+            true => Decoded::of(hay, self.spaced),
+            false => None,
+        };
+        if let Some(view) = view {
+            let mut found = Vec::new();
+            self.scan(&view.bytes, at_start, at_end, &mut found);
+            sorted &= found.is_empty();
+            out.extend(found.into_iter().map(|run| view.map(run)));
+        }
+        if !sorted {
+            // Stable: among equal starts and lengths the earlier source wins.
+            out.sort_by(|a, b| a.start.cmp(&b.start).then(b.first_len.cmp(&a.first_len)));
+            let mut merged: usize = 0;
+            for i in 0..out.len() {
+                let run = out[i];
+                if merged > 0 && run.start <= out[merged - 1].end {
+                    let last = &mut out[merged - 1];
+                    last.end = last.end.max(run.end);
+                } else {
+                    out[merged] = run;
+                    merged += 1;
+                }
+            }
+            out.truncate(merged);
+        }
+    }
+
+    /// Appends the runs of every segment in `hay`, and its partial occurrences at a
+    /// text's start or end, to `out`; returns whether `out` is still sorted.
+    fn scan(&self, hay: &[u8], at_start: bool, at_end: bool, out: &mut Vec<Run>) -> bool {
         let mut sorted = true;
         for segment in self.segments.iter().filter(|s| hay.len() >= s.min_len()) {
             let before = out.len();
@@ -134,22 +173,7 @@ impl Snapshot {
                 sorted = false;
             }
         }
-        if !sorted {
-            // Stable: among equal starts and lengths the earlier source wins.
-            out.sort_by(|a, b| a.start.cmp(&b.start).then(b.first_len.cmp(&a.first_len)));
-            let mut merged: usize = 0;
-            for i in 0..out.len() {
-                let run = out[i];
-                if merged > 0 && run.start <= out[merged - 1].end {
-                    let last = &mut out[merged - 1];
-                    last.end = last.end.max(run.end);
-                } else {
-                    out[merged] = run;
-                    merged += 1;
-                }
-            }
-            out.truncate(merged);
-        }
+        sorted
     }
 
     /// Writes `hay` with each run replaced by its mask (a carried run by nothing).
@@ -267,6 +291,8 @@ struct State {
     key_ids: HashMap<SecretKey, u32>,
     values: usize,
     skipped: usize,
+    /// Whether some registered value holds a space.
+    spaced: bool,
 }
 
 /// The set every clone of one redactor shares.
@@ -293,6 +319,7 @@ impl Live {
             key_ids: HashMap::new(),
             values: 0,
             skipped: 0,
+            spaced: false,
         };
         let mut entries = Vec::new();
         for (key, value) in values {
@@ -396,6 +423,7 @@ impl State {
             return;
         }
         self.values += 1;
+        self.spaced |= value.contains(&b' ');
         let mask = match key {
             Some(key) if config.labelled => self.mask_for(key),
             _ => 0,
@@ -452,7 +480,12 @@ impl State {
         Snapshot {
             segments: self.segments.clone(),
             masks: Arc::new(masks),
-            hold_back: max_len.saturating_sub(1),
+            hold_back: match config.encodings.percent {
+                true => max_len.saturating_mul(3).saturating_sub(1),
+                false => max_len.saturating_sub(1),
+            },
+            decodes: config.encodings.percent,
+            spaced: self.spaced,
             needs_fixpoint: false,
             min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),
             values: self.values,

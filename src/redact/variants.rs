@@ -18,7 +18,6 @@ pub(crate) enum Encoding {
     /// The form itself (the value, one of its lines, its LF or CRLF form).
     Plain,
     Hex,
-    Percent,
     /// `whole`: a whole encoding; else the stable middle of one at an alignment.
     Base64 {
         whole: bool,
@@ -65,7 +64,7 @@ impl Origin {
                     bytes.saturating_sub(1)
                 }
             }
-            Encoding::Percent | Encoding::Json => {
+            Encoding::Json => {
                 // Units (an escape, or one literal byte) wholly inside the part.
                 let from = pattern.len() - len;
                 let mut count = 0;
@@ -86,7 +85,6 @@ impl Origin {
     /// The length of the escape or literal byte that starts `rest`.
     fn unit_len(&self, rest: &[u8]) -> usize {
         let unit = match (self.encoding, rest) {
-            (Encoding::Percent, [b'%', ..]) => 3,
             (Encoding::Json, [b'\\', b'u', ..]) => 6,
             (Encoding::Json, [b'\\', ..]) => 2,
             _ => 1,
@@ -132,12 +130,15 @@ pub(crate) fn for_each_pattern(
                 emit(p, origin(Encoding::Base64 { whole }));
             });
         }
-        if encodings.percent {
-            for upper in [true, false] {
-                emit_encoded(&percent(form, upper), form, &mut |p| {
-                    emit(p, origin(Encoding::Percent));
-                });
-            }
+        // Percent-encodings are matched by decoding the text (`decode.rs`), where
+        // a space reads as `+`: the form registers once more with its spaces as `+`.
+        if encodings.percent && form.contains(&b' ') {
+            let plus: Zeroizing<Vec<u8>> = Zeroizing::new(
+                form.iter()
+                    .map(|&b| if b == b' ' { b'+' } else { b })
+                    .collect(),
+            );
+            emit(&plus, origin(Encoding::Plain));
         }
         if encodings.json {
             json_forms(form, &mut |p| emit(p, origin(Encoding::Json)));
@@ -215,32 +216,6 @@ fn base64_forms(form: &[u8], emit: &mut dyn FnMut(&[u8], bool)) {
             }
         }
     }
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-fn percent(form: &[u8], upper: bool) -> Zeroizing<Vec<u8>> {
-    let digits: &[u8; 16] = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    let escaped = form.iter().filter(|&&b| !is_unreserved(b)).count();
-    let mut out = Zeroizing::new(Vec::with_capacity(form.len() + 2 * escaped));
-    for &b in form {
-        if is_unreserved(b) {
-            out.push(b);
-        } else {
-            out.extend_from_slice(&[
-                b'%',
-                digits[usize::from(b >> 4)],
-                digits[usize::from(b & 15)],
-            ]);
-        }
-    }
-    out
 }
 
 fn hex(form: &[u8], upper: bool) -> Zeroizing<Vec<u8>> {

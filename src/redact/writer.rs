@@ -1,8 +1,9 @@
 //! `RedactingWriter`: redaction of a stream written in arbitrary pieces.
 //!
 //! The writer keeps the text it has not decided yet in a buffer and, at each step,
-//! finds the runs of the whole buffer. With `h` the hold-back (longest pattern less
-//! one byte) and `L` the buffer's length, every occurrence that starts before
+//! finds the runs of the whole buffer. With `h` the hold-back (longest occurrence
+//! less one byte: the longest pattern, or three times it when the decoded view is
+//! searched) and `L` the buffer's length, every occurrence that starts before
 //! `S = L - h` lies wholly inside the buffer, so everything before `S` is decided:
 //! the writer emits the text before `S` with its runs masked and drops it. A run that
 //! reaches `S` or beyond may still grow, but its mask does not depend on its length,
@@ -24,6 +25,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroize;
 
+use super::decode::escape_at;
 use super::matcher::Run;
 use super::redactor::Redactor;
 use super::set::{MAX_PASSES, Snapshot};
@@ -34,8 +36,9 @@ const STEP: usize = 16 * 1024;
 /// An [`io::Write`] adapter that masks registered secrets in everything written
 /// through it, including a secret split across any number of `write` calls.
 ///
-/// [`flush`](Write::flush) emits all but a fixed hold-back (the longest registered
-/// pattern less one byte, whatever the text) and flushes the inner writer;
+/// [`flush`](Write::flush) emits all but a fixed hold-back (the longest occurrence
+/// less one byte, whatever the text: the longest registered pattern, three times it
+/// with percent-decoding on) and flushes the inner writer;
 /// [`finish`](RedactingWriter::finish) emits the rest, a partial secret at the end
 /// masked, and returns the inner writer. Dropping the writer without `finish` does
 /// the same, best effort (errors ignored). Its total output is byte-identical to
@@ -171,7 +174,11 @@ impl Stage {
             return Ok(0);
         }
         snapshot.find_runs(hay, *carried, !*started, last, runs);
-        let cut = if last { hay.len() } else { hay.len() - hold };
+        let cut = if last {
+            hay.len()
+        } else {
+            safe_cut(hay, hay.len() - hold, snapshot.decodes)
+        };
         let mut at = 0;
         let mut next_carried = None;
         for run in runs.iter() {
@@ -336,6 +343,13 @@ impl<W: Write> RedactingWriter<W> {
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
         append_wiping(&mut stage.buf, &data[..hold]);
         stage.step(snapshot, false, runs, &mut direct)?;
+        if stage.buf.len() != hold {
+            // The cut stopped short of an escape (`safe_cut`): the undecided text
+            // begins before `data`, so the rest goes through the buffer.
+            append_wiping(&mut stage.buf, &data[hold..]);
+            stage.step(snapshot, false, runs, &mut direct)?;
+            return direct.finish();
+        }
         let consumed = Stage::decide(
             &mut stage.started,
             &mut stage.carried,
@@ -348,6 +362,20 @@ impl<W: Write> RedactingWriter<W> {
         stage.buf.zeroize();
         append_wiping(&mut stage.buf, &data[consumed..]);
         direct.finish()
+    }
+}
+
+/// `cut`, moved back to the start of an escape it would split when the decoded view
+/// is searched: the next step's text then decodes as it does inside the whole
+/// stream, so the output stays that of one-shot redaction. (The hold-back, at least
+/// 23 bytes then, leaves the escape's bytes in the buffer.)
+fn safe_cut(hay: &[u8], cut: usize, decodes: bool) -> usize {
+    if !decodes {
+        return cut;
+    }
+    match (1..=2).find(|&back| cut >= back && escape_at(hay, cut - back).is_some()) {
+        Some(back) => cut - back,
+        None => cut,
     }
 }
 

@@ -1,0 +1,230 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+//! A value is masked under any mix, byte by byte, of the literal byte, `%XX`, `%xx`
+//! and `+` for a space (issue 16, item 3): the escapings that code steps really use
+//! (Python's `quote`, JavaScript's `encodeURIComponent`, form encoding, lower-case
+//! hex), and every other mix, by one-shot redaction and by the writer however the
+//! text is chunked. Only one percent-encoding (upper-case, unreserved kept) used to
+//! be masked.
+
+use std::io::Write;
+
+use proptest::prelude::*;
+use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
+
+const MASK: &str = "***";
+
+/// Python's `urllib.parse.quote`: unreserved and `/` kept, upper-case hex.
+fn python_quote(v: &str) -> String {
+    escape(
+        v,
+        |b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b),
+        true,
+    )
+}
+
+/// JavaScript's `encodeURIComponent`: unreserved and `!*'()` kept, upper-case hex.
+fn encode_uri_component(v: &str) -> String {
+    escape(
+        v,
+        |b| b.is_ascii_alphanumeric() || b"-._~!*'()".contains(&b),
+        true,
+    )
+}
+
+/// `application/x-www-form-urlencoded` as Python's `quote_plus` writes it (space as
+/// `+`) with `~` escaped too, as older encoders do.
+fn form(v: &str) -> String {
+    let escaped = escape(
+        v,
+        |b| b.is_ascii_alphanumeric() || b"-._ ".contains(&b),
+        true,
+    );
+    escaped.replace(' ', "+")
+}
+
+fn lower_hex(v: &str) -> String {
+    escape(v, |b| b.is_ascii_alphanumeric(), false)
+}
+
+/// Every byte escaped, unreserved ones included.
+fn all_escaped(v: &str) -> String {
+    escape(v, |_| false, true)
+}
+
+fn escape(v: &str, keep: impl Fn(u8) -> bool, upper: bool) -> String {
+    v.bytes()
+        .map(|b| match (keep(b), upper) {
+            (true, _) => char::from(b).to_string(),
+            (false, true) => format!("%{b:02X}"),
+            (false, false) => format!("%{b:02x}"),
+        })
+        .collect()
+}
+
+fn redactor(value: &str, encodings: Encodings) -> Redactor {
+    Redactor::builder()
+        .encodings(encodings)
+        .secret(&SecretValue::new(value).unwrap())
+        .build()
+}
+
+/// `text` through a writer in `chunk`-byte writes, with a flush after each.
+fn through_writer(r: &Redactor, text: &str, chunk: usize) -> String {
+    let mut w = r.writer(Vec::new());
+    for piece in text.as_bytes().chunks(chunk.max(1)) {
+        w.write_all(piece).unwrap();
+        w.flush().unwrap();
+    }
+    String::from_utf8(w.finish().unwrap()).unwrap()
+}
+
+#[test]
+fn every_escaping_code_steps_use_is_masked() {
+    let value = "s3cr/t key!*'()~+val";
+    type Encode = fn(&str) -> String;
+    let cases: [(&str, Encode); 5] = [
+        ("Python quote (keeps /)", python_quote),
+        (
+            "JavaScript encodeURIComponent (keeps !*'())",
+            encode_uri_component,
+        ),
+        ("form encoding (+ for a space, %7E for ~)", form),
+        ("lower-case hex digits", lower_hex),
+        ("every byte escaped", all_escaped),
+    ];
+    let r = redactor(value, Encodings::all());
+    for (name, encode) in cases {
+        let encoded = encode(value);
+        assert_ne!(encoded, value, "{name}: the case escapes something");
+        let text = format!("GET /cb?token={encoded}&next=1 HTTP/1.1");
+        let want = format!("GET /cb?token={MASK}&next=1 HTTP/1.1");
+        assert_eq!(r.redact(&text), want, "{name}");
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                through_writer(&r, &text, chunk),
+                want,
+                "{name}: writer, {chunk}-byte writes"
+            );
+        }
+    }
+}
+
+#[test]
+fn mixes_within_one_value_are_masked() {
+    let value = "pass word/with+plus";
+    let r = redactor(value, Encodings::all());
+    let cases = [
+        ("half upper, half lower", "pass%20word%2fwith%2Bplus"),
+        ("space as +, literal +", "pass+word/with+plus"),
+        ("space escaped, + escaped lower", "pass%20word/with%2bplus"),
+        ("letters escaped at random", "p%61ss+w%6Frd%2Fwith%2Bpl%75s"),
+        ("literal space, escaped slash", "pass word%2Fwith+plus"),
+    ];
+    for (name, encoded) in cases {
+        assert_eq!(
+            r.redact(&format!("a={encoded};")),
+            format!("a={MASK};"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_partial_escaped_value_at_a_texts_end_follows_the_plaintext_bound() {
+    // 32-byte value: a partial occurrence at the end is masked from 16 plaintext
+    // bytes on (max(8, half)), however those bytes are escaped.
+    let value = "abcdefghijklmnopqrstuvwxyz012345";
+    let r = redactor(value, Encodings::all());
+    let escaped = |n: usize| all_escaped(&value[..n]);
+    assert_eq!(
+        r.redact(&format!("x {}", escaped(16))),
+        format!("x {MASK}"),
+        "16 bytes, each escaped"
+    );
+    let short = format!("x {}", escaped(15));
+    assert_eq!(r.redact(&short), short, "15 bytes stay: below the bound");
+}
+
+#[test]
+fn with_percent_off_escaped_forms_are_not_masked() {
+    let value = "s3cr/t key!";
+    let r = redactor(value, Encodings::none());
+    let text = format!("t={}", python_quote(value));
+    assert_eq!(r.redact(&text), text);
+}
+
+#[test]
+fn decoding_registers_no_pattern_per_escaping() {
+    // The escapings are matched by decoding the text, not by registering patterns:
+    // percent on adds at most the value's `+`-for-space form.
+    let count = |value: &str, percent: bool| {
+        let encodings = Encodings {
+            percent,
+            ..Encodings::none()
+        };
+        redactor(value, encodings).__registered_patterns().len()
+    };
+    assert_eq!(count("no/space!here", true), count("no/space!here", false));
+    assert_eq!(
+        count("one space/here", true),
+        count("one space/here", false) + 1
+    );
+}
+
+#[test]
+fn escapes_outside_a_secret_are_left_as_written() {
+    let r = redactor("s3cr/t key!", Encodings::all());
+    let text = "q=a%2Fb+c%7e&s3cr%2Ft=%41";
+    assert_eq!(
+        r.redact(text),
+        text,
+        "nothing decodes to the value: text unchanged"
+    );
+}
+
+/// How one byte of the value is written: 0 literal, 1 `%XX`, 2 `%xx`, 3 `+` (a
+/// space only; otherwise literal).
+fn write_mixed(value: &str, choices: &[u8]) -> String {
+    value
+        .bytes()
+        .zip(choices.iter().cycle())
+        .map(|(b, c)| match (c % 4, b) {
+            (1, _) => format!("%{b:02X}"),
+            (2, _) => format!("%{b:02x}"),
+            (3, b' ') => "+".to_owned(),
+            _ => char::from(b).to_string(),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any value, any per-byte mix, any chunking: masked as a whole, the text around
+    /// it kept, and the writer's output equal to one-shot redaction.
+    #[test]
+    fn any_mix_of_escapes_is_masked(
+        value in "[a-zA-Z0-9 /+!*'()~%&=?.-]{8,40}",
+        choices in prop::collection::vec(0u8..4, 1..40),
+        chunk in 1usize..50,
+    ) {
+        let r = redactor(&value, Encodings::all());
+        let encoded = write_mixed(&value, &choices);
+        let text = format!("<<{encoded}>>");
+        let once = r.redact(&text).into_owned();
+        prop_assert_eq!(&once, &format!("<<{MASK}>>"), "encoded as {}", encoded);
+        prop_assert_eq!(through_writer(&r, &text, chunk), once);
+    }
+
+    /// Escapes around and inside arbitrary text never make the writer disagree with
+    /// one-shot redaction, wherever its writes cut the text.
+    #[test]
+    fn the_writer_agrees_with_redact_on_escaped_text(
+        value in "[a-z %]{8,16}",
+        text in "([a-z %+]|%[0-9a-fA-F]{2}){0,80}",
+        chunk in 1usize..30,
+    ) {
+        let r = redactor(&value, Encodings::all());
+        prop_assert_eq!(through_writer(&r, &text, chunk), r.redact(&text).into_owned());
+    }
+}
