@@ -21,10 +21,6 @@ use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::vocab::SecretKey;
 
-/// How many stages a writer chains when a snapshot `needs_fixpoint`: never now
-/// (masking is one pass with the configured mask), kept for the writer's stages.
-pub(crate) const MAX_PASSES: usize = 8;
-
 /// What a builder fixed: how values become patterns and how runs are masked.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -50,11 +46,6 @@ pub(crate) struct Snapshot {
     pub(crate) decodes: bool,
     /// Whether some value holds a space (so a `+` in a text may stand for one).
     pub(crate) spaced: bool,
-    /// Whether redaction repeats to a fixed point: always `false`. Masking is one
-    /// pass with the configured mask, so that the output's shape depends on the
-    /// configuration and the spans alone (a mask chosen, or a pass repeated, because
-    /// of a value's bytes would reveal them).
-    pub(crate) needs_fixpoint: bool,
     /// The shortest pattern's length.
     pub(crate) min_len: usize,
     pub(crate) values: usize,
@@ -486,7 +477,6 @@ impl State {
             },
             decodes: config.encodings.percent,
             spaced: self.spaced,
-            needs_fixpoint: false,
             min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),
             values: self.values,
             skipped: self.skipped,

@@ -14,10 +14,8 @@
 //! finish). The output is therefore byte-identical to one-shot redaction of the
 //! whole stream, however it was chunked, while the set does not change.
 //!
-//! Masks are chosen so that one pass suffices (see `set.rs`). Only in the last
-//! resort, when every candidate mask is unsafe and the mask is empty, does one-shot
-//! redaction repeat to a fixed point; the writer then chains 8 one-pass stages, and
-//! agrees with `redact` whenever 8 passes reach the fixed point.
+//! Redaction is one pass with a mask fixed by the configuration (see `set.rs`), so
+//! one stage of this kind is the whole writer.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -28,7 +26,7 @@ use zeroize::Zeroize;
 use super::decode::escape_at;
 use super::matcher::Run;
 use super::redactor::Redactor;
-use super::set::{MAX_PASSES, Snapshot};
+use super::set::Snapshot;
 
 /// Process the buffer once it holds this much more than the hold-back.
 const STEP: usize = 16 * 1024;
@@ -68,16 +66,14 @@ pub struct RedactingWriter<W: Write> {
     redactor: Redactor,
     snapshot: Arc<Snapshot>,
     generation: u64,
-    stages: Vec<Stage>,
+    stage: Stage,
     runs: Vec<Run>,
-    /// Output between stages (several stages only).
-    between: Vec<u8>,
     /// Small output pieces, coalesced before they reach `inner`.
     pending: Vec<u8>,
     inner: Option<W>,
 }
 
-/// One redaction pass over a stream.
+/// The redaction of a stream: its undecided text and where it stands.
 #[derive(Default)]
 struct Stage {
     /// Text not yet decided.
@@ -88,17 +84,9 @@ struct Stage {
     carried: Option<usize>,
 }
 
-/// Where decided output goes: the next stage's buffer, or the inner writer.
+/// Where decided output goes (the inner writer, through [`Direct`]).
 trait Put {
     fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
-}
-
-/// Output between stages: text of the stream, so it grows without leaving copies.
-impl Put for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        append_wiping(self, bytes);
-        Ok(())
-    }
 }
 
 /// The first capacity of a buffer that holds stream text.
@@ -235,16 +223,12 @@ impl<W: Write> RedactingWriter<W> {
         // so an add racing this line is picked up by the next write, never missed.
         let generation = redactor.live.generation();
         let snapshot = redactor.live.snapshot();
-        let stages = (0..stage_count(&snapshot))
-            .map(|_| Stage::default())
-            .collect();
         RedactingWriter {
             redactor,
             snapshot,
             generation,
-            stages,
+            stage: Stage::default(),
             runs: Vec::new(),
-            between: Vec::new(),
             pending: Vec::new(),
             inner: Some(inner),
         }
@@ -277,27 +261,17 @@ impl<W: Write> RedactingWriter<W> {
         if generation != self.generation {
             self.snapshot = self.redactor.live.snapshot();
             self.generation = generation;
-            let want = stage_count(&self.snapshot);
-            while self.stages.len() < want {
-                // A stage added mid-stream starts "started": its input is not the
-                // stream's start.
-                self.stages.push(Stage {
-                    started: true,
-                    ..Stage::default()
-                });
-            }
         }
     }
 
-    /// Runs every stage (`last`: to the end of the stream), the last one into the
-    /// inner writer.
+    /// Decides what the buffer allows (`last`: all of it, to the end of the
+    /// stream) into the inner writer.
     fn drain(&mut self, last: bool) -> io::Result<()> {
         self.refresh();
         let RedactingWriter {
             snapshot,
-            stages,
+            stage,
             runs,
-            between,
             pending,
             inner,
             ..
@@ -305,36 +279,23 @@ impl<W: Write> RedactingWriter<W> {
         let Some(inner) = inner.as_mut() else {
             return Ok(());
         };
-        let count = stages.len();
-        for (i, stage) in stages.iter_mut().enumerate() {
-            if i > 0 {
-                append_wiping(&mut stage.buf, between);
-                // `clear` alone would leave the text in place for the next grow.
-                between.zeroize();
-            }
-            if i + 1 == count {
-                let mut direct = Direct { inner, pending };
-                stage.step(snapshot, last, runs, &mut direct)?;
-                direct.finish()?;
-            } else {
-                stage.step(snapshot, last, runs, between)?;
-            }
-        }
-        Ok(())
+        let mut direct = Direct { inner, pending };
+        stage.step(snapshot, last, runs, &mut direct)?;
+        direct.finish()
     }
 
-    /// A large write with one stage: decides the caller's bytes in place instead of
-    /// copying them into the buffer first.
+    /// A large write: decides the caller's bytes in place instead of copying them
+    /// into the buffer first.
     fn write_in_place(&mut self, data: &[u8]) -> io::Result<()> {
         let RedactingWriter {
             snapshot,
-            stages,
+            stage,
             runs,
             pending,
             inner,
             ..
         } = self;
-        let (Some(inner), [stage]) = (inner.as_mut(), &mut stages[..]) else {
+        let Some(inner) = inner.as_mut() else {
             return Err(io::Error::other("writer already finished"));
         };
         let hold = snapshot.hold_back;
@@ -379,14 +340,6 @@ fn safe_cut(hay: &[u8], cut: usize, decodes: bool) -> usize {
     }
 }
 
-fn stage_count(snapshot: &Snapshot) -> usize {
-    if snapshot.needs_fixpoint {
-        MAX_PASSES
-    } else {
-        1
-    }
-}
-
 impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         if self.inner.is_none() {
@@ -394,12 +347,12 @@ impl<W: Write> Write for RedactingWriter<W> {
         }
         self.refresh();
         let hold = self.snapshot.hold_back;
-        if self.stages.len() == 1 && data.len() >= hold + STEP {
+        if data.len() >= hold + STEP {
             self.write_in_place(data)?;
             return Ok(data.len());
         }
-        append_wiping(&mut self.stages[0].buf, data);
-        if self.stages[0].buf.len() >= hold + STEP {
+        append_wiping(&mut self.stage.buf, data);
+        if self.stage.buf.len() >= hold + STEP {
             self.drain(false)?;
         }
         Ok(data.len())
@@ -423,10 +376,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
                 let _ = inner.flush();
             }
         }
-        for stage in &mut self.stages {
-            stage.buf.zeroize();
-        }
-        self.between.zeroize();
+        self.stage.buf.zeroize();
     }
 }
 
@@ -434,10 +384,7 @@ impl<W: Write> fmt::Debug for RedactingWriter<W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedactingWriter")
             .field("redactor", &self.redactor)
-            .field(
-                "held",
-                &self.stages.iter().map(|s| s.buf.len()).sum::<usize>(),
-            )
+            .field("held", &self.stage.buf.len())
             .finish_non_exhaustive()
     }
 }
