@@ -56,6 +56,10 @@
 //! the view (an escape counts as one byte). An escape is context-free (a `%` is not a
 //! hex digit, so no escape lies inside another), which keeps the writer's output
 //! identical to one-shot redaction: it never cuts a stream inside an escape. The
+//! one limit: a value's own `%`, left unescaped before two hex digits, reads as an
+//! escape, so a mix that leaves it literal while escaping another byte is not
+//! recognised (every encoder escapes `%` as `%25`; the value written wholly
+//! literally is masked by its own pattern). The
 //! view costs one linear pass and, when built, a second search; a text without an
 //! escape or a relevant `+` costs nothing more (`tests/redact_percent.rs`).
 //!
