@@ -256,7 +256,12 @@ proptest! {
         match used(&packed) {
             Ok(ran) => prop_assert!(ran.iter().all(|s| *s == Searcher::Packed), "{:?}", ran),
             Err(e) => prop_assert!(
-                matches!(e.reason, Reason::TooManyPatterns { .. } | Reason::OneBytePatterns { .. }),
+                matches!(
+                    e.reason,
+                    Reason::TooManyPatterns { .. }
+                        | Reason::OneBytePatterns { .. }
+                        | Reason::SharedPrefixes { .. }
+                ),
                 "{}", e
             ),
         }

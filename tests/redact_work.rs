@@ -12,7 +12,7 @@
 //! purpose (resuming one byte after each hit); it is not a production searcher and
 //! is left out.
 
-use workflow_secrets::testing::searchers::{Searcher, with_searcher, work};
+use workflow_secrets::testing::searchers::{Reason, Searcher, used, with_searcher, work};
 use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
 
 /// Work allowed per text byte, and a constant for short texts (the budget the
@@ -50,10 +50,16 @@ fn cases() -> Vec<Case> {
             values: (1..=128).map(|k| "a".repeat(16 * k)).collect(),
             unit: "a".into(),
         },
-        // Not here: 64 secrets `a^32k b` over `a^n` (no hit at all). The packed SIMD
-        // searcher (`aho-corasick`'s Teddy, alone or as the automaton's prefilter)
-        // verifies every pattern at every position, comparing up to its length, and
-        // its work cannot be charged from outside: an open gap (see the report).
+        // The packed searcher's own verification is not charged (it happens inside
+        // `aho-corasick`); `packed_verification_is_bounded` below shows that no set
+        // whose verification could grow with its secrets' length reaches it.
+        Case {
+            name: "64 sharing a growing prefix, no hit",
+            values: (1..=64)
+                .map(|k| format!("{}b", "a".repeat(32 * k)))
+                .collect(),
+            unit: "a".into(),
+        },
         Case {
             name: "thousands sharing one long prefix",
             values: (0..2000).map(|i| format!("{prefix}{i:08}")).collect(),
@@ -103,5 +109,83 @@ fn redaction_work_is_linear_in_the_text_for_adversarial_sets() {
                 );
             }
         }
+    }
+}
+
+/// `aho-corasick`'s packed searcher (Teddy) confirms a candidate by comparing every
+/// pattern of its bucket from there, up to the pattern's length, and that work is
+/// invisible to `work()`: 64 secrets `a^32k b` over `a^n` cost text x 64 x their
+/// length. So the packed searcher is refused (and the automaton's SIMD prefilter
+/// switched off) for any set whose patterns sharing their first 3 bytes total more
+/// than 2,048 bytes; ordinary sets keep it.
+#[test]
+fn packed_verification_is_bounded() {
+    let build = |values: &[String]| {
+        let values: Vec<SecretValue> = values
+            .iter()
+            .map(|v| SecretValue::new(v.clone()).unwrap())
+            .collect();
+        Redactor::builder()
+            .encodings(Encodings::none())
+            .secrets(&values)
+    };
+    let refused: [(&str, Vec<String>); 3] = [
+        (
+            "64 sharing a growing prefix",
+            (1..=64)
+                .map(|k| format!("{}b", "a".repeat(32 * k)))
+                .collect(),
+        ),
+        (
+            "20 of 200 bytes sharing `sk-`",
+            (0..20).map(|i| format!("sk-{i:0197}")).collect(),
+        ),
+        (
+            "16 of 3 KiB, distinct starts",
+            (0..16)
+                .map(|i| format!("{i:03}{}", "x".repeat(3000)))
+                .collect(),
+        ),
+    ];
+    for (name, values) in refused {
+        let builder = build(&values);
+        let err = with_searcher(&builder, Searcher::Packed).unwrap_err();
+        assert!(
+            matches!(err.reason, Reason::SharedPrefixes { max: 2048, .. }),
+            "{name}: {err}"
+        );
+        let auto = used(&builder.build()).unwrap();
+        assert!(
+            !auto.contains(&Searcher::Packed),
+            "{name}: Auto chose {auto:?}"
+        );
+    }
+    let kept: [(&str, Vec<String>); 3] = [
+        ("20 random-looking tokens of 40 bytes", {
+            // A fixed xorshift stream over the base64url alphabet.
+            let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            let mut next = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(alphabet[(x % 64) as usize])
+            };
+            (0..20).map(|_| (0..40).map(|_| next()).collect()).collect()
+        }),
+        (
+            "20 of 40 bytes sharing `sk-`",
+            (0..20).map(|i| format!("sk-{i:037}")).collect(),
+        ),
+        (
+            "20 of 1 KiB, first 3 bytes distinct",
+            (0..20)
+                .map(|i| format!("{i:03}{}", "y".repeat(1021)))
+                .collect(),
+        ),
+    ];
+    for (name, values) in kept {
+        let auto = used(&build(&values).build()).unwrap();
+        assert_eq!(auto, [Searcher::Packed], "{name}");
     }
 }

@@ -79,6 +79,9 @@ pub(crate) enum Unbuilt {
     ShorterThanWindow { window: usize },
     /// `aho-corasick` refused the automaton (a set too large for its state ids).
     Automaton,
+    /// Patterns sharing their first bytes total more than the packed searcher's
+    /// verification bound ([`VERIFY_MAX`]).
+    SharedPrefixes { bytes: usize, max: usize },
 }
 
 /// At most this many patterns shorter than the fingerprint's L go to the short
@@ -115,6 +118,46 @@ enum Searcher {
     /// too large for its state ids), so that a segment always builds and every
     /// accepted value is masked.
     Linear(Reverse),
+}
+
+/// The most pattern bytes the packed SIMD searcher (Teddy) may verify at one text
+/// position. Teddy confirms each candidate by comparing every pattern of its bucket
+/// from that position, up to the pattern's length: for patterns that share their
+/// first bytes, over text that repeats them without a hit, that is text x their
+/// total length (64 secrets `a^32k b` over `a^n`). A pattern whose first 3 bytes
+/// differ from the text's stops within 3 bytes, so the bound is on each group of
+/// patterns with the same first 3 bytes: at most this many bytes in all. Past it,
+/// the set is searched without Teddy (the automaton without a prefilter, which reads
+/// each byte once), so verification costs at most 3 x 64 + this per text byte,
+/// whatever the secrets. A value's own encodings share prefixes (base64 padded and
+/// not, standard and URL-safe): about ten times its length in all, so values up to
+/// about 200 bytes keep the packed searcher unless several share a 3-byte prefix.
+const VERIFY_MAX: usize = 2048;
+
+/// The largest total length of a group of `ranges` (patterns sorted by bytes) that
+/// share their first 3 bytes (or are wholly equal, when shorter).
+fn prefix_group_max(arena: &[u8], ranges: &[(u32, u32)]) -> usize {
+    let head = |r: (u32, u32)| {
+        let p = pattern(arena, r);
+        &p[..p.len().min(3)]
+    };
+    let mut max = 0;
+    let mut group = 0;
+    for (i, &r) in ranges.iter().enumerate() {
+        if i > 0 && head(ranges[i - 1]) != head(r) {
+            group = 0;
+        }
+        group += r.1 as usize;
+        max = max.max(group);
+    }
+    max
+}
+
+/// Whether `aho-corasick` may use its SIMD prefilter for these patterns: not when
+/// its packed searcher would verify more than [`VERIFY_MAX`] bytes at a position.
+/// (One pattern gets `memmem`, which is linear, whatever its length.)
+fn prefilter_allowed(arena: &[u8], ranges: &[(u32, u32)]) -> bool {
+    ranges.len() < 2 || prefix_group_max(arena, ranges) <= VERIFY_MAX
 }
 
 /// Sets this small keep the automaton in `Choice::Auto`; from here to [`PACKED_MAX`]
@@ -817,6 +860,7 @@ impl Searcher {
         AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(kind))
+            .prefilter(prefilter_allowed(arena, ranges))
             .build(ranges.iter().map(|&r| pattern(arena, r)))
             .map(Searcher::Ac)
             .map_err(|_| Unbuilt::Automaton)
@@ -835,6 +879,14 @@ impl Searcher {
     /// `aho-corasick`'s packed searcher alone.
     fn packed(arena: &[u8], ranges: &[(u32, u32)]) -> Result<Searcher, Unbuilt> {
         let n = ranges.len();
+        let shared = prefix_group_max(arena, ranges);
+        // Past 64 patterns the builder's own refusal comes first.
+        if n <= PACKED_MAX && shared > VERIFY_MAX {
+            return Err(Unbuilt::SharedPrefixes {
+                bytes: shared,
+                max: VERIFY_MAX,
+            });
+        }
         packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostLongest)
             .builder()
@@ -880,6 +932,12 @@ impl Searcher {
             .filter(|(_, r)| r.1 as usize >= l)
             .map(|(i, &r)| (i as u32, pattern(arena, r)));
         let fingerprint = Fingerprint::build(l, q, n - shorter, long);
+        let short_ranges: Vec<(u32, u32)> = ranges
+            .iter()
+            .copied()
+            .filter(|r| (r.1 as usize) < l)
+            .collect();
+        let prefilter = prefilter_allowed(arena, &short_ranges);
         let (ids, short): (Vec<u32>, Vec<&[u8]>) = ranges
             .iter()
             .enumerate()
@@ -892,6 +950,7 @@ impl Searcher {
             choice.allows_automaton()?;
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .prefilter(prefilter)
                 .build(short)
                 .map_err(|_| Unbuilt::Automaton)?;
             Some(Short { ac, ids })

@@ -151,6 +151,14 @@ pub enum Reason {
     },
     /// `aho-corasick` refused to build an automaton (a set too large for it).
     Automaton,
+    /// Patterns sharing their first 3 bytes total more bytes than the packed
+    /// searcher may verify at one position (its cost would grow with their length).
+    SharedPrefixes {
+        /// The largest such group's total length.
+        bytes: usize,
+        /// The bound.
+        max: usize,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -167,6 +175,10 @@ impl fmt::Display for Reason {
                 write!(f, "every pattern is shorter than its {window}-byte window")
             }
             Reason::Automaton => f.write_str("aho-corasick refused the automaton"),
+            Reason::SharedPrefixes { bytes, max } => write!(
+                f,
+                "patterns sharing their first bytes total {bytes} bytes, past its {max}"
+            ),
         }
     }
 }
@@ -179,6 +191,7 @@ impl From<Unbuilt> for Reason {
             Unbuilt::Unsupported => Reason::Unsupported,
             Unbuilt::ShorterThanWindow { window } => Reason::ShorterThanWindow { window },
             Unbuilt::Automaton => Reason::Automaton,
+            Unbuilt::SharedPrefixes { bytes, max } => Reason::SharedPrefixes { bytes, max },
         }
     }
 }
