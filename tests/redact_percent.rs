@@ -210,9 +210,17 @@ fn a_literal_percent_that_looks_like_an_escape_reads_as_one() {
     for (name, text, masked) in [
         ("wholly literal", "key%41-and-more", true),
         ("its % escaped, the rest mixed", "key%2541-and%2dmore", true),
-        ("its % literal, another byte escaped", "key%41-and%2dmore", false),
+        (
+            "its % literal, another byte escaped",
+            "key%41-and%2dmore",
+            false,
+        ),
     ] {
-        let want = if masked { MASK.to_owned() } else { text.to_owned() };
+        let want = if masked {
+            MASK.to_owned()
+        } else {
+            text.to_owned()
+        };
         assert_eq!(r.redact(text), want, "{name}");
     }
 }

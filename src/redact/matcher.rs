@@ -153,11 +153,18 @@ fn prefix_group_max(arena: &[u8], ranges: &[(u32, u32)]) -> usize {
     max
 }
 
-/// Whether `aho-corasick` may use its SIMD prefilter for these patterns: not when
-/// its packed searcher would verify more than [`VERIFY_MAX`] bytes at a position.
-/// (One pattern gets `memmem`, which is linear, whatever its length.)
+/// Past this many patterns `aho-corasick` never makes its packed searcher a
+/// prefilter (its packed builder's own limit); its other prefilters (rare or
+/// starting bytes) hand candidates to the automaton, which reads each byte once.
+const AC_PACKED_PREFILTER_MAX: usize = 128;
+
+/// Whether `aho-corasick` may use its prefilter for these patterns: not when its
+/// packed searcher could be that prefilter and would verify more than
+/// [`VERIFY_MAX`] bytes at a position. (One pattern gets `memmem`, which is linear
+/// whatever its length.)
 fn prefilter_allowed(arena: &[u8], ranges: &[(u32, u32)]) -> bool {
-    ranges.len() < 2 || prefix_group_max(arena, ranges) <= VERIFY_MAX
+    let n = ranges.len();
+    n < 2 || n > AC_PACKED_PREFILTER_MAX || prefix_group_max(arena, ranges) <= VERIFY_MAX
 }
 
 /// Sets this small keep the automaton in `Choice::Auto`; from here to [`PACKED_MAX`]
