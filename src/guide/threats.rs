@@ -81,16 +81,13 @@
 //!
 //! - A code step of a shared run can ask for a lent value and a provided one by name
 //!   and combine them in its own code; the template and agent rules cannot see code.
-//! - Redaction's work is linear in the text for any secret set but one:
-//!   `aho-corasick`'s packed searcher verifies every candidate at each position, so up
-//!   to 64 long secrets sharing a prefix, over text that repeats the prefix without a
-//!   hit, cost text x secret length.
 //!
 //! # What the crate cannot wipe
 //!
-//! No heap block the crate frees holds a secret: every buffer of its own that holds a
-//! value or an encoded form is sized once or wiped before it is freed (SECURITY.md,
-//! "Freed memory", names the test that scans every freed block). The exceptions are
+//! No heap block the crate frees on the paths its test walks holds a secret: every
+//! buffer of its own that holds a value or an encoded form is sized once or wiped
+//! before it is freed (SECURITY.md, "Freed memory", names the test that scans every
+//! freed block and lists the paths it walks). The exceptions are
 //! copies a dependency keeps: the search automata of a redactor (`aho-corasick`) keep
 //! their own copy of the patterns, freed but not zeroized when a searcher is rebuilt or
 //! the last clone drops; `rand`'s thread-local generator keeps its state for the life of
