@@ -383,6 +383,16 @@ fn audit_events_name_keys_never_values() {
         Some(AuditRun::new(wf(), Trigger::Webhook, false))
     );
     assert_eq!(resolved.version, Some(2));
+    assert_eq!(
+        resolved.scope,
+        Some(workspace_scope()),
+        "the scope that held the value"
+    );
+    assert_eq!(
+        events[0].scope,
+        Some(workspace_scope()),
+        "the scope written"
+    );
     assert_eq!(resolved.actor, None);
     assert_eq!(events[4].outcome, Err(ErrorCode::PermissionDenied));
     assert!(!format!("{events:?}").contains(marker));

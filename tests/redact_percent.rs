@@ -244,6 +244,30 @@ proptest! {
         prop_assert_eq!(through_writer(&r, &text, chunk), once);
     }
 
+    /// The decoding is byte-wise: a value outside ASCII is masked under any mix of
+    /// its UTF-8 bytes written literally or escaped (a literal byte of a multi-byte
+    /// character beside an escaped one included).
+    #[test]
+    fn any_mix_of_escapes_is_masked_for_values_outside_ascii(
+        value in "[a-zé日ß €/+]{4,20}",
+        choices in prop::collection::vec(0u8..4, 1..40),
+    ) {
+        prop_assume!(value.len() >= 8);
+        let r = redactor(&value, Encodings::all());
+        let mut text = b"<<".to_vec();
+        for (b, c) in value.bytes().zip(choices.iter().cycle()) {
+            match (c % 4, b) {
+                (2, _) => text.extend_from_slice(format!("%{b:02x}").as_bytes()),
+                (1, _) | (_, b'%') => text.extend_from_slice(format!("%{b:02X}").as_bytes()),
+                (3, b' ') => text.push(b'+'),
+                _ => text.push(b),
+            }
+        }
+        text.extend_from_slice(b">>");
+        let out = r.redact_bytes(&text).into_owned();
+        prop_assert_eq!(out, format!("<<{MASK}>>").into_bytes(), "{:?}", String::from_utf8_lossy(&text));
+    }
+
     /// Escapes around and inside arbitrary text never make the writer disagree with
     /// one-shot redaction, wherever its writes cut the text.
     #[test]

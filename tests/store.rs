@@ -10,7 +10,8 @@ use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
     MemoryStore, Scope, SecretKey, SecretValue, Vault, WorkspaceId,
     store::{
-        DynStore, Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+        DynStore, Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret,
+        WriteBatch, WriteOp,
     },
 };
 
@@ -186,6 +187,8 @@ fn the_suite_catches_a_store_that_loses_updates() {
 enum Lies {
     Get,
     GetFirst,
+    /// An override of the lean read (the default one reads through `get_first`).
+    FindSealed,
     GetMany,
     List,
     ListMany,
@@ -271,6 +274,21 @@ impl SecretStore for MovesRecords {
         }
         Ok(None)
     }
+    async fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<FoundSealed>, StoreError> {
+        if !matches!(self.lies, Lies::FindSealed) {
+            return self.inner.find_sealed(scopes, key).await;
+        }
+        for (at, scope) in scopes.iter().enumerate() {
+            if let Some(found) = self.moved(scope, key).await {
+                return Ok(Some(FoundSealed::new(at, found.meta.version, found.sealed)));
+            }
+        }
+        Ok(None)
+    }
     async fn get_many(
         &self,
         scopes: &[Scope],
@@ -342,6 +360,7 @@ fn the_suite_catches_a_store_that_moves_records() {
     let lies = [
         Lies::Get,
         Lies::GetFirst,
+        Lies::FindSealed,
         Lies::GetMany,
         Lies::List,
         Lies::ListMany,
