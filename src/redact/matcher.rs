@@ -79,8 +79,8 @@ pub(crate) enum Unbuilt {
     ShorterThanWindow { window: usize },
     /// `aho-corasick` refused the automaton (a set too large for its state ids).
     Automaton,
-    /// Patterns sharing their first bytes total more than the packed searcher's
-    /// verification bound ([`VERIFY_MAX`]).
+    /// The packed searcher could compare more than [`VERIFY_MAX`] pattern bytes at
+    /// one text position (patterns sharing long prefixes).
     SharedPrefixes { bytes: usize, max: usize },
 }
 
@@ -120,37 +120,50 @@ enum Searcher {
     Linear(Reverse),
 }
 
-/// The most pattern bytes the packed SIMD searcher (Teddy) may verify at one text
-/// position. Teddy confirms each candidate by comparing every pattern of its bucket
-/// from that position, up to the pattern's length: for patterns that share their
-/// first bytes, over text that repeats them without a hit, that is text x their
-/// total length (64 secrets `a^32k b` over `a^n`). A pattern whose first 3 bytes
-/// differ from the text's stops within 3 bytes, so the bound is on each group of
-/// patterns with the same first 3 bytes: at most this many bytes in all. Past it,
-/// the set is searched without Teddy (the automaton without a prefilter, which reads
-/// each byte once), so verification costs at most 3 x 64 + this per text byte,
-/// whatever the secrets. A value's own encodings share prefixes (base64 padded and
-/// not, standard and URL-safe): about ten times its length in all, so values up to
-/// about 200 bytes keep the packed searcher unless several share a 3-byte prefix.
+/// The most pattern bytes the packed SIMD searcher (Teddy) may compare at one text
+/// position. Teddy confirms each candidate by comparing the patterns of its bucket
+/// from that position, each until the first byte that differs: for patterns that
+/// share a long prefix, over text that repeats it without a hit, that is text x
+/// their total length (64 secrets `a^32k b` over `a^n`). Past this bound the set is
+/// searched without Teddy (the automaton without a prefilter, which reads each byte
+/// once), so verification costs at most this many byte comparisons per text byte,
+/// whatever the secrets. Ordinary sets stay far under it: distinct secrets diverge
+/// within a few bytes, and a value's own encodings (base64 padded and not, standard
+/// and URL-safe) add about four times its encoded length on their shared path.
 const VERIFY_MAX: usize = 2048;
 
-/// The largest total length of a group of `ranges` (patterns sorted by bytes) that
-/// share their first 3 bytes (or are wholly equal, when shorter).
-fn prefix_group_max(arena: &[u8], ranges: &[(u32, u32)]) -> usize {
-    let head = |r: (u32, u32)| {
-        let p = pattern(arena, r);
-        &p[..p.len().min(3)]
-    };
-    let mut max = 0;
-    let mut group = 0;
-    for (i, &r) in ranges.iter().enumerate() {
-        if i > 0 && head(ranges[i - 1]) != head(r) {
-            group = 0;
+/// The most bytes Teddy can compare at one text position for `ranges` (patterns
+/// sorted by bytes): over every text, the sum over patterns of the bytes compared
+/// before the first difference (the common prefix with the text, plus one, at most
+/// the pattern's length). The worst text follows one pattern `q` (a text that leaves
+/// every pattern's path costs less), and its common prefix with `p` is that of `q`
+/// and `p`: the minimum of the adjacent common prefixes between them in sorted
+/// order. O(n^2) in the patterns, for the at most 128 that Teddy takes.
+fn verify_bound(arena: &[u8], ranges: &[(u32, u32)]) -> usize {
+    let len = |i: usize| ranges[i].1 as usize;
+    let adjacent: Vec<usize> = ranges
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (pattern(arena, w[0]), pattern(arena, w[1]));
+            a.iter().zip(b).take_while(|(x, y)| x == y).count()
+        })
+        .collect();
+    let mut worst = 0;
+    for q in 0..ranges.len() {
+        let mut sum = len(q);
+        let mut common = usize::MAX;
+        for p in q + 1..ranges.len() {
+            common = common.min(adjacent[p - 1]);
+            sum += (common + 1).min(len(p));
         }
-        group += r.1 as usize;
-        max = max.max(group);
+        common = usize::MAX;
+        for p in (0..q).rev() {
+            common = common.min(adjacent[p]);
+            sum += (common + 1).min(len(p));
+        }
+        worst = worst.max(sum);
     }
-    max
+    worst
 }
 
 /// Past this many patterns `aho-corasick` never makes its packed searcher a
@@ -164,7 +177,7 @@ const AC_PACKED_PREFILTER_MAX: usize = 128;
 /// whatever its length.)
 fn prefilter_allowed(arena: &[u8], ranges: &[(u32, u32)]) -> bool {
     let n = ranges.len();
-    n < 2 || n > AC_PACKED_PREFILTER_MAX || prefix_group_max(arena, ranges) <= VERIFY_MAX
+    !(2..=AC_PACKED_PREFILTER_MAX).contains(&n) || verify_bound(arena, ranges) <= VERIFY_MAX
 }
 
 /// Sets this small keep the automaton in `Choice::Auto`; from here to [`PACKED_MAX`]
@@ -886,13 +899,15 @@ impl Searcher {
     /// `aho-corasick`'s packed searcher alone.
     fn packed(arena: &[u8], ranges: &[(u32, u32)]) -> Result<Searcher, Unbuilt> {
         let n = ranges.len();
-        let shared = prefix_group_max(arena, ranges);
         // Past 64 patterns the builder's own refusal comes first.
-        if n <= PACKED_MAX && shared > VERIFY_MAX {
-            return Err(Unbuilt::SharedPrefixes {
-                bytes: shared,
-                max: VERIFY_MAX,
-            });
+        if n <= PACKED_MAX {
+            let compared = verify_bound(arena, ranges);
+            if compared > VERIFY_MAX {
+                return Err(Unbuilt::SharedPrefixes {
+                    bytes: compared,
+                    max: VERIFY_MAX,
+                });
+            }
         }
         packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostLongest)
@@ -1038,4 +1053,74 @@ fn fingerprint_shape(lens: &[usize], q: usize) -> (usize, usize) {
 /// Compares two byte strings read back to front.
 fn rev_cmp(a: &[u8], b: &[u8]) -> Ordering {
     a.iter().rev().cmp(b.iter().rev())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+mod tests {
+    use super::*;
+
+    /// `verify_bound` of `patterns`, laid out as a segment lays them: sorted, in one
+    /// arena.
+    fn bound(patterns: &[&str]) -> usize {
+        let mut sorted = patterns.to_vec();
+        sorted.sort();
+        let mut arena = Vec::new();
+        let mut ranges = Vec::new();
+        for p in sorted {
+            ranges.push((arena.len() as u32, p.len() as u32));
+            arena.extend_from_slice(p.as_bytes());
+        }
+        verify_bound(&arena, &ranges)
+    }
+
+    /// Brute force: the worst over texts that follow each pattern.
+    fn brute(patterns: &[&str]) -> usize {
+        patterns
+            .iter()
+            .map(|q| {
+                patterns
+                    .iter()
+                    .map(|p| {
+                        let common = q.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
+                        (common + 1).min(p.len())
+                    })
+                    .sum::<usize>()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn verify_bound_is_the_worst_comparison_count_at_one_position() {
+        let growing: Vec<String> = (1..=8).map(|k| format!("{}b", "a".repeat(4 * k))).collect();
+        let growing: Vec<&str> = growing.iter().map(String::as_str).collect();
+        let cases: [(&str, Vec<&str>, usize); 5] = [
+            ("one pattern: its length", vec!["abcdef"], 6),
+            (
+                "distinct first bytes: one each for the others",
+                vec!["abcd", "bcde", "cdef"],
+                4 + 1 + 1,
+            ),
+            (
+                "shared prefix `sk-`: 4 compared in each other",
+                vec!["sk-aaaa", "sk-bbbb", "sk-cccc"],
+                7 + 4 + 4,
+            ),
+            (
+                "a prefix of another: at most its own length",
+                vec!["abc", "abcdef"],
+                6 + 3,
+            ),
+            (
+                "a growing shared prefix: each compared whole",
+                growing.clone(),
+                growing.iter().map(|p| p.len()).sum::<usize>(),
+            ),
+        ];
+        for (name, patterns, want) in cases {
+            assert_eq!(bound(&patterns), want, "{name}");
+            assert_eq!(bound(&patterns), brute(&patterns), "{name}: brute force");
+        }
+    }
 }

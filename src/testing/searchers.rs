@@ -151,10 +151,11 @@ pub enum Reason {
     },
     /// `aho-corasick` refused to build an automaton (a set too large for it).
     Automaton,
-    /// Patterns sharing their first 3 bytes total more bytes than the packed
-    /// searcher may verify at one position (its cost would grow with their length).
+    /// The packed searcher could compare more pattern bytes at one text position
+    /// than its bound (patterns sharing long prefixes: its cost would grow with
+    /// their length).
     SharedPrefixes {
-        /// The largest such group's total length.
+        /// The most bytes it could compare at one position.
         bytes: usize,
         /// The bound.
         max: usize,
@@ -177,7 +178,7 @@ impl fmt::Display for Reason {
             Reason::Automaton => f.write_str("aho-corasick refused the automaton"),
             Reason::SharedPrefixes { bytes, max } => write!(
                 f,
-                "patterns sharing their first bytes total {bytes} bytes, past its {max}"
+                "it could compare {bytes} pattern bytes at one position, past its {max}"
             ),
         }
     }
