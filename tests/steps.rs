@@ -338,3 +338,30 @@ fn public_types_are_send_and_sync() {
     send(&w.resolver.resolve(&ctx, &key("K")));
     send(&w.secrets.list(&admin(), &workspace_scope()));
 }
+
+#[test]
+fn run_and_step_debug_name_their_run_and_count_what_is_held_never_a_value() {
+    let w = World::new();
+    w.put(&workspace_scope(), "TOKEN", "token-value-in-debug");
+    let ctx = member_ctx();
+    let run = w.resolver.run(&ctx);
+    let step = run.step();
+    block_on(step.credential("TOKEN")).unwrap();
+    let (run_debug, step_debug) = (format!("{run:?}"), format!("{step:?}"));
+    for (name, text) in [("Run", &run_debug), ("Step", &step_debug)] {
+        assert!(text.starts_with(name), "{name}: {text}");
+        assert!(
+            text.contains(ws().as_str()),
+            "{name} names its workspace: {text}"
+        );
+        assert!(
+            text.contains(wf().as_str()),
+            "{name} names its workflow: {text}"
+        );
+        assert!(!text.contains("token-value"), "{name}: {text}");
+    }
+    assert!(
+        step_debug.contains("held: 1"),
+        "the step counts what it holds: {step_debug}"
+    );
+}

@@ -337,7 +337,10 @@ fn walk() -> Vec<usize> {
     // that holds the value whole, and must wipe it.
     let escaped = percent_every_third(&exact(&[MARKER, "-ws2"]));
     let masked = redactor.redact(&escaped);
-    assert!(!masked.contains("%"), "the escaped value is masked: {masked}");
+    assert!(
+        !masked.contains("%"),
+        "the escaped value is masked: {masked}"
+    );
     drop(masked);
     phase("redact: a new redactor");
     let standalone = Redactor::new([&value("-standalone")]);
