@@ -801,3 +801,76 @@ fn a_secret_member_gets_what_a_non_member_gets() {
         }
     }
 }
+
+#[test]
+fn put_creates_then_rotates_with_one_event_each() {
+    let w = World::new();
+    let scope = workspace_scope();
+    let first = block_on(
+        w.secrets
+            .put(&admin(), &scope, &key("API_KEY"), value("first-value-1")),
+    )
+    .unwrap();
+    let second =
+        block_on(
+            w.secrets
+                .put(&admin(), &scope, &key("API_KEY"), value("second-value-2")),
+        )
+        .unwrap();
+    assert_eq!((first.version, second.version), (1, 2));
+    let kinds: Vec<(AuditKind, Option<u64>)> = w
+        .audit
+        .events()
+        .iter()
+        .map(|e| (e.kind, e.version))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(AuditKind::Created, Some(1)), (AuditKind::Rotated, Some(2))]
+    );
+    let ctx = RunContext::manual(ws(), wf(), user("o"), user("o"));
+    let resolved = block_on(w.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    assert_eq!(resolved.value.expose_secret(), "second-value-2");
+}
+
+#[test]
+fn put_keeps_the_rules_of_create_and_rotate() {
+    let w = World::new();
+    let scope = workspace_scope();
+    let viewer = member("vic", WorkspaceRole::Viewer);
+    // Refused whether the key exists or not: no existence oracle.
+    let absent = block_on(
+        w.secrets
+            .put(&viewer, &scope, &key("NEW_KEY"), value("v-12345678")),
+    );
+    w.put(&scope, "OLD_KEY", "old-value-1");
+    let present = block_on(
+        w.secrets
+            .put(&viewer, &scope, &key("OLD_KEY"), value("v-12345678")),
+    );
+    assert_eq!(absent.unwrap_err().code(), "permission_denied");
+    assert_eq!(present.unwrap_err().code(), "permission_denied");
+    // A new name that looks like a token is refused, and its event names no key.
+    w.audit.take();
+    let token = key("ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    let err = block_on(w.secrets.put(&admin(), &scope, &token, value("v-12345678"))).unwrap_err();
+    assert_eq!(err.code(), "invalid_key");
+    let events = w.audit.take();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].keys.is_empty()),
+        (AuditKind::Created, true)
+    );
+    // Another workspace's actor is refused before anything is read.
+    let stranger = Actor::new(
+        user("eve"),
+        WorkspaceId::new("other").unwrap(),
+        WorkspaceRole::Admin,
+    );
+    let err = block_on(
+        w.secrets
+            .put(&stranger, &scope, &key("OLD_KEY"), value("v-12345678")),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "permission_denied");
+}

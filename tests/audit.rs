@@ -119,6 +119,17 @@ fn methods() -> Vec<Method> {
             writes: store,
         },
         Method {
+            name: "put, existing key",
+            kind: AuditKind::Rotated,
+            call: |s, a| {
+                block_on(s.put(a, &workspace_scope(), &key("API_KEY"), value("p-3456"))).map(|_| ())
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
+        },
+        Method {
             name: "set_details",
             kind: AuditKind::DetailsChanged,
             call: |s, a| {
@@ -290,7 +301,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 10, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 11, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is
@@ -328,6 +339,7 @@ fn every_calls_future_is_send() {
     let (a, scope, k) = (admin(), workspace_scope(), key("API_KEY"));
     send(s.create(&a, &scope, &k, value("n-1234")));
     send(s.rotate(&a, &scope, &k, value("n-1234")));
+    send(s.put(&a, &scope, &k, value("n-1234")));
     send(s.set_details(&a, &scope, &k, SecretDetails::default()));
     send(s.delete(&a, &scope, &k));
     send(s.list(&a, &scope));

@@ -27,6 +27,9 @@ pub(super) struct Call<'a> {
 /// What the body learned on the way.
 #[derive(Default)]
 struct Notes {
+    /// The kind the body settled on, when it differs from the call's (a `put` that
+    /// created rather than rotated).
+    kind: Option<AuditKind>,
     keys: Vec<SecretKey>,
     version: Option<u64>,
     incomplete: Option<ErrorCode>,
@@ -62,6 +65,11 @@ impl<'a> Call<'a> {
         self.notes().keys = keys;
     }
 
+    /// The event's kind, as the body found out what the call did.
+    pub(super) fn kind(&self, kind: AuditKind) {
+        self.notes().kind = Some(kind);
+    }
+
     /// The value version written or read.
     pub(super) fn version(&self, version: u64) {
         self.notes().version = Some(version);
@@ -85,12 +93,13 @@ impl<S: SecretStore> Secrets<S> {
         body: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let result = body.await;
+        let settled = call.notes().kind.unwrap_or(call.kind);
         let (kind, outcome) = match &result {
-            Ok(_) => (call.kind, call.notes().incomplete.map_or(Ok(()), Err)),
+            Ok(_) => (settled, call.notes().incomplete.map_or(Ok(()), Err)),
             Err(Error::PermissionDenied { .. }) => {
                 (AuditKind::Denied, Err(ErrorCode::PermissionDenied))
             }
-            Err(err) => (call.kind, Err(err.kind())),
+            Err(err) => (settled, Err(err.kind())),
         };
         if let Some(sink) = &self.audit {
             let notes = std::mem::take(&mut *call.notes());

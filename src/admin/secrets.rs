@@ -275,6 +275,87 @@ impl<S: SecretStore> Secrets<S> {
         self.audited(&call, body).await
     }
 
+    /// Creates `key` in `scope` with `value`, or rotates it when it exists: what a
+    /// settings page's save does, in one call and one audit event (`Created` or
+    /// `Rotated`, as it turned out; a failure is recorded under the kind it was
+    /// attempting). A race with another writer is retried: a create that lost to
+    /// another create becomes a rotation.
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create) for a new key (`invalid_key` for a name that looks
+    /// like a secret, audited without the name), as [`rotate`](Self::rotate) for an
+    /// existing one; `conflict` when other writes kept winning.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use workflow_secrets::{
+    ///     Actor, LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, Secrets, UserId,
+    ///     Vault, WorkspaceId, WorkspaceRole,
+    /// };
+    ///
+    /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), Arc::new(MemoryStore::new()));
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let (scope, key) = (Scope::workspace(acme), SecretKey::new("API_KEY")?);
+    /// let first = pollster::block_on(secrets.put(&ada, &scope, &key, SecretValue::new("v1-abcdefgh")?))?;
+    /// let second = pollster::block_on(secrets.put(&ada, &scope, &key, SecretValue::new("v2-abcdefgh")?))?;
+    /// assert_eq!((first.version, second.version), (1, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn put(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        value: SecretValue,
+    ) -> Result<SecretMeta, Error> {
+        let call = Call::new(AuditKind::Rotated, actor, Some(scope), slice::from_ref(key));
+        self.audited(&call, self.put_body(&call, actor, scope, key, value))
+            .await
+    }
+
+    async fn put_body(
+        &self,
+        call: &Call<'_>,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        value: SecretValue,
+    ) -> Result<SecretMeta, Error> {
+        for _ in 0..CAS_RETRIES {
+            call.kind(AuditKind::Rotated);
+            let change = |mut record: StoredSecret| {
+                record.meta.version += 1;
+                record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
+                Ok(record)
+            };
+            match self
+                .update(call, actor, Operation::Rotate, scope, key, change)
+                .await
+            {
+                Err(Error::NotFound { .. }) => {}
+                done => return done,
+            }
+            call.kind(AuditKind::Created);
+            if let Err(err) = key.check_new_name() {
+                // As `create`: a name that looks like a token is not named.
+                call.keys(Vec::new());
+                return Err(err);
+            }
+            match self
+                .create_body(call, actor, scope, key, value.clone())
+                .await
+            {
+                Err(Error::AlreadyExists { .. }) => {} // created meanwhile: rotate it
+                done => return done,
+            }
+        }
+        Err(Error::Conflict)
+    }
+
     /// Replaces a secret's details (display name, description, members).
     ///
     /// # Errors
