@@ -63,6 +63,26 @@ pub(crate) fn check(
     members: Option<&BTreeMap<UserId, SecretRole>>,
 ) -> Result<(), Error> {
     check_tenancy(actor, scope.workspace_id())?;
+    if allows(actor, op, scope, members) {
+        Ok(())
+    } else {
+        Err(Error::permission_denied(format!(
+            "the actor may not {} in this scope",
+            op.verb()
+        )))
+    }
+}
+
+/// The rule itself as a yes or no, tenancy included: whether `actor` may perform `op`
+/// in `scope`. [`check`] is this with the refusal's error (tenancy's own first); a
+/// diagnostic that only needs the answer (may this viewer see a scope?) asks here
+/// rather than building an error it discards.
+pub(crate) fn allows(
+    actor: &Actor,
+    op: Operation,
+    scope: &Scope,
+    members: Option<&BTreeMap<UserId, SecretRole>>,
+) -> bool {
     let admin = actor.role == WorkspaceRole::Admin;
     let allowed = match scope {
         Scope::Personal { user, .. } => {
@@ -80,14 +100,7 @@ pub(crate) fn check(
             | Operation::Purge => admin,
         },
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(Error::permission_denied(format!(
-            "the actor may not {} in this scope",
-            op.verb()
-        )))
-    }
+    allowed && actor.workspace == *scope.workspace_id()
 }
 
 /// Only workspace admins mask every value of their workspace.

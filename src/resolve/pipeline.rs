@@ -496,7 +496,7 @@ impl<S: SecretStore> Core<S> {
             Route::Store(_) => self.lookup(ctx, key).await?,
             Route::Refused(_) | Route::Runner => None,
         };
-        let listable = |scope: &Scope| access::check(viewer, Operation::List, scope, None).is_ok();
+        let listable = |scope: &Scope| access::allows(viewer, Operation::List, scope, None);
         let found_at = found.as_ref().map(|f| (f.at, f.version));
         let mut consulted: Vec<Consulted> = ctx
             .scopes
