@@ -216,6 +216,42 @@ impl Error {
         )
     }
 
+    /// The HTTP status for this error: [`ErrorCode::http_status`] of its kind.
+    pub fn http_status(&self) -> u16 {
+        self.kind().http_status()
+    }
+
+    /// A message safe to show an API client: the error's own text where it holds
+    /// only what the client sent or may see (key names, scopes, offsets, limits),
+    /// else a fixed sentence per kind. A store's or key backend's own message (which
+    /// may name tables, hosts or credentials of the database) and the details of a
+    /// failed unseal never reach it; log [`Error`]'s `Display` server-side instead.
+    /// No error of this crate carries a secret value, so neither text holds one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::{Error, SecretKey};
+    ///
+    /// let err = SecretKey::new("not a key!").unwrap_err();
+    /// assert_eq!((err.http_status(), err.code()), (400, "invalid_key"));
+    /// assert_eq!(err.client_message(), err.to_string());
+    /// ```
+    pub fn client_message(&self) -> String {
+        let fixed = match self.kind() {
+            ErrorCode::Tampered | ErrorCode::UnknownKeyId => {
+                "a stored secret could not be opened; the service's operators have the details"
+            }
+            ErrorCode::KeyBackend => "the key service is unavailable; try again later",
+            ErrorCode::Store => "the secret store is unavailable; try again later",
+            ErrorCode::InvalidBatch | ErrorCode::KeyInUse => {
+                "internal error; the service's operators have the details"
+            }
+            _ => return self.to_string(),
+        };
+        fixed.to_owned()
+    }
+
     pub(crate) fn permission_denied(reason: impl Into<String>) -> Error {
         Error::PermissionDenied {
             reason: reason.into(),
@@ -310,6 +346,45 @@ impl ErrorCode {
             ErrorCode::ImportSyntax => "import_syntax",
             ErrorCode::TemplateSyntax => "template_syntax",
             ErrorCode::OptionUnavailable => "option_unavailable",
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The HTTP status a service answers with for this kind, and whether the
+    /// error's text is shown to the client ([`Error::client_message`]):
+    ///
+    /// | code | status | client sees |
+    /// |---|---|---|
+    /// | `invalid_key`, `invalid_id` | 400 Bad Request | the error's text |
+    /// | `value_too_large` | 413 Content Too Large | the error's text |
+    /// | `import_syntax`, `template_syntax`, `option_unavailable`, `missing_credential` | 422 Unprocessable Content | the error's text |
+    /// | `permission_denied` | 403 Forbidden | the error's text |
+    /// | `not_found` | 404 Not Found | the error's text |
+    /// | `already_exists`, `conflict` | 409 Conflict | the error's text (`conflict`: retry) |
+    /// | `store`, `key_backend` | 503 Service Unavailable | a fixed sentence (retry later) |
+    /// | `tampered`, `unknown_key_id`, `invalid_batch`, `key_in_use` | 500 Internal Server Error | a fixed sentence |
+    ///
+    /// A 5xx is the service's fault, never the client's: `tampered` means a stored
+    /// record failed to open (an alert for operators, not a message for a client),
+    /// and `invalid_batch` and `key_in_use` come from the host's own calls. A kind
+    /// added later gets its row here.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidKey | ErrorCode::InvalidId => 400,
+            ErrorCode::ValueTooLarge => 413,
+            ErrorCode::ImportSyntax
+            | ErrorCode::TemplateSyntax
+            | ErrorCode::OptionUnavailable
+            | ErrorCode::MissingCredential => 422,
+            ErrorCode::PermissionDenied => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyExists | ErrorCode::Conflict => 409,
+            ErrorCode::Store | ErrorCode::KeyBackend => 503,
+            ErrorCode::Tampered
+            | ErrorCode::UnknownKeyId
+            | ErrorCode::InvalidBatch
+            | ErrorCode::KeyInUse => 500,
         }
     }
 }
