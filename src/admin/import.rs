@@ -26,7 +26,7 @@ pub enum ImportMode {
 }
 
 /// What an import did (or, for a preview, would do), key by key, in input order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ImportReport {
     /// Keys created at version 1.

@@ -34,7 +34,7 @@ pub struct SecretDetails {
 }
 
 /// What [`Secrets::rewrap_all`] did, key by key.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RewrapReport {
     /// Moved to the active key-encryption key.

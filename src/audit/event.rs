@@ -5,7 +5,8 @@ use crate::vocab::{
 };
 
 /// What an audited call did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuditKind {
     /// A secret was created.
@@ -37,7 +38,7 @@ pub enum AuditKind {
 /// One audited call. **Never holds a value**: keys, scopes, versions and outcomes only.
 ///
 /// `#[non_exhaustive]`: hosts read the fields; the crate makes the events.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuditEvent {
     /// When, from the [`Clock`](crate::clock::Clock) of the `Secrets` or `Resolver`.
@@ -85,7 +86,7 @@ impl AuditEvent {
 }
 
 /// The run an audited resolution belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct AuditRun {
     /// The workflow that ran.

@@ -177,7 +177,7 @@ impl<'p> IntoIterator for &'p ParsedEnv {
 ///
 /// Public: the message names at most a key and line numbers, never a value.
 /// `Display` is `line N: message`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ImportWarning {
     /// The 1-based line the warning is about.
     pub line: usize,

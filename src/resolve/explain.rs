@@ -8,7 +8,8 @@ use crate::vocab::Scope;
 use crate::vocab::SecretKey;
 
 /// Why a scope was not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SkipReason {
     /// The key is not on the workflow's allowlist.
@@ -34,7 +35,8 @@ impl fmt::Display for SkipReason {
 }
 
 /// What one scope said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Verdict {
     /// Not read, and why.
@@ -63,7 +65,7 @@ impl fmt::Display for Verdict {
 }
 
 /// One scope consulted by [`Resolver::explain`](crate::Resolver::explain).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Consulted {
     /// The scope, in precedence order.
@@ -79,7 +81,8 @@ impl Consulted {
 }
 
 /// Where a run's value comes from, as a viewer may know it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Outcome {
     /// The run gets a value from this source.
@@ -100,7 +103,7 @@ pub enum Outcome {
 /// withheld, in the verdicts and the outcome alike: a personal scope of another user
 /// shows as [`Verdict::Withheld`], and when it decides the run's value the outcome is
 /// [`Outcome::Withheld`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[non_exhaustive]
 pub struct Explanation {
     /// The key explained.
