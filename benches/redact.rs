@@ -5,9 +5,30 @@
 //! `str::replace` loop (N <= 100) and a plain copy (the bandwidth ceiling).
 //!
 //! Run: `cargo bench --bench redact -- --warm-up-time 1 --measurement-time 2`
-//! (add a filter such as `clean/enc_off` to run one family). Hyperscan, the bar for
-//! N >= 100, is compared in `bench-hyperscan/` (it needs a C library).
+//! (add a filter such as `^clean/enc_off` to run one family; filters are regexes).
+//! Hyperscan, the bar for N >= 100, is compared in `bench-hyperscan/` (it needs a C
+//! library; `--shapes` there runs the real-shape corpora below).
+//!
+//! Groups, and where criterion writes them: a group `a/b/c` and bench `x` land in
+//! `target/criterion/a_b_c/x/new/estimates.json` (criterion turns `/` into `_`).
+//! - `{clean,hits}/{enc_off,enc_on}/{N}`, N in 1..=100,000 (enc_on to 10,000):
+//!   random base64url tokens (`support/corpus.rs`).
+//! - `shapes/{clean,noise,hits}/enc_off/{N}`, N in 100, 1,000, 10,000, 100,000:
+//!   secrets of real shapes (`support/shapes.rs`: vendor keys, JWTs sharing headers
+//!   and payload starts, hex keys, passwords); `noise` carries unregistered tokens of
+//!   the same shapes every 512 B to 1 KiB, `hits` that noise plus a registered secret
+//!   every 4 KiB. Run them with `-- '^shapes/'`.
+//! - `build/...`, `serialize_1mib/...`, `adversarial/{set}/{16,64,256}k/...`.
+//!
+//! Benches in the search groups: `ours`; the floors `floor_ac_{Standard,LeftmostFirst,
+//! LeftmostLongest}_{default,dfa}` (find-only `find_iter` count; `dfa` only up to
+//! `DFA_MAX_PATTERN_BYTES`) and `floor_regex` (up to `REGEX_MAX_PATTERNS`); `copy`. In
+//! `shapes/hits/...` each floor also as `<floor>_plus_copy` (the scan and one copy of
+//! the text: a redactor must build its output, so that is its floor there). The
+//! random-token groups add `ac_replace_all_plain` (hits), `naive_replace` (N <= 100,
+//! encodings off) and `writer_64k` (encodings on).
 
+use std::cell::OnceCell;
 use std::hint::black_box;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -18,8 +39,10 @@ use workflow_secrets::{Redactor, redact::Encodings};
 
 mod support {
     pub(crate) mod corpus;
+    pub(crate) mod shapes;
 }
-use support::corpus::{log_text, secrets, values};
+use support::corpus::{log_text, log_text_with, secrets, values};
+use support::shapes::{self, real_secrets, unregistered};
 
 const COUNTS: [usize; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
 /// With encodings on, 100,000 secrets register over a million variants, whose raw
@@ -37,48 +60,90 @@ fn redactor(secrets: &[String], encodings: Encodings) -> Redactor {
         .build()
 }
 
-/// A named find-only search: returns how many matches it found.
-type Floor = (String, Box<dyn Fn(&[u8]) -> usize>);
+/// A find-only search: returns how many matches it found.
+type Find = Box<dyn Fn(&[u8]) -> usize>;
+/// A named find-only search.
+type Floor = (String, Find);
 
-/// The raw floors over `patterns`: every feasible aho-corasick kind and a regex.
-fn floors(patterns: &[Vec<u8>]) -> Vec<Floor> {
-    let bytes: usize = patterns.iter().map(Vec::len).sum();
-    let mut out: Vec<Floor> = Vec::new();
+/// One raw find-only search over the patterns: an aho-corasick match kind with the
+/// crate's default automaton choice (`None`) or its DFA, or a `regex` alternation.
+#[derive(Clone, Copy)]
+enum FloorKind {
+    Ac(MatchKind, Option<AhoCorasickKind>),
+    Regex,
+}
+
+impl FloorKind {
+    /// The bench name: `floor_ac_<MatchKind>_<default|dfa>` or `floor_regex`.
+    fn name(self) -> String {
+        match self {
+            FloorKind::Ac(mk, kind) => format!(
+                "floor_ac_{mk:?}_{}",
+                if kind.is_some() { "dfa" } else { "default" }
+            ),
+            FloorKind::Regex => "floor_regex".to_owned(),
+        }
+    }
+
+    /// The search, or `None` where the regex exceeds its size limits.
+    fn build(self, patterns: &[Vec<u8>]) -> Option<Find> {
+        match self {
+            FloorKind::Ac(mk, kind) => {
+                let ac = AhoCorasick::builder()
+                    .match_kind(mk)
+                    .kind(kind)
+                    .build(patterns)
+                    .unwrap();
+                Some(Box::new(move |hay: &[u8]| ac.find_iter(hay).count()))
+            }
+            FloorKind::Regex => {
+                let alternation = patterns
+                    .iter()
+                    .map(|p| regex::escape(std::str::from_utf8(p).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                let re = regex::bytes::RegexBuilder::new(&alternation)
+                    .size_limit(1 << 30)
+                    .dfa_size_limit(1 << 30)
+                    .build()
+                    .ok()?;
+                Some(Box::new(move |hay: &[u8]| re.find_iter(hay).count()))
+            }
+        }
+    }
+}
+
+/// The floors feasible for `count` patterns of `bytes` bytes in all: every
+/// aho-corasick match kind (`Standard`, the fastest when nothing matches, included)
+/// with the default automaton, and with the DFA and a regex where they fit the limits.
+/// Decided from sizes alone, so a bench can name its floors before building them.
+fn floor_plan(count: usize, bytes: usize) -> Vec<FloorKind> {
+    let mut out = Vec::new();
     for kind in [None, Some(AhoCorasickKind::DFA)] {
         if kind.is_some() && bytes > DFA_MAX_PATTERN_BYTES {
             continue;
         }
-        for mk in [MatchKind::LeftmostFirst, MatchKind::LeftmostLongest] {
-            let ac = AhoCorasick::builder()
-                .match_kind(mk)
-                .kind(kind)
-                .build(patterns)
-                .unwrap();
-            let name = format!(
-                "floor_ac_{mk:?}_{}",
-                if kind.is_some() { "dfa" } else { "default" }
-            );
-            out.push((name, Box::new(move |hay: &[u8]| ac.find_iter(hay).count())));
+        for mk in [
+            MatchKind::Standard,
+            MatchKind::LeftmostFirst,
+            MatchKind::LeftmostLongest,
+        ] {
+            out.push(FloorKind::Ac(mk, kind));
         }
     }
-    if patterns.len() <= REGEX_MAX_PATTERNS {
-        let alternation = patterns
-            .iter()
-            .map(|p| regex::escape(std::str::from_utf8(p).unwrap()))
-            .collect::<Vec<_>>()
-            .join("|");
-        if let Ok(re) = regex::bytes::RegexBuilder::new(&alternation)
-            .size_limit(1 << 30)
-            .dfa_size_limit(1 << 30)
-            .build()
-        {
-            out.push((
-                "floor_regex".to_owned(),
-                Box::new(move |hay: &[u8]| re.find_iter(hay).count()),
-            ));
-        }
+    if count <= REGEX_MAX_PATTERNS {
+        out.push(FloorKind::Regex);
     }
     out
+}
+
+/// The raw floors over `patterns`: every feasible aho-corasick kind and a regex.
+fn floors(patterns: &[Vec<u8>]) -> Vec<Floor> {
+    let bytes: usize = patterns.iter().map(Vec::len).sum();
+    floor_plan(patterns.len(), bytes)
+        .into_iter()
+        .filter_map(|kind| Some((kind.name(), kind.build(patterns)?)))
+        .collect()
 }
 
 fn search(c: &mut Criterion) {
@@ -136,6 +201,114 @@ fn search(c: &mut Criterion) {
                 }
                 g.finish();
             }
+        }
+    }
+}
+
+/// The N of the real-shape groups.
+const SHAPE_COUNTS: [usize; 4] = [100, 1_000, 10_000, 100_000];
+/// The unregistered tokens noise texts draw from: the same pool at every N, so the
+/// noise text is one text.
+const NOISE_POOL: usize = 8_192;
+
+/// A real-shape set's redactor and floors (index for index with its `floor_plan`;
+/// `None` where the regex did not build), made on first use: at N = 100,000 they take
+/// seconds, which a filter that skips the group should not pay.
+struct ShapeSet {
+    redactor: Redactor,
+    floors: Vec<Option<Find>>,
+}
+
+/// Secrets of real shapes (issue 17, `support/shapes.rs`), encodings off, over three
+/// texts: `clean` (log lines only), `noise` (unregistered tokens of the same shapes
+/// every 512 B to 1 KiB) and `hits` (that noise plus a registered secret every 4 KiB).
+/// Beside `ours`: each floor of `floor_plan`, and for hits each floor `_plus_copy` (a
+/// redactor must build its output, so that is its floor), and `copy`.
+fn shapes(c: &mut Criterion) {
+    shapes::assert_sane();
+    let pool = unregistered(NOISE_POOL);
+    let clean_text = log_text(None);
+    let noise_text = log_text_with(None, Some(&pool));
+    for n in SHAPE_COUNTS {
+        let secrets = real_secrets(n);
+        let bytes: usize = secrets.iter().map(String::len).sum();
+        let plan = floor_plan(n, bytes);
+        let hits_text = log_text_with(Some(&secrets), Some(&pool));
+        let set = OnceCell::new();
+        let set = || {
+            set.get_or_init(|| {
+                let redactor = redactor(&secrets, Encodings::none());
+                let patterns = redactor.__registered_patterns();
+                assert_eq!(
+                    (patterns.len(), patterns.iter().map(Vec::len).sum::<usize>()),
+                    (n, bytes),
+                    "with encodings off the patterns are the secrets, as the plan assumed"
+                );
+                let floors = plan.iter().map(|kind| kind.build(&patterns)).collect();
+                ShapeSet { redactor, floors }
+            })
+        };
+        for (state, text) in [
+            ("clean", &clean_text),
+            ("noise", &noise_text),
+            ("hits", &hits_text),
+        ] {
+            let hits = state == "hits";
+            // Once per group, before its first sample: the text holds exactly the
+            // registered secrets it was given (none in clean and noise texts: the
+            // noise is unregistered), counted by a raw leftmost-longest search.
+            let checked = OnceCell::new();
+            let setup = || {
+                let set = set();
+                checked.get_or_init(|| {
+                    let expected = text.matches(" auth=").count();
+                    assert_eq!(
+                        expected > 0,
+                        hits,
+                        "{state}: registered secrets only in hits"
+                    );
+                    let leftmost_longest = plan
+                        .iter()
+                        .position(|k| matches!(k, FloorKind::Ac(MatchKind::LeftmostLongest, None)))
+                        .unwrap();
+                    let found = set.floors[leftmost_longest].as_ref().unwrap()(text.as_bytes());
+                    assert_eq!(
+                        found, expected,
+                        "shapes/{state}/{n}: registered secrets found"
+                    );
+                });
+                set
+            };
+            let mut g = c.benchmark_group(format!("shapes/{state}/enc_off/{n}"));
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.sample_size(10);
+            g.bench_function("ours", |b| {
+                let r = &setup().redactor;
+                b.iter(|| r.redact(black_box(text)).len())
+            });
+            for (i, kind) in plan.iter().enumerate() {
+                let find = |name: &str| {
+                    setup().floors[i].as_deref().unwrap_or_else(|| {
+                        panic!("{name} did not build at N = {n}: lower REGEX_MAX_PATTERNS")
+                    })
+                };
+                let name = kind.name();
+                g.bench_function(&name, |b| {
+                    let find = find(&name);
+                    b.iter(|| find(black_box(text.as_bytes())))
+                });
+                if hits {
+                    g.bench_function(format!("{name}_plus_copy"), |b| {
+                        let find = find(&name);
+                        b.iter(|| {
+                            find(black_box(text.as_bytes()))
+                                + black_box(text.as_bytes()).to_vec().len()
+                        })
+                    });
+                }
+            }
+            g.bench_function("copy", |b| b.iter(|| black_box(text.as_bytes()).to_vec()));
+            g.finish();
         }
     }
 }
@@ -298,5 +471,5 @@ fn adversarial(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, search, build, serialize, adversarial);
+criterion_group!(benches, search, shapes, build, serialize, adversarial);
 criterion_main!(benches);

@@ -4,7 +4,15 @@
 //! times and heap against Hyperscan's compile and database size, and the cost of one
 //! live `add` at N = 1,000, 10,000 and 100,000.
 //!
-//! `cargo run --release -- [--enc] [N...]` (see README.md).
+//! With `--shapes`, the secrets are of real shapes (`benches/support/shapes.rs`: vendor
+//! keys, JWTs, hex keys, passwords) and the texts are three, as in `benches/redact.rs`'s
+//! `shapes/*` groups: clean, noise (unregistered tokens of the same shapes every 512 B
+//! to 1 KiB) and hits (that noise plus a registered secret every 4 KiB).
+//!
+//! For text with hits the floor a redactor is held to is the scan plus one copy of the
+//! text (it must build its output): the `HS+copy` column is that, from the two times.
+//!
+//! `cargo run --release -- [--enc] [--shapes] [N...]` (see README.md).
 
 mod hs;
 
@@ -13,11 +21,16 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use workflow_secrets::{redact::Encodings, Redactor, SecretValue};
+use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
 
 #[path = "../../benches/support/corpus.rs"]
 mod corpus;
-use corpus::{log_text, secrets};
+#[path = "../../benches/support/shapes.rs"]
+mod shapes;
+use corpus::log_text_with;
+
+/// The unregistered tokens the `--shapes` noise texts draw from (as in `redact.rs`).
+const NOISE_POOL: usize = 8_192;
 
 const MIB: f64 = (1 << 20) as f64;
 
@@ -42,6 +55,23 @@ fn mibs(bytes: usize, secs: f64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let enc = args.iter().any(|a| a == "--enc");
+    let real = args.iter().any(|a| a == "--shapes");
+    let secrets = |n: usize| {
+        if real {
+            shapes::real_secrets(n)
+        } else {
+            corpus::secrets(n)
+        }
+    };
+    if real {
+        shapes::assert_sane();
+    }
+    let pool = real.then(|| shapes::unregistered(NOISE_POOL));
+    let texts: &[&str] = if real {
+        &["clean", "noise", "hits"]
+    } else {
+        &["clean", "hits"]
+    };
     let mut counts: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     if counts.is_empty() {
         counts = vec![1, 10, 100, 1_000, 10_000, 100_000];
@@ -53,7 +83,12 @@ fn main() {
     };
     let budget = Duration::from_millis(600);
     println!(
-        "encodings {}; MiB/s, best of >= 3 runs; ratios are ours / other",
+        "secrets: {}; encodings {}; MiB/s, best of >= 3 runs; ratios are ours / other",
+        if real {
+            "real shapes (benches/support/shapes.rs)"
+        } else {
+            "random base64url tokens, 16-64 characters"
+        },
         if enc {
             "on (Hyperscan and aho-corasick get every variant)"
         } else {
@@ -61,9 +96,9 @@ fn main() {
         }
     );
     println!(
-        "| N | text | ours | writer 64K | Hyperscan | aho-corasick | memcpy | ours/HS | ours/AC | writer/ours |"
+        "| N | text | ours | writer 64K | Hyperscan | HS+copy | aho-corasick | memcpy | ours/HS | ours/(HS+copy) | ours/AC | writer/ours |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut builds = Vec::new();
     for &n in &counts {
         let secrets = secrets(n);
@@ -94,23 +129,31 @@ fn main() {
             db.size(),
         ));
         let bytes: usize = patterns.iter().map(Vec::len).sum();
-        let mut acs = vec![
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&patterns)
-                .unwrap(),
-        ];
-        if bytes <= 512 * 1024 && patterns.len() > 64 {
-            acs.push(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .unwrap(),
-            );
+        // Every match kind (`Standard` is the fastest where nothing matches), with
+        // the default automaton and, where it fits, the DFA; the best of them counts.
+        let mut acs = Vec::new();
+        for kind in [None, Some(AhoCorasickKind::DFA)] {
+            if kind.is_some() && (bytes > 512 * 1024 || patterns.len() <= 64) {
+                continue;
+            }
+            for mk in [
+                MatchKind::Standard,
+                MatchKind::LeftmostFirst,
+                MatchKind::LeftmostLongest,
+            ] {
+                acs.push(
+                    AhoCorasick::builder()
+                        .match_kind(mk)
+                        .kind(kind)
+                        .build(&patterns)
+                        .unwrap(),
+                );
+            }
         }
-        for hits in [false, true] {
-            let text = log_text(hits.then_some(&secrets[..]));
+        for &state in texts {
+            let hits = state == "hits";
+            let noise = pool.as_deref().filter(|_| state != "clean");
+            let text = log_text_with(hits.then_some(&secrets[..]), noise);
             let len = text.len();
             let ours = mibs(len, best(budget, || r.redact(black_box(&text)).len()));
             let writer = mibs(
@@ -142,10 +185,12 @@ fn main() {
                     buf[len / 2] as usize
                 }),
             );
+            // Scan then copy: their times add.
+            let hs_copy = 1.0 / (1.0 / hs + 1.0 / copy);
             println!(
-                "| {n} | {} | {ours:.0} | {writer:.0} | {hs:.0} | {ac:.0} | {copy:.0} | {:.2} | {:.2} | {:.2} |",
-                if hits { "hits" } else { "clean" },
+                "| {n} | {state} | {ours:.0} | {writer:.0} | {hs:.0} | {hs_copy:.0} | {ac:.0} | {copy:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 ours / hs,
+                ours / hs_copy,
                 ours / ac,
                 writer / ours
             );

@@ -10,7 +10,7 @@ use workflow_secrets::SecretValue;
 pub(crate) const TEXT_LEN: usize = 4 << 20;
 
 /// A tiny deterministic PRNG (xorshift64*), so runs compare.
-pub(crate) struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     pub(crate) fn next(&mut self) -> u64 {
@@ -42,7 +42,29 @@ pub(crate) fn secrets(n: usize) -> Vec<String> {
 
 /// 4 MiB of log lines; with `secrets`, about one of them per 4 KiB.
 pub(crate) fn log_text(secrets: Option<&[String]>) -> String {
+    log_text_with(secrets, None)
+}
+
+/// Where a log line carries a token that is not registered: a user's session JWT in
+/// a request header, or another service's key in a field. None of these contain
+/// `" auth="`, the label registered secrets follow, so a text's hits are countable.
+const NOISE_LABELS: [&str; 5] = [
+    " Authorization: Bearer ",
+    " api_key=",
+    " x-api-key: ",
+    " credential=",
+    " password=",
+];
+
+/// 4 MiB of log lines; with `secrets`, about one of them per 4 KiB (each after
+/// `" auth="`); with `noise`, one of those unregistered tokens every 512 bytes to 1
+/// KiB (JWTs after `Authorization: Bearer `, others after a key-like field). Without
+/// noise the text is `log_text`'s, byte for byte: noise draws from its own generator,
+/// so the lines around it are the same.
+pub(crate) fn log_text_with(secrets: Option<&[String]>, noise: Option<&[String]>) -> String {
     let mut rng = Rng(0x010C_7E47);
+    let mut noise_rng = Rng(0x0015_E0F7);
+    let mut next_noise = 512;
     let levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
     let modules = [
         "http::server",
@@ -103,6 +125,16 @@ pub(crate) fn log_text(secrets: Option<&[String]>) -> String {
             text.push_str(" auth=");
             text.push_str(&secrets[rng.below(secrets.len())]);
             next_secret += 4096;
+        }
+        if let Some(noise) = noise.filter(|_| text.len() >= next_noise) {
+            let token = &noise[noise_rng.below(noise.len())];
+            text.push_str(if token.starts_with("eyJ") {
+                NOISE_LABELS[0]
+            } else {
+                NOISE_LABELS[1 + noise_rng.below(NOISE_LABELS.len() - 1)]
+            });
+            text.push_str(token);
+            next_noise += 512 + noise_rng.below(513);
         }
         text.push('\n');
     }
