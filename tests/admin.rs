@@ -874,3 +874,34 @@ fn put_keeps_the_rules_of_create_and_rotate() {
     .unwrap_err();
     assert_eq!(err.code(), "permission_denied");
 }
+
+#[test]
+fn meta_reads_one_rows_metadata_under_the_listing_rule() {
+    let w = World::new();
+    let scope = workspace_scope();
+    w.put(&scope, "API_KEY", "meta-value-1");
+    w.rotate(&scope, "API_KEY", "meta-value-2");
+    let viewer = member("vic", WorkspaceRole::Viewer);
+    let meta = block_on(w.secrets.meta(&viewer, &scope, &key("API_KEY"))).unwrap();
+    assert_eq!((meta.key.as_str(), meta.version), ("API_KEY", 2));
+    assert!(!format!("{meta:?}").contains("meta-value"));
+    let missing = block_on(w.secrets.meta(&viewer, &scope, &key("NOPE"))).unwrap_err();
+    assert_eq!(missing.code(), "not_found");
+    w.put(&personal("ada"), "MINE", "ada-value-1");
+    let other = block_on(w.secrets.meta(&viewer, &personal("ada"), &key("MINE"))).unwrap_err();
+    assert_eq!(
+        other.code(),
+        "permission_denied",
+        "a personal row is its owner's alone"
+    );
+    let event = w
+        .audit
+        .events()
+        .into_iter()
+        .find(|e| e.kind == AuditKind::Listed)
+        .unwrap();
+    assert_eq!(
+        (event.keys.clone(), event.version),
+        (vec![key("API_KEY")], Some(2))
+    );
+}

@@ -163,6 +163,15 @@ fn methods() -> Vec<Method> {
             writes: None,
         },
         Method {
+            name: "meta",
+            kind: AuditKind::Listed,
+            call: |s, a| block_on(s.meta(a, &personal("ada"), &key("MINE"))).map(|_| ()),
+            allowed: "ada",
+            refused: "admin",
+            reads: store,
+            writes: None,
+        },
+        Method {
             name: "import_env",
             kind: AuditKind::Imported,
             call: |s, a| {
@@ -301,7 +310,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 11, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 12, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is
@@ -340,6 +349,7 @@ fn every_calls_future_is_send() {
     send(s.create(&a, &scope, &k, value("n-1234")));
     send(s.rotate(&a, &scope, &k, value("n-1234")));
     send(s.put(&a, &scope, &k, value("n-1234")));
+    send(s.meta(&a, &scope, &k));
     send(s.set_details(&a, &scope, &k, SecretDetails::default()));
     send(s.delete(&a, &scope, &k));
     send(s.list(&a, &scope));

@@ -356,6 +356,28 @@ impl<S: SecretStore> Secrets<S> {
         Err(Error::Conflict)
     }
 
+    /// One secret's metadata, by key: what a settings page shows for one row. Never
+    /// the value. Audited as `Listed`, naming the key.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied` (any member of the workspace for workspace and workflow
+    /// scopes, as [`list`](Self::list); personal: its owner); `not_found`; `store`.
+    pub async fn meta(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<SecretMeta, Error> {
+        let call = Call::new(AuditKind::Listed, actor, Some(scope), slice::from_ref(key));
+        let body = async {
+            let record = self.existing(actor, Operation::List, scope, key).await?;
+            call.version(record.meta.version);
+            Ok(record.meta)
+        };
+        self.audited(&call, body).await
+    }
+
     /// Replaces a secret's details (display name, description, members).
     ///
     /// # Errors
