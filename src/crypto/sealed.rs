@@ -324,4 +324,42 @@ mod tests {
         assert!(serde_json::from_str::<SealedSecret>("[1,2,3]").is_err());
         assert!(serde_json::from_str::<SealedSecret>("[1,2,300]").is_err());
     }
+
+    #[test]
+    fn a_sequence_is_read_up_to_the_largest_record_and_no_further() {
+        use std::cell::Cell;
+
+        use serde::Deserialize as _;
+        use serde::de::value::{Error as ValueError, SeqDeserializer};
+
+        // The largest record there is opens from a sequence (JSON's way of writing bytes).
+        let largest = record(MAX_WRAPPED_LEN, SecretValue::MAX_LEN);
+        let json = serde_json::to_string(&largest).unwrap();
+        let back: SealedSecret = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.to_bytes(), largest);
+        // A longer sequence is refused after one element past that size: the visitor
+        // never buffers an attacker's whole array.
+        let pulled = Cell::new(0usize);
+        let endless = std::iter::repeat_with(|| {
+            pulled.set(pulled.get() + 1);
+            0u8
+        })
+        .take(10 * largest.len());
+        let refused = SealedSecret::deserialize(SeqDeserializer::<_, ValueError>::new(endless));
+        assert!(refused.is_err());
+        assert_eq!(
+            pulled.get(),
+            largest.len() + 1,
+            "elements read before the refusal"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_is_refused_saying_what_was_expected() {
+        let err = serde_json::from_str::<SealedSecret>("42").unwrap_err();
+        assert!(
+            err.to_string().contains("the bytes of a sealed secret"),
+            "{err}"
+        );
+    }
 }
