@@ -38,7 +38,7 @@ enum Via {
 #[derive(Clone, Copy, Debug)]
 struct Case {
     present: Present,
-    trigger: usize, // 0 manual, 1 api, 2 webhook, 3 schedule
+    trigger: usize, // 0 manual, 1 api, 2 webhook, 3 schedule, 4 share link
     allow: Allow,
     via: Via,
 }
@@ -64,7 +64,12 @@ fn oracle(case: &Case) -> Result<(&'static str, &'static str), MissingReason> {
     };
     match case.via {
         Via::Member => {
-            let fallback = if case.trigger == 0 { CLICKER } else { OWNER };
+            // A member run naming the share-link trigger has no personal fallback.
+            let fallback = match case.trigger {
+                0 => CLICKER,
+                4 => "nobody",
+                _ => OWNER,
+            };
             stored(fallback).ok_or(MissingReason::NotFound)
         }
         Via::Shared {
@@ -93,7 +98,8 @@ fn context(case: &Case) -> RunContext {
         },
         1 => Trigger::Api,
         2 => Trigger::Webhook,
-        _ => Trigger::Schedule,
+        3 => Trigger::Schedule,
+        _ => Trigger::ShareLink,
     };
     let allowlist: Option<&[&str]> = match case.allow {
         Allow::None => None,
@@ -243,7 +249,7 @@ fn all_cases() -> Vec<Case> {
             clicker: bits & 4 != 0,
             owner: bits & 8 != 0,
         };
-        for trigger in 0..4 {
+        for trigger in 0..5 {
             for allow in [Allow::None, Allow::Listed, Allow::NotListed] {
                 for via in &vias {
                     cases.push(Case {
@@ -262,7 +268,7 @@ fn all_cases() -> Vec<Case> {
 #[test]
 fn every_combination_matches_the_oracle() {
     let cases = all_cases();
-    assert_eq!(cases.len(), 16 * 4 * 3 * 7);
+    assert_eq!(cases.len(), 16 * 5 * 3 * 7);
     for case in &cases {
         check(case);
     }
@@ -276,6 +282,7 @@ fn last_scope_read(case: &Case) -> Option<&'static str> {
     }
     match case.via {
         Via::Member if case.trigger == 0 => Some(CLICKER),
+        Via::Member if case.trigger == 4 => None,
         Via::Member => Some(OWNER),
         Via::Shared {
             owner_credentials: true,
@@ -343,10 +350,11 @@ fn explain_agrees_with_resolve_in_every_combination() {
         }
     }
     // The withheld branch ran (a table that never reaches it proves nothing): 4 ways
-    // to hold the key in personal scopes only, 4 triggers, 2 allowlists that admit
-    // it, and 3 ways to read the store (a member run, a lending share with and
-    // without the runner's own value).
-    assert_eq!(withheld, 4 * 4 * 2 * 3);
+    // to hold the key in personal scopes only, 2 allowlists that admit it, and the
+    // runs that read a personal scope: a member run under 4 triggers (a member run
+    // naming the share-link trigger reads none), and a lending share, with and
+    // without the runner's own value, under all 5.
+    assert_eq!(withheld, 4 * 2 * (4 + 5 * 2));
 }
 
 #[test]
@@ -426,7 +434,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
             }
         ),
     ];
-    (present, 0..4usize, allow, via).prop_map(|(present, trigger, allow, via)| Case {
+    (present, 0..5usize, allow, via).prop_map(|(present, trigger, allow, via)| Case {
         present,
         trigger,
         allow,

@@ -424,3 +424,33 @@ fn a_template_that_would_mix_is_refused_before_any_value_is_opened() {
         "owner-api-key-1234"
     );
 }
+
+#[test]
+fn a_share_link_run_is_named_as_one_and_a_member_run_naming_it_falls_back_to_nobody() {
+    let w = World::new();
+    w.put(&personal("olive"), "API_KEY", "olive-personal-value");
+    // Built with its constructor: shared, its trigger named in the audit event.
+    let ctx = RunContext::share_link(
+        ws(),
+        wf(),
+        user("olive"),
+        provided(&[("API_KEY", "runner-own")]),
+    );
+    assert!(ctx.is_shared());
+    let resolved = block_on(w.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    assert_eq!(resolved.value.expose_secret(), "runner-own");
+    let event = w
+        .audit
+        .events()
+        .into_iter()
+        .find(|e| e.kind == AuditKind::Resolved)
+        .unwrap();
+    assert_eq!(
+        event.run,
+        Some(AuditRun::new(wf(), Trigger::ShareLink, true))
+    );
+    // The trigger on a run the host forgot to mark shared: no personal fallback.
+    let slip = RunContext::automated(ws(), wf(), user("olive"), Trigger::ShareLink);
+    let err = block_on(w.resolver.resolve(&slip, &key("API_KEY"))).unwrap_err();
+    assert_eq!(err.code(), "missing_credential");
+}

@@ -52,8 +52,9 @@
 //! |---|---|---|
 //! | manual: someone clicked Run | [`RunContext::manual`](crate::RunContext::manual), or [`automated`](crate::RunContext::automated) with [`Trigger::Manual`](crate::Trigger::Manual) | the user who clicked Run |
 //! | API, webhook, schedule | [`RunContext::automated`](crate::RunContext::automated) with [`Trigger::Api`](crate::Trigger::Api), [`Webhook`](crate::Trigger::Webhook), [`Schedule`](crate::Trigger::Schedule) | the workflow's owner |
-//! | shared run, owner credentials on | [`RunContext::shared_link`](crate::RunContext::shared_link) | the workflow's owner (see [`sharing`](super::sharing)) |
-//! | shared run, owner credentials off | [`RunContext::shared_link`](crate::RunContext::shared_link) | none: no personal scope is read |
+//! | shared run, owner credentials on | [`RunContext::share_link`](crate::RunContext::share_link) (trigger [`ShareLink`](crate::Trigger::ShareLink)), or any context made [`shared_link`](crate::RunContext::shared_link) | the workflow's owner (see [`sharing`](super::sharing)) |
+//! | shared run, owner credentials off | the same | none: no personal scope is read |
+//! | a member run naming [`Trigger::ShareLink`](crate::Trigger::ShareLink) (the host forgot to mark it shared) | [`RunContext::automated`](crate::RunContext::automated) | none: fails closed |
 //!
 //! A consequence the host must own: whoever may edit a workflow can make its
 //! automated runs use the owner's personal secrets (see [`threats`](super::threats)).

@@ -295,6 +295,36 @@ impl RunContext {
         self.with_scopes()
     }
 
+    /// A run through the workflow's share link: [`Trigger::ShareLink`], marked shared,
+    /// with the runner's own `provided` values. What the owner lends comes from the
+    /// policy's [`ShareConfig`] (set it with [`with_policy`](Self::with_policy)); see
+    /// [the guide](crate::guide::sharing).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use workflow_secrets::{RunContext, Trigger, UserId, WorkflowId, WorkspaceId};
+    ///
+    /// let ctx = RunContext::share_link(
+    ///     WorkspaceId::new("acme")?,
+    ///     WorkflowId::new("public-form")?,
+    ///     UserId::new("ada")?,
+    ///     BTreeMap::new(),
+    /// );
+    /// assert!(ctx.is_shared());
+    /// assert_eq!(ctx.trigger(), &Trigger::ShareLink);
+    /// # Ok::<(), workflow_secrets::Error>(())
+    /// ```
+    pub fn share_link(
+        workspace: WorkspaceId,
+        workflow: WorkflowId,
+        owner: UserId,
+        provided: BTreeMap<SecretKey, SecretValue>,
+    ) -> Self {
+        Self::automated(workspace, workflow, owner, Trigger::ShareLink).shared_link(provided)
+    }
+
     /// The workspace.
     pub fn workspace(&self) -> &WorkspaceId {
         &self.workspace

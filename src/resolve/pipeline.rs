@@ -116,12 +116,16 @@ pub(crate) fn scopes(ctx: &RunContext) -> Arc<[Scope]> {
 
 /// The user whose personal scope is the fallback: who clicked Run for a manual run,
 /// the owner for an API, webhook or schedule run and for a share link that lends the
-/// owner's credentials; `None` for a share link that lends nothing.
+/// owner's credentials; `None` for a share link that lends nothing, and for a member
+/// run that names the share-link trigger.
 fn fallback_user(ctx: &RunContext) -> Option<&UserId> {
     match (&ctx.access, &ctx.trigger) {
         (Access::SharedLink { .. }, _) if !ctx.policy.sharing.owner_credentials => None,
         (Access::SharedLink { .. }, _) => Some(&ctx.owner),
         (Access::Member, Trigger::Manual { user }) => Some(user),
+        // A share-link trigger on a run not marked shared is a host's slip: fail
+        // closed, no personal fallback.
+        (Access::Member, Trigger::ShareLink) => None,
         (Access::Member, _) => Some(&ctx.owner),
     }
 }

@@ -5,7 +5,8 @@ use super::scope::UserId;
 /// What started a run; it decides whose personal secrets are the fallback.
 ///
 /// A manual run falls back to the personal scope of the user who clicked Run; an
-/// automated one (API, webhook, schedule) to the workflow owner's.
+/// automated one (API, webhook, schedule) to the workflow owner's. A share-link run
+/// is decided by its share settings (see [`RunContext::share_link`](crate::RunContext::share_link)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Trigger {
@@ -20,6 +21,12 @@ pub enum Trigger {
     Webhook,
     /// A schedule.
     Schedule,
+    /// Someone ran the workflow through its share link. Build the run with
+    /// [`RunContext::share_link`](crate::RunContext::share_link), which also marks it
+    /// shared. A member run (not shared) that names this trigger has no personal
+    /// fallback at all: a host that forgot to mark the run shared gets less, never
+    /// the owner's personal secrets.
+    ShareLink,
 }
 
 impl Trigger {
@@ -27,7 +34,7 @@ impl Trigger {
     pub fn clicking_user(&self) -> Option<&UserId> {
         match self {
             Trigger::Manual { user } => Some(user),
-            Trigger::Api | Trigger::Webhook | Trigger::Schedule => None,
+            Trigger::Api | Trigger::Webhook | Trigger::Schedule | Trigger::ShareLink => None,
         }
     }
 }
