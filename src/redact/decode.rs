@@ -51,9 +51,13 @@ impl Decoded {
     /// does not: no escape, and no `+` or space that matters (`spaced`: some value
     /// holds a space). One pass; the view is as long as the text at most.
     pub(crate) fn of(text: &[u8], spaced: bool) -> Option<Decoded> {
-        let first = text.iter().enumerate().position(|(at, &b)| {
-            (b == b'%' && escape_at(text, at).is_some()) || (spaced && b == b'+')
-        })?;
+        // The first byte that decodes differently: SIMD search for `%` (and `+`),
+        // so a text without one costs about a memory scan.
+        let starts = |at: &usize| text[*at] == b'+' || escape_at(text, *at).is_some();
+        let first = match spaced {
+            true => memchr::memchr2_iter(b'%', b'+', text).find(starts),
+            false => memchr::memchr_iter(b'%', text).find(starts),
+        }?;
         let mut bytes = Zeroizing::new(Vec::with_capacity(text.len()));
         let mut escapes = Vec::new();
         let mut at = 0;
