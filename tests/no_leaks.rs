@@ -88,6 +88,7 @@ fn every_public_type_keeps_the_value_out_of_its_output() {
         "Vault" => w.vault,
         "LocalKeyring" => w.keyring,
         "StoredSecret" => record,
+        "FoundSealed" => FoundSealed::new(0, 1, record.sealed.clone()),
         "SecretMeta" => record.meta,
         "WriteBatch" => batch,
         "MemoryStore" => *w.store,
@@ -112,6 +113,22 @@ fn every_public_type_keeps_the_value_out_of_its_output() {
         "AuditEvents" => w.audit.events(),
     }
     assert_clean("Explanation Display", &explanation.to_string());
+    for (name, json) in [
+        (
+            "ImportReport serde",
+            serde_json::to_string(&report).unwrap(),
+        ),
+        (
+            "Explanation serde",
+            serde_json::to_string(&explanation).unwrap(),
+        ),
+        (
+            "AuditEvent serde",
+            serde_json::to_string(&w.audit.events()).unwrap(),
+        ),
+    ] {
+        assert_clean(name, &json);
+    }
     assert_clean(
         "SecretMeta serde",
         &serde_json::to_string(&record.meta).unwrap(),
