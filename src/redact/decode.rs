@@ -32,7 +32,7 @@ pub(crate) struct Decoded {
 /// The byte the escape starting at `at` stands for, if one starts there.
 pub(crate) fn escape_at(text: &[u8], at: usize) -> Option<u8> {
     match text.get(at..at.checked_add(3)?)? {
-        [b'%', hi, lo] => Some(hex_value(*hi)? << 4 | hex_value(*lo)?),
+        [b'%', hi, lo] => Some((hex_value(*hi)? << 4) + hex_value(*lo)?),
         _ => None,
     }
 }
@@ -51,10 +51,10 @@ impl Decoded {
     /// does not: no escape, and no `+` or space that matters (`spaced`: some value
     /// holds a space). One pass; the view is as long as the text at most.
     pub(crate) fn of(text: &[u8], spaced: bool) -> Option<Decoded> {
-        // The first byte that decodes differently: SIMD search for `%` (and `+`),
-        // so a text without one costs about a memory scan.
+        // Is there a byte that decodes differently? A SIMD search for `%` (and `+`),
+        // so a text without one costs about a memory scan and builds nothing.
         let starts = |at: &usize| text[*at] == b'+' || escape_at(text, *at).is_some();
-        let first = match spaced {
+        match spaced {
             true => memchr::memchr2_iter(b'%', b'+', text).find(starts),
             false => memchr::memchr_iter(b'%', text).find(starts),
         }?;
@@ -64,10 +64,6 @@ impl Decoded {
         let put = |b: u8, bytes: &mut Zeroizing<Vec<u8>>| {
             bytes.push(if b == b' ' { b'+' } else { b });
         };
-        while at < first {
-            put(text[at], &mut bytes);
-            at += 1;
-        }
         while at < text.len() {
             match escape_at(text, at) {
                 Some(b) => {
