@@ -251,6 +251,20 @@ impl<S: SecretStore> Secrets<S> {
         Err(Error::Conflict)
     }
 
+    /// The change a rotation makes to a record: the next version, sealed to it.
+    fn reseal<'a>(
+        &'a self,
+        scope: &'a Scope,
+        key: &'a SecretKey,
+        value: &'a SecretValue,
+    ) -> impl Fn(StoredSecret) -> Result<StoredSecret, Error> + 'a {
+        move |mut record: StoredSecret| {
+            record.meta.version += 1;
+            record.sealed = self.vault.seal(scope, key, record.meta.version, value)?;
+            Ok(record)
+        }
+    }
+
     /// Replaces a secret's value; its version goes up by one. Takes effect at the next
     /// step of any run (a running step keeps what it resolved).
     ///
@@ -266,11 +280,7 @@ impl<S: SecretStore> Secrets<S> {
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
         let call = Call::new(AuditKind::Rotated, actor, Some(scope), slice::from_ref(key));
-        let change = |mut record: StoredSecret| {
-            record.meta.version += 1;
-            record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
-            Ok(record)
-        };
+        let change = self.reseal(scope, key, &value);
         let body = self.update(&call, actor, Operation::Rotate, scope, key, change);
         self.audited(&call, body).await
     }
@@ -327,11 +337,7 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         for _ in 0..CAS_RETRIES {
             call.kind(AuditKind::Rotated);
-            let change = |mut record: StoredSecret| {
-                record.meta.version += 1;
-                record.sealed = self.vault.seal(scope, key, record.meta.version, &value)?;
-                Ok(record)
-            };
+            let change = self.reseal(scope, key, &value);
             match self
                 .update(call, actor, Operation::Rotate, scope, key, change)
                 .await
