@@ -97,10 +97,12 @@ impl<S: SecretStore> Run<S> {
 /// let step = run.step();
 /// let header = step.render(&Template::parse("Bearer {{API_KEY}}")?).await?;
 /// assert_eq!(header.expose_secret(), "Bearer sk-live-123456");
-/// // Log through the step's redactor: the plaintext never lands in a log buffer.
+/// // Log through the step's redactor: the plaintext goes to the masking writer
+/// // as bytes, never through a formatter or into a log buffer of its own.
 /// use std::io::Write;
 /// let mut log = step.redactor().writer(Vec::new());
-/// write!(log, "sent {}", header.expose_secret()).unwrap();
+/// log.write_all(b"sent ").unwrap();
+/// log.write_all(header.expose_secret().as_bytes()).unwrap();
 /// let log = log.finish().unwrap();
 /// assert_eq!(String::from_utf8_lossy(&log), "sent Bearer [REDACTED:API_KEY]");
 /// # Ok(()) }) }
