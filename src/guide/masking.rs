@@ -108,16 +108,23 @@
 //! - It holds back a **fixed** amount: the longest occurrence less one byte, whatever
 //!   the text. That is the longest registered pattern, or three times it with
 //!   `percent` on (each byte of an occurrence in the decoded view may be a 3-byte
-//!   escape in the text). [`flush`](std::io::Write::flush) emits everything else. (A
-//!   hold-back that depended on whether the text looks like a secret's prefix would
-//!   let anyone who writes into the stream and watches it flush learn a secret byte by
-//!   byte.)
+//!   escape in the text). (A hold-back that depended on whether the text looks like
+//!   a secret's prefix would let anyone who writes into the stream and watches it
+//!   flush learn a secret byte by byte.)
+//! - [`flush`](std::io::Write::flush) is **live**: it emits everything through the
+//!   last line break, and of the unfinished last line all but the hold-back, so a
+//!   paused step's finished lines reach the client. Where it cuts depends on the
+//!   written text alone. A pattern without a line break is masked as one-shot
+//!   redaction masks it; a multi-line value that a flush cuts is masked line by
+//!   line (each of its lines of at least 8 bytes is a pattern of its own; a shorter
+//!   line of it may show). Tested by `tests/redact_live_flush.rs`.
 //! - [`finish`](crate::redact::RedactingWriter::finish) emits the rest, with a
 //!   partial occurrence at the end masked; dropping the writer does the same, best
 //!   effort.
 //! - While the redactor's set does not change, the writer's total output is
 //!   **byte-identical** to [`redact_bytes`](crate::Redactor::redact_bytes) of
-//!   everything written, however it was chunked.
+//!   everything written, however it was chunked, unless a flush cut a multi-line
+//!   value (then masked line by line, above).
 //!
 //! # Live redactors
 //!
@@ -171,7 +178,8 @@
 //! assert_eq!(redactor.redact("killed at abcdefgh"), "killed at [REDACTED:A]");
 //! assert_eq!(redactor.redact("killed at abcdefg"), "killed at abcdefg");
 //!
-//! // The writer holds back the longest pattern less one byte (here 11), whatever the text.
+//! // A flush emits every finished line; of the unfinished last line it holds back the
+//! // longest pattern less one byte (here 11), whatever the text.
 //! let mut log = redactor.writer(Vec::new());
 //! log.write_all(b"plain text, nothing secret: 0123456789")?;
 //! log.flush()?;

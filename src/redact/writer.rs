@@ -34,15 +34,27 @@ const STEP: usize = 16 * 1024;
 /// An [`io::Write`] adapter that masks registered secrets in everything written
 /// through it, including a secret split across any number of `write` calls.
 ///
-/// [`flush`](Write::flush) emits all but a fixed hold-back (the longest occurrence
-/// less one byte, whatever the text: the longest registered pattern, three times it
-/// with percent-decoding on) and flushes the inner writer;
-/// [`finish`](RedactingWriter::finish) emits the rest, a partial secret at the end
-/// masked, and returns the inner writer. Dropping the writer without `finish` does
-/// the same, best effort (errors ignored). Its total output is byte-identical to
+/// `write` decides text in large steps and holds back a fixed amount `h`, the
+/// longest occurrence less one byte (the longest registered pattern, three times it
+/// with percent-decoding on); [`finish`](RedactingWriter::finish) emits the rest, a
+/// partial secret at the end masked, and returns the inner writer. Dropping the
+/// writer without `finish` does the same, best effort (errors ignored). Written
+/// without flushes, its total output is byte-identical to
 /// [`Redactor::redact_bytes`] of everything written, for every chunking, while the
 /// redactor's set does not change; a value [`add`](Redactor::add)ed meanwhile is
 /// masked from the writer's next step on.
+///
+/// **Live flush.** [`flush`](Write::flush) emits everything written through the last
+/// line break, and of the unfinished last line all but its last `h` bytes, then
+/// flushes the inner writer: a finished log line reaches the client at once, however
+/// long the registered secrets are. Where it cuts depends on the written text alone
+/// (its length and where its last line break is), never on which secrets the text
+/// resembles, so a party who both writes into the stream and watches it learns
+/// nothing from what a flush releases. A pattern that holds no line break is masked
+/// exactly as one-shot redaction masks it. A multi-line value that a flush cuts is
+/// masked line by line: each of its lines of at least 8 bytes (trimmed) is a
+/// pattern of its own, and a shorter line of it may show. A multi-line value
+/// written whole before a flush keeps its one mask.
 ///
 /// **Holds secret material** transiently: the held-back text may contain part of a
 /// secret; the buffers that hold stream text are wiped before they grow (a grown
@@ -82,6 +94,35 @@ struct Stage {
     started: bool,
     /// End, in the undecided text, of a run whose mask is already emitted.
     carried: Option<usize>,
+}
+
+/// How far a step decides the undecided text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    /// All but the hold-back: every occurrence that starts before the cut lies
+    /// wholly inside the text, so the output is that of one-shot redaction.
+    HoldBack,
+    /// A live flush: through the last line break, and of the unfinished last line
+    /// all but the hold-back. Where the cut is depends on the text alone (its length
+    /// and where its last line break is), never on what it resembles. An occurrence
+    /// that starts before a line-break cut and runs past the text holds that line
+    /// break, so only a multi-line value is ever cut, and its lines are patterns of
+    /// their own (see `variants.rs`).
+    Lines,
+    /// All of it: the stream ends, and a partial occurrence at its end is masked.
+    End,
+}
+
+impl Reach {
+    /// How many bytes of `hay` this reach decides, before `safe_cut`.
+    fn cut(self, hay: &[u8], hold: usize) -> usize {
+        let held = hay.len().saturating_sub(hold);
+        match self {
+            Reach::HoldBack => held,
+            Reach::Lines => held.max(memchr::memrchr(b'\n', hay).map_or(0, |at| at + 1)),
+            Reach::End => hay.len(),
+        }
+    }
 }
 
 /// Where decided output goes (the inner writer, through [`Direct`]).
@@ -144,28 +185,28 @@ impl<W: Write> Direct<'_, W> {
 }
 
 impl Stage {
-    /// Decides what can be decided of `hay`, the undecided text from this stage's
-    /// position on (`last`: to the end of the stream), puts it, and returns how many
-    /// bytes of `hay` it consumed: all of them when `last`, else all but the
-    /// hold-back, or none while `hay` is no longer than the hold-back.
+    /// Decides what `reach` allows of `hay`, the undecided text from this stage's
+    /// position on, puts it, and returns how many bytes of `hay` it consumed (see
+    /// [`Reach::cut`]; less when the cut would split an escape).
     fn decide(
         started: &mut bool,
         carried: &mut Option<usize>,
         hay: &[u8],
         snapshot: &Snapshot,
-        last: bool,
+        reach: Reach,
         runs: &mut Vec<Run>,
         out: &mut dyn Put,
     ) -> io::Result<usize> {
-        let hold = snapshot.hold_back;
-        if !last && hay.len() <= hold {
+        let last = reach == Reach::End;
+        let cut = reach.cut(hay, snapshot.hold_back);
+        if cut == 0 && !last {
             return Ok(0);
         }
         snapshot.find_runs(hay, *carried, !*started, last, runs);
         let cut = if last {
-            hay.len()
+            cut
         } else {
-            safe_cut(hay, hay.len() - hold, snapshot.decodes)
+            safe_cut(hay, cut, snapshot.decodes)
         };
         let mut at = 0;
         let mut next_carried = None;
@@ -196,7 +237,7 @@ impl Stage {
     fn step(
         &mut self,
         snapshot: &Snapshot,
-        last: bool,
+        reach: Reach,
         runs: &mut Vec<Run>,
         out: &mut dyn Put,
     ) -> io::Result<()> {
@@ -205,7 +246,7 @@ impl Stage {
             &mut self.carried,
             &self.buf,
             snapshot,
-            last,
+            reach,
             runs,
             out,
         )?;
@@ -242,7 +283,7 @@ impl<W: Write> RedactingWriter<W> {
     /// Any error of the inner writer. After an error the writer's output is
     /// unspecified (but still never holds an unmasked registered pattern it found).
     pub fn finish(mut self) -> io::Result<W> {
-        self.drain(true)?;
+        self.drain(Reach::End)?;
         let mut inner = self
             .inner
             .take()
@@ -264,9 +305,8 @@ impl<W: Write> RedactingWriter<W> {
         }
     }
 
-    /// Decides what the buffer allows (`last`: all of it, to the end of the
-    /// stream) into the inner writer.
-    fn drain(&mut self, last: bool) -> io::Result<()> {
+    /// Decides what `reach` allows of the buffer into the inner writer.
+    fn drain(&mut self, reach: Reach) -> io::Result<()> {
         self.refresh();
         let RedactingWriter {
             snapshot,
@@ -280,7 +320,7 @@ impl<W: Write> RedactingWriter<W> {
             return Ok(());
         };
         let mut direct = Direct { inner, pending };
-        stage.step(snapshot, last, runs, &mut direct)?;
+        stage.step(snapshot, reach, runs, &mut direct)?;
         direct.finish()
     }
 
@@ -303,12 +343,12 @@ impl<W: Write> RedactingWriter<W> {
         // Top the buffer up with the first `hold` bytes and decide it: what stays
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
         append_wiping(&mut stage.buf, &data[..hold]);
-        stage.step(snapshot, false, runs, &mut direct)?;
+        stage.step(snapshot, Reach::HoldBack, runs, &mut direct)?;
         if stage.buf.len() != hold {
             // The cut stopped short of an escape (`safe_cut`): the undecided text
             // begins before `data`, so the rest goes through the buffer.
             append_wiping(&mut stage.buf, &data[hold..]);
-            stage.step(snapshot, false, runs, &mut direct)?;
+            stage.step(snapshot, Reach::HoldBack, runs, &mut direct)?;
             return direct.finish();
         }
         let consumed = Stage::decide(
@@ -316,7 +356,7 @@ impl<W: Write> RedactingWriter<W> {
             &mut stage.carried,
             data,
             snapshot,
-            false,
+            Reach::HoldBack,
             runs,
             &mut direct,
         )?;
@@ -353,13 +393,13 @@ impl<W: Write> Write for RedactingWriter<W> {
         }
         append_wiping(&mut self.stage.buf, data);
         if self.stage.buf.len() >= hold + STEP {
-            self.drain(false)?;
+            self.drain(Reach::HoldBack)?;
         }
         Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.drain(false)?;
+        self.drain(Reach::Lines)?;
         match self.inner.as_mut() {
             Some(inner) => inner.flush(),
             None => Ok(()),
@@ -371,7 +411,7 @@ impl<W: Write> Drop for RedactingWriter<W> {
     fn drop(&mut self) {
         if self.inner.is_some() {
             // Best effort: a destructor cannot report an error.
-            let _ = self.drain(true);
+            let _ = self.drain(Reach::End);
             if let Some(inner) = self.inner.as_mut() {
                 let _ = inner.flush();
             }
