@@ -77,6 +77,10 @@
 //!   record and id fixtures.
 //!   It also forces each of the redactor's searchers for the redaction tests
 //!   (`testing::searchers`; not a stable API).
+//! - `tokio`: `redact::AsyncRedactingWriter` (from `Redactor::async_writer`), the
+//!   masking writer over tokio's `AsyncWrite`, with the live flush, for a socket, a
+//!   channel or a response body. It uses tokio's I/O traits only; the crate still
+//!   starts no runtime.
 
 // ---- layers, bottom up: vocab <- crypto, store, redact, audit <- resolve, admin --------
 mod access;

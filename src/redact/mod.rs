@@ -12,8 +12,11 @@
 //! | `redactor.rs` | [`Redactor`] |
 //! | `builder.rs` | [`RedactorBuilder`] |
 //! | `writer.rs` | [`RedactingWriter`] |
+//! | `async_writer.rs` | `AsyncRedactingWriter` (feature `tokio`) |
 //! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
 
+#[cfg(feature = "tokio")]
+mod async_writer;
 mod builder;
 mod decode;
 mod encodings;
@@ -26,6 +29,8 @@ mod set;
 mod variants;
 mod writer;
 
+#[cfg(feature = "tokio")]
+pub use async_writer::AsyncRedactingWriter;
 pub use builder::RedactorBuilder;
 pub use encodings::Encodings;
 pub use redactor::Redactor;

@@ -137,6 +137,17 @@ impl Redactor {
         RedactingWriter::new(self.clone(), inner)
     }
 
+    /// An [`AsyncRedactingWriter`](super::AsyncRedactingWriter) (feature `tokio`):
+    /// the same masking over tokio's `AsyncWrite`, for a socket, a channel or a
+    /// response body.
+    #[cfg(feature = "tokio")]
+    pub fn async_writer<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        inner: W,
+    ) -> super::AsyncRedactingWriter<W> {
+        super::AsyncRedactingWriter::new(self, inner)
+    }
+
     /// A wrapper that serializes `value` with every string, character, byte string,
     /// number and map key redacted; see [`Redacted`].
     ///

@@ -297,6 +297,13 @@ impl<W: Write> RedactingWriter<W> {
         self.inner.as_ref()
     }
 
+    /// The inner writer, mutably (`None` only while `finish` runs): over a `Vec`,
+    /// take what the writer has emitted so far with `std::mem::take`. Bytes written
+    /// to it directly are not masked.
+    pub fn get_mut(&mut self) -> Option<&mut W> {
+        self.inner.as_mut()
+    }
+
     fn refresh(&mut self) {
         let generation = self.redactor.live.generation();
         if generation != self.generation {
