@@ -81,6 +81,10 @@
 //!   masking writer over tokio's `AsyncWrite`, with the live flush, for a socket, a
 //!   channel or a response body. It uses tokio's I/O traits only; the crate still
 //!   starts no runtime.
+//! - `tower`: `redact::tower::RedactLayer`, a tower layer that masks HTTP response
+//!   bodies as they stream (live per frame, so server-sent events do not stall),
+//!   drops `Content-Length`, and refuses a compressed body. Depends on `http`,
+//!   `http-body`, `bytes`, `tower-layer` and `tower-service`, no runtime.
 
 // ---- layers, bottom up: vocab <- crypto, store, redact, audit <- resolve, admin --------
 mod access;

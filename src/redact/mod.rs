@@ -13,6 +13,7 @@
 //! | `builder.rs` | [`RedactorBuilder`] |
 //! | `writer.rs` | [`RedactingWriter`] |
 //! | `async_writer.rs` | `AsyncRedactingWriter` (feature `tokio`) |
+//! | `tower.rs` | `tower::RedactLayer`, masking HTTP response bodies (feature `tower`) |
 //! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
 
 #[cfg(feature = "tokio")]
@@ -26,6 +27,8 @@ mod redactor;
 mod reverse;
 mod serde;
 mod set;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod variants;
 mod writer;
 
