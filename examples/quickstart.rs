@@ -1,26 +1,37 @@
-//! The whole story in one file: an admin stores secrets, runs resolve them, a template
-//! renders, logs are masked, and `explain` says why a run got what it got.
+//! The whole story in one file, on the embedded default store (SQLite, in a file in a
+//! temporary directory): an admin stores secrets, runs resolve them, a template
+//! renders, logs are masked, `explain` says why a run got what it got, and a second
+//! opening of the file finds the records again.
 //!
 //! Run it with `cargo run --example quickstart`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use workflow_secrets::{
-    Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey, SecretValue,
-    Secrets, Template, Trigger, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+    Actor, Error, LocalKeyring, Resolver, RunContext, Scope, SecretKey, SecretValue, Secrets,
+    Template, Trigger, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
 };
+use workflow_secrets_sqlite::SqliteStore;
 
-fn main() -> Result<(), Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The records live in a SQLite file; the temporary directory goes when the example ends.
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("secrets.db");
+    // The host brings the key-encryption key (from its KMS at start-up). The same key
+    // must open the file again later, so the vault outlives the first store.
+    let vault = Vault::new(LocalKeyring::generate());
     // A sync host drives the async store API with any `block_on`; an async host awaits.
-    pollster::block_on(story())
+    pollster::block_on(story(&vault, &file))?;
+    pollster::block_on(reopen(&vault, &file))?;
+    Ok(())
 }
 
-async fn story() -> Result<(), Error> {
-    // The host brings the key-encryption key (from its KMS at start-up) and the store.
-    let vault = Vault::new(LocalKeyring::generate());
-    let store = Arc::new(MemoryStore::new());
+async fn story(vault: &Vault, file: &Path) -> Result<(), Error> {
+    // Opening creates the schema; the store is shared by the admin API and the resolver.
+    let store = Arc::new(SqliteStore::open(file)?);
     let secrets = Secrets::new(vault.clone(), store.clone());
-    let resolver = Resolver::new(vault, store);
+    let resolver = Resolver::new(vault.clone(), store);
 
     let acme = WorkspaceId::new("acme")?;
     let nightly = WorkflowId::new("nightly-report")?;
@@ -87,5 +98,37 @@ async fn story() -> Result<(), Error> {
     // 4. Why? `explain` says, scope by scope, without values.
     println!("{}", resolver.explain(&scheduled, &github, &ada).await?);
     println!("{}", resolver.explain(&manual, &openai, &bob).await?);
+    Ok(())
+}
+
+/// A new process would do this: open the same file with the same key. The records are
+/// there, and they still open.
+async fn reopen(vault: &Vault, file: &Path) -> Result<(), Error> {
+    let store = Arc::new(SqliteStore::open(file)?);
+    let acme = WorkspaceId::new("acme")?;
+    let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    let listed = Secrets::new(vault.clone(), store.clone())
+        .list(&ada, &Scope::workspace(acme.clone()))
+        .await?;
+    let resolver = Resolver::new(vault.clone(), store);
+    let ctx = RunContext::manual(
+        acme,
+        WorkflowId::new("nightly-report")?,
+        ada.user.clone(),
+        ada.user,
+    );
+    let step = resolver.step(&ctx);
+    let key = step.credential("OPENAI_API_KEY").await?;
+    println!(
+        "reopened {}: {} workspace secret(s) found ({}), and OPENAI_API_KEY opens: {}",
+        file.display(),
+        listed.len(),
+        listed
+            .iter()
+            .map(|m| m.key.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        step.redactor().redact(key.expose_secret()),
+    );
     Ok(())
 }
