@@ -1,8 +1,8 @@
-#![cfg(feature = "tokio")]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 //! `AsyncRedactingWriter` over real loopback sockets: its output is the sync writer's
 //! byte for byte, a live flush delivers finished lines while the stream stays open,
 //! and a slow reader holds the writer back instead of letting output pile up.
+#![cfg(feature = "tokio")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::time::Duration;
 

@@ -1,9 +1,9 @@
-#![cfg(feature = "tower")]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 //! `RedactLayer` in a real axum router served on a loopback port, read by a plain
 //! HTTP/1.1 client over a socket: bodies are masked with a secret split across
 //! frames, `Content-Length` goes, a server-sent event arrives while its stream is
 //! still open, and a compressed body is refused rather than passed through.
+#![cfg(feature = "tower")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::convert::Infallible;
 use std::time::Duration;
