@@ -5,6 +5,8 @@ use std::fmt;
 use std::slice;
 use std::sync::Arc;
 
+use subtle::ConstantTimeEq;
+
 use super::audited::Call;
 use super::binding;
 use crate::access::{self, Operation};
@@ -380,6 +382,74 @@ impl<S: SecretStore> Secrets<S> {
             let record = self.existing(actor, Operation::List, scope, key).await?;
             call.version(record.meta.version);
             Ok(record.meta)
+        };
+        self.audited(&call, body).await
+    }
+
+    /// Whether `candidate` equals the stored value of `key` in `scope`, without the
+    /// value leaving the crate: for "is this still the key we have?" checks during a
+    /// migration or an incident. Allowed only to actors who may
+    /// [`rotate`](Self::rotate) the secret (admins or its own `SecretRole::Admin`
+    /// members; a personal secret: its owner), and audited as `Verified` (the key and
+    /// version, never the candidate, nor whether it matched).
+    ///
+    /// The comparison takes the same time wherever the two first differ (`subtle`'s
+    /// constant-time equality); a candidate of another length than the value is
+    /// refused after the same unseal, but how long that comparison takes may tell
+    /// the lengths apart.
+    ///
+    /// **Risk: this is an oracle.** Anyone who may call it can test guesses; a value
+    /// with little entropy (a short password) can be found by trying. Rate-limit it
+    /// per actor and per secret, as a login form would be, and watch `Verified`
+    /// events.
+    ///
+    /// # Errors
+    ///
+    /// As [`rotate`](Self::rotate) (`permission_denied`, `not_found`), and the
+    /// unseal's (`tampered`, `unknown_key_id`, `key_backend`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use workflow_secrets::{
+    ///     Actor, LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, Secrets, UserId,
+    ///     Vault, WorkspaceId, WorkspaceRole,
+    /// };
+    ///
+    /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), Arc::new(MemoryStore::new()));
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let (scope, key) = (Scope::workspace(acme), SecretKey::new("API_KEY")?);
+    /// pollster::block_on(secrets.create(&ada, &scope, &key, SecretValue::new("sk-live-1234")?))?;
+    /// let check = |guess: &str| pollster::block_on(secrets.verify(&ada, &scope, &key, &SecretValue::new(guess)?));
+    /// assert!(check("sk-live-1234")?);
+    /// assert!(!check("sk-live-9999")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn verify(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        candidate: &SecretValue,
+    ) -> Result<bool, Error> {
+        let call = Call::new(
+            AuditKind::Verified,
+            actor,
+            Some(scope),
+            slice::from_ref(key),
+        );
+        let body = async {
+            let record = self.existing(actor, Operation::Rotate, scope, key).await?;
+            let version = record.meta.version;
+            call.version(version);
+            let value = self.vault.unseal(scope, key, version, &record.sealed)?;
+            let same = value
+                .expose_secret()
+                .as_bytes()
+                .ct_eq(candidate.expose_secret().as_bytes());
+            Ok(bool::from(same))
         };
         self.audited(&call, body).await
     }

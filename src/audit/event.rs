@@ -31,6 +31,9 @@ pub enum AuditKind {
     WorkspaceRedactor,
     /// A run resolved credentials.
     Resolved,
+    /// A candidate was compared with a stored value (`Secrets::verify`); the event
+    /// says neither the candidate nor whether it matched.
+    Verified,
     /// A call was refused.
     Denied,
 }
