@@ -185,6 +185,19 @@ fn text(secrets: &[String], pieces: &[(usize, u8, usize, String)]) -> String {
     text
 }
 
+/// The ranges of `text` written one by one, in sizes taken from `sizes` in turn.
+fn pieces_of<'a>(
+    text: &'a str,
+    sizes: &'a [usize],
+) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+    let mut at = 0;
+    sizes.iter().cycle().map_while(move |size| {
+        let start = at;
+        at = (at + size).min(text.len());
+        (start < text.len()).then_some(start..at)
+    })
+}
+
 fn pieces() -> impl Strategy<Value = Vec<(usize, u8, usize, String)>> {
     prop::collection::vec((0usize..64, 0u8..4, 0usize..64, "[abc \n]{0,10}"), 0..16)
 }
@@ -210,16 +223,11 @@ proptest! {
         prop_assume!(r.redact(&text) == text);
         let hold = secrets.iter().map(String::len).max().unwrap() - 1;
         let mut w = r.writer(Vec::new());
-        let mut at = 0;
-        let mut i = 0;
-        while at < text.len() {
-            let n = sizes[i % sizes.len()].min(text.len() - at);
-            w.write_all(&text.as_bytes()[at..at + n]).unwrap();
-            at += n;
-            i += 1;
+        for at in pieces_of(&text, &sizes) {
+            w.write_all(&text.as_bytes()[at.clone()]).unwrap();
             w.flush().unwrap();
-            let lines = text[..at].rfind('\n').map_or(0, |i| i + 1);
-            let want = lines.max(at.saturating_sub(hold));
+            let lines = text[..at.end].rfind('\n').map_or(0, |i| i + 1);
+            let want = lines.max(at.end.saturating_sub(hold));
             prop_assert_eq!(w.get_ref().unwrap().as_slice(), &text.as_bytes()[..want]);
         }
     }
@@ -242,14 +250,9 @@ proptest! {
         let r = Redactor::builder().secrets(&values).encodings(encodings).mask("#").build();
         let text = text(&secrets, &pieces);
         let mut w = r.writer(Vec::new());
-        let mut at = 0;
-        let mut i = 0;
-        while at < text.len() {
-            let n = sizes[i % sizes.len()].min(text.len() - at);
-            w.write_all(&text.as_bytes()[at..at + n]).unwrap();
-            at += n;
-            i += 1;
-            if i % flush_every == 0 {
+        for (i, at) in pieces_of(&text, &sizes).enumerate() {
+            w.write_all(&text.as_bytes()[at]).unwrap();
+            if (i + 1) % flush_every == 0 {
                 w.flush().unwrap();
             }
         }

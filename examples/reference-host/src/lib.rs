@@ -35,8 +35,8 @@ use workflow_secrets::admin::ImportMode;
 use workflow_secrets::audit::MemoryAuditSink;
 use workflow_secrets::redact::tower::RedactLayer;
 use workflow_secrets::{
-    Actor, Error, Redactor, Resolver, SecretKey, SecretValue, Secrets, Vault, WorkflowId,
-    WorkspaceId,
+    Actor, Error, Redactor, Resolver, RunContext, SecretKey, SecretValue, Secrets, Vault,
+    WorkflowId, WorkspaceId,
 };
 use workflow_secrets_sqlite::SqliteStore;
 
@@ -166,10 +166,9 @@ async fn dropdown(
     Signed(actor): Signed,
     UrlPath(workflow): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let Some(workflow) = known(&workflow)? else {
+    let Some(ctx) = manual(&host, &workflow, &actor)? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    let ctx = product::manual_run(&host.workspace, &workflow, &actor)?;
     Ok(glue::dropdown(host.resolver.available(&ctx, &actor).await?).into_response())
 }
 
@@ -178,11 +177,23 @@ async fn run(
     Signed(actor): Signed,
     UrlPath(workflow): UrlPath<String>,
 ) -> Result<Response, ApiError> {
-    let Some(workflow) = known(&workflow)? else {
+    let Some(ctx) = manual(&host, &workflow, &actor)? else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    let ctx = product::manual_run(&host.workspace, &workflow, &actor)?;
     Ok(start(&host, ctx))
+}
+
+/// A run of the product's workflow `id` that `actor` starts by clicking Run, if the
+/// product has that workflow.
+fn manual(host: &Host, id: &str, actor: &Actor) -> Result<Option<RunContext>, ApiError> {
+    match known(id)? {
+        Some(workflow) => Ok(Some(product::manual_run(
+            &host.workspace,
+            &workflow,
+            actor,
+        )?)),
+        None => Ok(None),
+    }
 }
 
 async fn shared_run(
@@ -209,7 +220,7 @@ fn known(id: &str) -> Result<Option<WorkflowId>, ApiError> {
 }
 
 /// Starts a run on its own task; the response streams its masked log live.
-fn start(host: &Arc<Host>, ctx: workflow_secrets::RunContext) -> Response {
+fn start(host: &Arc<Host>, ctx: RunContext) -> Response {
     let id = host.next_run.fetch_add(1, Ordering::Relaxed);
     let gate = Arc::new(Notify::new());
     lock(&host.gates).insert(id, gate.clone());

@@ -121,6 +121,13 @@ async fn read_until(s: &mut TcpStream, seen: &mut Vec<u8>, marker: &str) {
         .unwrap_or_else(|_| panic!("{marker:?} did not arrive while the run was open"));
 }
 
+/// The run's id, from its log's first line ("run N started").
+fn run_id(log: &[u8]) -> String {
+    let text = String::from_utf8_lossy(log);
+    let at = text.find("run ").unwrap() + 4;
+    text[at..].split(' ').next().unwrap().to_string()
+}
+
 /// The forms of `value` the crate masks, as a client might find them.
 fn forms(value: &str) -> Vec<String> {
     let mut out = vec![value.to_string()];
@@ -227,11 +234,7 @@ async fn a_client_sees_no_value_anywhere() {
         )
         .await;
     assert!(rotated.body.contains("\"version\":2"), "{}", rotated.body);
-    let id = {
-        let text = String::from_utf8_lossy(&log);
-        let at = text.find("run ").unwrap() + 4;
-        text[at..].split(' ').next().unwrap().to_string()
-    };
+    let id = run_id(&log);
     assert_eq!(
         c.call("POST", &format!("/runs/{id}/resume"), None, "")
             .await
@@ -315,9 +318,7 @@ async fn a_share_link_run_uses_lent_credentials_without_seeing_them() {
     let mut stream = c.send("POST", "/share/digest/runs", None, &body).await;
     let mut log = Vec::new();
     read_until(&mut stream, &mut log, "waiting for resume").await;
-    let text = String::from_utf8_lossy(&log).to_string();
-    let at = text.find("run ").unwrap() + 4;
-    let id = text[at..].split(' ').next().unwrap().to_string();
+    let id = run_id(&log);
     assert_eq!(
         c.call("POST", &format!("/runs/{id}/resume"), None, "")
             .await
