@@ -13,12 +13,17 @@
 //! | `builder.rs` | [`RedactorBuilder`] |
 //! | `writer.rs` | [`RedactingWriter`] |
 //! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
+//! | `platform.rs` | [`PlatformRedactor`]: one live, bounded, unlabelled redactor per process, with retention |
+//! | `make_writer.rs` | (feature `tracing`) `MaskingMakeWriter`, a `tracing_subscriber::fmt` writer that masks each event |
 
 mod builder;
 mod decode;
 mod encodings;
 mod fingerprint;
+#[cfg(feature = "tracing")]
+mod make_writer;
 mod matcher;
+mod platform;
 mod redactor;
 mod reverse;
 mod serde;
@@ -28,6 +33,9 @@ mod writer;
 
 pub use builder::RedactorBuilder;
 pub use encodings::Encodings;
+#[cfg(feature = "tracing")]
+pub use make_writer::{MaskedEvent, MaskingMakeWriter};
+pub use platform::{PlatformRedactor, PlatformRedactorBuilder, PlatformReport, PlatformStats};
 pub use redactor::Redactor;
 pub use serde::Redacted;
 pub use writer::RedactingWriter;
