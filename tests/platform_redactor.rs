@@ -468,3 +468,62 @@ fn debug_of_the_platform_types_carries_no_value() {
     }
     assert!(format!("{platform:?}").contains("values: 2"));
 }
+
+mod props {
+    use std::collections::HashMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One step of a host's life: note value `n` (of a pool of 24) or pin it, then let
+    /// `ms` milliseconds pass.
+    fn steps() -> impl Strategy<Value = Vec<(usize, bool, u64)>> {
+        prop::collection::vec((0usize..24, prop::bool::weighted(0.05), 0u64..400), 1..120)
+    }
+
+    proptest! {
+        /// Whatever the traffic and the caps: the table stays under its caps; a value
+        /// just seen is masked; and while nothing was evicted, every value seen within
+        /// the retention (or pinned) is masked.
+        #[test]
+        fn caps_hold_and_values_within_the_retention_stay_masked(
+            steps in steps(),
+            max_patterns in 4usize..200,
+            max_pattern_bytes in 256usize..8192,
+            all_encodings in any::<bool>(),
+        ) {
+            let clock = Manual::default();
+            let retention = Duration::from_millis(1000);
+            let platform = PlatformRedactor::builder()
+                .encodings(if all_encodings { Encodings::all() } else { Encodings::none() })
+                .retention(retention)
+                .max_patterns(max_patterns)
+                .max_pattern_bytes(max_pattern_bytes)
+                .clock(clock.clone())
+                .build();
+            let text = |n: usize| format!("sk-prop-{n:02}-{}", "x".repeat(n));
+            let mut last_seen: HashMap<usize, u64> = HashMap::new();
+            for (n, pin, ms) in steps {
+                let v = value(&text(n));
+                if pin { platform.pin(&v) } else { platform.note(&v) }
+                let now = clock.now();
+                last_seen.insert(n, if pin { u64::MAX } else { now.max(last_seen.get(&n).copied().unwrap_or(0)) });
+                let stats = platform.stats();
+                prop_assert!(stats.patterns <= max_patterns, "{stats:?}");
+                prop_assert!(stats.pattern_bytes <= max_pattern_bytes, "{stats:?}");
+                if stats.refused == 0 {
+                    prop_assert!(masked(&platform, &text(n)), "just seen: {n}");
+                }
+                if stats.evicted == 0 && stats.refused == 0 {
+                    for (&m, &seen) in &last_seen {
+                        if seen == u64::MAX || seen + 1000 > now {
+                            prop_assert!(masked(&platform, &text(m)), "{m} seen at {seen}, now {now}");
+                        }
+                    }
+                }
+                clock.advance(Duration::from_millis(ms));
+            }
+        }
+    }
+}
