@@ -19,6 +19,7 @@
 //! | hand credentials to runs: precedence, allowlists, share links, `explain` | [`Resolver`] |
 //! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`], [`RunContext`] |
 //! | mask values out of logs, streams and JSON output | [`Redactor`] (and the [`redact`] module) |
+//! | mask every value the process resolved or stored out of the host's own logs | [`redact::PlatformRedactor`], installed with `with_platform_redactor` on [`Resolver`] and [`Secrets`]; feature `tracing`: `redact::MaskingMakeWriter` |
 //! | seal and open values (AES-256-GCM envelope, bound to scope, key and version) | [`Vault`] over [`LocalKeyring`] or your own [`crypto::KeyWrapper`] |
 //! | keep sealed records | [`MemoryStore`], or a [`store::SecretStore`] of your own or from the store crates |
 //!
@@ -28,7 +29,7 @@
 //! | [`store`] | store implementers: the `SecretStore` trait and its contract, records, write batches, `DynStore` |
 //! | [`crypto`] | key-backend implementers: `KeyWrapper`, `KeyId`, the sealed format |
 //! | [`resolve`] | results and diagnostics of resolution: `Resolved`, `Source`, `Explanation` |
-//! | [`redact`] | the redactor's builder, encodings, streaming writer and serde adapter |
+//! | [`redact`] | the redactor's builder, encodings, streaming writer and serde adapter; the process-wide `PlatformRedactor` and (feature `tracing`) its `tracing` writer |
 //! | [`audit`] | audit events and sinks |
 //! | [`admin`] | reports of the management calls |
 //! | [`import`] | the `.env` parser behind bulk import |
@@ -85,6 +86,12 @@
 //!   bodies as they stream (live per frame, so server-sent events do not stall),
 //!   drops `Content-Length`, and refuses a compressed body. Depends on `http`,
 //!   `http-body`, `bytes`, `tower-layer` and `tower-service`, no runtime.
+//! - `tracing`: `redact::MaskingMakeWriter`, a `tracing_subscriber::fmt` writer that
+//!   masks every formatted event with a live
+//!   [`PlatformRedactor`](redact::PlatformRedactor) (unlabelled masks), so a service
+//!   that logs through `tracing` cannot print a value the resolver handed out or
+//!   `Secrets` stored. Adds `tracing` and `tracing-subscriber` (feature `fmt` only);
+//!   the default build has neither.
 
 // ---- layers, bottom up: vocab <- crypto, store, redact, audit <- resolve, admin --------
 mod access;

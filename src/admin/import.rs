@@ -165,6 +165,8 @@ impl<S: SecretStore> Secrets<S> {
             ..ImportReport::default()
         };
         let mut batch = WriteBatch::new();
+        // The values written, handed to the platform redactor once the batch is in.
+        let mut values = Vec::new();
         let now = self.now();
         for (entry, current) in parsed.entries.into_iter().zip(existing) {
             let (meta, expect) = match current {
@@ -196,6 +198,7 @@ impl<S: SecretStore> Secrets<S> {
                     record: StoredSecret { meta, sealed },
                     expect,
                 });
+                values.push(entry.value);
             }
         }
         if write && !batch.is_empty() {
@@ -204,6 +207,9 @@ impl<S: SecretStore> Secrets<S> {
                 Err(StoreError::Conflict) => return Err(Error::Conflict),
                 Err(other) => return Err(other.into()),
             }
+        }
+        for value in &values {
+            self.written(value);
         }
         // The event names what was (or, for a preview, would be) written.
         let mut written = report.created.clone();

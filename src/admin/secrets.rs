@@ -12,7 +12,7 @@ use super::binding;
 use crate::access::{self, Operation};
 use crate::audit::{AuditKind, AuditSink};
 use crate::crypto::Vault;
-use crate::redact::Redactor;
+use crate::redact::{PlatformRedactor, Redactor};
 use crate::store::{
     Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
@@ -89,6 +89,8 @@ pub struct Secrets<S> {
     pub(super) store: Arc<S>,
     pub(super) audit: Option<Arc<dyn AuditSink>>,
     clock: Arc<dyn Clock>,
+    /// The host's process-wide redactor, fed every value written.
+    pub(super) platform: Option<PlatformRedactor>,
 }
 
 // By hand: every field is a shared handle, whatever `S` is (a derive would ask `S: Clone`).
@@ -99,6 +101,7 @@ impl<S> Clone for Secrets<S> {
             store: self.store.clone(),
             audit: self.audit.clone(),
             clock: self.clock.clone(),
+            platform: self.platform.clone(),
         }
     }
 }
@@ -119,6 +122,7 @@ impl<S: SecretStore> Secrets<S> {
             store: Arc::new(store),
             audit: None,
             clock: Arc::new(SystemClock),
+            platform: None,
         }
     }
 
@@ -132,6 +136,23 @@ impl<S: SecretStore> Secrets<S> {
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// Feeds `platform` every value written (`create`, `rotate`, `put`, `import_env`)
+    /// once the write succeeded, so a host that logs through
+    /// `redact::MaskingMakeWriter` (feature `tracing`)
+    /// cannot print it, nor the value it replaced, which the platform redactor
+    /// keeps masked for its retention. See [`PlatformRedactor`].
+    pub fn with_platform_redactor(mut self, platform: &PlatformRedactor) -> Self {
+        self.platform = Some(platform.clone());
+        self
+    }
+
+    /// Hands a value just written to the platform redactor, if there is one.
+    pub(super) fn written(&self, value: &SecretValue) {
+        if let Some(platform) = &self.platform {
+            platform.note(value);
+        }
     }
 
     pub(super) fn now(&self) -> u64 {
@@ -191,6 +212,7 @@ impl<S: SecretStore> Secrets<S> {
         }
         meta.revision = 1;
         call.version(1);
+        self.written(&value);
         Ok(meta)
     }
 
@@ -283,7 +305,13 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         let call = Call::new(AuditKind::Rotated, actor, Some(scope), slice::from_ref(key));
         let change = self.reseal(scope, key, &value);
-        let body = self.update(&call, actor, Operation::Rotate, scope, key, change);
+        let body = async {
+            let meta = self
+                .update(&call, actor, Operation::Rotate, scope, key, change)
+                .await?;
+            self.written(&value);
+            Ok(meta)
+        };
         self.audited(&call, body).await
     }
 
@@ -345,7 +373,11 @@ impl<S: SecretStore> Secrets<S> {
                 .await
             {
                 Err(Error::NotFound { .. }) => {}
-                done => return done,
+                Ok(meta) => {
+                    self.written(&value);
+                    return Ok(meta);
+                }
+                failed => return failed,
             }
             call.kind(AuditKind::Created);
             if let Err(err) = key.check_new_name() {

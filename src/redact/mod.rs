@@ -15,6 +15,8 @@
 //! | `async_writer.rs` | `AsyncRedactingWriter` (feature `tokio`) |
 //! | `tower.rs` | `tower::RedactLayer`, masking HTTP response bodies (feature `tower`) |
 //! | `serde.rs` | [`Redacted`], the `Serialize` adapter |
+//! | `platform.rs` | [`PlatformRedactor`]: one live, bounded, unlabelled redactor per process, with retention |
+//! | `make_writer.rs` | (feature `tracing`) `MaskingMakeWriter`, a `tracing_subscriber::fmt` writer that masks each event |
 
 #[cfg(feature = "tokio")]
 mod async_writer;
@@ -22,7 +24,10 @@ mod builder;
 mod decode;
 mod encodings;
 mod fingerprint;
+#[cfg(feature = "tracing")]
+mod make_writer;
 mod matcher;
+mod platform;
 mod redactor;
 mod reverse;
 mod serde;
@@ -36,6 +41,9 @@ mod writer;
 pub use async_writer::AsyncRedactingWriter;
 pub use builder::RedactorBuilder;
 pub use encodings::Encodings;
+#[cfg(feature = "tracing")]
+pub use make_writer::{MaskedEvent, MaskingMakeWriter};
+pub use platform::{PlatformRedactor, PlatformRedactorBuilder, PlatformReport, PlatformStats};
 pub use redactor::Redactor;
 pub use serde::Redacted;
 pub use writer::RedactingWriter;

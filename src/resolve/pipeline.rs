@@ -25,7 +25,7 @@ use super::outcome::{Resolved, Source};
 use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
-use crate::redact::RedactorBuilder;
+use crate::redact::{PlatformRedactor, RedactorBuilder};
 use crate::store::{FoundSealed, SecretMeta, SecretStore, StoreError};
 use crate::vocab::{
     Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock, Trigger, UserId,
@@ -40,6 +40,8 @@ pub(crate) struct Core<S> {
     pub(crate) clock: Arc<dyn Clock>,
     /// The settings of every run's and step's redactor.
     pub(crate) redaction: RedactorBuilder,
+    /// The host's process-wide redactor, fed every value opened from the store.
+    pub(crate) platform: Option<PlatformRedactor>,
 }
 
 // By hand: every field is a cheap handle, whatever `S` is (a derive would ask `S: Clone`).
@@ -51,6 +53,7 @@ impl<S> Clone for Core<S> {
             audit: self.audit.clone(),
             clock: self.clock.clone(),
             redaction: self.redaction.clone(),
+            platform: self.platform.clone(),
         }
     }
 }
@@ -284,6 +287,7 @@ impl<S: SecretStore> Core<S> {
             audit: None,
             clock: Arc::new(SystemClock),
             redaction: crate::redact::Redactor::builder().labelled(true),
+            platform: None,
         }
     }
 
@@ -429,10 +433,17 @@ impl<S: SecretStore> Core<S> {
                 let scope = &ctx.scopes[found.at];
                 let version = found.version;
                 match self.vault.unseal(scope, key, version, &found.sealed) {
-                    Ok(value) => (
-                        Resolved::new(value, Source::of(scope, version), ctx),
-                        Some(scope),
-                    ),
+                    Ok(value) => {
+                        // Masked process-wide before any caller holds it. (A runner's
+                        // provided value is not: see `PlatformRedactor`.)
+                        if let Some(platform) = &self.platform {
+                            platform.note(&value);
+                        }
+                        (
+                            Resolved::new(value, Source::of(scope, version), ctx),
+                            Some(scope),
+                        )
+                    }
                     Err(err) => return Err(self.failed(ctx, std::slice::from_ref(key), err)),
                 }
             }

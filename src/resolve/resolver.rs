@@ -13,7 +13,7 @@ use super::step::{Run, Step};
 use crate::access;
 use crate::audit::AuditSink;
 use crate::crypto::Vault;
-use crate::redact::RedactorBuilder;
+use crate::redact::{PlatformRedactor, RedactorBuilder};
 use crate::store::SecretStore;
 use crate::vocab::{Actor, Clock, Error, Missing, MissingReason, Scope, SecretKey};
 
@@ -110,10 +110,22 @@ impl<S: SecretStore> Resolver<S> {
         self
     }
 
+    /// Feeds `platform` every value a resolution opens from the store (`resolve`,
+    /// `credential`, `prefetch`, `render`, `render_with`, `all_available`), before
+    /// the value is returned, so a host that logs through
+    /// `redact::MaskingMakeWriter` (feature `tracing`)
+    /// cannot print it. A shared run's runner-provided values are not fed. See
+    /// [`PlatformRedactor`] for retention and caps.
+    pub fn with_platform_redactor(mut self, platform: &PlatformRedactor) -> Self {
+        self.configure().platform = Some(platform.clone());
+        self
+    }
+
     /// Resolves one key for `ctx`: allowlist, then workflow, workspace and personal
     /// scopes (or the share-link rules), as [`guide::precedence`](crate::guide::precedence) and [`guide::sharing`](crate::guide::sharing)
-    /// states them. One store round trip (`get_first`). The value joins no redactor:
-    /// use a [`Step`] for that.
+    /// states them. One store round trip (`get_first`). The value joins no run's redactor
+    /// (use a [`Step`] for that), only the platform redactor when one is installed
+    /// ([`with_platform_redactor`](Self::with_platform_redactor)).
     ///
     /// # Errors
     ///
