@@ -527,3 +527,31 @@ mod props {
         }
     }
 }
+
+/// A writer made from the platform follows its table: a value noted after the table
+/// was rebuilt (an expiry replaced the redactor) is masked in a stream already open.
+#[test]
+fn a_writer_follows_the_table_across_rebuilds() {
+    use std::io::Write;
+    let clock = Manual::default();
+    let platform = PlatformRedactor::builder()
+        .retention(HOUR)
+        .clock(clock.clone())
+        .build();
+    platform.note(&value("sk-early-value-000001"));
+    let mut w = platform.writer(Vec::new());
+    w.write_all(b"before: sk-early-value-000001\n").unwrap();
+    w.flush().unwrap(); // the finished line goes out while the early value is masked
+    clock.advance(2 * HOUR);
+    platform.note(&value("sk-later-value-000002"));
+    platform.expire(); // the early value expires: half the table is stale, so it is rebuilt
+    assert!(
+        !masked(&platform, "sk-early-value-000001"),
+        "no rebuild happened"
+    );
+    platform.note(&value("sk-after-rebuild-0003"));
+    w.write_all(b"after: sk-later-value-000002 sk-after-rebuild-0003\n")
+        .unwrap();
+    let out = String::from_utf8(w.finish().unwrap()).unwrap();
+    assert_eq!(out, "before: [REDACTED]\nafter: [REDACTED] [REDACTED]\n");
+}

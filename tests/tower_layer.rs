@@ -230,3 +230,19 @@ fn debug_shows_no_value() {
     let debug = format!("{layer:?}");
     assert!(!debug.contains(&SECRET[..8]), "{debug}");
 }
+
+#[tokio::test]
+async fn the_platform_layer_masks_what_the_table_holds_unlabelled() {
+    use workflow_secrets::redact::PlatformRedactor;
+    let platform = PlatformRedactor::builder().build();
+    let app = Router::new()
+        .route("/late", get(|| async { format!("host log says {LATE}\n") }))
+        .layer(RedactLayer::platform(&platform));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // Noted after the layer was built, as a value resolved later would be.
+    platform.note(&SecretValue::new(LATE).unwrap());
+    let reply = get_reply(addr, "/late").await;
+    assert_eq!(reply.body, "host log says [REDACTED]\n");
+}

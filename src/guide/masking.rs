@@ -136,6 +136,21 @@
 //! recalled. `workspace_redactor` is a snapshot of the store: values created later
 //! are not in it.
 //!
+//!
+//! # The platform redactor: the service's own output
+//!
+//! A run's redactor masks that run's output with labelled masks. The service's own
+//! logs and responses need one table of every value the process has handed out or
+//! taken in: a [`PlatformRedactor`](crate::redact::PlatformRedactor), fed by the
+//! hooks `Resolver::with_platform_redactor` and `Secrets::with_platform_redactor`,
+//! with **unlabelled** masks (a label would name another tenant's key). It keeps each
+//! value for a retention after it was last seen, within caps it reports when reached.
+//! Put it behind `tracing` (feature `tracing`: `redact::MaskingMakeWriter`) and
+//! behind the response bodies (feature `tower`: `RedactLayer::platform`); its
+//! [`writer`](crate::redact::PlatformRedactor::writer) follows the table as it grows
+//! and is rebuilt. Never show its output to a tenant as "masked with another
+//! tenant's values": whether a mask appears tells whether a guess equals a value
+//! the process holds.
 //! # Serialized data
 //!
 //! [`Redactor::serialize`](crate::Redactor::serialize) wraps any

@@ -509,7 +509,15 @@ impl PlatformRedactor {
         self.current().memory_usage()
     }
 
-    fn current(&self) -> Redactor {
+    /// A [`RedactingWriter`](super::RedactingWriter) that masks with this table, for
+    /// a stream of the host's own (a response body: see `redact::tower`, feature
+    /// `tower`). It follows the table: values noted later are masked from its next
+    /// step on, across rebuilds too.
+    pub fn writer<W: std::io::Write>(&self, inner: W) -> super::RedactingWriter<W> {
+        super::RedactingWriter::new(super::writer::Source::Platform(self.clone()), inner)
+    }
+
+    pub(crate) fn current(&self) -> Redactor {
         self.shared
             .current
             .read()

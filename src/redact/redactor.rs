@@ -9,7 +9,7 @@ use super::builder::RedactorBuilder;
 use super::matcher::{Kind, Unbuilt};
 use super::serde::Redacted;
 use super::set::Live;
-use super::writer::RedactingWriter;
+use super::writer::{RedactingWriter, Source};
 use crate::vocab::SecretKey;
 use crate::vocab::SecretValue;
 
@@ -134,7 +134,7 @@ impl Redactor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn writer<W: std::io::Write>(&self, inner: W) -> RedactingWriter<W> {
-        RedactingWriter::new(self.clone(), inner)
+        RedactingWriter::new(Source::Redactor(self.clone()), inner)
     }
 
     /// An [`AsyncRedactingWriter`](super::AsyncRedactingWriter) (feature `tokio`):

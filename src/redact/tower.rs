@@ -18,8 +18,9 @@ use http_body::{Body, Frame};
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::platform::PlatformRedactor;
 use super::redactor::Redactor;
-use super::writer::RedactingWriter;
+use super::writer::{RedactingWriter, Source};
 
 /// A tower [`Layer`] that masks every registered secret in response bodies as they
 /// stream, with the guarantee of [`RedactingWriter`]: boundary-safe across frames,
@@ -54,13 +55,24 @@ use super::writer::RedactingWriter;
 /// ```
 #[derive(Clone)]
 pub struct RedactLayer {
-    redactor: Redactor,
+    source: Source,
 }
 
 impl RedactLayer {
     /// A layer masking with `redactor` (a live handle: its later adds count).
     pub fn new(redactor: Redactor) -> RedactLayer {
-        RedactLayer { redactor }
+        RedactLayer {
+            source: Source::Redactor(redactor),
+        }
+    }
+
+    /// A layer masking with the platform redactor's table, as it grows (and is
+    /// rebuilt): every value the hooks have seen, in unlabelled masks. The usual
+    /// choice for a service's own responses.
+    pub fn platform(platform: &PlatformRedactor) -> RedactLayer {
+        RedactLayer {
+            source: Source::Platform(platform.clone()),
+        }
     }
 }
 
@@ -70,7 +82,7 @@ impl<S> Layer<S> for RedactLayer {
     fn layer(&self, inner: S) -> Redact<S> {
         Redact {
             inner,
-            redactor: self.redactor.clone(),
+            source: self.source.clone(),
         }
     }
 }
@@ -79,7 +91,7 @@ impl<S> Layer<S> for RedactLayer {
 #[derive(Clone)]
 pub struct Redact<S> {
     inner: S,
-    redactor: Redactor,
+    source: Source,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Redact<S>
@@ -98,7 +110,7 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         ResponseFuture {
             inner: self.inner.call(request),
-            redactor: self.redactor.clone(),
+            source: self.source.clone(),
         }
     }
 }
@@ -108,7 +120,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        redactor: Redactor,
+        source: Source,
     }
 }
 
@@ -133,7 +145,7 @@ where
             parts.headers.remove(CONTENT_ENCODING);
             RedactBody::refused(body)
         } else {
-            RedactBody::new(body, this.redactor)
+            RedactBody::new(body, this.source)
         };
         Poll::Ready(Ok(Response::from_parts(parts, body)))
     }
@@ -155,10 +167,10 @@ pin_project_lite::pin_project! {
 }
 
 impl<B> RedactBody<B> {
-    fn new(inner: B, redactor: &Redactor) -> RedactBody<B> {
+    fn new(inner: B, source: &Source) -> RedactBody<B> {
         RedactBody {
             inner,
-            masker: Some(redactor.writer(Vec::new())),
+            masker: Some(RedactingWriter::new(source.clone(), Vec::new())),
             trailers: None,
             refused: false,
         }
@@ -245,7 +257,7 @@ impl<B: Body> Body for RedactBody<B> {
 impl fmt::Debug for RedactLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedactLayer")
-            .field("redactor", &self.redactor)
+            .field("source", &self.source)
             .finish()
     }
 }
@@ -253,7 +265,7 @@ impl fmt::Debug for RedactLayer {
 impl<S> fmt::Debug for Redact<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Redact")
-            .field("redactor", &self.redactor)
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }

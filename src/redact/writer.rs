@@ -25,6 +25,7 @@ use zeroize::Zeroize;
 
 use super::decode::escape_at;
 use super::matcher::Run;
+use super::platform::PlatformRedactor;
 use super::redactor::Redactor;
 use super::set::Snapshot;
 
@@ -75,6 +76,8 @@ const STEP: usize = 16 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct RedactingWriter<W: Write> {
+    source: Source,
+    /// The source's redactor as of the last step.
     redactor: Redactor,
     snapshot: Arc<Snapshot>,
     generation: u64,
@@ -94,6 +97,24 @@ struct Stage {
     started: bool,
     /// End, in the undecided text, of a run whose mask is already emitted.
     carried: Option<usize>,
+}
+
+/// Where a writer's set comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Source {
+    /// One redactor's live set.
+    Redactor(Redactor),
+    /// A platform redactor's current set, which a rebuild replaces by another.
+    Platform(PlatformRedactor),
+}
+
+impl Source {
+    fn current(&self) -> Redactor {
+        match self {
+            Source::Redactor(r) => r.clone(),
+            Source::Platform(p) => p.current(),
+        }
+    }
 }
 
 /// How far a step decides the undecided text.
@@ -259,12 +280,14 @@ impl Stage {
 }
 
 impl<W: Write> RedactingWriter<W> {
-    pub(crate) fn new(redactor: Redactor, inner: W) -> RedactingWriter<W> {
+    pub(crate) fn new(source: Source, inner: W) -> RedactingWriter<W> {
+        let redactor = source.current();
         // The generation first: a snapshot taken after it covers at least that generation,
         // so an add racing this line is picked up by the next write, never missed.
         let generation = redactor.live.generation();
         let snapshot = redactor.live.snapshot();
         RedactingWriter {
+            source,
             redactor,
             snapshot,
             generation,
@@ -305,6 +328,18 @@ impl<W: Write> RedactingWriter<W> {
     }
 
     fn refresh(&mut self) {
+        if let Source::Platform(platform) = &self.source {
+            // A rebuild replaced the platform's redactor: follow it. Between steps a
+            // set may change in any way (patterns gone included): the undecided text
+            // and the end of a carried run do not depend on the set.
+            let current = platform.current();
+            if !Arc::ptr_eq(&current.live, &self.redactor.live) {
+                self.redactor = current;
+                self.generation = self.redactor.live.generation();
+                self.snapshot = self.redactor.live.snapshot();
+                return;
+            }
+        }
         let generation = self.redactor.live.generation();
         if generation != self.generation {
             self.snapshot = self.redactor.live.snapshot();

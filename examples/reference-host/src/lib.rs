@@ -33,10 +33,11 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 use workflow_secrets::admin::ImportMode;
 use workflow_secrets::audit::MemoryAuditSink;
+use workflow_secrets::redact::PlatformRedactor;
 use workflow_secrets::redact::tower::RedactLayer;
 use workflow_secrets::{
-    Actor, Error, Redactor, Resolver, RunContext, SecretKey, SecretValue, Secrets, Vault,
-    WorkflowId, WorkspaceId,
+    Actor, Error, Resolver, RunContext, SecretKey, SecretValue, Secrets, Vault, WorkflowId,
+    WorkspaceId,
 };
 use workflow_secrets_sqlite::SqliteStore;
 
@@ -53,23 +54,33 @@ pub struct Host {
     secrets: Secrets<Store>,
     resolver: Resolver<Store>,
     audit: MemoryAuditSink,
-    /// Masks every response body: every value stored or resolved is added to it.
-    platform: Redactor,
+    /// Every value stored or resolved (the hooks feed it): masks the host's logs and
+    /// every response body.
+    platform: PlatformRedactor,
     workspace: WorkspaceId,
     gates: Mutex<HashMap<u64, Arc<Notify>>>,
     next_run: AtomicU64,
 }
 
 impl Host {
-    /// A host over the SQLite file at `file`, sealing with `vault`.
-    pub fn open(vault: Vault, file: &Path) -> Result<Arc<Host>, Error> {
+    /// A host over the SQLite file at `file`, sealing with `vault`, feeding
+    /// `platform` (which masks the host's logs: see `main.rs`).
+    pub fn open(
+        vault: Vault,
+        file: &Path,
+        platform: &PlatformRedactor,
+    ) -> Result<Arc<Host>, Error> {
         let store = Arc::new(SqliteStore::open(file)?);
         let audit = MemoryAuditSink::new();
         Ok(Arc::new(Host {
-            secrets: Secrets::new(vault.clone(), store.clone()).with_audit(audit.clone()),
-            resolver: Resolver::new(vault, store).with_audit(audit.clone()),
+            secrets: Secrets::new(vault.clone(), store.clone())
+                .with_audit(audit.clone())
+                .with_platform_redactor(platform),
+            resolver: Resolver::new(vault, store)
+                .with_audit(audit.clone())
+                .with_platform_redactor(platform),
             audit,
-            platform: Redactor::builder().labelled(false).build(),
+            platform: platform.clone(),
             workspace: WorkspaceId::new(product::WORKSPACE)?,
             gates: Mutex::new(HashMap::new()),
             next_run: AtomicU64::new(1),
@@ -93,7 +104,7 @@ pub fn router(host: Arc<Host>) -> Router {
         .route("/share/{workflow}/runs", post(shared_run))
         .route("/runs/{id}/resume", post(resume))
         .route("/audit", get(audit))
-        .layer(RedactLayer::new(host.platform.clone()))
+        .layer(RedactLayer::platform(&host.platform))
         .with_state(host)
 }
 
@@ -105,7 +116,6 @@ async fn put_secret(
 ) -> Result<Response, ApiError> {
     let scope = glue::scope(&actor, &scope)?;
     let (key, value) = glue::key_value(&key, body)?;
-    host.platform.add(None, &value);
     let meta = host.secrets.put(&actor, &scope, &key, value).await?;
     Ok(Json(meta).into_response())
 }
@@ -151,9 +161,6 @@ async fn import(
             .preview_env(&actor, &scope, text.expose_secret(), ImportMode::Upsert)
             .await?
     } else {
-        for entry in workflow_secrets::import::parse_env(text.expose_secret())?.entries {
-            host.platform.add(None, &entry.value);
-        }
         host.secrets
             .import_env(&actor, &scope, text.expose_secret(), ImportMode::Upsert)
             .await?
@@ -228,9 +235,7 @@ fn start(host: &Arc<Host>, ctx: RunContext) -> Response {
     let (mut log, body) = glue::log_stream(&run.redactor());
     let host = host.clone();
     tokio::spawn(async move {
-        if let Err(product::Failure::Step(e)) =
-            product::execute(id, &run, &host.platform, &mut log, &gate).await
-        {
+        if let Err(product::Failure::Step(e)) = product::execute(id, &run, &mut log, &gate).await {
             let line = format!("run {id} failed: {}: {}\n", e.code(), e.client_message());
             let _ = log.write_all(line.as_bytes()).await;
         }

@@ -8,15 +8,22 @@
 //! curl -X POST localhost:3000/runs/1/resume                                  # in another shell
 //! ```
 
+use workflow_secrets::redact::{MaskingMakeWriter, PlatformRedactor};
 use workflow_secrets::{LocalKeyring, Vault};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The service's own log: every value stored or resolved is masked out of it.
+    let platform = PlatformRedactor::builder().build();
+    tracing_subscriber::fmt()
+        .with_writer(MaskingMakeWriter::new(&platform, std::io::stderr))
+        .init();
     let dir = tempfile::tempdir()?;
     // A real host loads its key-encryption key from its KMS at start-up.
     let host = reference_host::Host::open(
         Vault::new(LocalKeyring::generate()),
         &dir.path().join("secrets.db"),
+        &platform,
     )?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("serving on http://{}", listener.local_addr()?);

@@ -5,12 +5,14 @@
 //! stored, rotated, imported or lent value in any encoding the crate masks.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use workflow_secrets::redact::{MaskingMakeWriter, PlatformRedactor};
 use workflow_secrets::{LocalKeyring, Vault};
 
 const OPENAI_V1: &str = "sk-proj-AAAAbbbbCCCCdddd0001";
@@ -23,11 +25,44 @@ const RUNNER_OWN: &str = "sk-runner-0wn-key-1234567890";
 /// Every value the host holds for its users: none may appear in any response.
 const HELD: &[&str] = &[OPENAI_V1, OPENAI_V2, SLACK, GITHUB, IMPORTED];
 
+/// The service's own log, as `main.rs` sets it up (through the platform redactor),
+/// captured: one subscriber and one platform for the test binary.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn logging() -> &'static (PlatformRedactor, Captured) {
+    static LOGGING: OnceLock<(PlatformRedactor, Captured)> = OnceLock::new();
+    LOGGING.get_or_init(|| {
+        let platform = PlatformRedactor::builder().build();
+        let captured = Captured::default();
+        let sink = captured.clone();
+        tracing_subscriber::fmt()
+            .with_writer(MaskingMakeWriter::new(&platform, move || sink.clone()))
+            .init();
+        (platform, captured)
+    })
+}
+
+fn host_log() -> String {
+    String::from_utf8(logging().1.0.lock().unwrap().clone()).unwrap()
+}
+
 async fn start() -> (SocketAddr, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let host = reference_host::Host::open(
         Vault::new(LocalKeyring::generate()),
         &dir.path().join("secrets.db"),
+        &logging().0,
     )
     .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -294,6 +329,13 @@ async fn a_client_sees_no_value_anywhere() {
     for (i, body) in c.seen.iter().enumerate() {
         assert_no_value(body, HELD, &format!("response {i}"));
     }
+    // The service's own log got every raw step line, masked by the platform redactor.
+    let log = host_log();
+    assert!(
+        log.contains("step output: fetch: calling the model with [REDACTED]"),
+        "{log}"
+    );
+    assert_no_value(&log, HELD, "the host's log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,4 +387,5 @@ async fn a_share_link_run_uses_lent_credentials_without_seeing_them() {
     for body in &c.seen {
         assert_no_value(body, &[OPENAI_V1, SLACK], "a response");
     }
+    assert_no_value(&host_log(), &[OPENAI_V1, SLACK], "the host's log");
 }
