@@ -18,7 +18,7 @@
 //! one stage of this kind is the whole writer.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::sync::Arc;
 
 use zeroize::Zeroize;
@@ -29,8 +29,14 @@ use super::platform::PlatformRedactor;
 use super::redactor::Redactor;
 use super::set::Snapshot;
 
-/// Process the buffer once it holds this much more than the hold-back.
-const STEP: usize = 16 * 1024;
+/// Process the buffer once it holds this much more than the hold-back: each step has
+/// a fixed cost (setting up the search), so small writes are gathered into large
+/// steps.
+const STEP: usize = 64 * 1024;
+
+/// A write at least this much longer than the hold-back is decided in place, without
+/// being copied into the buffer first.
+const IN_PLACE: usize = 16 * 1024;
 
 /// An [`io::Write`] adapter that masks registered secrets in everything written
 /// through it, including a secret split across any number of `write` calls.
@@ -83,8 +89,6 @@ pub struct RedactingWriter<W: Write> {
     generation: u64,
     stage: Stage,
     runs: Vec<Run>,
-    /// Small output pieces, coalesced before they reach `inner`.
-    pending: Vec<u8>,
     inner: Option<W>,
 }
 
@@ -146,11 +150,6 @@ impl Reach {
     }
 }
 
-/// Where decided output goes (the inner writer, through [`Direct`]).
-trait Put {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()>;
-}
-
 /// The first capacity of a buffer that holds stream text.
 const MIN_CAPACITY: usize = 64;
 
@@ -171,35 +170,35 @@ fn append_wiping(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.extend_from_slice(bytes);
 }
 
-/// Output to the inner writer: long pieces go straight through (no copy), short
-/// ones (masks, text between nearby secrets) are coalesced.
-struct Direct<'a, W: Write> {
-    inner: &'a mut W,
-    pending: &'a mut Vec<u8>,
+/// The output one step decided: pieces of the text and masks, in order, borrowed
+/// until they are handed to the inner writer in one vectored write. A `Vec`, a
+/// `BufWriter`, a file or a socket takes them with one copy each (no staging
+/// buffer); a writer without vectored writes takes them one `write` at a time.
+struct Gather<'h> {
+    slices: Vec<IoSlice<'h>>,
 }
 
-const DIRECT_MIN: usize = 4 * 1024;
+impl<'h> Gather<'h> {
+    fn new() -> Gather<'h> {
+        Gather { slices: Vec::new() }
+    }
 
-impl<W: Write> Put for Direct<'_, W> {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if bytes.len() >= DIRECT_MIN {
-            self.finish()?;
-            self.inner.write_all(bytes)
-        } else {
-            self.pending.extend_from_slice(bytes);
-            if self.pending.len() >= 16 * DIRECT_MIN {
-                self.finish()?;
-            }
-            Ok(())
+    fn put(&mut self, bytes: &'h [u8]) {
+        if !bytes.is_empty() {
+            self.slices.push(IoSlice::new(bytes));
         }
     }
-}
 
-impl<W: Write> Direct<'_, W> {
-    fn finish(&mut self) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.inner.write_all(self.pending)?;
-            self.pending.clear();
+    /// Hands every piece to `inner`, in order, however much each call takes.
+    fn write_to(mut self, inner: &mut impl Write) -> io::Result<()> {
+        let mut slices = &mut self.slices[..];
+        while !slices.is_empty() {
+            match inner.write_vectored(slices) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut slices, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -209,19 +208,19 @@ impl Stage {
     /// Decides what `reach` allows of `hay`, the undecided text from this stage's
     /// position on, puts it, and returns how many bytes of `hay` it consumed (see
     /// [`Reach::cut`]; less when the cut would split an escape).
-    fn decide(
+    fn decide<'h>(
         started: &mut bool,
         carried: &mut Option<usize>,
-        hay: &[u8],
-        snapshot: &Snapshot,
+        hay: &'h [u8],
+        snapshot: &'h Snapshot,
         reach: Reach,
         runs: &mut Vec<Run>,
-        out: &mut dyn Put,
-    ) -> io::Result<usize> {
+        out: &mut Gather<'h>,
+    ) -> usize {
         let last = reach == Reach::End;
         let cut = reach.cut(hay, snapshot.hold_back);
         if cut == 0 && !last {
-            return Ok(0);
+            return 0;
         }
         snapshot.find_runs(hay, *carried, !*started, last, runs);
         let cut = if last {
@@ -235,8 +234,8 @@ impl Stage {
             if run.start >= cut {
                 break;
             }
-            out.put(&hay[at..run.start])?;
-            out.put(snapshot.mask(run.mask))?;
+            out.put(&hay[at..run.start]);
+            out.put(snapshot.mask(run.mask));
             if !last && run.end >= cut {
                 next_carried = Some(run.end - cut);
                 at = cut;
@@ -245,11 +244,11 @@ impl Stage {
             at = run.end;
         }
         if at < cut {
-            out.put(&hay[at..cut])?;
+            out.put(&hay[at..cut]);
         }
         *carried = next_carried;
         *started = true;
-        Ok(cut)
+        cut
     }
 
     /// Decides this stage's buffer, then wipes what was masked and drops what was
@@ -260,8 +259,9 @@ impl Stage {
         snapshot: &Snapshot,
         reach: Reach,
         runs: &mut Vec<Run>,
-        out: &mut dyn Put,
+        inner: &mut impl Write,
     ) -> io::Result<()> {
+        let mut out = Gather::new();
         let consumed = Stage::decide(
             &mut self.started,
             &mut self.carried,
@@ -269,8 +269,9 @@ impl Stage {
             snapshot,
             reach,
             runs,
-            out,
-        )?;
+            &mut out,
+        );
+        out.write_to(inner)?;
         for run in runs.iter().take_while(|r| r.start < consumed) {
             self.buf[run.start..run.end.min(consumed)].zeroize();
         }
@@ -293,7 +294,6 @@ impl<W: Write> RedactingWriter<W> {
             generation,
             stage: Stage::default(),
             runs: Vec::new(),
-            pending: Vec::new(),
             inner: Some(inner),
         }
     }
@@ -354,16 +354,13 @@ impl<W: Write> RedactingWriter<W> {
             snapshot,
             stage,
             runs,
-            pending,
             inner,
             ..
         } = self;
         let Some(inner) = inner.as_mut() else {
             return Ok(());
         };
-        let mut direct = Direct { inner, pending };
-        stage.step(snapshot, reach, runs, &mut direct)?;
-        direct.finish()
+        stage.step(snapshot, reach, runs, inner)
     }
 
     /// A large write: decides the caller's bytes in place instead of copying them
@@ -373,7 +370,6 @@ impl<W: Write> RedactingWriter<W> {
             snapshot,
             stage,
             runs,
-            pending,
             inner,
             ..
         } = self;
@@ -381,18 +377,17 @@ impl<W: Write> RedactingWriter<W> {
             return Err(io::Error::other("writer already finished"));
         };
         let hold = snapshot.hold_back;
-        let mut direct = Direct { inner, pending };
         // Top the buffer up with the first `hold` bytes and decide it: what stays
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
         append_wiping(&mut stage.buf, &data[..hold]);
-        stage.step(snapshot, Reach::HoldBack, runs, &mut direct)?;
+        stage.step(snapshot, Reach::HoldBack, runs, inner)?;
         if stage.buf.len() != hold {
             // The cut stopped short of an escape (`safe_cut`): the undecided text
             // begins before `data`, so the rest goes through the buffer.
             append_wiping(&mut stage.buf, &data[hold..]);
-            stage.step(snapshot, Reach::HoldBack, runs, &mut direct)?;
-            return direct.finish();
+            return stage.step(snapshot, Reach::HoldBack, runs, inner);
         }
+        let mut out = Gather::new();
         let consumed = Stage::decide(
             &mut stage.started,
             &mut stage.carried,
@@ -400,11 +395,12 @@ impl<W: Write> RedactingWriter<W> {
             snapshot,
             Reach::HoldBack,
             runs,
-            &mut direct,
-        )?;
+            &mut out,
+        );
+        out.write_to(inner)?;
         stage.buf.zeroize();
         append_wiping(&mut stage.buf, &data[consumed..]);
-        direct.finish()
+        Ok(())
     }
 }
 
@@ -429,7 +425,7 @@ impl<W: Write> Write for RedactingWriter<W> {
         }
         self.refresh();
         let hold = self.snapshot.hold_back;
-        if data.len() >= hold + STEP {
+        if data.len() >= hold + IN_PLACE {
             self.write_in_place(data)?;
             return Ok(data.len());
         }
