@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
@@ -142,6 +143,14 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(32);
+        // Plans never depend on bound values (the query planner stability
+        // guarantee). Without it, the bundled SQLite (built with STAT4) marks a
+        // statement whose `ORDER BY` it could shorten with a bound value, and the
+        // statement cache's clearing of bindings then makes every run compile the
+        // statement again: `find_sealed` cost seven times a point read. Every
+        // statement here has one right plan whatever the values.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(backend)?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
@@ -404,8 +413,8 @@ fn get_first_in(
 
 /// `find_sealed` over `scopes` scopes of one workspace, as one range of the key-first
 /// index (schema version 2): `?1` workspace, `?2` key, `?3`..`?6` the lowest and
-/// highest requested (kind, owner), `?7` the row limit, then kind and owner of each
-/// scope in order.
+/// highest requested (kind, owner), then kind and owner of each scope in order.
+/// `first_only`: `LIMIT 1`, for a request that ascends in (kind, owner).
 ///
 /// - One descent: the rows of one key in one workspace are contiguous in
 ///   `workflow_secrets_by_key`, ordered by (kind, owner), so the range between the
@@ -420,8 +429,10 @@ fn get_first_in(
 ///   version and sealed bytes; never the metadata.
 /// - `ORDER BY kind, owner` is the index's own order (no sort): when the request
 ///   ascends in that order (a run's scopes do: workflow, workspace, personal),
-///   `LIMIT 1` stops at the first holder, the answer.
-fn find_sql(scopes: usize) -> String {
+///   `LIMIT 1` stops at the first holder, the answer. (The connection's query
+///   planner stability guarantee keeps the `ORDER BY` from costing a compile per
+///   run: see `SqliteStore::setup`.)
+fn find_sql(scopes: usize, first_only: bool) -> String {
     let mut sql = String::from(
         "SELECT kind, owner, version, sealed FROM workflow_secrets \
          INDEXED BY workflow_secrets_by_key \
@@ -432,16 +443,23 @@ fn find_sql(scopes: usize) -> String {
         if i > 0 {
             sql.push_str(" OR ");
         }
-        let p = 8 + 2 * i;
+        let p = 7 + 2 * i;
         sql.push_str(&format!("(+kind = ?{p} AND +owner = ?{})", p + 1));
     }
-    sql.push_str(") ORDER BY kind, owner LIMIT ?7");
+    sql.push_str(") ORDER BY kind, owner");
+    if first_only {
+        sql.push_str(" LIMIT 1");
+    }
     sql
 }
 
-/// `find_sql(n)` for n = 0..=4, built on first use (index 0 is never run).
-static FIND_READY: std::sync::LazyLock<[String; 5]> =
-    std::sync::LazyLock::new(|| std::array::from_fn(find_sql));
+/// `find_sql(n, first_only)` for n = 0..=4, built on first use (n = 0 is never run).
+static FIND_READY: std::sync::LazyLock<[[String; 5]; 2]> = std::sync::LazyLock::new(|| {
+    [
+        std::array::from_fn(|n| find_sql(n, false)),
+        std::array::from_fn(|n| find_sql(n, true)),
+    ]
+});
 
 fn find_sealed_in(
     conn: &Connection,
@@ -471,13 +489,11 @@ fn find_sealed_in(
     let (Some(lo), Some(hi)) = (places.iter().min(), places.iter().max()) else {
         return Ok(None);
     };
-    let ascending = places.windows(2).all(|w| w[0] < w[1]);
     // Ascending: the index's first holder is the request's first. Otherwise every
     // holder (at most one per scope) comes back and the lowest position wins.
-    let limit = if ascending { 1 } else { places.len() };
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ascending = places.windows(2).all(|w| w[0] < w[1]);
     let (workspace, key_str) = (workspace.as_str(), key.as_str());
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(7 + 2 * places.len());
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(6 + 2 * places.len());
     params.extend([
         &workspace as &dyn rusqlite::ToSql,
         &key_str,
@@ -485,15 +501,14 @@ fn find_sealed_in(
         &lo.1,
         &hi.0,
         &hi.1,
-        &limit,
     ]);
     for (kind, owner) in &places {
         params.push(kind);
         params.push(owner);
     }
-    let mut stmt = match FIND_READY.get(places.len()) {
+    let mut stmt = match FIND_READY[usize::from(ascending)].get(places.len()) {
         Some(sql) => conn.prepare_cached(sql),
-        None => conn.prepare_cached(&find_sql(places.len())),
+        None => conn.prepare_cached(&find_sql(places.len(), ascending)),
     }
     .map_err(backend)?;
     let mut rows = stmt
@@ -671,8 +686,8 @@ mod tests {
     fn find_sealed_is_one_search_of_the_key_first_index() {
         let store = SqliteStore::open_in_memory().unwrap();
         let conn = store.lock();
-        for n in 1..=6 {
-            let (steps, ops) = plan(&conn, &find_sql(n));
+        for (n, first_only) in (1..=6).flat_map(|n| [(n, true), (n, false)]) {
+            let (steps, ops) = plan(&conn, &find_sql(n, first_only));
             assert_eq!(
                 steps,
                 [
@@ -686,6 +701,33 @@ mod tests {
             assert_eq!(count("NotFound"), 1, "{n} scopes: {ops:?}");
             assert_eq!(count("Next"), 1, "{n} scopes: {ops:?}");
             assert_eq!(count("OpenEphemeral") + count("Sorter"), 0, "{n} scopes");
+        }
+    }
+
+    /// A statement the cache hands back is run as compiled: never compiled again
+    /// because a bound value changed (the cache clears bindings between runs, so
+    /// every value "changes"), which would cost more than the read itself.
+    #[test]
+    fn find_sealed_never_recompiles_its_statement() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let conn = store.lock();
+        let acme = WorkspaceId::new("acme").unwrap();
+        let scopes = [
+            Scope::workflow(acme.clone(), "wf".to_owned().try_into().unwrap()),
+            Scope::workspace(acme.clone()),
+            Scope::personal(acme, "ada".to_owned().try_into().unwrap()),
+        ];
+        let reversed: Vec<Scope> = scopes.iter().rev().cloned().collect();
+        for i in 0..100 {
+            let key = SecretKey::new(format!("K{}", i % 7)).unwrap();
+            find_sealed_in(&conn, &scopes, &key).unwrap();
+            find_sealed_in(&conn, &reversed, &key).unwrap();
+        }
+        for first_only in [true, false] {
+            let stmt = conn.prepare_cached(&find_sql(3, first_only)).unwrap();
+            let runs = stmt.get_status(rusqlite::StatementStatus::Run);
+            let compiled = stmt.get_status(rusqlite::StatementStatus::RePrepare);
+            assert_eq!((runs, compiled), (100, 0), "first_only: {first_only}");
         }
     }
 }
