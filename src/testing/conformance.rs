@@ -26,6 +26,7 @@ where
     list_contents_and_order(&make().await).await;
     scopes_of_a_workspace(&make().await).await;
     provided_methods(&make().await).await;
+    find_sealed_in_every_order(&make().await).await;
     cas_create(&make().await).await;
     cas_update(&make().await).await;
     cas_delete(&make().await).await;
@@ -520,6 +521,99 @@ pub async fn provided_methods<S: SecretStore>(store: &S) {
         [vec!["BOTH"], vec!["BOTH"], vec!["PERSONAL"]],
         "list_many: per scope"
     );
+}
+
+/// `find_sealed` answers as `get_first` does (read through [`FoundSealed::of`]) for
+/// every ordered choice of up to five scopes, with duplicates, across workspaces and
+/// with none.
+///
+/// Other holders of the same key sort bytewise between and around the requested
+/// scopes (another workflow, a user named like the workflow, ids that differ in case
+/// or a trailing space, `:` in an id), so a store that reads a range of the key's
+/// rows and filters them, or relies on an order of its own, is caught answering a
+/// holder it was not asked for or the wrong one of two it was.
+pub async fn find_sealed_in_every_order<S: SecretStore>(store: &S) {
+    let f = vault();
+    let acme: WorkspaceId = id("acme");
+    let requested = [
+        Scope::workflow(acme.clone(), id("wf")),
+        Scope::workflow(acme.clone(), id("wf:1")),
+        Scope::workspace(acme.clone()),
+        Scope::personal(acme.clone(), id("ada")),
+        Scope::personal(acme.clone(), id("wf")),
+    ];
+    let bystanders = [
+        Scope::workflow(acme.clone(), id("B")),
+        Scope::workflow(acme.clone(), id("wf-0")),
+        Scope::workflow(acme.clone(), id("wf:0")),
+        Scope::personal(acme.clone(), id("ad")),
+        Scope::personal(acme.clone(), id("adb")),
+        Scope::personal(acme.clone(), id("Ada")),
+        Scope::workspace(id("acme ")),
+        Scope::workspace(id("Acme")),
+        Scope::personal(id("acm"), id("ada")),
+        Scope::workflow(id("acmf"), id("wf")),
+    ];
+    // Which requested scopes hold each key; every bystander holds every key.
+    let holders: [(&str, &[usize]); 5] = [
+        ("SPREAD", &[0, 2, 3]),
+        ("PAIR", &[1, 4]),
+        ("LAST", &[4]),
+        ("SHARED", &[2]),
+        ("ELSEWHERE", &[]),
+    ];
+    for (k, held) in holders {
+        for &i in held {
+            let r = record(&f, &requested[i], k, &format!("{k}-{i}"));
+            put(store, r, Expect::Absent).await;
+        }
+        for (i, scope) in bystanders.iter().enumerate() {
+            let r = record(&f, scope, k, &format!("{k}-bystander-{i}"));
+            put(store, r, Expect::Absent).await;
+        }
+    }
+    let mut requests: Vec<Vec<Scope>> = vec![Vec::new()];
+    arrangements(&requested, &mut Vec::new(), &mut requests);
+    requests.extend([
+        vec![
+            requested[3].clone(),
+            requested[2].clone(),
+            requested[3].clone(),
+        ],
+        vec![requested[4].clone(), requested[4].clone()],
+        vec![
+            bystanders[7].clone(),
+            requested[2].clone(),
+            bystanders[8].clone(),
+        ],
+        vec![
+            requested[1].clone(),
+            bystanders[9].clone(),
+            requested[3].clone(),
+        ],
+        bystanders[..2].to_vec(),
+    ]);
+    for (k, _) in holders {
+        for scopes in &requests {
+            let whole = store.get_first(scopes, &key(k)).await.unwrap();
+            let want = whole.map(|r| FoundSealed::of(scopes, &key(k), r).unwrap());
+            let lean = store.find_sealed(scopes, &key(k)).await.unwrap();
+            assert_eq!(lean, want, "find_sealed_in_every_order: {k} in {scopes:?}");
+        }
+    }
+}
+
+/// Pushes onto `out` every non-empty ordered choice, without repeats, from `pool`.
+fn arrangements(pool: &[Scope], taken: &mut Vec<usize>, out: &mut Vec<Vec<Scope>>) {
+    for i in 0..pool.len() {
+        if taken.contains(&i) {
+            continue;
+        }
+        taken.push(i);
+        out.push(taken.iter().map(|&t| pool[t].clone()).collect());
+        arrangements(pool, taken, out);
+        taken.pop();
+    }
 }
 
 /// Create under `Expect::Absent`: once, then `Conflict`.

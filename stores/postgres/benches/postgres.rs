@@ -7,9 +7,15 @@
 //! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
 //!   the third, personal scope) against one raw prepared point `SELECT` round trip.
 //! - `get`: one point read against the same raw `SELECT`.
+//! - `find_sealed_3_scopes`: what a resolution reads (the same worst case), one
+//!   descent of the key-first index, against the same raw point `SELECT`.
 //! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
 //!   personal scope) against one raw `SELECT` round trip plus the envelope-unseal
-//!   floor of the core crate's `benches/resolve.rs` (goal: within 1.3x).
+//!   floor of the core crate's `benches/resolve.rs` (goal: within 1.2x).
+//! - `16_callers_over_8_connections`: 16 tasks on a two-thread runtime resolving
+//!   the worst case through a store over a pool of 8, against 16 tasks making raw
+//!   prepared point `SELECT`s over another pool of 8 (goal: at least 0.8x the raw
+//!   throughput). Criterion reports each as elements per second.
 //!
 //! Run: `cargo bench -p workflow-secrets-postgres -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
@@ -21,6 +27,7 @@ mod support;
 mod floor;
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -30,6 +37,7 @@ use workflow_secrets::{
     WorkspaceId,
     store::{Expect, SecretMeta, SecretStore, StoredSecret, WriteBatch, WriteOp},
 };
+use workflow_secrets_postgres::PostgresStore;
 
 const COLUMNS: &str = "version, revision, display_name, description, members, created_by, \
                        updated_by, created_at, updated_at, sealed";
@@ -190,6 +198,28 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    interleaved(
+        &rt,
+        "find_sealed_3_scopes vs raw select",
+        3000,
+        || raw_get(3, "ada", "PERSONAL_ONLY"),
+        || async { store.find_sealed(&order, &personal_key).await.unwrap() },
+    );
+    let mut group = c.benchmark_group("postgres_find_sealed_3_scopes_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_prepared_select", |b| {
+        b.to_async(&rt).iter(|| raw_get(3, "ada", "PERSONAL_ONLY"))
+    });
+    group.bench_function("PostgresStore::find_sealed", |b| {
+        b.to_async(&rt).iter(|| async {
+            let found = store
+                .find_sealed(black_box(&order), black_box(&personal_key))
+                .await;
+            black_box(found.unwrap().unwrap())
+        })
+    });
+    group.finish();
+
     let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
     let resolver = Resolver::new(vault.clone(), store.clone());
     let ada = UserId::new("ada").unwrap();
@@ -289,6 +319,115 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("raw_begin_update_commit", |b| b.to_async(&rt).iter(raw_cas));
     group.bench_function("PostgresStore::write", |b| b.to_async(&rt).iter(store_cas));
+    group.finish();
+
+    concurrent(c, server, &schema, &vault);
+}
+
+/// Callers at once, and the connections they share.
+const CALLERS: u64 = 16;
+const POOL: usize = 8;
+
+/// Runs `op` `ops` times over `CALLERS` tasks (the remainder spread over the first
+/// ones) and returns the wall time from the first start to the last end.
+async fn callers<F, Fut>(ops: u64, op: F) -> std::time::Duration
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = std::time::Instant::now();
+    let tasks: Vec<_> = (0..CALLERS)
+        .map(|i| {
+            let op = op.clone();
+            let n = ops / CALLERS + u64::from(i < ops % CALLERS);
+            tokio::spawn(async move {
+                for _ in 0..n {
+                    op().await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    start.elapsed()
+}
+
+/// 16 callers over a pool of 8: the store's resolutions against raw point reads.
+fn concurrent(c: &mut Criterion, server: &support::Server, schema: &str, vault: &Vault) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = PostgresStore::with_schema(server.pool(POOL), schema).unwrap();
+    let resolver = Resolver::new(vault.clone(), store);
+    let ada = UserId::new("ada").unwrap();
+    let ctx = Arc::new(RunContext::manual(
+        WorkspaceId::new("acme").unwrap(),
+        WorkflowId::new("wf").unwrap(),
+        ada.clone(),
+        ada,
+    ));
+    let personal_key = SecretKey::new("PERSONAL_ONLY").unwrap();
+    let resolve = move || {
+        let (resolver, ctx, key) = (resolver.clone(), ctx.clone(), personal_key.clone());
+        async move {
+            black_box(resolver.resolve(&ctx, &key).await.unwrap());
+        }
+    };
+    let raw_pool = server.pool(POOL);
+    let select: Arc<str> = Arc::from(format!(
+        "SELECT {COLUMNS} FROM \"{schema}\".secrets \
+         WHERE workspace = $1 AND kind = $2 AND owner = $3 AND key = $4"
+    ));
+    let raw_read = move || {
+        let (raw_pool, select) = (raw_pool.clone(), select.clone());
+        async move {
+            let conn = raw_pool.get().await.unwrap();
+            let statement = conn.prepare_cached(&select).await.unwrap();
+            let row = conn
+                .query_one(&statement, &[&"acme", &3i16, &"ada", &"PERSONAL_ONLY"])
+                .await
+                .unwrap();
+            black_box((row.get::<_, Vec<u8>>(9), row.get::<_, String>(4)));
+        }
+    };
+    // Both pools at full size, every statement prepared, before anything is timed.
+    rt.block_on(async {
+        callers(CALLERS * 20, raw_read.clone()).await;
+        callers(CALLERS * 20, resolve.clone()).await;
+    });
+
+    // Alternating rounds, as `interleaved` does: load that comes and goes hits both.
+    let (rounds, per_round) = (15, CALLERS * 150);
+    let (mut raw_rates, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let rate = |t: std::time::Duration| per_round as f64 / t.as_secs_f64();
+        raw_rates.push(rate(rt.block_on(callers(per_round, raw_read.clone()))));
+        ours.push(rate(rt.block_on(callers(per_round, resolve.clone()))));
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (raw_rate, our_rate) = (median(raw_rates), median(ours));
+    eprintln!(
+        "interleaved 16 callers over 8 connections: raw point reads {raw_rate:.0}/s, \
+         resolve {our_rate:.0}/s, ratio {:.2}x the raw throughput",
+        our_rate / raw_rate
+    );
+
+    let mut group = c.benchmark_group("postgres_16_callers_over_8_connections");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_prepared_select", |b| {
+        b.to_async(&rt)
+            .iter_custom(|ops| callers(ops, raw_read.clone()))
+    });
+    group.bench_function("Resolver::resolve", |b| {
+        b.to_async(&rt)
+            .iter_custom(|ops| callers(ops, resolve.clone()))
+    });
     group.finish();
 }
 

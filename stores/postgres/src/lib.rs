@@ -11,6 +11,7 @@
 //! | batches | one transaction each (a one-operation batch: one statement) |
 //! | compare-and-swap | revision-checked `UPDATE`/`DELETE`, `INSERT ... ON CONFLICT DO NOTHING`, row counts |
 //! | round trips | one per call: `get_first` over three scopes is one statement |
+//! | resolution | `find_sealed`: one descent of a key-first index, four columns |
 //! | snapshots | `get_many` is one statement, so one snapshot |
 //! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
 //! | SQL | parameters only; the schema name is checked and quoted |
@@ -45,9 +46,12 @@
 //! In the store's schema (`workflow_secrets` unless [`PostgresStore::with_schema`]
 //! names another): `secrets`, keyed by (workspace, kind, owner, key), where a scope is
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or user
-//! id, empty for the workspace scope), never one concatenated string; and
-//! `schema_version`, which [`PostgresStore::migrate`] creates, checks, and refuses
-//! when a newer release wrote it.
+//! id, empty for the workspace scope), never one concatenated string, with a second
+//! unique index `secrets_by_key` on (workspace, key, kind, owner) for resolutions;
+//! and `schema_version` (2), which [`PostgresStore::migrate`] creates, checks,
+//! upgrades in place from an older version (1 to 2 builds the index in the
+//! migration's transaction: writes to `secrets` wait for it, reads do not), and
+//! refuses when a newer release wrote it.
 
 mod error;
 mod sql;

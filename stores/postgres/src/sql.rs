@@ -12,7 +12,7 @@ use workflow_secrets::store::StoreError;
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
 
 /// The schema version this crate writes.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// The columns of a record after its scope and key, in the order every `SELECT`
 /// returns them (`sealed` last, where it is read at all).
@@ -34,6 +34,21 @@ pub(crate) struct Sql {
     pub(crate) get: String,
     /// `get_first` over 1, 2, ... scopes (index n - 1).
     pub(crate) get_first: Vec<String>,
+    /// `find_sealed` over scopes of one workspace: `$1` workspace, `$2` key, `$3` to
+    /// `$6` the lowest and highest requested (kind, owner), `$7` each requested
+    /// scope as `kind:owner` text (the kind is one digit, so one text names one
+    /// scope), `$8` the row limit.
+    ///
+    /// - One descent: the range condition is an index condition of `secrets_by_key`
+    ///   (workspace and key equal, (kind, owner) between), which holds every
+    ///   candidate. The `kind:owner` filter is no index condition (a `= ANY` on an
+    ///   index column would be one descent per element before PostgreSQL 17): it
+    ///   drops other holders of the key in range, each one heap visit.
+    /// - Only what a resolution opens: kind and owner (to name the scope's
+    ///   position), version and sealed bytes.
+    /// - `ORDER BY kind, owner` is the index's order (no sort); `LIMIT 1` when the
+    ///   request ascends in it (a run's scopes do) stops at the answer.
+    pub(crate) find_sealed: String,
     pub(crate) get_many: String,
     pub(crate) list: String,
     pub(crate) list_many: String,
@@ -47,6 +62,7 @@ pub(crate) struct Sql {
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
+    pub(crate) update_schema_version: String,
 }
 
 impl Sql {
@@ -61,6 +77,14 @@ impl Sql {
             get_first: (1..=GET_FIRST_PREPARED)
                 .map(|n| get_first_sql(&t, n))
                 .collect(),
+            find_sealed: format!(
+                "SELECT kind, owner, version, sealed FROM {t} \
+                 WHERE workspace = $1 AND key = $2 \
+                 AND (kind, owner) >= ($3, $4 COLLATE \"C\") \
+                 AND (kind, owner) <= ($5, $6 COLLATE \"C\") \
+                 AND (kind::text || ':' || owner) = ANY ($7::text[]) \
+                 ORDER BY kind, owner LIMIT $8"
+            ),
             get_many: format!(
                 "SELECT DISTINCT ON (k.ord) {META}, s.sealed, q.ord, k.ord \
                  FROM unnest($4::text[]) WITH ORDINALITY AS k(key, ord) \
@@ -111,6 +135,9 @@ impl Sql {
             set_schema_version: format!(
                 "INSERT INTO \"{schema}\".schema_version (id, version) VALUES (1, $1)"
             ),
+            update_schema_version: format!(
+                "UPDATE \"{schema}\".schema_version SET version = $1 WHERE id = 1"
+            ),
         }
     }
 
@@ -121,6 +148,18 @@ impl Sql {
             Some(sql) => std::borrow::Cow::Borrowed(sql),
             None => std::borrow::Cow::Owned(get_first_sql(&self.table, scopes)),
         }
+    }
+
+    /// Version 2: a second unique index, key first within the workspace, so the
+    /// rows of one key in one workspace are contiguous, ordered by (kind, owner):
+    /// `find_sealed` finds every scope of a run that may hold the key with one
+    /// descent of it. Built in the migration's transaction, which blocks writes to
+    /// the table (not reads) while it runs: one pass over the table.
+    pub(crate) fn v2(schema: &str) -> String {
+        format!(
+            "CREATE UNIQUE INDEX secrets_by_key \
+             ON \"{schema}\".secrets (workspace, key, kind, owner);"
+        )
     }
 
     /// Version 1: one row per record. Ids and keys are `COLLATE "C"`: compared and

@@ -12,7 +12,9 @@ use workflow_secrets::store::codec::{
 };
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
-    store::{Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
+    store::{
+        Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    },
 };
 
 use crate::error::{backend, pool_error};
@@ -42,6 +44,15 @@ use crate::sql::{DEFAULT_SCHEMA, SCHEMA_VERSION, Sql, check_schema};
 ///   scope joined by `UNION ALL` (a plan the server caches); `get_many` and
 ///   `list_many` pass scopes and keys as arrays (`unnest ... WITH ORDINALITY` keeps
 ///   their order), so their statement text never depends on how many there are.
+/// - **One index descent per resolution.** `find_sealed` (what the resolver calls per
+///   credential) reads the run's scopes of one key with one `Index Scan` of the
+///   key-first index `secrets_by_key` (workspace, key, kind, owner), over the range
+///   from the lowest to the highest requested (kind, owner), and reads four columns
+///   (kind, owner, version, sealed bytes) of the row it answers with. Each other
+///   holder of the key that sorts in that range before the answer (another workflow
+///   overriding the key after the run's own, another user's personal copy before the
+///   run's user) costs one more index entry and heap visit; bounded by the key's
+///   holders in the workspace.
 /// - **Errors.** Driver errors become [`StoreError::Backend`] carrying the SQLSTATE
 ///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
 ///   bytes included) or a parameter. Serialization failures and deadlocks become
@@ -128,23 +139,35 @@ impl PostgresStore {
             .query_opt(&self.sql.schema_version, &[])
             .await
             .map_err(backend)?;
-        match found.map(|row| row.try_get::<_, i32>(0)).transpose() {
+        let from = match found.map(|row| row.try_get::<_, i32>(0)).transpose() {
             Ok(None) => {
                 tx.batch_execute(&Sql::v1(&self.schema))
                     .await
                     .map_err(backend)?;
-                tx.execute(&self.sql.set_schema_version, &[&SCHEMA_VERSION])
+                tx.execute(&self.sql.set_schema_version, &[&1i32])
                     .await
                     .map_err(backend)?;
+                1
             }
-            Ok(Some(SCHEMA_VERSION)) => {}
-            // Future versions add arms here that upgrade step by step.
+            Ok(Some(version @ 1..=SCHEMA_VERSION)) => version,
             Ok(Some(_)) => {
                 return Err(StoreError::corrupt(
                     "the schema holds a version this crate does not know (written by a newer release?)",
                 ));
             }
             Err(err) => return Err(backend(err)),
+        };
+        // An older schema is upgraded in place, one version at a time, in this
+        // transaction: a failure leaves it at the version it had.
+        if from < 2 {
+            tx.batch_execute(&Sql::v2(&self.schema))
+                .await
+                .map_err(backend)?;
+        }
+        if from < SCHEMA_VERSION {
+            tx.execute(&self.sql.update_schema_version, &[&SCHEMA_VERSION])
+                .await
+                .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
     }
@@ -439,6 +462,85 @@ impl SecretStore for PostgresStore {
         }
         best.map(|(ord, row)| record_from(row, scopes[ord].clone(), key.clone()))
             .transpose()
+    }
+
+    async fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<FoundSealed>, StoreError> {
+        let Some(first) = scopes.first() else {
+            return Ok(None);
+        };
+        let workspace = first.workspace_id();
+        if scopes.iter().any(|s| s.workspace_id() != workspace) {
+            // Not a run's request (a run reads one workspace): no one range holds
+            // these scopes, so read them as `get_first` does and check the binding.
+            return self
+                .get_first(scopes, key)
+                .await?
+                .map(|record| FoundSealed::of(scopes, key, record))
+                .transpose();
+        }
+        // (kind, owner) of each scope in the request's order, compared as the index
+        // orders them (number, then bytes: `COLLATE "C"`), so `lo..=hi` spans them.
+        let places: Vec<(i16, &str)> = scopes
+            .iter()
+            .map(|s| {
+                let (kind, _, owner) = scope_columns(s);
+                (kind, owner)
+            })
+            .collect();
+        let (Some(lo), Some(hi)) = (places.iter().min(), places.iter().max()) else {
+            return Ok(None);
+        };
+        // Ascending: the index's first holder is the request's first. Otherwise every
+        // holder (at most one per scope) comes back and the lowest position wins.
+        let ascending = places.windows(2).all(|w| w[0] < w[1]);
+        let limit = if ascending { 1 } else { places.len() };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let tags: Vec<String> = places
+            .iter()
+            .map(|(kind, owner)| format!("{kind}:{owner}"))
+            .collect();
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.find_sealed)
+            .await
+            .map_err(backend)?;
+        let (workspace, key_str) = (workspace.as_str(), key.as_str());
+        let rows = client
+            .query(
+                &statement,
+                &[
+                    &workspace, &key_str, &lo.0, &lo.1, &hi.0, &hi.1, &tags, &limit,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        let mut found: Option<FoundSealed> = None;
+        for row in &rows {
+            let kind: i16 = row.try_get(0).map_err(backend)?;
+            let owner: &str = row.try_get(1).map_err(backend)?;
+            // The binding check: the row's own scope, by position in the request.
+            // The filter makes this always succeed; a row it let through is refused.
+            let at = places
+                .iter()
+                .position(|p| *p == (kind, owner))
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered a scope it was not asked for")
+                })?;
+            if found.as_ref().is_none_or(|best| at < best.at) {
+                let version: i64 = row.try_get(2).map_err(backend)?;
+                let sealed: &[u8] = row.try_get(3).map_err(backend)?;
+                found = Some(FoundSealed::new(
+                    at,
+                    u64_from_column(version),
+                    sealed_from_column(sealed)?,
+                ));
+            }
+        }
+        Ok(found)
     }
 
     async fn get_many(

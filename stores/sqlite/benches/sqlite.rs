@@ -5,11 +5,19 @@
 //! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
 //!   the third, personal scope), one read transaction, against the same raw point
 //!   `SELECT` (the floor of a resolution's store read).
+//! - `find_sealed_3_scopes`: what a resolution reads (the same worst case), one
+//!   search of the key-first index, against the same raw point `SELECT`.
 //! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
 //!   personal scope) against one raw point `SELECT` plus the envelope-unseal floor of
 //!   the core crate's `benches/resolve.rs` (goal: within 1.5x).
 //!
 //! Run: `cargo bench -p workflow-secrets-sqlite -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Instructions instead of time (the machine may be busy): with
+//! `WORKFLOW_SECRETS_BENCH_CALLGRIND=<n>` the bench runs only `n` rounds of
+//! `callgrind_floor` (raw select plus unseal) and `callgrind_resolve`, for
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*callgrind_*'`;
+//! `callgrind_annotate --inclusive=yes` then gives each loop's instruction count.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
 
 #[path = "../../../benches/support/floor.rs"]
@@ -81,6 +89,29 @@ fn interleaved<A, B>(
     );
 }
 
+/// The rounds `WORKFLOW_SECRETS_BENCH_CALLGRIND` asks for, if set.
+fn callgrind_rounds() -> Option<usize> {
+    std::env::var("WORKFLOW_SECRETS_BENCH_CALLGRIND")
+        .ok()
+        .map(|n| n.parse().expect("a number of rounds"))
+}
+
+/// `rounds` raw selects plus unseals: a function of its own, for callgrind to count.
+#[inline(never)]
+fn callgrind_floor<T>(rounds: usize, floor_read: &mut impl FnMut() -> T) {
+    for _ in 0..rounds {
+        black_box(floor_read());
+    }
+}
+
+/// `rounds` resolutions: a function of its own, for callgrind to count.
+#[inline(never)]
+fn callgrind_resolve<T>(rounds: usize, resolve: &impl Fn() -> T) {
+    for _ in 0..rounds {
+        black_box(resolve());
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let dir = tempfile::Builder::new()
         .prefix("wfs-sqlite-bench-")
@@ -130,6 +161,22 @@ fn bench(c: &mut Criterion) {
         .unwrap()
     };
 
+    if let Some(rounds) = callgrind_rounds() {
+        // The resolution bench's two loops only, nothing timed.
+        let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
+        let resolver = Resolver::new(vault.clone(), &store);
+        let ada = UserId::new("ada").unwrap();
+        let ctx = RunContext::manual(acme, WorkflowId::new("wf").unwrap(), ada.clone(), ada);
+        let key = SecretKey::new("PERSONAL_ONLY").unwrap();
+        callgrind_floor(rounds, &mut || {
+            black_box(raw_get(&mut raw_select, 3, "ada", "PERSONAL_ONLY"));
+            floor.unseal()
+        });
+        callgrind_resolve(rounds, &|| {
+            pollster::block_on(resolver.resolve(&ctx, &key)).unwrap()
+        });
+        return;
+    }
     interleaved(
         "get 1 of 10,000 vs raw select",
         20_000,
@@ -171,6 +218,26 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    interleaved(
+        "find_sealed 3 scopes (personal) vs raw select",
+        20_000,
+        || raw_get(&mut raw_select, 3, "ada", "PERSONAL_ONLY"),
+        || pollster::block_on(store.find_sealed(&order, &personal_key)).unwrap(),
+    );
+    let mut group = c.benchmark_group("sqlite_find_sealed_3_scopes_worst_case");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("raw_rusqlite_prepared_select", |b| {
+        b.iter(|| black_box(raw_get(&mut raw_select, 3, "ada", "PERSONAL_ONLY")))
+    });
+    group.bench_function("SqliteStore::find_sealed", |b| {
+        b.iter(|| {
+            let found =
+                pollster::block_on(store.find_sealed(black_box(&order), black_box(&personal_key)));
+            black_box(found.unwrap().unwrap())
+        })
+    });
+    group.finish();
+
     let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
     let resolver = Resolver::new(vault.clone(), &store);
     let ada = UserId::new("ada").unwrap();
@@ -180,6 +247,7 @@ fn bench(c: &mut Criterion) {
         black_box(raw_get(&mut raw_select, 3, "ada", "PERSONAL_ONLY"));
         floor.unseal()
     };
+
     interleaved(
         "resolve (personal) vs raw select + unseal floor",
         20_000,

@@ -12,6 +12,7 @@
 //! | batches | one `BEGIN IMMEDIATE` transaction each, all-or-nothing |
 //! | compare-and-swap | each record's `revision`, checked inside the write transaction |
 //! | snapshots | `get_first`, `get_many`, `list_many`: one read transaction each |
+//! | resolution | `find_sealed`: one search of a key-first index, four columns |
 //! | several processes | safe on one file (SQLite's locks); writes serialize |
 //! | order | `list` sorts keys bytewise, ids and keys are compared byte for byte |
 //!
@@ -43,9 +44,12 @@
 //!
 //! One table, `workflow_secrets`, keyed by (workspace, kind, owner, key): a scope is
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or
-//! user id, empty for the workspace scope), never one concatenated string. A second
-//! table, `workflow_secrets_schema`, records the schema version; [`SqliteStore::open`]
-//! creates or checks it and refuses a file written by a newer release.
+//! user id, empty for the workspace scope), never one concatenated string, with a
+//! second unique index `workflow_secrets_by_key` on (workspace, key, kind, owner)
+//! for resolutions. A second table, `workflow_secrets_schema`, records the schema
+//! version (2); [`SqliteStore::open`] creates it, upgrades a file of an older version
+//! in place (version 1 to 2 builds the index: one pass over the table, in the open's
+//! write transaction), and refuses a file written by a newer release.
 
 mod schema;
 mod store;

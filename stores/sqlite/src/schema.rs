@@ -7,7 +7,7 @@ use crate::store::backend;
 
 /// The schema this crate writes. A file that records a newer one is refused, so an
 /// old binary never writes rows it does not understand.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Version 1: one row per record. Text columns use SQLite's default `BINARY`
 /// collation (memcmp), so ids and keys compare byte for byte and `ORDER BY key` is
@@ -33,8 +33,24 @@ CREATE TABLE workflow_secrets (
 ) WITHOUT ROWID;
 ";
 
+/// Version 2: a second index, key first within the workspace, so every scope of a
+/// run that may hold one key sits in one range of it: `find_sealed` finds them all
+/// with one descent of this index instead of one descent of the primary key per
+/// scope. Unique, as the primary key already makes (workspace, key, kind, owner).
+const V2: &str = "
+CREATE UNIQUE INDEX workflow_secrets_by_key
+    ON workflow_secrets (workspace, key, kind, owner);
+";
+
+/// The upgrade to each version after the first: `UPGRADES[i]` takes a file from
+/// version `i + 1` to `i + 2`.
+const UPGRADES: [&str; 1] = [V2];
+const _: () = assert!(UPGRADES.len() as i64 + 1 == SCHEMA_VERSION);
+
 /// Creates the schema, or checks the one the file holds, in one write transaction,
-/// so two processes opening a new file at once create it once.
+/// so two processes opening a new file at once create it once. A file of an older
+/// version is upgraded in place, one version at a time, in the same transaction:
+/// a crash midway leaves it at the version it had.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -54,22 +70,36 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         )
         .optional()
         .map_err(backend)?;
-    match found {
+    let from = match found {
         None => {
             tx.execute_batch(V1).map_err(backend)?;
             tx.execute(
-                "INSERT INTO workflow_secrets_schema (id, version) VALUES (1, ?1)",
-                [SCHEMA_VERSION],
+                "INSERT INTO workflow_secrets_schema (id, version) VALUES (1, 1)",
+                [],
             )
             .map_err(backend)?;
+            1
         }
-        Some(SCHEMA_VERSION) => {}
-        // Future versions add arms here that upgrade step by step.
+        Some(version @ 1..=SCHEMA_VERSION) => version,
         Some(_) => {
             return Err(StoreError::corrupt(
                 "the file holds a schema version this crate does not know (written by a newer release?)",
             ));
         }
+    };
+    if from == SCHEMA_VERSION {
+        // Current: nothing to write, and the transaction commits nothing.
+        return tx.commit().map_err(backend);
     }
+    // `from` is 1..SCHEMA_VERSION here, so the slice is in range and not empty.
+    let pending = usize::try_from(from - 1).unwrap_or(UPGRADES.len());
+    for upgrade in UPGRADES.get(pending..).unwrap_or_default() {
+        tx.execute_batch(upgrade).map_err(backend)?;
+    }
+    tx.execute(
+        "UPDATE workflow_secrets_schema SET version = ?1 WHERE id = 1",
+        [SCHEMA_VERSION],
+    )
+    .map_err(backend)?;
     tx.commit().map_err(backend)
 }

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
-    store::{SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
+    store::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
 };
 
 use crate::schema::migrate;
@@ -50,6 +51,15 @@ const DELETE: &str = "DELETE FROM workflow_secrets
 /// - **Snapshots.** `get_first`, `get_many` and `list_many` each run in one read
 ///   transaction, so a `get_many` never mixes records from before and after a batch,
 ///   even one written by another process on the same file.
+/// - **One search per resolution.** `find_sealed` (what the resolver calls per
+///   credential) reads the run's scopes of one key with one search of the key-first
+///   index `workflow_secrets_by_key`, over the range from the lowest to the highest
+///   requested (kind, owner), and reads four columns (kind, owner, version, sealed
+///   bytes) of the row it answers with. Each entry it passes in that range costs a
+///   seek of the table (a `WITHOUT ROWID` table is found by its primary key): the
+///   answer, and any other holder of the key sorting before it (another workflow
+///   overriding the key after the run's own, another user's personal copy before
+///   the run's user); bounded by the key's holders in the workspace.
 /// - **Several stores on one file** (other processes, or other `SqliteStore`s in this
 ///   one) are safe: writes serialize on SQLite's write lock (waiting up to 30 s) and
 ///   compare-and-swap sees every committed write.
@@ -133,6 +143,14 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(32);
+        // Plans never depend on bound values (the query planner stability
+        // guarantee). Without it, the bundled SQLite (built with STAT4) marks a
+        // statement whose `ORDER BY` it could shorten with a bound value, and the
+        // statement cache's clearing of bindings then makes every run compile the
+        // statement again: `find_sealed` cost seven times a point read. Every
+        // statement here has one right plan whatever the values.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(backend)?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
@@ -393,6 +411,138 @@ fn get_first_in(
     }))
 }
 
+/// `find_sealed` over `scopes` scopes of one workspace, as one range of the key-first
+/// index (schema version 2): `?1` workspace, `?2` key, `?3`..`?6` the lowest and
+/// highest requested (kind, owner), then kind and owner of each scope in order.
+/// `first_only`: `LIMIT 1`, for a request that ascends in (kind, owner).
+///
+/// - One descent: the rows of one key in one workspace are contiguous in
+///   `workflow_secrets_by_key`, ordered by (kind, owner), so the range between the
+///   lowest and highest requested scope holds every candidate. `INDEXED BY`
+///   pins the plan: without statistics the planner would take the primary key
+///   for its (kind, owner) prefix and scan the workspace.
+/// - Exact: other holders of the key that sort inside the range (another workflow,
+///   another user) are index entries the filter drops. Its terms are written `+kind`
+///   and `+owner` so the planner cannot turn the `OR` into one index lookup per
+///   scope.
+/// - Only what a resolution opens: kind and owner (to name the scope's position),
+///   version and sealed bytes; never the metadata.
+/// - `ORDER BY kind, owner` is the index's own order (no sort): when the request
+///   ascends in that order (a run's scopes do: workflow, workspace, personal),
+///   `LIMIT 1` stops at the first holder, the answer. (The connection's query
+///   planner stability guarantee keeps the `ORDER BY` from costing a compile per
+///   run: see `SqliteStore::setup`.)
+fn find_sql(scopes: usize, first_only: bool) -> String {
+    let mut sql = String::from(
+        "SELECT kind, owner, version, sealed FROM workflow_secrets \
+         INDEXED BY workflow_secrets_by_key \
+         WHERE workspace = ?1 AND key = ?2 \
+         AND (kind, owner) >= (?3, ?4) AND (kind, owner) <= (?5, ?6) AND (",
+    );
+    for i in 0..scopes {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        let p = 7 + 2 * i;
+        sql.push_str(&format!("(+kind = ?{p} AND +owner = ?{})", p + 1));
+    }
+    sql.push_str(") ORDER BY kind, owner");
+    if first_only {
+        sql.push_str(" LIMIT 1");
+    }
+    sql
+}
+
+/// `find_sql(n, first_only)` for n = 0..=4, built on first use (n = 0 is never run).
+static FIND_READY: std::sync::LazyLock<[[String; 5]; 2]> = std::sync::LazyLock::new(|| {
+    [
+        std::array::from_fn(|n| find_sql(n, false)),
+        std::array::from_fn(|n| find_sql(n, true)),
+    ]
+});
+
+fn find_sealed_in(
+    conn: &Connection,
+    scopes: &[Scope],
+    key: &SecretKey,
+) -> Result<Option<FoundSealed>, StoreError> {
+    let Some(first) = scopes.first() else {
+        return Ok(None);
+    };
+    let workspace = first.workspace_id();
+    if scopes.iter().any(|s| s.workspace_id() != workspace) {
+        // Not a run's request (a run reads one workspace): no one range holds these
+        // scopes, so read them as `get_first` does and check the binding.
+        return get_first_in(conn, scopes, key)?
+            .map(|record| FoundSealed::of(scopes, key, record))
+            .transpose();
+    }
+    // (kind, owner) of each scope, in the request's order; compared as the index
+    // orders them (integer, then bytes), so `lo`..=`hi` spans every one of them.
+    let places: Vec<(i64, &str)> = scopes
+        .iter()
+        .map(|s| {
+            let (kind, _, owner) = scope_columns(s);
+            (kind, owner)
+        })
+        .collect();
+    let (Some(lo), Some(hi)) = (places.iter().min(), places.iter().max()) else {
+        return Ok(None);
+    };
+    // Ascending: the index's first holder is the request's first. Otherwise every
+    // holder (at most one per scope) comes back and the lowest position wins.
+    let ascending = places.windows(2).all(|w| w[0] < w[1]);
+    let (workspace, key_str) = (workspace.as_str(), key.as_str());
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(6 + 2 * places.len());
+    params.extend([
+        &workspace as &dyn rusqlite::ToSql,
+        &key_str,
+        &lo.0,
+        &lo.1,
+        &hi.0,
+        &hi.1,
+    ]);
+    for (kind, owner) in &places {
+        params.push(kind);
+        params.push(owner);
+    }
+    let mut stmt = match FIND_READY[usize::from(ascending)].get(places.len()) {
+        Some(sql) => conn.prepare_cached(sql),
+        None => conn.prepare_cached(&find_sql(places.len(), ascending)),
+    }
+    .map_err(backend)?;
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params))
+        .map_err(backend)?;
+    let mut found: Option<FoundSealed> = None;
+    while let Some(row) = rows.next().map_err(backend)? {
+        let kind: i64 = row.get(0).map_err(backend)?;
+        let owner = row.get_ref(1).map_err(backend)?;
+        let owner = owner
+            .as_str()
+            .map_err(|_| StoreError::corrupt("a row holds an unreadable owner"))?;
+        // The binding check: the row's own scope, by position in the request. The
+        // filter makes this always succeed; a row it let through is refused.
+        let at = places
+            .iter()
+            .position(|p| *p == (kind, owner))
+            .ok_or_else(|| StoreError::corrupt("a lookup answered a scope it was not asked for"))?;
+        if found.as_ref().is_none_or(|best| at < best.at) {
+            let version: i64 = row.get(2).map_err(backend)?;
+            let sealed = row.get_ref(3).map_err(backend)?;
+            let sealed = sealed
+                .as_blob()
+                .map_err(|_| StoreError::corrupt("a row holds unreadable sealed bytes"))?;
+            found = Some(FoundSealed::new(
+                at,
+                u64_from_column(version),
+                sealed_from_column(sealed)?,
+            ));
+        }
+    }
+    Ok(found)
+}
+
 fn list_in(tx: &Connection, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
     let (kind, workspace, owner) = scope_columns(scope);
     let mut stmt = tx.prepare_cached(SELECT_META).map_err(backend)?;
@@ -475,6 +625,15 @@ impl SecretStore for SqliteStore {
         get_first_in(&self.lock(), scopes, key)
     }
 
+    async fn find_sealed(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<Option<FoundSealed>, StoreError> {
+        // One statement: one snapshot, no transaction needed.
+        find_sealed_in(&self.lock(), scopes, key)
+    }
+
     async fn get_many(
         &self,
         scopes: &[Scope],
@@ -489,5 +648,86 @@ impl SecretStore for SqliteStore {
 
     async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
         self.read(|tx| scopes.iter().map(|scope| list_in(tx, scope)).collect())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+mod tests {
+    use super::*;
+
+    /// The query plan of `sql`, one line per step, and its bytecode's opcodes.
+    fn plan(conn: &Connection, sql: &str) -> (Vec<String>, Vec<(String, i64)>) {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = stmt.raw_query();
+        let mut steps = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            steps.push(row.get::<_, String>(3).unwrap());
+        }
+        let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+        let mut rows = stmt.raw_query();
+        let mut ops = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            ops.push((
+                row.get::<_, String>(1).unwrap(),
+                row.get::<_, i64>(2).unwrap(),
+            ));
+        }
+        (steps, ops)
+    }
+
+    /// The evidence for "one descent": for every scope count, the plan is one
+    /// search of the key-first index, bounded by workspace, key and the (kind,
+    /// owner) range, with no sort and no temporary index; the bytecode seeks that
+    /// index once (`SeekGE`), then steps along it (`Next`), and seeks the table
+    /// (`NotFound`: a `WITHOUT ROWID` table is found by its primary key) for an
+    /// entry in range, before the filter.
+    #[test]
+    fn find_sealed_is_one_search_of_the_key_first_index() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let conn = store.lock();
+        for (n, first_only) in (1..=6).flat_map(|n| [(n, true), (n, false)]) {
+            let (steps, ops) = plan(&conn, &find_sql(n, first_only));
+            assert_eq!(
+                steps,
+                [
+                    "SEARCH workflow_secrets USING INDEX workflow_secrets_by_key \
+                  (workspace=? AND key=? AND (kind,owner)>(?,?) AND (kind,owner)<(?,?))"
+                ],
+                "{n} scopes"
+            );
+            let count = |name: &str| ops.iter().filter(|(op, _)| op.starts_with(name)).count();
+            assert_eq!(count("Seek"), 1, "{n} scopes: {ops:?}");
+            assert_eq!(count("NotFound"), 1, "{n} scopes: {ops:?}");
+            assert_eq!(count("Next"), 1, "{n} scopes: {ops:?}");
+            assert_eq!(count("OpenEphemeral") + count("Sorter"), 0, "{n} scopes");
+        }
+    }
+
+    /// A statement the cache hands back is run as compiled: never compiled again
+    /// because a bound value changed (the cache clears bindings between runs, so
+    /// every value "changes"), which would cost more than the read itself.
+    #[test]
+    fn find_sealed_never_recompiles_its_statement() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let conn = store.lock();
+        let acme = WorkspaceId::new("acme").unwrap();
+        let scopes = [
+            Scope::workflow(acme.clone(), "wf".to_owned().try_into().unwrap()),
+            Scope::workspace(acme.clone()),
+            Scope::personal(acme, "ada".to_owned().try_into().unwrap()),
+        ];
+        let reversed: Vec<Scope> = scopes.iter().rev().cloned().collect();
+        for i in 0..100 {
+            let key = SecretKey::new(format!("K{}", i % 7)).unwrap();
+            find_sealed_in(&conn, &scopes, &key).unwrap();
+            find_sealed_in(&conn, &reversed, &key).unwrap();
+        }
+        for first_only in [true, false] {
+            let stmt = conn.prepare_cached(&find_sql(3, first_only)).unwrap();
+            let runs = stmt.get_status(rusqlite::StatementStatus::Run);
+            let compiled = stmt.get_status(rusqlite::StatementStatus::RePrepare);
+            assert_eq!((runs, compiled), (100, 0), "first_only: {first_only}");
+        }
     }
 }

@@ -11,7 +11,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use pollster::block_on;
-use workflow_secrets::testing::fixtures::{id, key, marker, put, record, vault, workspace};
+use workflow_secrets::store::codec::ScopeColumns;
+use workflow_secrets::testing::fixtures::{id, key, marker, open, put, record, vault, workspace};
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
     Scope, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
@@ -577,4 +578,98 @@ fn a_file_from_a_newer_release_is_refused() {
 fn public_types_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<SqliteStore>();
+}
+
+/// The schema of release 0.1 (version 1), as it created a new file.
+const SCHEMA_V1: &str = "
+CREATE TABLE workflow_secrets_schema (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+CREATE TABLE workflow_secrets (
+    workspace    TEXT    COLLATE BINARY NOT NULL,
+    kind         INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
+    owner        TEXT    COLLATE BINARY NOT NULL,
+    key          TEXT    COLLATE BINARY NOT NULL,
+    version      INTEGER NOT NULL,
+    revision     INTEGER NOT NULL,
+    display_name TEXT,
+    description  TEXT,
+    members      TEXT    NOT NULL,
+    created_by   TEXT    NOT NULL,
+    updated_by   TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    sealed       BLOB    NOT NULL,
+    PRIMARY KEY (workspace, kind, owner, key)
+) WITHOUT ROWID;
+INSERT INTO workflow_secrets_schema (id, version) VALUES (1, 1);
+";
+
+/// A file written by the previous schema opens, is upgraded in place (the key-first
+/// index added, the version recorded), and answers every read as before.
+#[test]
+fn a_file_of_the_previous_schema_is_upgraded_in_place() {
+    let dir = temp_dir();
+    let path = dir.path().join("v1.db");
+    let vault = vault();
+    let acme: WorkspaceId = id("acme");
+    let places = [
+        Scope::workflow(acme.clone(), id("wf")),
+        Scope::workspace(acme.clone()),
+        Scope::personal(acme.clone(), id("ada")),
+    ];
+    {
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(SCHEMA_V1).unwrap();
+        for (i, scope) in places.iter().enumerate() {
+            let r = record(&vault, scope, "K", &format!("v1-{i}"));
+            let columns = ScopeColumns::of(scope);
+            raw.execute(
+                "INSERT INTO workflow_secrets VALUES
+                 (?1, ?2, ?3, 'K', 1, 7, ?4, NULL, '{}', 'suite-user', 'suite-user', 5, 6, ?5)",
+                rusqlite::params![
+                    columns.workspace,
+                    i64::from(columns.kind),
+                    columns.owner,
+                    r.meta.display_name,
+                    r.sealed.to_bytes()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let version = |path: &Path| -> (i64, i64) {
+        let raw = rusqlite::Connection::open(path).unwrap();
+        let version = raw
+            .query_row("SELECT version FROM workflow_secrets_schema", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let index = raw
+            .query_row(
+                "SELECT count(*) FROM sqlite_master
+                 WHERE type = 'index' AND name = 'workflow_secrets_by_key'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (version, index)
+    };
+    assert_eq!(version(&path), (2, 1), "upgraded to version 2, index added");
+    for (i, scope) in places.iter().enumerate() {
+        let got = block_on(store.get(scope, &key("K"))).unwrap().unwrap();
+        assert_eq!(got.meta.revision, 7, "rows kept as they were");
+        assert_eq!(open(&vault, scope, "K", &got), format!("v1-{i}"));
+        let found = block_on(store.find_sealed(&places[i..], &key("K")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.at, 0);
+        let value = vault.unseal(scope, &key("K"), 1, &found.sealed).unwrap();
+        assert_eq!(value.expose_secret(), format!("v1-{i}"));
+    }
+    drop(store);
+    drop(SqliteStore::open(&path).unwrap());
+    assert_eq!(version(&path), (2, 1), "reopening changes nothing");
 }
