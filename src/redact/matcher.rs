@@ -844,11 +844,16 @@ impl Searcher {
         if n > PACKED_MAX && n < fingerprint::MAX_PATTERNS {
             // q: 4-byte windows probe most sparsely; past about 20,000 patterns real
             // collisions of log text's 4-grams with the table's grow, and 5 bytes
-            // win (measured).
-            let q = if n <= Q4_MAX_PATTERNS { 4 } else { 5 };
-            let (l, shorter) = fingerprint_shape(&sorted_lens(ranges), q);
-            if shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP {
-                return Searcher::fingerprint(arena, ranges, q, choice);
+            // win (measured) where the patterns are long enough for them. Where they
+            // are not (hundreds of 12-byte passwords), 4-byte windows still beat the
+            // plain automaton many times over.
+            let lens = sorted_lens(ranges);
+            let widths: &[usize] = if n <= Q4_MAX_PATTERNS { &[4] } else { &[5, 4] };
+            for &q in widths {
+                let (l, shorter) = fingerprint_shape(&lens, q);
+                if shorter <= SHORT_MAX && l + 1 >= q + MIN_STEP {
+                    return Searcher::fingerprint(arena, ranges, q, choice);
+                }
             }
         }
         // Below PACKED_MIN the automaton builds in microseconds anyway, and its own
