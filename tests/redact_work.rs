@@ -326,3 +326,40 @@ fn large_sets_with_many_short_passwords_keep_the_fingerprint() {
     );
     assert_eq!(r.redact(&text), "INFO login password=*** token=*** ok");
 }
+
+/// Issue 17: a candidate that fails verification costs the bytes compared before
+/// the first difference, not the whole pattern. Logs that abbreviate tokens (the
+/// first 24 characters of a 400-character key, then `...`) make a candidate of each
+/// abbreviation; charged at the pattern's length, such a text passed the budget and
+/// the search started over with the linear automaton (ten times slower).
+#[test]
+fn abbreviated_secrets_cost_the_bytes_compared() {
+    const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut tokens = Tokens(0x5EC2_E7A5_0017_0003);
+    let secrets: Vec<String> = (0..200).map(|_| tokens.take(B64URL, 400)).collect();
+    let values: Vec<SecretValue> = secrets
+        .iter()
+        .map(|v| SecretValue::new(v.clone()).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint]);
+    let len = 1 << 20;
+    let mut text = String::with_capacity(len + 64);
+    let mut i = 0;
+    while text.len() < len {
+        text.push_str("token=");
+        text.push_str(&secrets[i % secrets.len()][..24]);
+        text.push_str("...\n");
+        i += 1;
+    }
+    let (out, cost) = work(|| r.redact(&text).into_owned());
+    assert_eq!(out, text, "an abbreviation is not the secret");
+    assert!(
+        cost <= 3 * len as u64,
+        "{cost} steps for {} bytes",
+        text.len()
+    );
+}
