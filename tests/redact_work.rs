@@ -293,7 +293,7 @@ fn unregistered_tokens_of_registered_shapes_cost_one_step_per_byte() {
     }
 }
 
-/// Issue 17: past 20,000 patterns the fingerprint widens its windows to 5 bytes,
+/// Issue 17: past a few thousand patterns the fingerprint widens its windows to 5 bytes,
 /// which needs patterns of 13 bytes for its shortest stride. A large workspace holds
 /// hundreds of 12-byte passwords (more than the short automaton takes), and the set
 /// then went to the plain automaton: 0.15x the raw search at 100,000 secrets, and a

@@ -89,13 +89,18 @@ pub(crate) enum Unbuilt {
 const SHORT_MAX: usize = 32;
 
 /// The fingerprint's shortest worthwhile probe stride in [`Choice::Auto`]. 8, not 9:
-/// past 20,000 patterns 12-byte passwords then keep 5-byte windows (stride 8), whose
+/// past [`Q4_MAX_PATTERNS`] 12-byte passwords then keep 5-byte windows (stride 8), whose
 /// table small-alphabet text (timestamps, hex ids) hits far less often than the
 /// 4-byte one (100,000 real-shape secrets: about 1.7x faster on clean log text).
 const MIN_STEP: usize = 8;
 
-/// Past this many patterns the fingerprint uses 5-byte windows instead of 4.
-const Q4_MAX_PATTERNS: usize = 20_000;
+/// Past this many patterns the fingerprint uses 5-byte windows instead of 4 (where
+/// its patterns are long enough). Measured on both corpora (random tokens, and the
+/// real shapes of `benches/support/shapes.rs`): 4-byte windows win at 2,000
+/// patterns, the two tie at 5,000, and by 10,000 real shapes' small-alphabet windows
+/// (hex keys, digits) take every 4-gram of the digits and hex ids of log text, where
+/// 5-byte windows run 1.5x faster.
+const Q4_MAX_PATTERNS: usize = 4_000;
 
 /// The automaton of the short patterns, with each one's segment pattern id.
 struct Short {
@@ -850,11 +855,11 @@ impl Searcher {
             }
         }
         if n > PACKED_MAX && n < fingerprint::MAX_PATTERNS {
-            // q: 4-byte windows probe most sparsely; past about 20,000 patterns real
-            // collisions of log text's 4-grams with the table's grow, and 5 bytes
-            // win (measured) where the patterns are long enough for them. Where they
-            // are not (hundreds of 12-byte passwords), 4-byte windows still beat the
-            // plain automaton many times over.
+            // q: 4-byte windows probe most sparsely; past a few thousand patterns
+            // real collisions of log text's 4-grams with the table's grow, and 5
+            // bytes win (measured) where the patterns are long enough for them.
+            // Where they are not (hundreds of 12-byte passwords), 4-byte windows
+            // still beat the plain automaton many times over.
             let lens = sorted_lens(ranges);
             let widths: &[usize] = if n <= Q4_MAX_PATTERNS { &[4] } else { &[5, 4] };
             for &q in widths {
