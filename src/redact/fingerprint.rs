@@ -80,8 +80,6 @@ pub(crate) struct Fingerprint {
     window: u64,
     /// Probe stride S = L - q + 1.
     step: usize,
-    /// log2 of the filter's word count.
-    word_bits: u32,
     filter: Box<[u64]>,
     /// log2 of the bucket count.
     bucket_bits: u32,
@@ -173,7 +171,6 @@ impl Fingerprint {
             q,
             window,
             step,
-            word_bits,
             filter,
             bucket_bits,
             starts: counts.into_boxed_slice(),
@@ -195,17 +192,23 @@ impl Fingerprint {
     /// prefix) make a probe a candidate for each, and the caller then searches
     /// another way rather than verify them all.
     pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
-        let shift = 64 - self.word_bits;
+        // The probe loop is the whole cost on clean text: the filter word and its
+        // two bits come from fixed shifts of the hash (`probe_bits`), and the
+        // fields are locals.
+        let (window, step) = (self.window, self.step);
+        let words = self.filter.len() - 1;
+        let filter = &self.filter[..];
         let passes = |h: u64| {
-            let (_, mask) = probe_bits(h, self.word_bits);
-            self.filter[(h >> shift) as usize] & mask == mask
+            let mask = 1u64 << (h >> 58) | 1u64 << ((h >> 52) & 63);
+            filter[(h >> 32) as usize & words] & mask == mask
         };
         let mut passed = [(0usize, 0u64); BATCH];
         let mut n = 0;
         let mut x = 0;
         // Whole 8-byte loads, then the last probes zero-padded.
-        while x + MAX_Q <= hay.len() {
-            let h = (load(hay, x) & self.window).wrapping_mul(K);
+        let whole = hay.len().checked_sub(MAX_Q);
+        while whole.is_some_and(|last| x <= last) {
+            let h = (load(hay, x) & window).wrapping_mul(K);
             if passes(h) {
                 passed[n] = (x, h);
                 n += 1;
@@ -216,7 +219,7 @@ impl Fingerprint {
                     n = 0;
                 }
             }
-            x += self.step;
+            x += step;
         }
         while x + self.q <= hay.len() {
             let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
@@ -284,13 +287,14 @@ impl Drop for Fingerprint {
     }
 }
 
-/// The filter word of hash `h` and the two bits set in it.
+/// The filter word of hash `h` and the two bits set in it: the word from bits 32 and
+/// up (at most 19 of them), the bits from the top 12, so every shift is a constant
+/// ([`Fingerprint::scan`] inlines the same).
 #[inline(always)]
 fn probe_bits(h: u64, word_bits: u32) -> (usize, u64) {
-    let word = (h >> (64 - word_bits)) as usize;
-    let b1 = (h >> (58 - word_bits)) & 63;
-    let b2 = (h >> (52 - word_bits)) & 63;
-    (word, 1 << b1 | 1 << b2)
+    debug_assert!(word_bits <= 20);
+    let word = (h >> 32) as usize & ((1 << word_bits) - 1);
+    (word, 1 << (h >> 58) | 1 << ((h >> 52) & 63))
 }
 
 /// 32 bits of `h` below its bucket bits.
