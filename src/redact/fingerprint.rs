@@ -206,6 +206,26 @@ impl Fingerprint {
         let mut n = 0;
         let mut x = 0;
         // Whole 8-byte loads, then the last probes zero-padded.
+        // A stride of at least 8 (every automatic choice): each probe reads the
+        // head of its own stride-long chunk, with no bounds check per probe.
+        if step >= MAX_Q {
+            for chunk in hay.chunks_exact(step) {
+                let mut word = [0u8; MAX_Q];
+                word.copy_from_slice(&chunk[..MAX_Q]);
+                let h = (u64::from_le_bytes(word) & window).wrapping_mul(K);
+                if passes(h) {
+                    passed[n] = (x, h);
+                    n += 1;
+                    if n == BATCH {
+                        if !self.resolve(&passed, out, limit) {
+                            return false;
+                        }
+                        n = 0;
+                    }
+                }
+                x += step;
+            }
+        }
         let whole = hay.len().checked_sub(MAX_Q);
         while whole.is_some_and(|last| x <= last) {
             let h = (load(hay, x) & window).wrapping_mul(K);
