@@ -1,15 +1,16 @@
 //! `Fingerprint`: a sampling prefilter for many long patterns.
 //!
-//! Let L be the shortest *long* pattern and q = 8. Each long pattern gets an
-//! *anchor* a (below), and every q-byte window of its L bytes from the anchor
-//! (offsets `a..=a + L - q`) goes into a table. An occurrence of a long pattern at
-//! `p` covers the text's `p + a..p + a + L`, which holds the windows at
-//! `p + a..=p + a + L - q`: S = L - q + 1 consecutive positions, so exactly one of
-//! them is a multiple of S. Probing the text only at multiples of S thus meets every
-//! occurrence once, through a window registered with offset `x - p`. Each probe is
-//! one load, one multiply and a two-bit test in one word of a blocked Bloom filter;
-//! only a probe that passes looks up its bucket of `(check, pattern, offset)` items,
-//! and a candidate start is then verified byte for byte by the caller.
+//! Let L be the shortest *long* pattern and q the window width (4, 5 or 8 bytes).
+//! Each long pattern gets an *anchor* a (below), and every q-byte window of its L
+//! bytes from the anchor (offsets `a..=a + L - q`) goes into a table. An occurrence
+//! of a long pattern at `p` covers the text's `p + a..p + a + L`, which holds the
+//! windows at `p + a..=p + a + L - q`: S = L - q + 1 consecutive positions, so
+//! exactly one of them is a multiple of S. Probing the text only at multiples of S
+//! thus meets every occurrence once, through a window registered with offset
+//! `x - p`. Each probe is one load, one multiply and a two-bit test in one word of a
+//! blocked Bloom filter; only a probe that passes looks up its bucket of `(check,
+//! pattern, offset)` items, and a candidate start is then verified byte for byte by
+//! the caller.
 //!
 //! **Anchors.** Real secrets share long prefixes: every key of a vendor starts
 //! `sk-proj-` or `ghp_`, every JWT of an issuer with the same 36-byte header and
