@@ -311,3 +311,68 @@ proptest! {
         prop_assert_eq!(&write_chunked(&linear, &text, &random), &want, "chunks {:?}", random);
     }
 }
+
+/// Vendor-like prefixes (issue 17): many secrets share one, and texts carry
+/// unregistered tokens that start with it too.
+const PREFIXES: [&str; 5] = [
+    "",
+    "ghp_",
+    "sk-proj-",
+    "xoxb-12",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx",
+];
+
+/// Secrets of real shapes in miniature: a shared prefix, then a short tail from a
+/// small alphabet, so tails also share prefixes and secrets are prefixes of others.
+fn shaped() -> impl Strategy<Value = String> {
+    (0..PREFIXES.len(), "[a-c]{0,4}[a-z0-9]{1,16}")
+        .prop_map(|(p, tail)| format!("{}{tail}", PREFIXES[p]))
+}
+
+/// Filler that starts unregistered tokens of the same prefixes.
+fn shaped_pieces() -> impl Strategy<Value = Vec<(usize, u8, usize, String)>> {
+    prop::collection::vec(
+        (
+            0usize..256,
+            0u8..4,
+            0usize..128,
+            "(ghp_|sk-proj-|xoxb-12|eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\\.eyJzdWIiOiIx)?[a-c0-9 ]{0,12}",
+        ),
+        0..24,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(32)
+    ))]
+
+    /// The fingerprint anchors each pattern's windows past the prefix it shares with
+    /// others (or at its end where it is too short for that): forced, and as the
+    /// automatic choice for sets past 64, it equals the oracle on sets of shared
+    /// prefixes, over text full of tokens that share them without being registered.
+    #[test]
+    fn fingerprint_equals_oracle_on_shared_prefixes(
+        secrets in prop::collection::vec(shaped(), 65..160),
+        pieces in shaped_pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        encodings in any::<bool>(),
+    ) {
+        let encodings = if encodings { Encodings::all() } else { Encodings::none() };
+        let oracle = build(&secrets, Searcher::Automaton, false, 4, encodings);
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        for searcher in [Searcher::Fingerprint, Searcher::Auto] {
+            let fast = build(&secrets, searcher, false, 4, encodings);
+            match used(&fast) {
+                Ok(ran) => prop_assert!(ran.contains(&Searcher::Fingerprint) || searcher == Searcher::Auto, "{:?}", ran),
+                Err(e) => prop_assert!(matches!(e.reason, Reason::ShorterThanWindow { .. }), "{}", e),
+            }
+            prop_assert_eq!(fast.redact_bytes(&text).into_owned(), want.clone(), "{} text {:?}", searcher, String::from_utf8_lossy(&text));
+            prop_assert_eq!(&write_chunked(&fast, &text, &random), &want, "{} chunks {:?}", searcher, random);
+        }
+    }
+}

@@ -200,3 +200,166 @@ fn packed_verification_is_bounded() {
         "5 `sk-proj-` keys with every encoding"
     );
 }
+
+/// A fixed xorshift stream over `alphabet`: the test's tokens, the same every run.
+struct Tokens(u64);
+
+impl Tokens {
+    fn take(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len)
+            .map(|_| {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                char::from(alphabet[(self.0 % alphabet.len() as u64) as usize])
+            })
+            .collect()
+    }
+
+    /// A token of one of three real shapes that share long prefixes: an OpenAI-style
+    /// key (`sk-proj-`), a GitHub token (`ghp_`), and a JWT whose header and first
+    /// payload bytes (73 characters) every JWT of the issuer shares.
+    fn credential(&mut self, i: usize) -> String {
+        const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        match i % 3 {
+            0 => format!("sk-proj-{}", self.take(B64URL, 48)),
+            1 => format!("ghp_{}", self.take(ALNUM, 36)),
+            _ => format!(
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6{}.{}",
+                self.take(B64URL, 40),
+                self.take(B64URL, 43)
+            ),
+        }
+    }
+}
+
+/// Issue 17: a log full of *unregistered* tokens of the registered secrets' shapes
+/// (users' session JWTs, other services' keys) costs the fingerprint about one step
+/// per byte, as clean text does. Before the fix its windows were each pattern's
+/// first bytes, so 1,000 secrets sharing vendor prefixes and a JWT header sat behind
+/// a handful of windows: every unregistered token became hundreds of candidates, the
+/// candidate bound was passed and the search started over with the linear automaton
+/// (at least 3 steps per byte, 0.1x the raw search's speed).
+#[test]
+fn unregistered_tokens_of_registered_shapes_cost_one_step_per_byte() {
+    let mut tokens = Tokens(0x5EC2_E7A5_0017_0001);
+    let secrets: Vec<String> = (0..1_000).map(|i| tokens.credential(i)).collect();
+    let values: Vec<SecretValue> = secrets
+        .iter()
+        .map(|v| SecretValue::new(v.clone()).unwrap())
+        .collect();
+    let builder = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values);
+    let len = 1 << 20;
+    // Log lines with an unregistered token every ~600 bytes and a registered secret
+    // every ~8 KiB.
+    let mut text = String::with_capacity(len + 1024);
+    let mut registered = Vec::new();
+    let mut i = 0;
+    while text.len() < len {
+        text.push_str("2026-03-01T12:00:00.000Z INFO http::server request completed ");
+        text.push_str("status=200 latency_ms=12 workflow started queue ok payload ");
+        text.push_str("bytes=5120 cache miss node execution retrying connection");
+        text.push_str(" Authorization: Bearer ");
+        text.push_str(&tokens.credential(i));
+        if i % 14 == 13 {
+            let secret = &secrets[i * 7 % secrets.len()];
+            text.push_str(" auth=");
+            text.push_str(secret);
+            registered.push(secret.clone());
+        }
+        text.push('\n');
+        i += 1;
+    }
+    for searcher in [Searcher::Auto, Searcher::Fingerprint] {
+        let r = with_searcher(&builder, searcher).unwrap();
+        assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint], "{searcher}");
+        let (out, cost) = work(|| r.redact(&text).into_owned());
+        for secret in &registered {
+            assert!(!out.contains(secret.as_str()), "{searcher}: not masked");
+        }
+        assert_eq!(
+            out.matches("***").count(),
+            registered.len(),
+            "{searcher}: only the registered secrets are masked"
+        );
+        assert!(
+            cost <= 2 * len as u64,
+            "{searcher}: {cost} steps for {} bytes",
+            text.len()
+        );
+    }
+}
+
+/// Issue 17: past a few thousand patterns the fingerprint widens its windows to 5 bytes,
+/// which needs patterns of 13 bytes for its shortest stride. A large workspace holds
+/// hundreds of 12-byte passwords (more than the short automaton takes), and the set
+/// then went to the plain automaton: 0.15x the raw search at 100,000 secrets, and a
+/// build of seconds. 4-byte windows still fit, and the fingerprint keeps the set.
+#[test]
+fn large_sets_with_many_short_passwords_keep_the_fingerprint() {
+    const PRINTABLE: &[u8] = b"!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    let mut tokens = Tokens(0x5EC2_E7A5_0017_0002);
+    let secrets: Vec<String> = (0..21_000)
+        .map(|i| {
+            if i % 20 == 0 {
+                tokens.take(PRINTABLE, 12)
+            } else {
+                tokens.credential(i)
+            }
+        })
+        .collect();
+    let values: Vec<SecretValue> = secrets
+        .iter()
+        .map(|v| SecretValue::new(v.clone()).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint]);
+    let text = format!(
+        "INFO login password={} token={} ok",
+        secrets[20], secrets[21]
+    );
+    assert_eq!(r.redact(&text), "INFO login password=*** token=*** ok");
+}
+
+/// Issue 17: a candidate that fails verification costs the bytes compared before
+/// the first difference, not the whole pattern. Logs that abbreviate tokens (the
+/// first 24 characters of a 400-character key, then `...`) make a candidate of each
+/// abbreviation; charged at the pattern's length, such a text passed the budget and
+/// the search started over with the linear automaton (ten times slower).
+#[test]
+fn abbreviated_secrets_cost_the_bytes_compared() {
+    const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut tokens = Tokens(0x5EC2_E7A5_0017_0003);
+    let secrets: Vec<String> = (0..200).map(|_| tokens.take(B64URL, 400)).collect();
+    let values: Vec<SecretValue> = secrets
+        .iter()
+        .map(|v| SecretValue::new(v.clone()).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint]);
+    let len = 1 << 20;
+    let mut text = String::with_capacity(len + 64);
+    let mut i = 0;
+    while text.len() < len {
+        text.push_str("token=");
+        text.push_str(&secrets[i % secrets.len()][..24]);
+        text.push_str("...\n");
+        i += 1;
+    }
+    let (out, cost) = work(|| r.redact(&text).into_owned());
+    assert_eq!(out, text, "an abbreviation is not the secret");
+    assert!(
+        cost <= 3 * len as u64,
+        "{cost} steps for {} bytes",
+        text.len()
+    );
+}

@@ -1,30 +1,44 @@
 //! `Fingerprint`: a sampling prefilter for many long patterns.
 //!
-//! Let L be the shortest *long* pattern and q = 8. Every q-byte window of each long
-//! pattern's first L bytes (offsets `0..=L - q`) goes into a table. An occurrence of
-//! a long pattern at `p` covers the text's `p..p + L`, which holds the windows at
-//! `p..=p + L - q`: S = L - q + 1 consecutive positions, so exactly one of them is a
-//! multiple of S. Probing the text only at multiples of S thus meets every occurrence
-//! once, through a window registered with offset `x - p`. Each probe is one load, one
-//! multiply and a two-bit test in one word of a blocked Bloom filter; only a probe
-//! that passes looks up its bucket of `(check, pattern, offset)` items, and a
-//! candidate start is then verified byte for byte by the caller.
+//! Let L be the shortest *long* pattern and q the window width (4, 5 or 8 bytes).
+//! Each long pattern gets an *anchor* a (below), and every q-byte window of its L
+//! bytes from the anchor (offsets `a..=a + L - q`) goes into a table. An occurrence
+//! of a long pattern at `p` covers the text's `p + a..p + a + L`, which holds the
+//! windows at `p + a..=p + a + L - q`: S = L - q + 1 consecutive positions, so
+//! exactly one of them is a multiple of S. Probing the text only at multiples of S
+//! thus meets every occurrence once, through a window registered with offset
+//! `x - p`. Each probe is one load, one multiply and a two-bit test in one word of a
+//! blocked Bloom filter; only a probe that passes looks up its bucket of `(check,
+//! pattern, offset)` items, and a candidate start is then verified byte for byte by
+//! the caller.
+//!
+//! **Anchors.** Real secrets share long prefixes: every key of a vendor starts
+//! `sk-proj-` or `ghp_`, every JWT of an issuer with the same 36-byte header and
+//! often 30 more bytes of payload. Windows taken from the patterns' starts would put
+//! thousands of patterns behind one window, and every probe landing on that prefix
+//! (in logs, mostly on *unregistered* tokens of the same shape) would make each of
+//! them a candidate. So a pattern's windows start where it parts from its nearest
+//! patterns in byte order (their longest common prefix, which is the longest it
+//! shares with any pattern), or as far toward that as its length allows: its windows
+//! then hold bytes no other pattern has at that place, and a probe on a shared
+//! prefix finds nothing to verify.
 //!
 //! The cost per text byte is 1/S probes plus the filter's false positives, which
 //! per byte are about (patterns / filter bits) whatever S is: the table is sized at
 //! 16 bits per window, so that rate stays near one in a few hundred bytes.
 //!
-//! **Holds material derived from secrets**: filter bits and 32-bit checks of each
-//! long pattern's leading windows. The multiply is invertible, so a check of a
-//! 4-byte window is close to the window itself: every table, and the build's
-//! intermediate hashes, are zeroized on drop (SECURITY.md).
+//! **Holds material derived from secrets**: filter bits and 32-bit checks of windows
+//! of each long pattern, and each one's anchor (how long a prefix it shares with
+//! others). The multiply is invertible, so a check of a 4-byte window is close to
+//! the window itself: every table, and the build's intermediate hashes, are zeroized
+//! on drop (SECURITY.md).
 
 use zeroize::Zeroize;
 
 /// The widest window in bytes (one 64-bit load).
 pub(crate) const MAX_Q: usize = 8;
 
-/// The most probe strides (window offsets) per pattern: an offset fits in
+/// The most probe strides (window offsets past the anchor) per pattern: one fits in
 /// [`OFFSET_BITS`].
 pub(crate) const MAX_STEP: usize = 1 << OFFSET_BITS;
 
@@ -67,21 +81,21 @@ pub(crate) struct Fingerprint {
     window: u64,
     /// Probe stride S = L - q + 1.
     step: usize,
-    /// log2 of the filter's word count.
-    word_bits: u32,
     filter: Box<[u64]>,
     /// log2 of the bucket count.
     bucket_bits: u32,
     /// Bucket `b`'s items are `items[starts[b]..starts[b + 1]]`.
     starts: Box<[u32]>,
-    /// `check << 32 | pattern << 5 | offset`.
+    /// `check << 32 | pattern << 5 | i`: the window at `anchors[pattern] + i`.
     items: Box<[u64]>,
+    /// Each long pattern's anchor, by pattern id (0 for the others).
+    anchors: Box<[u32]>,
 }
 
 impl Fingerprint {
-    /// Builds the table for the `count` long patterns `(id, bytes)`, each at least `l` bytes
-    /// long, with q-byte windows: `1 <= q <= 8`, `q <= l`, `l - q < MAX_STEP`, and
-    /// every id below [`MAX_PATTERNS`].
+    /// Builds the table for the `count` long patterns `(id, bytes)`, in byte order,
+    /// each at least `l` bytes long, with q-byte windows: `1 <= q <= 8`, `q <= l`,
+    /// `l - q < MAX_STEP`, and every id below [`MAX_PATTERNS`].
     pub(crate) fn build<'a>(
         l: usize,
         q: usize,
@@ -91,18 +105,41 @@ impl Fingerprint {
         debug_assert!((1..=MAX_Q).contains(&q) && q <= l && l - q < MAX_STEP);
         let step = l - q + 1;
         let window = u64::MAX >> (64 - 8 * q);
+        let long: Vec<(u32, &[u8])> = long.collect();
+        debug_assert!(long.windows(2).all(|w| w[0].1 <= w[1].1), "byte order");
+        let ids = long
+            .iter()
+            .map(|&(id, _)| id as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut anchors = vec![0u32; ids].into_boxed_slice();
+        // In byte order the longest prefix a pattern shares with any other is the
+        // one it shares with a neighbour.
+        let common = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let mut before = 0;
+        for k in 0..long.len() {
+            let (id, bytes) = long[k];
+            let after = long.get(k + 1).map_or(0, |&(_, next)| common(bytes, next));
+            // `bytes.len() - l`: the last L bytes, where the anchor past the shared
+            // prefix would leave fewer than L.
+            anchors[id as usize] = before.max(after).min(bytes.len() - l) as u32;
+            before = after;
+        }
         let mut windows: Vec<(u64, u32, u32)> = Vec::with_capacity(count * step);
-        for (id, bytes) in long {
-            for offset in 0..step {
-                let word = if offset + MAX_Q <= bytes.len() {
-                    load(bytes, offset)
+        for &(id, bytes) in &long {
+            let anchor = anchors[id as usize] as usize;
+            for i in 0..step {
+                let at = anchor + i;
+                let word = if at + MAX_Q <= bytes.len() {
+                    load(bytes, at)
                 } else {
-                    load_padded(bytes, offset)
+                    load_padded(bytes, at)
                 };
                 let h = (word & window).wrapping_mul(K);
-                windows.push((h, id, offset as u32));
+                windows.push((h, id, i as u32));
             }
         }
+        drop(long);
         let filter_log2 = (windows.len() * BITS_PER_WINDOW)
             .next_power_of_two()
             .trailing_zeros()
@@ -124,10 +161,10 @@ impl Fingerprint {
         }
         let mut next = counts.clone();
         let mut items = vec![0u64; windows.len()].into_boxed_slice();
-        for &(h, id, offset) in &windows {
+        for &(h, id, i) in &windows {
             let b = (h >> (64 - bucket_bits)) as usize;
             items[next[b] as usize] =
-                check(h, bucket_bits) << 32 | u64::from(id) << OFFSET_BITS | u64::from(offset);
+                check(h, bucket_bits) << 32 | u64::from(id) << OFFSET_BITS | u64::from(i);
             next[b] += 1;
         }
         windows.zeroize();
@@ -135,11 +172,11 @@ impl Fingerprint {
             q,
             window,
             step,
-            word_bits,
             filter,
             bucket_bits,
             starts: counts.into_boxed_slice(),
             items,
+            anchors,
         }
     }
 
@@ -156,17 +193,43 @@ impl Fingerprint {
     /// prefix) make a probe a candidate for each, and the caller then searches
     /// another way rather than verify them all.
     pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
-        let shift = 64 - self.word_bits;
+        // The probe loop is the whole cost on clean text: the filter word and its
+        // two bits come from fixed shifts of the hash (`probe_bits`), and the
+        // fields are locals.
+        let (window, step) = (self.window, self.step);
+        let words = self.filter.len() - 1;
+        let filter = &self.filter[..];
         let passes = |h: u64| {
-            let (_, mask) = probe_bits(h, self.word_bits);
-            self.filter[(h >> shift) as usize] & mask == mask
+            let mask = 1u64 << (h >> 58) | 1u64 << ((h >> 52) & 63);
+            filter[(h >> 32) as usize & words] & mask == mask
         };
         let mut passed = [(0usize, 0u64); BATCH];
         let mut n = 0;
         let mut x = 0;
         // Whole 8-byte loads, then the last probes zero-padded.
-        while x + MAX_Q <= hay.len() {
-            let h = (load(hay, x) & self.window).wrapping_mul(K);
+        // A stride of at least 8 (every automatic choice): each probe reads the
+        // head of its own stride-long chunk, with no bounds check per probe.
+        if step >= MAX_Q {
+            for chunk in hay.chunks_exact(step) {
+                let mut word = [0u8; MAX_Q];
+                word.copy_from_slice(&chunk[..MAX_Q]);
+                let h = (u64::from_le_bytes(word) & window).wrapping_mul(K);
+                if passes(h) {
+                    passed[n] = (x, h);
+                    n += 1;
+                    if n == BATCH {
+                        if !self.resolve(&passed, out, limit) {
+                            return false;
+                        }
+                        n = 0;
+                    }
+                }
+                x += step;
+            }
+        }
+        let whole = hay.len().checked_sub(MAX_Q);
+        while whole.is_some_and(|last| x <= last) {
+            let h = (load(hay, x) & window).wrapping_mul(K);
             if passes(h) {
                 passed[n] = (x, h);
                 n += 1;
@@ -177,7 +240,7 @@ impl Fingerprint {
                     n = 0;
                 }
             }
-            x += self.step;
+            x += step;
         }
         while x + self.q <= hay.len() {
             let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
@@ -216,9 +279,10 @@ impl Fingerprint {
                 if item >> 32 != check {
                     continue;
                 }
-                let offset = (item & ((1 << OFFSET_BITS) - 1)) as usize;
+                let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
+                let offset =
+                    self.anchors[id as usize] as usize + (item & ((1 << OFFSET_BITS) - 1)) as usize;
                 if offset <= x {
-                    let id = ((item >> OFFSET_BITS) & ((1 << PATTERN_BITS) - 1)) as u32;
                     out.push((x - offset, id));
                     if out.len() > limit {
                         return false;
@@ -231,7 +295,7 @@ impl Fingerprint {
 
     /// Heap bytes held.
     pub(crate) fn memory_usage(&self) -> usize {
-        (self.filter.len() + self.items.len()) * 8 + self.starts.len() * 4
+        (self.filter.len() + self.items.len()) * 8 + (self.starts.len() + self.anchors.len()) * 4
     }
 }
 
@@ -240,16 +304,18 @@ impl Drop for Fingerprint {
         self.filter.zeroize();
         self.starts.zeroize();
         self.items.zeroize();
+        self.anchors.zeroize();
     }
 }
 
-/// The filter word of hash `h` and the two bits set in it.
+/// The filter word of hash `h` and the two bits set in it: the word from bits 32 and
+/// up (at most 19 of them), the bits from the top 12, so every shift is a constant
+/// ([`Fingerprint::scan`] inlines the same).
 #[inline(always)]
 fn probe_bits(h: u64, word_bits: u32) -> (usize, u64) {
-    let word = (h >> (64 - word_bits)) as usize;
-    let b1 = (h >> (58 - word_bits)) & 63;
-    let b2 = (h >> (52 - word_bits)) & 63;
-    (word, 1 << b1 | 1 << b2)
+    debug_assert!(word_bits <= 20);
+    let word = (h >> 32) as usize & ((1 << word_bits) - 1);
+    (word, 1 << (h >> 58) | 1 << ((h >> 52) & 63))
 }
 
 /// 32 bits of `h` below its bucket bits.
