@@ -270,3 +270,54 @@ proptest! {
         }
     }
 }
+
+/// An inner writer that fails as told: `Interrupted` the first `interrupts` calls
+/// (then it takes everything), or an error on every call.
+struct Flaky {
+    interrupts: usize,
+    broken: bool,
+    out: Vec<u8>,
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.broken {
+            return Err(std::io::Error::other("disk full"));
+        }
+        if self.interrupts > 0 {
+            self.interrupts -= 1;
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the inner writer reports reaches the caller: an interrupted write is retried
+/// (nothing lost or doubled), any other error is returned, not retried for ever.
+#[test]
+fn inner_writer_errors_reach_the_caller() {
+    let r = redactor(&[SECRET_63], Encodings::none());
+    let line = format!("token {SECRET_63} ok\n");
+    let mut w = r.writer(Flaky {
+        interrupts: 3,
+        broken: false,
+        out: Vec::new(),
+    });
+    w.write_all(line.as_bytes()).unwrap();
+    w.flush().unwrap();
+    assert_eq!(w.get_ref().unwrap().out, b"token *** ok\n");
+    let mut w = r.writer(Flaky {
+        interrupts: 0,
+        broken: true,
+        out: Vec::new(),
+    });
+    w.write_all(line.as_bytes()).unwrap(); // held: nothing decided yet
+    let err = w.flush().unwrap_err();
+    assert_eq!(err.to_string(), "disk full");
+    assert!(w.finish().is_err());
+}
