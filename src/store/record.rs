@@ -45,7 +45,8 @@ pub struct SecretMeta {
     /// When its value last changed: `created_at` at create, then the time of each
     /// write of a new value (a rotation, a `put` that rotates, an import that
     /// rotates). A details edit or a re-wrap under another key-encryption key keeps
-    /// it, so it is the value's age, what a "rotate periodically" policy reads.
+    /// it, so it is the value's age, what a "rotate periodically" policy reads
+    /// ([`Secrets::rotation_due`](crate::Secrets::rotation_due)).
     ///
     /// For a record written before stores kept it (SQLite and PostgreSQL schema
     /// version 2 or older), the stores' migration fills it in: `created_at` for a
