@@ -181,6 +181,8 @@ impl<S: SecretStore> Secrets<S> {
                     meta.version += 1;
                     meta.updated_by = actor.user.clone();
                     meta.updated_at = now;
+                    // A new value: its age starts now.
+                    meta.value_changed_at = now;
                     (meta, Expect::Revision(revision))
                 }
                 None => {

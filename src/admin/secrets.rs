@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::slice;
 use std::sync::Arc;
+use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 
@@ -251,10 +252,16 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         for _ in 0..CAS_RETRIES {
             let record = self.existing(actor, op, scope, key).await?;
-            let revision = record.meta.revision;
+            let (revision, version) = (record.meta.revision, record.meta.version);
             let mut next = change(record)?;
+            let now = self.now();
             next.meta.updated_by = actor.user.clone();
-            next.meta.updated_at = self.now();
+            next.meta.updated_at = now;
+            // The version moves with the value and only with it (a rotation; never a
+            // details edit): a new version is a new value, and its time the value's age.
+            if next.meta.version != version {
+                next.meta.value_changed_at = now;
+            }
             let meta = next.meta.clone();
             let put = WriteOp::Put {
                 record: next,
@@ -549,9 +556,104 @@ impl<S: SecretStore> Secrets<S> {
     /// included; personal: its owner alone); `store`.
     pub async fn list(&self, actor: &Actor, scope: &Scope) -> Result<Vec<SecretMeta>, Error> {
         let call = Call::new(AuditKind::Listed, actor, Some(scope), &[]);
+        self.audited(&call, self.list_body(actor, scope)).await
+    }
+
+    /// What [`list`](Self::list) and [`rotation_due`](Self::rotation_due) read: one
+    /// rule for who may see a scope's metadata.
+    async fn list_body(&self, actor: &Actor, scope: &Scope) -> Result<Vec<SecretMeta>, Error> {
+        access::check(actor, Operation::List, scope, None)?;
+        binding::listed(scope, self.store.list(scope).await?)
+    }
+
+    /// The "rotate periodically" report: the metadata of every secret in `scope`
+    /// whose value is at least `older_than` old (its
+    /// [`value_changed_at`](SecretMeta::value_changed_at) plus `older_than` is at
+    /// or before now, by this `Secrets`' clock), sorted by key. A details edit or a
+    /// re-wrap does not make a value younger; a rotation does. Never a value.
+    ///
+    /// Who may ask, and the audit, are exactly [`list`](Self::list)'s: any member
+    /// of the workspace for workspace and workflow scopes (external ones included),
+    /// the owner alone for a personal scope; one `Listed` event naming the scope and
+    /// no key. It reads the scope's metadata as `list` does and keeps the due ones:
+    /// linear in the scope's size.
+    ///
+    /// `older_than` is compared exactly (a value 1 ms old is not due at 1.5 ms); a
+    /// value whose time is ahead of the clock is 0 ms old. Records written before a
+    /// store kept the value's time carry an upper bound of it (see
+    /// [`SecretMeta::value_changed_at`]): they may show due later than they should,
+    /// never earlier.
+    ///
+    /// # Errors
+    ///
+    /// As [`list`](Self::list): `permission_denied`; `store` (also for a listing
+    /// whose metadata names another scope than the one read).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use std::time::Duration;
+    /// use workflow_secrets::clock::{Clock, Timestamp};
+    /// use workflow_secrets::{
+    ///     Actor, LocalKeyring, MemoryStore, Scope, SecretDetails, SecretKey, SecretValue,
+    ///     Secrets, UserId, Vault, WorkspaceId, WorkspaceRole,
+    /// };
+    ///
+    /// /// A clock the example moves by hand.
+    /// struct Manual(Arc<AtomicU64>);
+    /// impl Clock for Manual {
+    ///     fn now(&self) -> Timestamp { self.0.load(Ordering::SeqCst) }
+    /// }
+    /// const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    /// let days = |n: u64| Duration::from_millis(n * DAY_MS);
+    ///
+    /// let time = Arc::new(AtomicU64::new(0));
+    /// let at_day = |n: u64| time.store(n * DAY_MS, Ordering::SeqCst);
+    /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new())
+    ///     .with_clock(Manual(time.clone()));
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let scope = Scope::workspace(acme);
+    /// let (old, new) = (SecretKey::new("OLD_API_KEY")?, SecretKey::new("NEW_API_KEY")?);
+    /// pollster::block_on(async {
+    ///     at_day(0);
+    ///     secrets.create(&ada, &scope, &old, SecretValue::new("sk-old-0001")?).await?;
+    ///     at_day(80);
+    ///     secrets.create(&ada, &scope, &new, SecretValue::new("sk-new-0001")?).await?;
+    ///     at_day(85); // a details edit does not make a value younger
+    ///     let details = SecretDetails { description: Some("prod".into()), ..Default::default() };
+    ///     secrets.set_details(&ada, &scope, &old, details).await?;
+    ///
+    ///     at_day(100);
+    ///     let due = secrets.rotation_due(&ada, &scope, days(90)).await?;
+    ///     assert_eq!(due.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["OLD_API_KEY"]);
+    ///
+    ///     secrets.rotate(&ada, &scope, &old, SecretValue::new("sk-old-0002")?).await?;
+    ///     assert!(secrets.rotation_due(&ada, &scope, days(90)).await?.is_empty());
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn rotation_due(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        older_than: Duration,
+    ) -> Result<Vec<SecretMeta>, Error> {
+        let call = Call::new(AuditKind::Listed, actor, Some(scope), &[]);
         let body = async {
-            access::check(actor, Operation::List, scope, None)?;
-            binding::listed(scope, self.store.list(scope).await?)
+            let listed = self.list_body(actor, scope).await?;
+            let now = self.now();
+            // The age in whole milliseconds against the `Duration` as given: exact,
+            // and no sum that could overflow.
+            let due =
+                |changed: u64| Duration::from_millis(now.saturating_sub(changed)) >= older_than;
+            Ok(listed
+                .into_iter()
+                .filter(|meta| due(meta.value_changed_at))
+                .collect())
         };
         self.audited(&call, body).await
     }

@@ -38,13 +38,29 @@ pub struct SecretMeta {
     pub updated_by: UserId,
     /// When it was created.
     pub created_at: Timestamp,
-    /// When it was written last.
+    /// When it was written last: moves on every write, a details edit and a
+    /// re-wrap included, so it says nothing about the value's age. See
+    /// [`value_changed_at`](Self::value_changed_at).
     pub updated_at: Timestamp,
+    /// When its value last changed: `created_at` at create, then the time of each
+    /// write of a new value (a rotation, a `put` that rotates, an import that
+    /// rotates). A details edit or a re-wrap under another key-encryption key keeps
+    /// it, so it is the value's age, what a "rotate periodically" policy reads
+    /// ([`Secrets::rotation_due`](crate::Secrets::rotation_due)).
+    ///
+    /// For a record written before stores kept it (SQLite and PostgreSQL schema
+    /// version 2 or older), the stores' migration fills it in: `created_at` for a
+    /// record still at version 1 (its value never changed), otherwise `updated_at`,
+    /// which is an upper bound: later than the real change when the details were
+    /// edited or the record re-wrapped after its last rotation, so such a record
+    /// may be reported due later than it should, never earlier.
+    pub value_changed_at: Timestamp,
 }
 
 impl SecretMeta {
-    /// Metadata for a new secret at version 1, created by `by` at `at`, with no
-    /// details. The store sets the revision when the record is written.
+    /// Metadata for a new secret at version 1, created by `by` at `at` (its
+    /// `created_at`, `updated_at` and `value_changed_at`), with no details. The
+    /// store sets the revision when the record is written.
     pub fn new(scope: Scope, key: SecretKey, by: UserId, at: Timestamp) -> SecretMeta {
         SecretMeta {
             scope,
@@ -58,6 +74,7 @@ impl SecretMeta {
             updated_by: by,
             created_at: at,
             updated_at: at,
+            value_changed_at: at,
         }
     }
 }

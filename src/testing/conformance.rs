@@ -4,7 +4,7 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::Poll;
 
-use super::fixtures::{id, key, marker, open, record, vault, workspace};
+use super::fixtures::{CREATED_AT, id, key, marker, open, record, vault, workspace};
 use crate::store::{
     Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
 };
@@ -26,6 +26,7 @@ where
     list_contents_and_order(&make().await).await;
     scopes_of_a_workspace(&make().await).await;
     provided_methods(&make().await).await;
+    value_changed_at_round_trips(&make().await).await;
     find_sealed_in_every_order(&make().await).await;
     cas_create(&make().await).await;
     cas_update(&make().await).await;
@@ -521,6 +522,106 @@ pub async fn provided_methods<S: SecretStore>(store: &S) {
         [vec!["BOTH"], vec!["BOTH"], vec!["PERSONAL"]],
         "list_many: per scope"
     );
+}
+
+/// `value_changed_at` (the value's age) is kept apart from `created_at` and
+/// `updated_at`: three different times per record come back as written through
+/// every read that carries metadata (`get`, `get_first`, `get_many`, `list`,
+/// `list_many`), after a create, an update under `Expect::Revision` and one under
+/// `Expect::Any`, at the ends of the range too. A store that drops the field (and
+/// rebuilds it from `created_at`) or reads one time column for another fails.
+pub async fn value_changed_at_round_trips<S: SecretStore>(store: &S) {
+    let f = vault();
+    let acme: WorkspaceId = id("acme");
+    let scopes = [
+        Scope::workflow(acme.clone(), id("wf")),
+        Scope::workspace(acme.clone()),
+    ];
+    // (key, created_at, updated_at, value_changed_at): pairwise different.
+    let times: [(&str, u64, u64, u64); 3] = [
+        ("EARLY", 1, 3, 2),
+        ("LATE", CREATED_AT, CREATED_AT + 2, CREATED_AT + 1),
+        ("MAX", 0, u64::MAX, u64::MAX - 1),
+    ];
+    let mut written: Vec<Vec<StoredSecret>> = Vec::new();
+    for scope in &scopes {
+        let mut records = Vec::new();
+        for (name, created, updated, changed) in times {
+            let mut r = record(&f, scope, name, &format!("{name}-in-{}", scope.tag()));
+            r.meta.created_at = created;
+            r.meta.updated_at = updated;
+            r.meta.value_changed_at = changed;
+            put(store, r.clone(), Expect::Absent).await;
+            r.meta.revision = 1;
+            records.push(r);
+        }
+        written.push(records);
+    }
+    reads_back(store, &scopes, &written, "value_changed_at after create").await;
+    // An update that moves only `value_changed_at` (as a rotation would), then one
+    // under `Any` that moves it again: each must land, and nothing else moves.
+    for (shift, expect) in [(7, Expect::Revision(1)), (u64::MAX - 2, Expect::Any)] {
+        for records in &mut written {
+            for r in records.iter_mut() {
+                r.meta.value_changed_at = r.meta.value_changed_at.wrapping_add(shift);
+                put(store, r.clone(), expect).await;
+                r.meta.revision += 1;
+            }
+        }
+        let phase = format!("value_changed_at after an update under {expect:?}");
+        reads_back(store, &scopes, &written, &phase).await;
+    }
+}
+
+/// Checks that every read carrying metadata answers `want` (the records of
+/// `scopes[i]` in key order, `want[i]`).
+async fn reads_back<S: SecretStore>(
+    store: &S,
+    scopes: &[Scope],
+    want: &[Vec<StoredSecret>],
+    phase: &str,
+) {
+    let metas = |records: &[StoredSecret]| -> Vec<SecretMeta> {
+        records.iter().map(|r| r.meta.clone()).collect()
+    };
+    for (scope, records) in scopes.iter().zip(want) {
+        let keys: Vec<_> = records.iter().map(|r| r.meta.key.clone()).collect();
+        for r in records {
+            let k = &r.meta.key;
+            let got = store.get(scope, k).await.unwrap().map(|r| r.meta);
+            assert_eq!(got.as_ref(), Some(&r.meta), "{phase}: get {k} in {scope}");
+            let first = store.get_first(std::slice::from_ref(scope), k).await;
+            let first = first.unwrap().map(|r| r.meta);
+            assert_eq!(first.as_ref(), Some(&r.meta), "{phase}: get_first {k}");
+        }
+        let many = store
+            .get_many(std::slice::from_ref(scope), &keys)
+            .await
+            .unwrap();
+        let many: Vec<Option<SecretMeta>> = many.into_iter().map(|r| r.map(|r| r.meta)).collect();
+        let expected: Vec<Option<SecretMeta>> = metas(records).into_iter().map(Some).collect();
+        assert_eq!(many, expected, "{phase}: get_many in {scope}");
+        let listed = store.list(scope).await.unwrap();
+        assert_eq!(listed, metas(records), "{phase}: list of {scope}");
+    }
+    // Several scopes at once: the first scope's record of each key, and each list.
+    let keys: Vec<_> = want[0].iter().map(|r| r.meta.key.clone()).collect();
+    let many = store.get_many(scopes, &keys).await.unwrap();
+    let many: Vec<Option<SecretMeta>> = many.into_iter().map(|r| r.map(|r| r.meta)).collect();
+    let expected: Vec<Option<SecretMeta>> = metas(&want[0]).into_iter().map(Some).collect();
+    assert_eq!(many, expected, "{phase}: get_many over several scopes");
+    for r in &want[0] {
+        let first = store.get_first(scopes, &r.meta.key).await.unwrap();
+        let first = first.map(|r| r.meta);
+        assert_eq!(
+            first.as_ref(),
+            Some(&r.meta),
+            "{phase}: get_first over several scopes"
+        );
+    }
+    let lists = store.list_many(scopes).await.unwrap();
+    let expected: Vec<Vec<SecretMeta>> = want.iter().map(|r| metas(r)).collect();
+    assert_eq!(lists, expected, "{phase}: list_many");
 }
 
 /// `find_sealed` answers as `get_first` does (read through [`FoundSealed::of`]) for

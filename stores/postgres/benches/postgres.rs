@@ -40,7 +40,7 @@ use workflow_secrets::{
 use workflow_secrets_postgres::PostgresStore;
 
 const COLUMNS: &str = "version, revision, display_name, description, members, created_by, \
-                       updated_by, created_at, updated_at, sealed";
+                       updated_by, created_at, updated_at, value_changed_at, sealed";
 
 fn record(vault: &Vault, scope: &Scope, key: &str) -> StoredSecret {
     let key = SecretKey::new(key).unwrap();
@@ -133,7 +133,7 @@ fn bench(c: &mut Criterion) {
         raw.execute(
             &format!(
                 "INSERT INTO \"{schema}\".secrets (workspace, kind, owner, key, {COLUMNS}) \
-                 SELECT 'acme', 2, '', 'FILL_' || g, 1, 1, NULL, NULL, '{{}}', 'ada', 'ada', 0, 0, \
+                 SELECT 'acme', 2, '', 'FILL_' || g, 1, 1, NULL, NULL, '{{}}', 'ada', 'ada', 0, 0, 0, \
                  '\\x00112233'::bytea FROM generate_series(1, 10000) g"
             ),
             &[],
@@ -155,8 +155,8 @@ fn bench(c: &mut Criterion) {
         .block_on(raw.prepare(&format!(
             "UPDATE \"{schema}\".secrets SET version = $5, display_name = $6, description = $7, \
              members = $8, created_by = $9, updated_by = $10, created_at = $11, updated_at = $12, \
-             sealed = $13, revision = revision + 1 \
-             WHERE workspace = $1 AND kind = $2 AND owner = $3 AND key = $4 AND revision = $14"
+             sealed = $13, value_changed_at = $14, revision = revision + 1 \
+             WHERE workspace = $1 AND kind = $2 AND owner = $3 AND key = $4 AND revision = $15"
         )))
         .unwrap();
     let raw = tokio::sync::Mutex::new(raw);
@@ -169,7 +169,7 @@ fn bench(c: &mut Criterion) {
                 .query_one(raw_select, &[&"acme", &kind, &owner, &key])
                 .await
                 .unwrap();
-            let sealed: Vec<u8> = row.get(9);
+            let sealed: Vec<u8> = row.get(10);
             let members: String = row.get(4);
             black_box((sealed, members, row.get::<_, i64>(1)))
         }
@@ -292,6 +292,7 @@ fn bench(c: &mut Criterion) {
                     &0i64,
                     &0i64,
                     &sealed,
+                    &0i64,
                     &n,
                 ],
             )
@@ -390,7 +391,7 @@ fn concurrent(c: &mut Criterion, server: &support::Server, schema: &str, vault: 
                 .query_one(&statement, &[&"acme", &3i16, &"ada", &"PERSONAL_ONLY"])
                 .await
                 .unwrap();
-            black_box((row.get::<_, Vec<u8>>(9), row.get::<_, String>(4)));
+            black_box((row.get::<_, Vec<u8>>(10), row.get::<_, String>(4)));
         }
     };
     // Both pools at full size, every statement prepared, before anything is timed.

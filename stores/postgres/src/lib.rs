@@ -48,10 +48,18 @@
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or user
 //! id, empty for the workspace scope), never one concatenated string, with a second
 //! unique index `secrets_by_key` on (workspace, key, kind, owner) for resolutions;
-//! and `schema_version` (2), which [`PostgresStore::migrate`] creates, checks,
-//! upgrades in place from an older version (1 to 2 builds the index in the
-//! migration's transaction: writes to `secrets` wait for it, reads do not), and
-//! refuses when a newer release wrote it.
+//! and `schema_version` (3), which [`PostgresStore::migrate`] creates, checks,
+//! upgrades in place from an older version, one version at a time in the
+//! migration's transaction, and refuses when a newer release wrote it:
+//!
+//! - 1 to 2 builds the index (writes to `secrets` wait for it, reads do not).
+//! - 2 to 3 adds `value_changed_at`, when the value last changed, filled from each
+//!   row: a record still at version 1 gets its `created_at` (its value never
+//!   changed: exact); a rotated one its `updated_at`, an upper bound (later than
+//!   the last rotation when its details were edited or it was re-wrapped since), so
+//!   a rotation-age report may show such a record due later than it should, never
+//!   earlier. Adding a column locks the table exclusively until the migration
+//!   commits: reads and writes wait for its one pass over the table.
 
 mod error;
 mod sql;

@@ -12,12 +12,16 @@ use workflow_secrets::store::StoreError;
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
 
 /// The schema version this crate writes.
-pub(crate) const SCHEMA_VERSION: i32 = 2;
+pub(crate) const SCHEMA_VERSION: i32 = 3;
 
 /// The columns of a record after its scope and key, in the order every `SELECT`
 /// returns them (`sealed` last, where it is read at all).
 const META: &str = "s.version, s.revision, s.display_name, s.description, s.members, \
-                    s.created_by, s.updated_by, s.created_at, s.updated_at";
+                    s.created_by, s.updated_by, s.created_at, s.updated_at, \
+                    s.value_changed_at";
+
+/// How many columns [`META`] names: a `SELECT`'s next column is at this index.
+pub(crate) const META_COLUMNS: usize = 10;
 
 /// Matches a scope row of `q` (an `unnest` of the scopes asked for) to the records.
 /// Joined `LATERAL`, so every scope is a primary-key lookup whatever plan the
@@ -69,8 +73,9 @@ impl Sql {
     pub(crate) fn new(schema: &str) -> Sql {
         let t = format!("\"{schema}\".secrets");
         let insert_cols = "workspace, kind, owner, key, version, display_name, description, \
-                           members, created_by, updated_by, created_at, updated_at, sealed, revision";
-        let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1";
+                           members, created_by, updated_by, created_at, updated_at, sealed, \
+                           value_changed_at, revision";
+        let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1";
         Sql {
             table: t.clone(),
             get: format!("SELECT {META}, s.sealed FROM {t} s WHERE {PK}"),
@@ -113,13 +118,14 @@ impl Sql {
                  description = EXCLUDED.description, members = EXCLUDED.members, \
                  created_by = EXCLUDED.created_by, updated_by = EXCLUDED.updated_by, \
                  created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, \
-                 sealed = EXCLUDED.sealed, revision = s.revision + 1"
+                 sealed = EXCLUDED.sealed, value_changed_at = EXCLUDED.value_changed_at, \
+                 revision = s.revision + 1"
             ),
             update_at: format!(
                 "UPDATE {t} SET version = $5, display_name = $6, description = $7, \
                  members = $8, created_by = $9, updated_by = $10, created_at = $11, \
-                 updated_at = $12, sealed = $13, revision = revision + 1 \
-                 WHERE {PK} AND revision = $14"
+                 updated_at = $12, sealed = $13, value_changed_at = $14, \
+                 revision = revision + 1 WHERE {PK} AND revision = $15"
             ),
             delete_at: format!("DELETE FROM {t} WHERE {PK} AND revision = $5"),
             delete_any: format!("DELETE FROM {t} WHERE {PK}"),
@@ -159,6 +165,24 @@ impl Sql {
         format!(
             "CREATE UNIQUE INDEX secrets_by_key \
              ON \"{schema}\".secrets (workspace, key, kind, owner);"
+        )
+    }
+
+    /// Version 3: `value_changed_at`, when the record's value last changed (not its
+    /// details, not its wrapping), for the rotation-age report.
+    ///
+    /// Existing rows are filled from what they hold: a record still at version 1
+    /// was never rotated, so its value is its creation's (`created_at`, exact); a
+    /// rotated one gets `updated_at`, the last write, which is the last rotation
+    /// unless its details were edited or it was re-wrapped since: an upper bound,
+    /// so an old record may be reported due later than it should, never earlier.
+    /// Added without a default and set `NOT NULL` once filled: no row can lack it.
+    pub(crate) fn v3(schema: &str) -> String {
+        format!(
+            "ALTER TABLE \"{schema}\".secrets ADD COLUMN value_changed_at bigint;
+             UPDATE \"{schema}\".secrets SET value_changed_at =
+                 CASE WHEN version = 1 THEN created_at ELSE updated_at END;
+             ALTER TABLE \"{schema}\".secrets ALTER COLUMN value_changed_at SET NOT NULL;"
         )
     }
 

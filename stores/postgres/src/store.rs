@@ -18,7 +18,7 @@ use workflow_secrets::{
 };
 
 use crate::error::{backend, pool_error};
-use crate::sql::{DEFAULT_SCHEMA, SCHEMA_VERSION, Sql, check_schema};
+use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema};
 
 /// A [`SecretStore`] in a PostgreSQL database: for many service instances sharing
 /// one database.
@@ -164,6 +164,11 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
         }
+        if from < 3 {
+            tx.batch_execute(&Sql::v3(&self.schema))
+                .await
+                .map_err(backend)?;
+        }
         if from < SCHEMA_VERSION {
             tx.execute(&self.sql.update_schema_version, &[&SCHEMA_VERSION])
                 .await
@@ -197,7 +202,7 @@ fn scope_arrays(scopes: &[Scope]) -> (Vec<&str>, Vec<i16>, Vec<&str>) {
     (workspaces, kinds, owners)
 }
 
-/// A record's metadata from columns 0..=8 of a `SELECT`.
+/// A record's metadata from the first [`META_COLUMNS`] columns of a `SELECT`.
 fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, StoreError> {
     let text = |i: usize| row.try_get::<_, String>(i).map_err(backend);
     let int = |i: usize| {
@@ -214,12 +219,13 @@ fn meta_from(row: &Row, scope: Scope, key: SecretKey) -> Result<SecretMeta, Stor
     meta.members = members_from_text(members)?;
     meta.updated_by = user_from_column(text(6)?)?;
     meta.updated_at = int(8)?;
+    meta.value_changed_at = int(9)?;
     Ok(meta)
 }
 
-/// A whole record: metadata, then `sealed` in column 9.
+/// A whole record: metadata, then `sealed` in column [`META_COLUMNS`].
 fn record_from(row: &Row, scope: Scope, key: SecretKey) -> Result<StoredSecret, StoreError> {
-    let sealed: &[u8] = row.try_get(9).map_err(backend)?;
+    let sealed: &[u8] = row.try_get(META_COLUMNS).map_err(backend)?;
     let sealed = sealed_from_column(sealed)?;
     Ok(StoredSecret {
         meta: meta_from(row, scope, key)?,
@@ -249,10 +255,11 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
             let members = members_to_text(&meta.members);
             let sealed = record.sealed.to_bytes();
             let (created_by, updated_by) = (meta.created_by.as_str(), meta.updated_by.as_str());
-            let (version, created_at, updated_at) = (
+            let (version, created_at, updated_at, value_changed_at) = (
                 u64_to_column(meta.version),
                 u64_to_column(meta.created_at),
                 u64_to_column(meta.updated_at),
+                u64_to_column(meta.value_changed_at),
             );
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![
                 &workspace,
@@ -268,6 +275,7 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                 &created_at,
                 &updated_at,
                 &sealed,
+                &value_changed_at,
             ];
             let (statement, revision) = match expect {
                 Expect::Absent => (&sql.insert_absent, None),
@@ -369,7 +377,7 @@ impl SecretStore for PostgresStore {
             .map_err(backend)?;
         rows.iter()
             .map(|row| {
-                let name = row.try_get::<_, String>(9).map_err(backend)?;
+                let name = row.try_get::<_, String>(META_COLUMNS).map_err(backend)?;
                 meta_from(row, scope.clone(), key_from_column(name)?)
             })
             .collect()
@@ -449,7 +457,7 @@ impl SecretStore for PostgresStore {
         // At most one row per scope; `ord` is its 0-based place in `scopes`.
         let mut best: Option<(usize, &tokio_postgres::Row)> = None;
         for row in &rows {
-            let ord: i64 = row.try_get(10).map_err(backend)?;
+            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
             let ord = usize::try_from(ord)
                 .ok()
                 .filter(|i| *i < scopes.len())
@@ -565,9 +573,9 @@ impl SecretStore for PostgresStore {
             .await
             .map_err(backend)?;
         for row in &rows {
-            let scope = nth(scopes, row, 10)?;
-            let key = nth(keys, row, 11)?;
-            let ord: i64 = row.try_get(11).map_err(backend)?;
+            let scope = nth(scopes, row, META_COLUMNS + 1)?;
+            let key = nth(keys, row, META_COLUMNS + 2)?;
+            let ord: i64 = row.try_get(META_COLUMNS + 2).map_err(backend)?;
             let slot = usize::try_from(ord - 1)
                 .ok()
                 .and_then(|i| found.get_mut(i))
@@ -595,9 +603,9 @@ impl SecretStore for PostgresStore {
             .await
             .map_err(backend)?;
         for row in &rows {
-            let scope = nth(scopes, row, 10)?;
-            let ord: i64 = row.try_get(10).map_err(backend)?;
-            let name = row.try_get::<_, String>(9).map_err(backend)?;
+            let scope = nth(scopes, row, META_COLUMNS + 1)?;
+            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
+            let name = row.try_get::<_, String>(META_COLUMNS).map_err(backend)?;
             let meta = meta_from(row, scope.clone(), key_from_column(name)?)?;
             if let Some(list) = usize::try_from(ord - 1).ok().and_then(|i| lists.get_mut(i)) {
                 list.push(meta);

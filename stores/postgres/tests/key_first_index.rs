@@ -17,7 +17,7 @@ use workflow_secrets::{
 };
 use workflow_secrets_postgres::PostgresStore;
 
-use support::{server, unique_schema};
+use support::{schema_v1, server, unique_schema};
 
 /// The scopes of a run in `acme`: workflow `wf`, the workspace, personal `ada`.
 fn run_scopes() -> [Scope; 3] {
@@ -196,38 +196,9 @@ async fn the_server_counts_one_index_scan_per_find_sealed() {
     );
 }
 
-/// The schema of release 0.1 (version 1), as `migrate` created it.
-fn schema_v1(schema: &str) -> String {
-    format!(
-        "CREATE SCHEMA \"{schema}\";
-         CREATE TABLE \"{schema}\".schema_version (
-             id      int  PRIMARY KEY CHECK (id = 1),
-             version int  NOT NULL
-         );
-         CREATE TABLE \"{schema}\".secrets (
-             workspace    text     COLLATE \"C\" NOT NULL,
-             kind         smallint NOT NULL CHECK (kind IN (1, 2, 3)),
-             owner        text     COLLATE \"C\" NOT NULL,
-             key          text     COLLATE \"C\" NOT NULL,
-             version      bigint   NOT NULL,
-             revision     bigint   NOT NULL,
-             display_name text,
-             description  text,
-             members      text     NOT NULL,
-             created_by   text     COLLATE \"C\" NOT NULL,
-             updated_by   text     COLLATE \"C\" NOT NULL,
-             created_at   bigint   NOT NULL,
-             updated_at   bigint   NOT NULL,
-             sealed       bytea    NOT NULL,
-             PRIMARY KEY (workspace, kind, owner, key)
-         );
-         INSERT INTO \"{schema}\".schema_version (id, version) VALUES (1, 1);"
-    )
-}
-
-/// A schema written by the previous release: `migrate` adds the key-first index
-/// and records version 2, keeps every row as it was, and a second `migrate`
-/// changes nothing.
+/// A schema of version 1: `migrate` adds the key-first index and records the
+/// current version, keeps every row as it was, and a second `migrate` changes
+/// nothing.
 #[tokio::test]
 async fn a_schema_of_the_previous_version_is_upgraded_in_place() {
     let Some(server) = server() else { return };
@@ -280,7 +251,7 @@ async fn a_schema_of_the_previous_version_is_upgraded_in_place() {
     let store = PostgresStore::with_schema(server.pool(2), &schema).unwrap();
     store.migrate().await.unwrap();
     let (version, index) = state().await;
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let index = index.expect("the key-first index");
     assert!(
         index.contains("UNIQUE INDEX") && index.ends_with("(workspace, key, kind, owner)"),
@@ -300,5 +271,5 @@ async fn a_schema_of_the_previous_version_is_upgraded_in_place() {
         assert_eq!(value.expose_secret(), format!("v1-{i}"));
     }
     store.migrate().await.unwrap();
-    assert_eq!(state().await.0, 2, "a second migrate changes nothing");
+    assert_eq!(state().await.0, 3, "a second migrate changes nothing");
 }

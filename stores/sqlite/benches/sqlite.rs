@@ -36,7 +36,7 @@ use workflow_secrets_sqlite::SqliteStore;
 const RECORDS: usize = 10_000;
 
 const RAW_SELECT: &str = "SELECT version, revision, display_name, description, members,
-        created_by, updated_by, created_at, updated_at, sealed
+        created_by, updated_by, created_at, updated_at, value_changed_at, sealed
     FROM workflow_secrets WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4";
 
 /// The row as the raw driver reads it: every column, owned.
@@ -48,6 +48,7 @@ type RawRow = (
     String,
     String,
     String,
+    i64,
     i64,
     i64,
     Vec<u8>,
@@ -156,6 +157,7 @@ fn bench(c: &mut Criterion) {
                 r.get(7)?,
                 r.get(8)?,
                 r.get(9)?,
+                r.get(10)?,
             ))
         })
         .unwrap()

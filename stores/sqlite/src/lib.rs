@@ -47,9 +47,17 @@
 //! user id, empty for the workspace scope), never one concatenated string, with a
 //! second unique index `workflow_secrets_by_key` on (workspace, key, kind, owner)
 //! for resolutions. A second table, `workflow_secrets_schema`, records the schema
-//! version (2); [`SqliteStore::open`] creates it, upgrades a file of an older version
-//! in place (version 1 to 2 builds the index: one pass over the table, in the open's
-//! write transaction), and refuses a file written by a newer release.
+//! version (3); [`SqliteStore::open`] creates it, upgrades a file of an older version
+//! in place, one version at a time in the open's write transaction, and refuses a
+//! file written by a newer release:
+//!
+//! - 1 to 2 builds the index (one pass over the table).
+//! - 2 to 3 adds `value_changed_at`, when the value last changed (one pass over
+//!   the table), filled from each row: a record still at version 1 gets its
+//!   `created_at` (its value never changed: exact); a rotated one its `updated_at`,
+//!   an upper bound (later than the last rotation when its details were edited or
+//!   it was re-wrapped since), so a rotation-age report may show such a record
+//!   due later than it should, never earlier.
 
 mod schema;
 mod store;

@@ -7,7 +7,7 @@ use crate::store::backend;
 
 /// The schema this crate writes. A file that records a newer one is refused, so an
 /// old binary never writes rows it does not understand.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Version 1: one row per record. Text columns use SQLite's default `BINARY`
 /// collation (memcmp), so ids and keys compare byte for byte and `ORDER BY key` is
@@ -42,9 +42,26 @@ CREATE UNIQUE INDEX workflow_secrets_by_key
     ON workflow_secrets (workspace, key, kind, owner);
 ";
 
+/// Version 3: `value_changed_at`, when the record's value last changed (not its
+/// details, not its wrapping), for the rotation-age report.
+///
+/// Existing rows are filled from what they hold: a record still at version 1 was
+/// never rotated, so its value is its creation's (`created_at`, exact); a rotated
+/// one gets `updated_at`, the last write, which is the last rotation unless its
+/// details were edited or it was re-wrapped since: an upper bound, so an old
+/// record may be reported due later than it should, never earlier.
+///
+/// SQLite adds a `NOT NULL` column only with a default; the `0` is never read:
+/// the `UPDATE` here fills every existing row, and every write supplies the column.
+const V3: &str = "
+ALTER TABLE workflow_secrets ADD COLUMN value_changed_at INTEGER NOT NULL DEFAULT 0;
+UPDATE workflow_secrets
+    SET value_changed_at = CASE WHEN version = 1 THEN created_at ELSE updated_at END;
+";
+
 /// The upgrade to each version after the first: `UPGRADES[i]` takes a file from
 /// version `i + 1` to `i + 2`.
-const UPGRADES: [&str; 1] = [V2];
+const UPGRADES: [&str; 2] = [V2, V3];
 const _: () = assert!(UPGRADES.len() as i64 + 1 == SCHEMA_VERSION);
 
 /// Creates the schema, or checks the one the file holds, in one write transaction,

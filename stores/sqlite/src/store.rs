@@ -22,10 +22,10 @@ use workflow_secrets::store::codec::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 const SELECT_RECORD: &str = "SELECT version, revision, display_name, description, members,
-        created_by, updated_by, created_at, updated_at, sealed
+        created_by, updated_by, created_at, updated_at, value_changed_at, sealed
     FROM workflow_secrets WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4";
 const SELECT_META: &str = "SELECT version, revision, display_name, description, members,
-        created_by, updated_by, created_at, updated_at, key
+        created_by, updated_by, created_at, updated_at, value_changed_at, key
     FROM workflow_secrets WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 ORDER BY key";
 const SELECT_REVISION: &str = "SELECT revision FROM workflow_secrets
     WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4";
@@ -33,8 +33,8 @@ const SELECT_SCOPES: &str =
     "SELECT DISTINCT kind, owner FROM workflow_secrets WHERE workspace = ?1 ORDER BY kind, owner";
 const UPSERT: &str = "INSERT OR REPLACE INTO workflow_secrets (workspace, kind, owner, key,
         version, revision, display_name, description, members,
-        created_by, updated_by, created_at, updated_at, sealed)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+        created_by, updated_by, created_at, updated_at, value_changed_at, sealed)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 const DELETE: &str = "DELETE FROM workflow_secrets
     WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4";
 
@@ -258,14 +258,19 @@ fn upsert(tx: &Transaction<'_>, record: &StoredSecret, revision: u64) -> Result<
         meta.updated_by.as_str(),
         u64_to_column(meta.created_at),
         u64_to_column(meta.updated_at),
+        u64_to_column(meta.value_changed_at),
         record.sealed.to_bytes(),
     ])
     .map_err(backend)?;
     Ok(())
 }
 
-/// What a row holds besides its scope and key: columns 0..=8 of `SELECT_RECORD` and
-/// `SELECT_META`.
+/// How many columns of metadata open `SELECT_RECORD`, `SELECT_META` and
+/// `get_first_sql` (read by [`MetaColumns::read`]); what follows is at this index.
+const META_COLUMNS: usize = 10;
+
+/// What a row holds besides its scope and key: the first [`META_COLUMNS`] columns
+/// of `SELECT_RECORD`, `SELECT_META` and `get_first_sql`.
 struct MetaColumns {
     version: i64,
     revision: i64,
@@ -276,6 +281,7 @@ struct MetaColumns {
     updated_by: String,
     created_at: i64,
     updated_at: i64,
+    value_changed_at: i64,
 }
 
 impl MetaColumns {
@@ -290,6 +296,7 @@ impl MetaColumns {
             updated_by: row.get(6)?,
             created_at: row.get(7)?,
             updated_at: row.get(8)?,
+            value_changed_at: row.get(9)?,
         })
     }
 
@@ -303,6 +310,7 @@ impl MetaColumns {
         meta.members = members_from_text(&self.members)?;
         meta.updated_by = user_from_column(self.updated_by)?;
         meta.updated_at = u64_from_column(self.updated_at);
+        meta.value_changed_at = u64_from_column(self.value_changed_at);
         Ok(meta)
     }
 }
@@ -316,7 +324,10 @@ fn get_in(
     let mut stmt = tx.prepare_cached(SELECT_RECORD).map_err(backend)?;
     let found = stmt
         .query_row(params![workspace, kind, owner, key.as_str()], |row| {
-            Ok((MetaColumns::read(row)?, row.get::<_, Vec<u8>>(9)?))
+            Ok((
+                MetaColumns::read(row)?,
+                row.get::<_, Vec<u8>>(META_COLUMNS)?,
+            ))
         })
         .optional()
         .map_err(backend)?;
@@ -348,7 +359,8 @@ fn get_first_sql(scopes: usize) -> String {
         let p = 2 + 3 * i;
         sql.push_str(&format!(
             "SELECT version, revision, display_name, description, members, created_by, \
-             updated_by, created_at, updated_at, sealed, {i} AS ord FROM workflow_secrets \
+             updated_by, created_at, updated_at, value_changed_at, sealed, {i} AS ord \
+             FROM workflow_secrets \
              WHERE workspace = ?{} AND kind = ?{} AND owner = ?{} AND key = ?1",
             p,
             p + 1,
@@ -391,10 +403,10 @@ fn get_first_in(
         .map_err(backend)?;
     let mut found: Option<(MetaColumns, Vec<u8>, i64)> = None;
     while let Some(row) = rows.next().map_err(backend)? {
-        let ord: i64 = row.get(10).map_err(backend)?;
+        let ord: i64 = row.get(META_COLUMNS + 1).map_err(backend)?;
         if found.as_ref().is_none_or(|(_, _, best)| ord < *best) {
             let columns = MetaColumns::read(row).map_err(backend)?;
-            found = Some((columns, row.get(9).map_err(backend)?, ord));
+            found = Some((columns, row.get(META_COLUMNS).map_err(backend)?, ord));
         }
     }
     let Some((columns, sealed, ord)) = found else {
@@ -548,7 +560,7 @@ fn list_in(tx: &Connection, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError
     let mut stmt = tx.prepare_cached(SELECT_META).map_err(backend)?;
     let rows = stmt
         .query_map(params![workspace, kind, owner], |row| {
-            Ok((MetaColumns::read(row)?, row.get::<_, String>(9)?))
+            Ok((MetaColumns::read(row)?, row.get::<_, String>(META_COLUMNS)?))
         })
         .map_err(backend)?;
     let mut listed = Vec::new();

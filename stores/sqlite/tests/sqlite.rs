@@ -606,7 +606,7 @@ CREATE TABLE workflow_secrets (
 INSERT INTO workflow_secrets_schema (id, version) VALUES (1, 1);
 ";
 
-/// A file written by the previous schema opens, is upgraded in place (the key-first
+/// A file written by schema version 1 opens, is upgraded in place (the key-first
 /// index added, the version recorded), and answers every read as before.
 #[test]
 fn a_file_of_the_previous_schema_is_upgraded_in_place() {
@@ -657,7 +657,7 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
             .unwrap();
         (version, index)
     };
-    assert_eq!(version(&path), (2, 1), "upgraded to version 2, index added");
+    assert_eq!(version(&path), (3, 1), "upgraded to version 3, index added");
     for (i, scope) in places.iter().enumerate() {
         let got = block_on(store.get(scope, &key("K"))).unwrap().unwrap();
         assert_eq!(got.meta.revision, 7, "rows kept as they were");
@@ -671,5 +671,115 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
     }
     drop(store);
     drop(SqliteStore::open(&path).unwrap());
-    assert_eq!(version(&path), (2, 1), "reopening changes nothing");
+    assert_eq!(version(&path), (3, 1), "reopening changes nothing");
+}
+
+/// What schema version 2 added to version 1.
+const SCHEMA_V2: &str = "
+CREATE UNIQUE INDEX workflow_secrets_by_key
+    ON workflow_secrets (workspace, key, kind, owner);
+UPDATE workflow_secrets_schema SET version = 2 WHERE id = 1;
+";
+
+/// Rows of an older file and the `value_changed_at` each must get:
+/// (key, version, created_at, updated_at, value_changed_at). A record still at
+/// version 1 never had its value changed: its creation's time, exactly, even when
+/// its details were edited later. A rotated one gets `updated_at`, the latest the
+/// value can have changed (an upper bound).
+const OLD_ROWS: [(&str, i64, i64, i64, u64); 5] = [
+    ("NEVER_ROTATED", 1, 100, 100, 100),
+    ("EDITED_ONLY", 1, 100, 900, 100),
+    ("ROTATED", 2, 100, 500, 500),
+    ("ROTATED_TWICE", 3, 100, 700, 700),
+    ("AT_THE_END", 2, 0, -1, u64::MAX),
+];
+
+/// A file of schema version 1 or 2 with [`OLD_ROWS`] opens at version 3, each row
+/// with its `value_changed_at` filled as the rule says and nothing else changed;
+/// the new column is then written and read like any other, and reopening changes
+/// nothing.
+#[test]
+fn older_files_get_value_changed_at_from_their_rows() {
+    let vault = vault();
+    let scope = Scope::workspace(id("acme"));
+    for from in [1, 2] {
+        let dir = temp_dir();
+        let path = dir.path().join(format!("v{from}.db"));
+        {
+            let raw = rusqlite::Connection::open(&path).unwrap();
+            raw.execute_batch(SCHEMA_V1).unwrap();
+            if from == 2 {
+                raw.execute_batch(SCHEMA_V2).unwrap();
+            }
+            for (name, version, created, updated, _) in OLD_ROWS {
+                let value = SecretValue::new(format!("{name}-value")).unwrap();
+                let sealed = vault
+                    .seal(&scope, &key(name), version.cast_unsigned(), &value)
+                    .unwrap();
+                raw.execute(
+                    "INSERT INTO workflow_secrets VALUES
+                     ('acme', 2, '', ?1, ?2, 4, NULL, NULL, '{}', 'ada', 'bob', ?3, ?4, ?5)",
+                    rusqlite::params![name, version, created, updated, sealed.to_bytes()],
+                )
+                .unwrap();
+            }
+        }
+        let schema_version = |path: &Path| -> i64 {
+            let raw = rusqlite::Connection::open(path).unwrap();
+            raw.query_row("SELECT version FROM workflow_secrets_schema", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(schema_version(&path), from);
+        let check = |store: &SqliteStore, when: &str| {
+            let listed = block_on(store.list(&scope)).unwrap();
+            assert_eq!(listed.len(), OLD_ROWS.len());
+            for (name, version, created, updated, changed) in OLD_ROWS {
+                let got = block_on(store.get(&scope, &key(name))).unwrap().unwrap();
+                let meta = &got.meta;
+                assert_eq!(
+                    meta.value_changed_at, changed,
+                    "from version {from}, {when}: {name}"
+                );
+                assert_eq!(
+                    (
+                        meta.version,
+                        meta.revision,
+                        meta.created_at,
+                        meta.updated_at
+                    ),
+                    (
+                        version.cast_unsigned(),
+                        4,
+                        created.cast_unsigned(),
+                        updated.cast_unsigned()
+                    ),
+                    "from version {from}, {when}: {name} kept as it was"
+                );
+                assert_eq!(open(&vault, &scope, name, &got), format!("{name}-value"));
+                assert!(listed.contains(meta), "{name}: list agrees");
+            }
+        };
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(schema_version(&path), 3, "from version {from}: upgraded");
+        check(&store, "after the upgrade");
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(schema_version(&path), 3);
+        check(&store, "reopened");
+        // The column is live: a rotation's time is written and read back.
+        let mut rotated = block_on(store.get(&scope, &key("ROTATED")))
+            .unwrap()
+            .unwrap();
+        rotated.meta.value_changed_at = 600;
+        block_on(store.write(WriteBatch::from(vec![put(rotated, Expect::Revision(4))]))).unwrap();
+        let read = block_on(store.get(&scope, &key("ROTATED")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (read.meta.value_changed_at, read.meta.updated_at),
+            (600, 500)
+        );
+    }
 }

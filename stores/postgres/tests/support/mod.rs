@@ -70,6 +70,43 @@ impl Server {
     }
 }
 
+/// The schema of release 0.1 (version 1), as `migrate` created it.
+pub fn schema_v1(schema: &str) -> String {
+    format!(
+        "CREATE SCHEMA \"{schema}\";
+         CREATE TABLE \"{schema}\".schema_version (
+             id      int  PRIMARY KEY CHECK (id = 1),
+             version int  NOT NULL
+         );
+         CREATE TABLE \"{schema}\".secrets (
+             workspace    text     COLLATE \"C\" NOT NULL,
+             kind         smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+             owner        text     COLLATE \"C\" NOT NULL,
+             key          text     COLLATE \"C\" NOT NULL,
+             version      bigint   NOT NULL,
+             revision     bigint   NOT NULL,
+             display_name text,
+             description  text,
+             members      text     NOT NULL,
+             created_by   text     COLLATE \"C\" NOT NULL,
+             updated_by   text     COLLATE \"C\" NOT NULL,
+             created_at   bigint   NOT NULL,
+             updated_at   bigint   NOT NULL,
+             sealed       bytea    NOT NULL,
+             PRIMARY KEY (workspace, kind, owner, key)
+         );
+         INSERT INTO \"{schema}\".schema_version (id, version) VALUES (1, 1);"
+    )
+}
+
+/// What schema version 2 added to version 1 (the key-first index), and its version.
+pub fn schema_v2(schema: &str) -> String {
+    format!(
+        "CREATE UNIQUE INDEX secrets_by_key ON \"{schema}\".secrets (workspace, key, kind, owner);
+         UPDATE \"{schema}\".schema_version SET version = 2 WHERE id = 1;"
+    )
+}
+
 /// A schema name no other test (or test binary) uses.
 pub fn unique_schema() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
