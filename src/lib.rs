@@ -15,7 +15,7 @@
 //!
 //! | job | type |
 //! |---|---|
-//! | create, rotate, edit, delete, list, import, re-wrap, purge (checked and audited) | [`Secrets`] |
+//! | create, rotate, edit, delete, list, import, re-wrap, purge, verify, the rotation report (checked and audited) | [`Secrets`] |
 //! | hand credentials to runs: precedence, allowlists, share links, `explain` | [`Resolver`] |
 //! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`], [`RunContext`] |
 //! | mask values out of logs, streams and JSON output | [`Redactor`] (and the [`redact`] module) |

@@ -163,6 +163,30 @@ fn methods() -> Vec<Method> {
             writes: None,
         },
         Method {
+            name: "rotation_due",
+            kind: AuditKind::Listed,
+            call: |s, a| {
+                let age = std::time::Duration::from_secs(3600);
+                block_on(s.rotation_due(a, &personal("ada"), age)).map(|_| ())
+            },
+            allowed: "ada",
+            refused: "admin",
+            reads: store,
+            writes: None,
+        },
+        Method {
+            name: "verify",
+            kind: AuditKind::Verified,
+            call: |s, a| {
+                let guess = SecretValue::new("a-guess-12345").unwrap();
+                block_on(s.verify(a, &workspace_scope(), &key("API_KEY"), &guess)).map(|_| ())
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: None,
+        },
+        Method {
             name: "meta",
             kind: AuditKind::Listed,
             call: |s, a| block_on(s.meta(a, &personal("ada"), &key("MINE"))).map(|_| ()),
@@ -310,7 +334,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 12, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 14, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is
