@@ -55,7 +55,10 @@ impl ShareConfig {
 
     /// Refuses an option the workflow does not qualify for: owner credentials need
     /// a referenced credential (template or code step), the owner's API key a private
-    /// model.
+    /// model. It does not look at templates: to show the owner which templates a
+    /// shared run will refuse (and which need a mark in
+    /// [`WorkflowPolicy::run_data_templates`]), call
+    /// [`Resolver::preflight_templates`](crate::Resolver::preflight_templates) too.
     ///
     /// # Errors
     ///

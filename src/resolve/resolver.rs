@@ -221,7 +221,9 @@ impl<S: SecretStore> Resolver<S> {
     }
 
     /// Checks every credential a workflow references before any step runs: one
-    /// `get_many`, no value opened.
+    /// `get_many`, no value opened. For a shared run, also call
+    /// [`preflight_templates`](Self::preflight_templates): a key can be there and its
+    /// template still be refused.
     ///
     /// # Errors
     ///
