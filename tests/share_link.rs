@@ -145,7 +145,8 @@ fn a_template_never_mixes_a_lent_value_with_a_provided_one() {
     let err = block_on(step.render(&template)).unwrap_err();
     assert_eq!(err.code(), "permission_denied");
     assert!(!err.to_string().contains("owner-api-key-1234"));
-    // The host's own variables count as provided in a shared run.
+    // The host's own variables are run data: refused beside a lent value unless the
+    // owner marked the template.
     let lenient = Template::parse_lenient("{{ input.url }}?key={{API_KEY}}");
     let host = |name: &str| (name == "input.url").then(|| "https://attacker.example".to_owned());
     assert_eq!(
