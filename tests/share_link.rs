@@ -70,6 +70,30 @@ fn a_prompt_cannot_get_an_undeclared_key() {
     );
 }
 
+#[test]
+fn an_agent_gets_the_runners_value_a_code_step_holds_only_without_consent() {
+    let world = World::new();
+    world.put(&workspace_scope(), "API_KEY", "owner-api-key-1234");
+    let ctx = shared(
+        &world,
+        &["API_KEY"],
+        &[("MY_TOKEN", "runner-token-5678")],
+        None,
+    );
+    // A code step took the runner's own token; the agent step after it gets it too.
+    let step = world.resolver.step(&ctx);
+    block_on(step.credential("MY_TOKEN")).unwrap();
+    let agent = block_on(step.all_available()).unwrap();
+    let keys: Vec<String> = agent.into_iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["MY_TOKEN"]);
+    // With the owner's consent for agents, the lent value only, never the held token.
+    let step = world.resolver.step(&with_agents(ctx));
+    block_on(step.credential("MY_TOKEN")).unwrap();
+    let agent = block_on(step.all_available()).unwrap();
+    let keys: Vec<String> = agent.into_iter().map(|(k, _)| k.to_string()).collect();
+    assert_eq!(keys, ["API_KEY"]);
+}
+
 /// The same run, with the owner's consent to lend credentials to agents.
 fn with_agents(ctx: RunContext) -> RunContext {
     let mut policy = ctx.policy().clone();
@@ -93,6 +117,15 @@ fn without_owner_credentials_nothing_of_the_owner_is_read() {
     let needs = WorkflowRequirements::default().with_code_keys([key("API_KEY")]);
     let inputs = block_on(world.resolver.required_inputs(&ctx, &needs)).unwrap();
     assert_eq!(inputs.into_iter().collect::<Vec<_>>(), [key("API_KEY")]);
+    // Not even the owner's personal scope is among the run's scopes: explain says so.
+    let why = block_on(world.resolver.explain(&ctx, &key("API_KEY"), &admin())).unwrap();
+    let owners: Vec<Verdict> = why
+        .consulted
+        .iter()
+        .filter(|c| c.scope == personal(OWNER))
+        .map(|c| c.verdict)
+        .collect();
+    assert_eq!(owners, [Verdict::Skipped(SkipReason::NoPersonalFallback)]);
 }
 
 #[test]
