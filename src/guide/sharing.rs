@@ -68,17 +68,60 @@
 //!
 //! # No mixing in one template
 //!
-//! In a shared run, [`render`](crate::Step::render) and
-//! [`render_with`](crate::Step::render_with) refuse a template that combines a lent
-//! value with a provided one, with `permission_denied`. In
-//! [`render_with`](crate::Step::render_with) every host value the callback supplies
-//! counts as provided. The refusal comes before any value is opened or held: the
-//! references the step does not hold yet are settled from one
-//! [`get_many`](crate::store::SecretStore::get_many), and nothing is unsealed or
-//! audited as resolved when the template would mix. This stops
-//! `{{API_BASE_URL}}?key={{API_KEY}}` from sending the owner's key to a runner's host.
-//! An agent never holds both kinds of value ([`agents`](super::agents)); a code step
-//! that asks for both by name can still combine them in its own code
+//! In a shared run, a template that would send a lent value where the runner chose is
+//! refused by [`render`](crate::Step::render) and
+//! [`render_with`](crate::Step::render_with) with `permission_denied`. A template's
+//! values are of four kinds: **lent** (the owner's stored values), **provided** (the
+//! runner's own values of keys the owner does not lend, including a lent key the
+//! owner holds none of), **run data** (what `render_with`'s callback supplies: step
+//! outputs, trigger payloads, the runner's input, all of which the runner can shape),
+//! and **constants** (literal text, and the values the owner fixed in the workflow
+//! definition, [`WorkflowPolicy::constants`](crate::WorkflowPolicy::constants), which
+//! `render_with` renders itself without asking the callback). In a shared run:
+//!
+//! 1. a template that combines a lent value with a provided one is refused
+//!    ([`LentWithProvided`](crate::resolve::TemplateRefusalReason::LentWithProvided)),
+//!    always: this stops `{{API_BASE_URL}}?key={{API_KEY}}` from sending the owner's
+//!    key to a runner's host, and no mark lifts it;
+//! 2. a template that combines a lent value with run data is refused
+//!    ([`LentWithRunData`](crate::resolve::TemplateRefusalReason::LentWithRunData)),
+//!    unless the **owner** marked it in
+//!    [`WorkflowPolicy::run_data_templates`](crate::WorkflowPolicy::run_data_templates)
+//!    (off by default; the host passes it from the workflow's settings, like
+//!    [`references`](crate::WorkflowPolicy::references)). The owner decides, not the
+//!    host: it is the owner's secret that a marked template sends;
+//! 3. constants never count: `POST {{SLACK_WEBHOOK}} channel={{vars.channel}}`, with
+//!    `vars.channel` a constant, renders unmarked.
+//!
+//! **The risk of a mark.** A marked template sends the lent values wherever its run
+//! data points. Mark only a template whose destination is lent or constant, as in
+//! `POST {{SLACK_WEBHOOK}} text={{steps.fetch}}` (the runner shapes the message, not
+//! where it goes); never one whose run data can name the destination or be read back
+//! by the runner, as in `{{steps.fetch.url}}?key={{API_KEY}}`. A template is marked by
+//! its text: the same text anywhere in the workflow is marked, and any other text is
+//! not. A mark lifts rule 2 for that template and nothing else: rule 1 holds (so if
+//! the owner deletes the lent `SLACK_WEBHOOK`, the runner's value of it does not
+//! turn the mark into a way out), undeclared keys are still not lent, run data is still
+//! never scanned for references ([`templates`](super::templates)), lent values are
+//! still masked, and an agent still never holds both kinds of value
+//! ([`agents`](super::agents)).
+//!
+//! **Before anything is decrypted.** A refusal comes before any value is opened or
+//! held: the references the step does not hold yet are settled from one
+//! [`get_many`](crate::store::SecretStore::get_many), the rule is decided on where
+//! each value would come from, and a refused render (or one with a missing
+//! reference) unseals nothing and audits nothing as resolved.
+//! [`Resolver::preflight_templates`](crate::Resolver::preflight_templates) says the
+//! same ahead of time: every template a shared run will refuse, with its
+//! [`TemplateRefusal`](crate::resolve::TemplateRefusal) (the reason and the lent keys,
+//! provided keys and run-data variables, names only, serializable), from one
+//! `get_many` and no unseal. It cannot know the host's answers, so it counts every
+//! host variable that is not a constant as run data (a render whose callback leaves
+//! it unsupplied is not refused), and a key the runner must still bring as provided.
+//! Call it when the owner saves share settings, to show which templates need a mark
+//! or a change.
+//!
+//! A code step that asks for both kinds by name can still combine them in its own code
 //! ([`threats`](super::threats)).
 //!
 //! # Charging
@@ -108,7 +151,7 @@
 //! ```
 //! use std::collections::{BTreeMap, BTreeSet};
 //! use std::sync::Arc;
-//! use workflow_secrets::resolve::Principal;
+//! use workflow_secrets::resolve::{Principal, TemplateRefusalReason};
 //! use workflow_secrets::{
 //!     Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
 //!     SecretValue, Secrets, ShareConfig, Template, Trigger, UserId, Vault, WorkflowId,
@@ -135,6 +178,10 @@
 //! let mut policy = WorkflowPolicy::default();
 //! policy.sharing = sharing;
 //! policy.references = needs.references.clone();
+//! // A search whose destination is fixed in its text: the owner marks it, so the
+//! // runner's query (run data) may go with the lent key.
+//! let search = Template::parse_lenient("https://api.example/v1?key={{API_KEY}}&q={{input.query}}");
+//! policy.run_data_templates.insert(search.clone());
 //!
 //! // A runner brings a base URL, and tries to bring an API key of their own too.
 //! let provided = BTreeMap::from([
@@ -148,6 +195,11 @@
 //! let inputs = resolver.required_inputs(&ctx, &needs).await?;
 //! assert_eq!(inputs, BTreeSet::from([SecretKey::new("API_BASE_URL")?]));
 //!
+//! // Before the run, nothing decrypted: the call template will be refused, and why.
+//! let refused = resolver.preflight_templates(&ctx, &[call.clone(), search.clone()]).await?;
+//! assert_eq!(refused.len(), 1);
+//! assert_eq!((refused[0].template, refused[0].reason), (0, TemplateRefusalReason::LentWithProvided));
+//!
 //! let run = resolver.run(&ctx);
 //! let step = run.step();
 //! // The lent value wins over the provided one, and the workspace pays for it.
@@ -156,6 +208,9 @@
 //! assert_eq!(lent.charged_to, Principal::Workspace(acme));
 //! // One template may not mix a lent value with a provided one.
 //! assert_eq!(step.render(&call).await.unwrap_err().code(), "permission_denied");
+//! // The marked template combines the lent key with run data.
+//! let url = step.render_with(&search, &|_| Some("cats".to_owned())).await?;
+//! assert_eq!(url.expose_secret(), "https://api.example/v1?key=sk-owner-0001&q=cats");
 //! // The run's redactor masks the lent value, not the runner's own.
 //! step.credential("API_KEY").await?;
 //! step.credential("API_BASE_URL").await?;

@@ -37,9 +37,12 @@
 //! variables of its own renders both kinds together with `render_with` instead of
 //! chaining two renderers.
 //!
-//! In `render_with`, the callback is asked for each host variable by name; `None`
-//! leaves the variable as written. In a shared run a host value counts as provided
-//! for the [no-mixing rule](super::sharing#no-mixing-in-one-template).
+//! In `render_with`, a host variable the policy's
+//! [`constants`](crate::WorkflowPolicy::constants) name renders the workflow
+//! definition's value, and the callback is never asked for it; the callback is asked
+//! for every other host variable by name, and `None` leaves the variable as written.
+//! What the callback supplies is run data, which a shared run treats under the
+//! [no-mixing rule](super::sharing#no-mixing-in-one-template); a constant never counts.
 //!
 //! # The result
 //!

@@ -55,7 +55,10 @@ impl ShareConfig {
 
     /// Refuses an option the workflow does not qualify for: owner credentials need
     /// a referenced credential (template or code step), the owner's API key a private
-    /// model.
+    /// model. It does not look at templates: to show the owner which templates a
+    /// shared run will refuse (and which need a mark in
+    /// [`WorkflowPolicy::run_data_templates`]), call
+    /// [`Resolver::preflight_templates`](crate::Resolver::preflight_templates) too.
     ///
     /// # Errors
     ///
@@ -184,6 +187,29 @@ pub struct WorkflowPolicy {
     /// What the workflow declares ([`WorkflowRequirements::references`]): a shared
     /// run lends the owner's values of these keys only.
     pub references: BTreeSet<SecretKey>,
+    /// The values the owner fixed in the workflow definition, by host-variable name
+    /// (`{{vars.channel}}`): [`Step::render_with`](crate::Step::render_with) renders
+    /// them itself, never asking the host, and they never count as provided in a
+    /// shared run. Only the definition's fixed values belong here, never a step's
+    /// output, a trigger's payload or a runner's input: those are run data, which a
+    /// shared run's runner can shape. A name that is a valid key (`{{CHANNEL}}`) is a
+    /// secret reference, never a constant: give constants dotted names. Constants are
+    /// not secrets (they are masked nowhere and show in this policy's `Debug`): a
+    /// secret belongs in the store.
+    pub constants: BTreeMap<String, String>,
+    /// The templates the owner allows, in a shared run, to combine lent values with
+    /// run data (host variables that are not [`constants`](Self::constants)), as in
+    /// `POST {{SLACK_WEBHOOK}} text={{steps.fetch}}`. Empty by default: a shared run
+    /// refuses every such template. A template is recognised by its text.
+    ///
+    /// **The risk:** run data is shaped by the runner's input, so a marked template
+    /// sends the lent values wherever its run data points. Mark only a template whose
+    /// destination is lent or fixed in its text or a constant (the webhook above), never
+    /// one whose run data can name where a lent value goes (`{{steps.fetch.url}}?key={{API_KEY}}`).
+    /// A mark lifts nothing else: a template that combines a lent value with a key the
+    /// runner provides is still refused, the agent rule holds, and lent values are
+    /// still masked ([the guide](crate::guide::sharing#no-mixing-in-one-template)).
+    pub run_data_templates: BTreeSet<Template>,
 }
 
 impl WorkflowPolicy {
@@ -202,6 +228,40 @@ impl WorkflowPolicy {
     /// The keys the workflow declares ([`WorkflowRequirements::references`]).
     pub fn with_references(mut self, keys: impl IntoIterator<Item = SecretKey>) -> WorkflowPolicy {
         self.references = keys.into_iter().collect();
+        self
+    }
+
+    /// The workflow definition's fixed values, by host-variable name (see
+    /// [`constants`](Self::constants)).
+    pub fn with_constants(
+        mut self,
+        constants: impl IntoIterator<Item = (String, String)>,
+    ) -> WorkflowPolicy {
+        self.constants = constants.into_iter().collect();
+        self
+    }
+
+    /// The templates the owner allows, in a shared run, to combine lent values with
+    /// run data; read [`run_data_templates`](Self::run_data_templates) for the risk.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::{SecretKey, ShareConfig, Template, WorkflowPolicy};
+    ///
+    /// // The destination is lent, the text is run data: safe to mark.
+    /// let post = Template::parse_lenient("POST {{SLACK_WEBHOOK}} text={{steps.fetch}}");
+    /// let policy = WorkflowPolicy::default()
+    ///     .with_sharing(ShareConfig::default().with_owner_credentials(true))
+    ///     .with_references(post.references().cloned())
+    ///     .with_run_data_templates([post.clone()]);
+    /// assert!(policy.run_data_templates.contains(&post));
+    /// ```
+    pub fn with_run_data_templates(
+        mut self,
+        templates: impl IntoIterator<Item = Template>,
+    ) -> WorkflowPolicy {
+        self.run_data_templates = templates.into_iter().collect();
         self
     }
 

@@ -4,6 +4,7 @@ mod context;
 mod explain;
 mod outcome;
 mod pipeline;
+mod refusal;
 mod resolver;
 mod step;
 mod template;
@@ -13,6 +14,7 @@ pub use context::{
 };
 pub use explain::{Consulted, Explanation, Outcome, SkipReason, Verdict};
 pub use outcome::{Principal, Resolved, Source};
+pub use refusal::{TemplateRefusal, TemplateRefusalReason};
 pub use resolver::Resolver;
 pub use step::{Run, Step};
 pub use template::Template;

@@ -17,11 +17,14 @@
 //! over these stages; `explain` is a trace of stages 1 to 3, so it cannot disagree with
 //! what a run does. The rules are those of [`guide`](crate::guide).
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use super::context::{Access, RunContext, WorkflowPolicy};
 use super::explain::{Consulted, Explanation, Outcome, SkipReason, Verdict};
 use super::outcome::{Resolved, Source};
+use super::refusal::{TemplateRefusal, TemplateRefusalReason};
+use super::template::Template;
 use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
@@ -200,6 +203,40 @@ pub(crate) fn agent_may_take(ctx: &RunContext, key: &SecretKey, source: &Source)
         (Access::SharedLink { .. }, _) => lends_to_agents(ctx),
     };
     lent_side && (!matches!(source, Source::Personal { .. }) || listed())
+}
+
+/// What one template of a run combines, by where its values come from: decided from
+/// stages 1 to 3 (and the host's answers), before any value is opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mix {
+    /// A value the owner lends (stored, opened for the run).
+    pub(crate) lent: bool,
+    /// A key's value the runner provides (or must provide).
+    pub(crate) provided: bool,
+    /// Run data: a host variable that is not a constant of the workflow.
+    pub(crate) run_data: bool,
+}
+
+/// The share-link template rule. In a shared run, a template that combines a lent value
+/// with a value the runner chose would let the runner decide where the lent value
+/// goes, so it is refused: always with a provided key (the runner picks it outright,
+/// and a lent key the owner holds none of falls to the runner), and with run data
+/// unless the owner marked this template. A member run has no lent values.
+pub(crate) fn template_refusal(
+    ctx: &RunContext,
+    template: &Template,
+    mix: Mix,
+) -> Option<TemplateRefusalReason> {
+    if !ctx.is_shared() || !mix.lent {
+        return None;
+    }
+    if mix.provided {
+        return Some(TemplateRefusalReason::LentWithProvided);
+    }
+    if mix.run_data && !ctx.policy.run_data_templates.contains(template) {
+        return Some(TemplateRefusalReason::LentWithRunData);
+    }
+    None
 }
 
 /// Stage 3. What the route and the store's answer give, for `purpose`.
@@ -421,13 +458,7 @@ impl<S: SecretStore> Core<S> {
         // only into an audit event, so a resolution without a sink touches no
         // reference count for it.
         let (resolved, scope) = match settled {
-            Settled::Missing(reason) => {
-                let err = Error::MissingCredential {
-                    key: key.clone(),
-                    reason,
-                };
-                return Err(self.failed(ctx, std::slice::from_ref(key), err));
-            }
+            Settled::Missing(reason) => return Err(self.missing(ctx, key, reason)),
             Settled::Provided(value) => (Resolved::new(value.clone(), Source::Provided, ctx), None),
             Settled::Stored(found) => {
                 let scope = &ctx.scopes[found.at];
@@ -455,6 +486,85 @@ impl<S: SecretStore> Core<S> {
             sink.record(event);
         }
         Ok(resolved)
+    }
+
+    /// Audits that `key` has no value for the run, and says why.
+    pub(crate) fn missing(
+        &self,
+        ctx: &RunContext,
+        key: &SecretKey,
+        reason: MissingReason,
+    ) -> Error {
+        let err = Error::MissingCredential {
+            key: key.clone(),
+            reason,
+        };
+        self.failed(ctx, std::slice::from_ref(key), err)
+    }
+
+    /// Every template of `templates` a shared run will refuse, and why: stages 1 to 3
+    /// for every key they reference (one `get_many`), nothing opened. A key the runner
+    /// must still bring counts as provided (the template cannot render either way),
+    /// and every host variable that is not a constant counts as run data (the host's
+    /// answers are not known yet). A member run refuses none and reads nothing.
+    pub(crate) async fn template_refusals(
+        &self,
+        ctx: &RunContext,
+        templates: &[Template],
+    ) -> Result<Vec<TemplateRefusal>, Error> {
+        if !ctx.is_shared() {
+            return Ok(Vec::new());
+        }
+        let keys: BTreeSet<&SecretKey> = templates.iter().flat_map(Template::references).collect();
+        let keys: Vec<SecretKey> = keys.into_iter().cloned().collect();
+        let settled = self.settle_many(ctx, &keys, Purpose::Named).await?;
+        // `Some(true)`: lent; `Some(false)`: the runner's; `None`: neither.
+        let lent: BTreeMap<&SecretKey, Option<bool>> = keys
+            .iter()
+            .zip(&settled)
+            .map(|(key, s)| {
+                let side = match s {
+                    Settled::Stored(_) => Some(true),
+                    Settled::Provided(_) | Settled::Missing(MissingReason::MustBeProvided) => {
+                        Some(false)
+                    }
+                    Settled::Missing(_) => None,
+                };
+                (key, side)
+            })
+            .collect();
+        let mut refusals = Vec::new();
+        for (i, template) in templates.iter().enumerate() {
+            let side = |want: bool| {
+                template
+                    .references()
+                    .filter(|k| lent.get(k).copied().flatten() == Some(want))
+                    .cloned()
+                    .collect::<Vec<SecretKey>>()
+            };
+            let (lent_keys, provided) = (side(true), side(false));
+            let mut seen = HashSet::new();
+            let run_data: Vec<String> = template
+                .host_variables()
+                .filter(|name| !ctx.policy.constants.contains_key(*name) && seen.insert(*name))
+                .map(str::to_owned)
+                .collect();
+            let mix = Mix {
+                lent: !lent_keys.is_empty(),
+                provided: !provided.is_empty(),
+                run_data: !run_data.is_empty(),
+            };
+            if let Some(reason) = template_refusal(ctx, template, mix) {
+                refusals.push(TemplateRefusal {
+                    template: i,
+                    reason,
+                    lent: lent_keys,
+                    provided,
+                    run_data,
+                });
+            }
+        }
+        Ok(refusals)
     }
 
     fn run_event(&self, ctx: &RunContext, keys: &[SecretKey]) -> AuditEvent {

@@ -9,7 +9,9 @@ use super::context::RunContext;
 use super::explain::Explanation;
 use super::outcome::Resolved;
 use super::pipeline::{self, Core, Purpose, Settled};
+use super::refusal::TemplateRefusal;
 use super::step::{Run, Step};
+use super::template::Template;
 use crate::access;
 use crate::audit::AuditSink;
 use crate::crypto::Vault;
@@ -231,7 +233,9 @@ impl<S: SecretStore> Resolver<S> {
     }
 
     /// Checks every credential a workflow references before any step runs: one
-    /// `get_many`, no value opened.
+    /// `get_many`, no value opened. For a shared run, also call
+    /// [`preflight_templates`](Self::preflight_templates): a key can be there and its
+    /// template still be refused.
     ///
     /// # Errors
     ///
@@ -257,5 +261,28 @@ impl<S: SecretStore> Resolver<S> {
         }
         missing.sort_by(|a, b| a.key.cmp(&b.key));
         Err(Error::MissingCredentials { missing })
+    }
+
+    /// The share-link check of [`preflight`](Self::preflight): every template of
+    /// `templates` that a shared run of `ctx` will refuse, with why and the names
+    /// (never values) that make it so, in `templates`' order. Call it when the owner
+    /// saves share settings and before a shared run starts: one `get_many`, nothing
+    /// opened or audited as resolved.
+    ///
+    /// It cannot know the host's answers, so every host variable that is not one of
+    /// the policy's [`constants`](crate::WorkflowPolicy::constants) counts as run data,
+    /// and a key the runner must still bring counts as provided. A member run refuses
+    /// none (empty, without reading the store). The rule is in
+    /// [`guide::sharing`](crate::guide::sharing#no-mixing-in-one-template).
+    ///
+    /// # Errors
+    ///
+    /// `store` when the store fails.
+    pub async fn preflight_templates(
+        &self,
+        ctx: &RunContext,
+        templates: &[Template],
+    ) -> Result<Vec<TemplateRefusal>, Error> {
+        self.core.template_refusals(ctx, templates).await
     }
 }

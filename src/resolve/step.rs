@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::context::RunContext;
 use super::outcome::{Resolved, Source};
-use super::pipeline::{self, Core, Purpose, Settled};
+use super::pipeline::{self, Core, Mix, Purpose, Settled};
 use super::template::{Segment, Template};
 use crate::redact::Redactor;
 use crate::store::SecretStore;
@@ -238,9 +238,11 @@ impl<S: SecretStore> Step<S> {
     ///
     /// As [`credential`](Self::credential) for each reference (the first missing one
     /// in the template's order); `permission_denied` when a shared run's template
-    /// would mix a lent value with a provided one (a runner must not point
-    /// `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own), decided before any
-    /// value is opened; `value_too_large` when the result exceeds 64 KiB.
+    /// would combine a lent value with a provided one (a runner must not point
+    /// `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own) or, in
+    /// [`render_with`](Self::render_with), with run data; `value_too_large` when the
+    /// result exceeds 64 KiB. A refusal and a missing reference are decided before
+    /// any value is opened: nothing is unsealed, held or audited as resolved.
     ///
     /// The references the step does not hold yet are read in one `get_many`, so they
     /// come from one snapshot of the store, as with [`prefetch`](Self::prefetch).
@@ -248,10 +250,20 @@ impl<S: SecretStore> Step<S> {
         self.render_with(template, &|_| None).await
     }
 
-    /// Renders a lenient template in one pass: `{{KEY}}` from secrets and every other
+    /// Renders a lenient template in one pass: `{{KEY}}` from secrets, a `{{name}}` the
+    /// policy's [`constants`](crate::WorkflowPolicy::constants) hold from there (the
+    /// workflow definition's fixed values; `host` is not asked), and every other
     /// `{{name}}` from `host` (left as written when `host` returns `None`). Substituted
     /// text is never scanned again, so a value from a runner, a webhook or a model
-    /// cannot name a secret. In a shared run the host's values count as provided.
+    /// cannot name a secret.
+    ///
+    /// What `host` supplies is **run data** (step outputs, trigger payloads, a
+    /// runner's input). In a shared run a template that combines a lent value with run
+    /// data is refused unless the owner marked it in
+    /// [`WorkflowPolicy::run_data_templates`](crate::WorkflowPolicy::run_data_templates);
+    /// a constant never counts. A marked template sends the lent values wherever its
+    /// run data points: see the risk there. [`Resolver::preflight_templates`](crate::Resolver::preflight_templates)
+    /// lists the templates a shared run will refuse before it starts.
     ///
     /// # Errors
     ///
@@ -270,38 +282,51 @@ impl<S: SecretStore> Step<S> {
         };
         let fresh: Vec<SecretKey> = fresh.into_iter().cloned().collect();
         let settled = self.core.settle_many(ctx, &fresh, Purpose::Named).await?;
-        let (mut lent, mut provided) = (false, false);
+        let mut mix = Mix::default();
         {
             let held_values = self.lock();
             for key in &held {
                 match held_values.get(*key).map(|r| &r.source) {
-                    Some(Source::Provided) => provided = true,
-                    Some(_) => lent = true,
+                    Some(Source::Provided) => mix.provided = true,
+                    Some(_) => mix.lent = true,
                     None => {}
                 }
             }
         }
         for s in &settled {
             match s {
-                Settled::Stored(_) => lent = true,
-                Settled::Provided(_) => provided = true,
+                Settled::Stored(_) => mix.lent = true,
+                Settled::Provided(_) => mix.provided = true,
                 Settled::Missing(_) => {}
             }
         }
+        // The workflow's constants are rendered from the policy, never asked of the
+        // host, so run data cannot pose as one; every value the host supplies is run
+        // data.
         let mut host_values: Vec<Option<zeroize::Zeroizing<String>>> = Vec::new();
-        for segment in template.segments() {
-            if let Segment::Host { name, .. } = segment {
-                let value = host(name).map(zeroize::Zeroizing::new);
-                provided |= value.is_some();
-                host_values.push(value);
-            }
+        for name in template.host_variables() {
+            let value = match ctx.policy.constants.get(name) {
+                Some(constant) => Some(constant.clone()),
+                None => {
+                    let value = host(name);
+                    mix.run_data |= value.is_some();
+                    value
+                }
+            };
+            host_values.push(value.map(zeroize::Zeroizing::new));
         }
-        // Refused before anything is opened or audited as resolved: a runner must not
-        // point `{{API_BASE_URL}}?key={{API_KEY}}` at a host of their own.
-        if ctx.is_shared() && lent && provided {
-            return Err(Error::permission_denied(
-                "a shared run's template may not mix the owner's credentials with values the runner provides",
-            ));
+        // Every refusal comes before anything is unsealed or audited as resolved: the
+        // share-link rule (a runner must not point `{{API_BASE_URL}}?key={{API_KEY}}`
+        // at a host of their own), then the first missing reference.
+        if let Some(reason) = pipeline::template_refusal(ctx, template, mix) {
+            return Err(Error::permission_denied(reason.to_string()));
+        }
+        let missing = fresh.iter().zip(&settled).find_map(|(key, s)| match s {
+            Settled::Missing(reason) => Some((key, *reason)),
+            Settled::Stored(_) | Settled::Provided(_) => None,
+        });
+        if let Some((key, reason)) = missing {
+            return Err(self.core.missing(ctx, key, reason));
         }
         let mut values: HashMap<&SecretKey, SecretValue> = HashMap::new();
         for (key, settled) in fresh.iter().zip(settled) {

@@ -7,7 +7,9 @@ use crate::vocab::SecretKey;
 use crate::vocab::SecretValue;
 
 /// One piece of a parsed template.
-#[derive(Clone, Debug, PartialEq, Eq)]
+// Ordered so a policy can hold a set of templates (the ones marked to combine lent
+// values with run data), compared by what they say, piece by piece.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Segment {
     /// Text copied as is (escapes already undone).
     Literal(String),
@@ -40,6 +42,10 @@ pub(crate) enum Segment {
 /// refused with `value_too_large` before the output is built, so rendering's memory
 /// is bounded by that limit plus one copy of each distinct value referenced.
 ///
+/// Two templates are equal (and ordered) by their pieces: the same text parses to the
+/// same template, which is how [`WorkflowPolicy::run_data_templates`](crate::WorkflowPolicy::run_data_templates)
+/// recognises a template the owner marked.
+///
 /// # Example
 ///
 /// ```
@@ -51,7 +57,7 @@ pub(crate) enum Segment {
 /// assert_eq!(Template::parse("{{ unclosed").unwrap_err().code(), "template_syntax");
 /// # Ok::<(), workflow_secrets::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Template {
     segments: Vec<Segment>,
     references: Vec<SecretKey>,
@@ -95,6 +101,15 @@ impl Template {
 
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
+    }
+
+    /// The names of its host variables (a lenient template's `{{anything else}}`), in
+    /// order, repeats included.
+    pub(crate) fn host_variables(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Host { name, .. } => Some(name.as_str()),
+            Segment::Literal(_) | Segment::Key(_) => None,
+        })
     }
 }
 
