@@ -217,6 +217,14 @@ async fn shared_run(
         values.insert(key, value);
     }
     let ctx = product::shared_run(&host.workspace, &workflow, values)?;
+    // Before anything is decrypted: would a step's template be refused in this run?
+    let refusals = host
+        .resolver
+        .preflight_templates(&ctx, &[product::notify_template()])
+        .await?;
+    if !refusals.is_empty() {
+        return Ok((StatusCode::CONFLICT, Json(refusals)).into_response());
+    }
     Ok(start(&host, ctx))
 }
 

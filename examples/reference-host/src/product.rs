@@ -28,15 +28,24 @@ pub fn actor(workspace: &WorkspaceId, name: &str) -> Option<Actor> {
     Some(Actor::new(UserId::new(name).ok()?, workspace.clone(), role))
 }
 
-/// The digest workflow's policy: it references two credentials, and its share link
-/// lends the owner's (hidden: a shared run may use them, never see them).
+/// The notify step's template: the destination is the owner's lent webhook, the text
+/// is run data.
+pub fn notify_template() -> Template {
+    Template::parse_lenient("POST {{SLACK_WEBHOOK}} text={{steps.fetch}}")
+}
+
+/// The digest workflow's policy: it references two credentials, its share link lends
+/// the owner's (hidden: a shared run may use them, never see them), and the owner
+/// marked the notify template as allowed to combine the lent webhook with run data
+/// (safe: the destination is lent, only the text comes from the run).
 fn policy() -> Result<WorkflowPolicy, Error> {
     Ok(WorkflowPolicy::default()
         .with_references([
             SecretKey::new("OPENAI_API_KEY")?,
             SecretKey::new("SLACK_WEBHOOK")?,
         ])
-        .with_sharing(ShareConfig::default().with_owner_credentials(true)))
+        .with_sharing(ShareConfig::default().with_owner_credentials(true))
+        .with_run_data_templates([notify_template()]))
 }
 
 /// Whether the product has a workflow of that id.
@@ -118,7 +127,7 @@ pub async fn execute<S: workflow_secrets::store::SecretStore>(
     say(log, format!("fetch: {fetched}; waiting for resume")).await?;
     gate.notified().await;
     let step = run.step();
-    let notify = Template::parse_lenient("POST {{SLACK_WEBHOOK}} text={{steps.fetch}}");
+    let notify = notify_template();
     let sent = step
         .render_with(&notify, &|name| {
             (name == "steps.fetch").then(|| fetched.to_string())

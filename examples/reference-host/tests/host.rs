@@ -377,7 +377,11 @@ async fn a_share_link_run_uses_lent_credentials_without_seeing_them() {
             .unwrap()
             .1,
     );
-    // The runner's own key is theirs to see; the owner's lent values never are.
+    // The runner's own key is theirs to see; the owner's lent values never are. The
+    // owner marked the notify template, so it renders with the lent webhook.
+    assert!(run_log.contains("notify: POST [REDACTED"), "{run_log}");
+    assert!(run_log.contains("] text=3 new orders"), "{run_log}");
+    assert!(run_log.contains(&format!("run {id} finished")), "{run_log}");
     assert!(
         run_log.contains("fetch: calling the model with"),
         "{run_log}"
