@@ -46,7 +46,8 @@ fn value_aad(scope: &Scope, key: &SecretKey, version: u64) -> Vec<u8> {
     else {
         unreachable!("target() is a workflow scope")
     };
-    let mut aad = vec![0x01, 0x01];
+    // Format 2, a current value, workflow scope.
+    let mut aad = vec![0x02, 0x01, 0x01];
     for part in [workspace.as_str(), workflow.as_str(), key.as_str()] {
         aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
         aad.extend_from_slice(part.as_bytes());

@@ -209,6 +209,13 @@ impl SecretStore for Racing {
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
 }
 
 fn racing(w: &World, other_write: impl FnOnce() + Send + 'static) -> Secrets<Racing> {
@@ -564,6 +571,13 @@ impl SecretStore for Moved {
     }
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
     }
 }
 

@@ -64,6 +64,16 @@ impl SecretStore for Failing {
         }
         self.inner.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        if self.fails(Failure::Reads) {
+            return Err(outage());
+        }
+        self.inner.versions(scope, key).await
+    }
 }
 
 /// One `Secrets` method, called by `actor`.
@@ -185,6 +195,24 @@ fn methods() -> Vec<Method> {
             refused: "vic",
             reads: store,
             writes: None,
+        },
+        Method {
+            name: "versions",
+            kind: AuditKind::Listed,
+            call: |s, a| block_on(s.versions(a, &personal("ada"), &key("MINE"))).map(|_| ()),
+            allowed: "ada",
+            refused: "admin",
+            reads: store,
+            writes: None,
+        },
+        Method {
+            name: "restore",
+            kind: AuditKind::Restored,
+            call: |s, a| block_on(s.restore(a, &workspace_scope(), &key("API_KEY"), 1)).map(|_| ()),
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
         },
         Method {
             name: "meta",
@@ -334,7 +362,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 14, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 16, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is

@@ -9,12 +9,13 @@
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit};
 use serde::Deserialize;
-use workflow_secrets::crypto::{KeyId, Zeroizing};
+use workflow_secrets::crypto::{KeyId, RecordRole, Zeroizing};
 use workflow_secrets::{
     LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
 };
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+const PATH_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+const PATH_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v2.json");
 
 #[derive(Deserialize)]
 struct Golden {
@@ -32,6 +33,8 @@ struct Vector {
     second_id: Option<String>,
     key: String,
     version: u64,
+    #[serde(default)]
+    role: Option<String>,
     value: String,
     sealed_hex: String,
 }
@@ -49,10 +52,12 @@ fn length_prefixed(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(text.as_bytes());
 }
 
-/// The value's associated data, from the guide's table: format version, scope tag,
-/// workspace id, the second id (workflow or user; none for the workspace scope), key
-/// name, value version.
+/// The value's associated data, from the guide's table: format version, the
+/// record's role (format 2 only: 0x01 current, 0x02 a kept version), scope tag,
+/// workspace id, the second id (workflow or user; none for the workspace scope),
+/// key name, value version. `role` is `None` for format 1.
 fn value_aad(
+    role: Option<&str>,
     kind: &str,
     workspace: &str,
     second: Option<&str>,
@@ -65,7 +70,13 @@ fn value_aad(
         "personal" => 0x03,
         other => panic!("unknown scope kind {other}"),
     };
-    let mut aad = vec![0x01, tag];
+    let mut aad = match role {
+        None => vec![0x01],
+        Some("current") => vec![0x02, 0x01],
+        Some("history") => vec![0x02, 0x02],
+        Some(other) => panic!("unknown role {other}"),
+    };
+    aad.push(tag);
     length_prefixed(&mut aad, workspace);
     if let Some(second) = second {
         length_prefixed(&mut aad, second);
@@ -85,7 +96,11 @@ fn open_independently(
     record: &[u8],
     aad: &[u8],
 ) -> (Vec<u8>, [u8; 32]) {
-    assert_eq!(&record[..5], b"WSEC\x01", "magic and format version");
+    assert_eq!(&record[..4], b"WSEC", "magic");
+    assert_eq!(
+        record[4], aad[0],
+        "the format version opens the associated data"
+    );
     assert_eq!(record[5..9], kek_id.to_be_bytes(), "KEK id");
     assert_eq!(record[9..11], [0x00, 60], "wrapped data key length");
     let (wrapped, value) = record[11..].split_at(60);
@@ -121,11 +136,18 @@ fn open_independently(
 
 #[test]
 fn golden_records_open_with_aes_256_gcm_alone() {
-    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    for path in [PATH_V1, PATH_V2] {
+        golden_file_opens(path);
+    }
+}
+
+fn golden_file_opens(path: &str) {
+    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let kek: [u8; 32] = unhex(&golden.kek_hex).try_into().unwrap();
     assert!(!golden.vectors.is_empty());
     for v in &golden.vectors {
         let aad = value_aad(
+            v.role.as_deref(),
             &v.scope_kind,
             &v.workspace,
             v.second_id.as_deref(),
@@ -157,14 +179,21 @@ fn a_record_sealed_today_opens_with_aes_256_gcm_alone() {
     // its own value nonce.
     let mut data_keys = Vec::new();
     let mut value_nonces = Vec::new();
-    for (scope, (kind, second)) in &cases {
+    let roles = [
+        (RecordRole::Current, "current"),
+        (RecordRole::History, "history"),
+    ];
+    for ((scope, (kind, second)), (role, role_name)) in
+        cases.iter().flat_map(|case| roles.map(|role| (case, role)))
+    {
         for _ in 0..2 {
             let value = SecretValue::new("sk-live-sealed-today-0042").unwrap();
             let sealed = vault
-                .seal(scope, &SecretKey::new("API_KEY").unwrap(), 5, &value)
+                .seal_for(role, scope, &SecretKey::new("API_KEY").unwrap(), 5, &value)
                 .unwrap();
             let bytes = sealed.to_bytes();
-            let aad = value_aad(kind, "acme", *second, "API_KEY", 5);
+            assert_eq!(bytes[4], 0x02, "today's format");
+            let aad = value_aad(Some(role_name), kind, "acme", *second, "API_KEY", 5);
             let (plaintext, data_key) = open_independently(&kek, 9, &bytes, &aad);
             assert_eq!(plaintext, value.expose_secret().as_bytes(), "{kind}");
             data_keys.push(data_key);

@@ -1,23 +1,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
-//! Known-answer vectors that freeze the sealed byte format (version 1).
+//! Known-answer vectors that freeze the sealed byte formats (versions 1 and 2).
 //!
-//! `tests/data/sealed_v1.json` holds records sealed by a fixed key-encryption key
-//! (id 7, bytes 0x00..=0x1f). Every later release must open them as they are:
-//! never regenerate them to make a failing test pass. They were made with
+//! `tests/data/sealed_v1.json` and `tests/data/sealed_v2.json` hold records sealed
+//! by a fixed key-encryption key (id 7, bytes 0x00..=0x1f). Every later release
+//! must open them as they are: never regenerate them to make a failing test pass.
+//! Version 1 was written by releases before kept versions and is frozen for good;
+//! version 2 (which binds the record's role, current or kept version) was made with
 //!
 //! ```text
 //! WORKFLOW_SECRETS_REGEN_GOLDEN=1 cargo test --test golden
 //! ```
 //!
-//! which only a deliberate new format version (a new file beside this one) needs.
+//! which writes only the newest format's file, and only a deliberate new format
+//! version (a new file beside these) needs.
 
 use serde::{Deserialize, Serialize};
 use workflow_secrets::{
     LocalKeyring, Scope, SecretKey, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
-    crypto::{KeyId, SealedSecret, Zeroizing},
+    crypto::{KeyId, RecordRole, SealedSecret, Zeroizing},
 };
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+const PATH_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+const PATH_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v2.json");
 const KEK_ID: u32 = 7;
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +44,10 @@ struct Vector {
     second_id: Option<String>,
     key: String,
     version: u64,
+    /// Format 2: `current` or `history`, the slot the record was sealed for.
+    /// Absent in format 1, whose records are current values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    role: Option<String>,
     value: String,
     sealed_hex: String,
 }
@@ -113,12 +121,23 @@ fn regenerate_golden_vectors() {
         return;
     }
     let vault = vault();
-    let vectors = cases()
+    let roles = [
+        ("current", RecordRole::Current),
+        ("history", RecordRole::History),
+    ];
+    let vectors = roles
         .into_iter()
-        .map(|(name, scope, key, version, text)| {
+        .flat_map(|role| cases().into_iter().map(move |case| (role, case)))
+        .map(|((role_name, role), (name, scope, key, version, text))| {
             let key = SecretKey::new(key).unwrap();
             let sealed = vault
-                .seal(&scope, &key, version, &SecretValue::new(text).unwrap())
+                .seal_for(
+                    role,
+                    &scope,
+                    &key,
+                    version,
+                    &SecretValue::new(text).unwrap(),
+                )
                 .unwrap();
             let (kind, second_id) = match &scope {
                 Scope::Workflow { workflow, .. } => ("workflow", Some(workflow.to_string())),
@@ -126,26 +145,27 @@ fn regenerate_golden_vectors() {
                 Scope::Personal { user, .. } => ("personal", Some(user.to_string())),
             };
             Vector {
-                name: name.into(),
+                name: format!("{name}, {role_name}"),
                 scope_kind: kind.into(),
                 workspace: scope.workspace_id().to_string(),
                 second_id,
                 key: key.as_str().into(),
                 version,
+                role: Some(role_name.into()),
                 value: text.into(),
                 sealed_hex: hex(&sealed.to_bytes()),
             }
         })
         .collect();
     let golden = Golden {
-        about: "workflow-secrets sealed records, format version 1; frozen: never regenerate".into(),
+        about: "workflow-secrets sealed records, format version 2; frozen: never regenerate".into(),
         kek_id: KEK_ID,
         kek_hex: hex(&kek_bytes()),
         vectors,
     };
     let mut json = serde_json::to_string_pretty(&golden).unwrap();
     json.push('\n');
-    std::fs::write(PATH, json).unwrap();
+    std::fs::write(PATH_V2, json).unwrap();
 }
 
 impl Vector {
@@ -161,45 +181,82 @@ impl Vector {
     }
 }
 
+fn read(path: &str) -> Golden {
+    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(golden.kek_id, KEK_ID);
+    assert_eq!(golden.kek_hex, hex(&kek_bytes()));
+    golden
+}
+
+/// Opens `v` as the record of its scope, key and version in `role`, checking its
+/// frozen header (magic, `format`, KEK id 7, a 60-byte wrapped key) and length.
+fn open_vector(vault: &Vault, v: &Vector, format: u8, role: RecordRole) -> Result<String, String> {
+    let bytes = unhex(&v.sealed_hex);
+    let mut header = *b"WSEC\x00\x00\x00\x00\x07\x00\x3c";
+    header[4] = format;
+    assert_eq!(&bytes[..11], &header, "{}", v.name);
+    assert_eq!(bytes.len(), 11 + 60 + 12 + v.value.len() + 16, "{}", v.name);
+    let sealed = SealedSecret::from_bytes(&bytes).unwrap();
+    assert_eq!(sealed.key_id(), KeyId::from(KEK_ID));
+    assert_eq!(
+        sealed.to_bytes(),
+        bytes,
+        "{}: bytes survive a round trip",
+        v.name
+    );
+    let (scope, key) = (v.scope(), SecretKey::new(v.key.as_str()).unwrap());
+    // And still bound: the next version does not open it.
+    let next = v.version.wrapping_add(1);
+    let refused = vault
+        .unseal_for(role, &scope, &key, next, &sealed)
+        .unwrap_err();
+    assert_eq!(refused.code(), "tampered", "{}", v.name);
+    vault
+        .unseal_for(role, &scope, &key, v.version, &sealed)
+        .map(|value| value.expose_secret().to_owned())
+        .map_err(|err| err.code().to_string())
+}
+
 #[test]
 fn golden_vectors_open() {
     if regenerating() {
         return; // the file is being rewritten by the test beside this one
     }
-    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
-    assert_eq!(golden.kek_id, KEK_ID);
-    assert_eq!(golden.kek_hex, hex(&kek_bytes()));
+    let golden = read(PATH_V1);
     assert_eq!(golden.vectors.len(), cases().len());
     let vault = vault();
     for v in &golden.vectors {
-        let bytes = unhex(&v.sealed_hex);
-        // The frozen header: magic, version 1, KEK id 7, a 60-byte wrapped key.
+        assert!(v.role.is_none(), "format 1 has no role");
+        let current = open_vector(&vault, v, 0x01, RecordRole::Current);
+        assert_eq!(current.as_deref(), Ok(v.value.as_str()), "{}", v.name);
+        // Written before versions were kept: never a kept version.
+        let as_kept = open_vector(&vault, v, 0x01, RecordRole::History);
+        assert_eq!(as_kept, Err("tampered".to_string()), "{}", v.name);
+    }
+}
+
+#[test]
+fn golden_v2_vectors_open_in_their_role_only() {
+    if regenerating() {
+        return; // the file is being rewritten by the test beside this one
+    }
+    let golden = read(PATH_V2);
+    assert_eq!(golden.vectors.len(), 2 * cases().len());
+    let vault = vault();
+    for v in &golden.vectors {
+        let (role, other) = match v.role.as_deref() {
+            Some("current") => (RecordRole::Current, RecordRole::History),
+            Some("history") => (RecordRole::History, RecordRole::Current),
+            other => panic!("{}: unknown role {other:?}", v.name),
+        };
+        let opened = open_vector(&vault, v, 0x02, role);
+        assert_eq!(opened.as_deref(), Ok(v.value.as_str()), "{}", v.name);
+        let moved = open_vector(&vault, v, 0x02, other);
         assert_eq!(
-            &bytes[..11],
-            b"WSEC\x01\x00\x00\x00\x07\x00\x3c",
-            "{}",
+            moved,
+            Err("tampered".to_string()),
+            "{}: in the other slot",
             v.name
-        );
-        assert_eq!(bytes.len(), 11 + 60 + 12 + v.value.len() + 16, "{}", v.name);
-        let sealed = SealedSecret::from_bytes(&bytes).unwrap();
-        assert_eq!(sealed.key_id(), KeyId::from(KEK_ID));
-        let (scope, key) = (v.scope(), SecretKey::new(v.key.as_str()).unwrap());
-        let opened = vault.unseal(&scope, &key, v.version, &sealed).unwrap();
-        assert_eq!(opened.expose_secret(), v.value, "{}", v.name);
-        assert_eq!(
-            sealed.to_bytes(),
-            bytes,
-            "{}: bytes survive a round trip",
-            v.name
-        );
-        // And still bound: the next version does not open it.
-        let next = v.version.wrapping_add(1);
-        assert_eq!(
-            vault
-                .unseal(&scope, &key, next, &sealed)
-                .unwrap_err()
-                .code(),
-            "tampered"
         );
     }
 }

@@ -30,6 +30,13 @@ impl SecretStore for Moved {
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
 }
 
 /// Seals `text` as version 1 of `name` in `scope`, as a store would keep it.
@@ -147,6 +154,13 @@ impl SecretStore for MovedListing {
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
 }
 
 #[test]
@@ -197,6 +211,13 @@ impl SecretStore for MovedLean {
     }
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
     }
     async fn find_sealed(
         &self,

@@ -625,6 +625,13 @@ impl SecretStore for MovedListing {
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
 }
 
 /// A listing whose metadata names another scope is refused as `store`, as `list`

@@ -10,8 +10,8 @@ use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
     MemoryStore, Scope, SecretKey, SecretValue, Vault, WorkspaceId,
     store::{
-        DynStore, Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret,
-        WriteBatch, WriteOp,
+        DynStore, Expect, FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError,
+        StoredSecret, WriteBatch, WriteOp,
     },
 };
 
@@ -169,6 +169,13 @@ impl SecretStore for IgnoresExpectations {
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.0.scopes(workspace).await
     }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.0.versions(scope, key).await
+    }
 }
 
 #[test]
@@ -192,6 +199,7 @@ enum Lies {
     GetMany,
     List,
     ListMany,
+    Versions,
 }
 
 /// A store that keeps `SecretMeta` in the row, after a database writer copied the
@@ -258,6 +266,23 @@ impl SecretStore for MovesRecords {
     }
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        if !matches!(self.lies, Lies::Versions) || (scope, key) != (&self.from.0, &self.from.1) {
+            return self.inner.versions(scope, key).await;
+        }
+        let mut kept = self.inner.versions(&self.to.0, &self.to.1).await?;
+        if self.rewrite {
+            for version in &mut kept {
+                version.meta.scope = scope.clone();
+                version.meta.key = key.clone();
+            }
+        }
+        Ok(kept)
     }
     async fn get_first(
         &self,
@@ -364,6 +389,7 @@ fn the_suite_catches_a_store_that_moves_records() {
         Lies::GetMany,
         Lies::List,
         Lies::ListMany,
+        Lies::Versions,
     ];
     for (name, from, to) in &moves {
         for lies in lies {

@@ -317,6 +317,7 @@ fn truncation_at_every_length_is_tampered() {
         &b""[..],
         b"WSEC",
         b"WSEC\x02",
+        b"WSEC\x01",
         b"\x00\x01\x02",
         &[0xff; 200],
     ] {
@@ -334,7 +335,7 @@ fn unknown_format_version_is_tampered() {
         .seal(&Scope::workspace(ws("acme")), &key("K"), 1, &value("v"))
         .unwrap()
         .to_bytes();
-    for version in [0x00, 0x02, 0xff] {
+    for version in [0x00, 0x03, 0xff] {
         bytes[4] = version;
         assert_eq!(
             SealedSecret::from_bytes(&bytes).unwrap_err().code(),

@@ -11,11 +11,12 @@ use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 
 /// The length of a personal-scope record's value associated data (the crate's
-/// `crypto::aad` layout: version and scope tag, two u32-length-prefixed ids, the
-/// length-prefixed key name, a u64 version). The wrap's adds the 4-byte KEK id.
-/// GHASH runs over it, so the floor binds associated data of the same length.
+/// `crypto::aad` layout, format 2: version, record role and scope tag, two
+/// u32-length-prefixed ids, the length-prefixed key name, a u64 version). The
+/// wrap's adds the 4-byte KEK id. GHASH runs over it, so the floor binds
+/// associated data of the same length.
 pub fn personal_aad_len(workspace: &str, user: &str, key: &str) -> usize {
-    2 + 4 + workspace.len() + 4 + user.len() + 4 + key.len() + 8
+    3 + 4 + workspace.len() + 4 + user.len() + 4 + key.len() + 8
 }
 
 /// One envelope made by hand, and the raw steps that open it.

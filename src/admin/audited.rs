@@ -32,6 +32,7 @@ struct Notes {
     kind: Option<AuditKind>,
     keys: Vec<SecretKey>,
     version: Option<u64>,
+    restored_from: Option<u64>,
     incomplete: Option<ErrorCode>,
 }
 
@@ -75,6 +76,11 @@ impl<'a> Call<'a> {
         self.notes().version = Some(version);
     }
 
+    /// The kept version a restore copies.
+    pub(super) fn restored_from(&self, version: u64) {
+        self.notes().restored_from = Some(version);
+    }
+
     /// The call returns `Ok` but did not do everything it was asked (a re-wrap that
     /// left records behind): the event's outcome is `Err(code)`.
     pub(super) fn incomplete(&self, code: ErrorCode) {
@@ -110,6 +116,7 @@ impl<S: SecretStore> Secrets<S> {
             event.scope = call.scope.cloned();
             event.keys = notes.keys;
             event.version = if result.is_ok() { notes.version } else { None };
+            event.restored_from = notes.restored_from;
             event.outcome = outcome;
             sink.record(event);
         }

@@ -7,7 +7,7 @@
 //! record or listing whose metadata disagrees, before any unseal or write: a write
 //! built from a moved record's metadata would land in the place it came from.
 
-use crate::store::{SecretMeta, StoreError, StoredSecret};
+use crate::store::{KeptVersion, MAX_VERSIONS_KEPT, SecretMeta, StoreError, StoredSecret};
 use crate::vocab::{Error, Scope, SecretKey};
 
 /// The store's answer to a read of `key` in `scope`, refused (`store`) when its
@@ -37,5 +37,29 @@ pub(super) fn listed(scope: &Scope, metas: Vec<SecretMeta>) -> Result<Vec<Secret
         Ok(metas)
     } else {
         Err(StoreError::corrupt("the store listed a record of a scope it was not asked for").into())
+    }
+}
+
+/// The store's kept versions of `key` in `scope`, refused (`store`) when one names
+/// another scope or key, when they are not in strictly descending version order
+/// (a repeat is a copied row), or when there are more than any write keeps.
+pub(super) fn kept(
+    scope: &Scope,
+    key: &SecretKey,
+    kept: Vec<KeptVersion>,
+) -> Result<Vec<KeptVersion>, Error> {
+    let descending = kept
+        .windows(2)
+        .all(|w| w[0].meta.version > w[1].meta.version);
+    let bound = kept
+        .iter()
+        .all(|k| k.meta.scope == *scope && k.meta.key == *key);
+    if descending && bound && kept.len() <= MAX_VERSIONS_KEPT {
+        Ok(kept)
+    } else {
+        Err(StoreError::corrupt(
+            "the store answered versions of a scope or key it was not asked for",
+        )
+        .into())
     }
 }

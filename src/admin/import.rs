@@ -3,11 +3,12 @@
 use super::Secrets;
 use super::audited::Call;
 use super::binding;
+use super::versions::NewVersion;
 use crate::access::{self, Operation};
 use crate::audit::AuditKind;
 use crate::import::{ImportWarning, parse_env};
 use crate::store::{
-    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, VersionReason, WriteBatch, WriteOp,
 };
 use crate::vocab::Actor;
 use crate::vocab::Error;
@@ -169,7 +170,7 @@ impl<S: SecretStore> Secrets<S> {
         let mut values = Vec::new();
         let now = self.now();
         for (entry, current) in parsed.entries.into_iter().zip(existing) {
-            let (meta, expect) = match current {
+            let (meta, expect) = match &current {
                 Some(_) if mode == ImportMode::SkipExisting => {
                     report.skipped.push(entry.key);
                     continue;
@@ -177,7 +178,7 @@ impl<S: SecretStore> Secrets<S> {
                 Some(current) => {
                     report.updated.push(entry.key.clone());
                     let revision = current.meta.revision;
-                    let mut meta = current.meta;
+                    let mut meta = current.meta.clone();
                     meta.version += 1;
                     meta.updated_by = actor.user.clone();
                     meta.updated_at = now;
@@ -193,6 +194,17 @@ impl<S: SecretStore> Secrets<S> {
                 }
             };
             if write {
+                let new = NewVersion {
+                    scope,
+                    key: &entry.key,
+                    version: meta.version,
+                    value: &entry.value,
+                    by: &actor.user,
+                    at: now,
+                    reason: VersionReason::Import,
+                    restored_from: None,
+                };
+                let kept = self.keep_ops(&new, current.as_ref(), expect)?;
                 let sealed = self
                     .vault
                     .seal(scope, &entry.key, meta.version, &entry.value)?;
@@ -200,6 +212,9 @@ impl<S: SecretStore> Secrets<S> {
                     record: StoredSecret { meta, sealed },
                     expect,
                 });
+                for op in kept {
+                    batch.push(op);
+                }
                 values.push(entry.value);
             }
         }

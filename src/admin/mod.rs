@@ -4,6 +4,7 @@ mod audited;
 mod binding;
 mod import;
 mod secrets;
+mod versions;
 
 pub use import::{ImportMode, ImportReport};
 pub use secrets::{RewrapReport, SecretDetails, Secrets};

@@ -10,12 +10,14 @@ use subtle::ConstantTimeEq;
 
 use super::audited::Call;
 use super::binding;
+use super::versions::NewVersion;
 use crate::access::{self, Operation};
 use crate::audit::{AuditKind, AuditSink};
-use crate::crypto::Vault;
+use crate::crypto::{RecordRole, Vault};
 use crate::redact::{PlatformRedactor, Redactor};
 use crate::store::{
-    Expect, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    DEFAULT_VERSIONS_KEPT, Expect, KeptVersion, MAX_VERSIONS_KEPT, SecretMeta, SecretStore,
+    StoreError, StoredSecret, VersionReason, WriteBatch, WriteOp,
 };
 use crate::vocab::{
     Actor, Clock, Error, ErrorCode, Scope, SecretKey, SecretRole, SecretValue, SystemClock, UserId,
@@ -23,7 +25,7 @@ use crate::vocab::{
 
 /// How many times a write that lost a compare-and-swap race re-reads and retries.
 /// Each retry starts from the record as it now is, so no one's write is lost.
-const CAS_RETRIES: usize = 8;
+pub(super) const CAS_RETRIES: usize = 8;
 
 /// A secret's details: everything an admin may edit besides its value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,7 +54,9 @@ pub struct RewrapReport {
     pub failed: Vec<(SecretKey, ErrorCode)>,
 }
 
-/// The management side: create, rotate, edit, delete, list, import, re-wrap, purge.
+/// The management side: create, rotate, edit, delete, list, import, re-wrap, purge,
+/// and the kept versions of each key ([`versions`](Self::versions),
+/// [`restore`](Self::restore)).
 ///
 /// Values are write-only: no call here returns one. Every call checks the actor (the
 /// rules live in one place: tenancy first, then roles), writes through one
@@ -92,6 +96,8 @@ pub struct Secrets<S> {
     clock: Arc<dyn Clock>,
     /// The host's process-wide redactor, fed every value written.
     pub(super) platform: Option<PlatformRedactor>,
+    /// How many versions of each key every write keeps, 1..=`MAX_VERSIONS_KEPT`.
+    pub(super) versions_kept: usize,
 }
 
 // By hand: every field is a shared handle, whatever `S` is (a derive would ask `S: Clone`).
@@ -103,6 +109,7 @@ impl<S> Clone for Secrets<S> {
             audit: self.audit.clone(),
             clock: self.clock.clone(),
             platform: self.platform.clone(),
+            versions_kept: self.versions_kept,
         }
     }
 }
@@ -124,7 +131,22 @@ impl<S: SecretStore> Secrets<S> {
             audit: None,
             clock: Arc::new(SystemClock),
             platform: None,
+            versions_kept: DEFAULT_VERSIONS_KEPT,
         }
+    }
+
+    /// Keeps the last `n` versions of each key (the current one included) for
+    /// [`restore`](Self::restore); 10 ([`DEFAULT_VERSIONS_KEPT`]) unless set. `n` is
+    /// taken into 1..=[`MAX_VERSIONS_KEPT`] (100): the current version is always
+    /// kept, and no key holds more rows than that bound. Older versions are dropped
+    /// by the next write of the key.
+    ///
+    /// Every write of a value seals it twice (current and kept), so it costs one
+    /// more key wrap: one more call to a remote key service, if the vault's
+    /// [`KeyWrapper`](crate::crypto::KeyWrapper) is one.
+    pub fn with_versions_kept(mut self, n: usize) -> Self {
+        self.versions_kept = n.clamp(1, MAX_VERSIONS_KEPT);
+        self
     }
 
     /// Records every call in `sink`.
@@ -194,7 +216,8 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         access::check(actor, Operation::Create, scope, None)?;
         let sealed = self.vault.seal(scope, key, 1, &value)?;
-        let mut meta = SecretMeta::new(scope.clone(), key.clone(), actor.user.clone(), self.now());
+        let now = self.now();
+        let mut meta = SecretMeta::new(scope.clone(), key.clone(), actor.user.clone(), now);
         let put = WriteOp::Put {
             record: StoredSecret {
                 meta: meta.clone(),
@@ -202,7 +225,21 @@ impl<S: SecretStore> Secrets<S> {
             },
             expect: Expect::Absent,
         };
-        match self.store.write(WriteBatch::from(vec![put])).await {
+        let new = NewVersion {
+            scope,
+            key,
+            version: 1,
+            value: &value,
+            by: &actor.user,
+            at: now,
+            reason: VersionReason::Create,
+            restored_from: None,
+        };
+        let mut batch = WriteBatch::from(vec![put]);
+        for op in self.keep_ops(&new, None, Expect::Absent)? {
+            batch.push(op);
+        }
+        match self.store.write(batch).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 return Err(Error::AlreadyExists {
@@ -218,7 +255,7 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// Reads a record for an edit and checks the actor against its per-secret roles.
-    async fn existing(
+    pub(super) async fn existing(
         &self,
         actor: &Actor,
         op: Operation,
@@ -241,6 +278,9 @@ impl<S: SecretStore> Secrets<S> {
 
     /// Reads, changes and writes one record with compare-and-swap, re-reading and
     /// retrying when another write won the race, so neither write is lost.
+    ///
+    /// `change` takes the record and the time of the write, and returns the record
+    /// to write and the `Keep` ops that go with it (none for a details edit).
     async fn update(
         &self,
         call: &Call<'_>,
@@ -248,13 +288,13 @@ impl<S: SecretStore> Secrets<S> {
         op: Operation,
         scope: &Scope,
         key: &SecretKey,
-        change: impl Fn(StoredSecret) -> Result<StoredSecret, Error>,
+        change: impl Fn(StoredSecret, u64) -> Result<(StoredSecret, Vec<WriteOp>), Error>,
     ) -> Result<SecretMeta, Error> {
         for _ in 0..CAS_RETRIES {
             let record = self.existing(actor, op, scope, key).await?;
             let (revision, version) = (record.meta.revision, record.meta.version);
-            let mut next = change(record)?;
             let now = self.now();
+            let (mut next, kept) = change(record, now)?;
             next.meta.updated_by = actor.user.clone();
             next.meta.updated_at = now;
             // The version moves with the value and only with it (a rotation; never a
@@ -267,7 +307,11 @@ impl<S: SecretStore> Secrets<S> {
                 record: next,
                 expect: Expect::Revision(revision),
             };
-            match self.store.write(WriteBatch::from(vec![put])).await {
+            let mut batch = WriteBatch::from(vec![put]);
+            for op in kept {
+                batch.push(op);
+            }
+            match self.store.write(batch).await {
                 Ok(()) => {
                     call.version(meta.version);
                     return Ok(SecretMeta {
@@ -282,17 +326,32 @@ impl<S: SecretStore> Secrets<S> {
         Err(Error::Conflict)
     }
 
-    /// The change a rotation makes to a record: the next version, sealed to it.
+    /// The change a rotation makes to a record: the next version, sealed to it,
+    /// and kept.
     fn reseal<'a>(
         &'a self,
+        actor: &'a Actor,
         scope: &'a Scope,
         key: &'a SecretKey,
         value: &'a SecretValue,
-    ) -> impl Fn(StoredSecret) -> Result<StoredSecret, Error> + 'a {
-        move |mut record: StoredSecret| {
-            record.meta.version += 1;
-            record.sealed = self.vault.seal(scope, key, record.meta.version, value)?;
-            Ok(record)
+    ) -> impl Fn(StoredSecret, u64) -> Result<(StoredSecret, Vec<WriteOp>), Error> + 'a {
+        move |record: StoredSecret, now: u64| {
+            let expect = Expect::Revision(record.meta.revision);
+            let new = NewVersion {
+                scope,
+                key,
+                version: record.meta.version + 1,
+                value,
+                by: &actor.user,
+                at: now,
+                reason: VersionReason::Rotate,
+                restored_from: None,
+            };
+            let kept = self.keep_ops(&new, Some(&record), expect)?;
+            let mut next = record;
+            next.meta.version = new.version;
+            next.sealed = self.vault.seal(scope, key, new.version, value)?;
+            Ok((next, kept))
         }
     }
 
@@ -311,7 +370,7 @@ impl<S: SecretStore> Secrets<S> {
         value: SecretValue,
     ) -> Result<SecretMeta, Error> {
         let call = Call::new(AuditKind::Rotated, actor, Some(scope), slice::from_ref(key));
-        let change = self.reseal(scope, key, &value);
+        let change = self.reseal(actor, scope, key, &value);
         let body = async {
             let meta = self
                 .update(&call, actor, Operation::Rotate, scope, key, change)
@@ -374,7 +433,7 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         for _ in 0..CAS_RETRIES {
             call.kind(AuditKind::Rotated);
-            let change = self.reseal(scope, key, &value);
+            let change = self.reseal(actor, scope, key, &value);
             match self
                 .update(call, actor, Operation::Rotate, scope, key, change)
                 .await
@@ -507,11 +566,11 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<SecretMeta, Error> {
         let kind = AuditKind::DetailsChanged;
         let call = Call::new(kind, actor, Some(scope), slice::from_ref(key));
-        let change = |mut record: StoredSecret| {
+        let change = |mut record: StoredSecret, _now| {
             record.meta.display_name = details.display_name.clone();
             record.meta.description = details.description.clone();
             record.meta.members = details.members.clone();
-            Ok(record)
+            Ok((record, Vec::new()))
         };
         let body = self.update(&call, actor, Operation::SetDetails, scope, key, change);
         self.audited(&call, body).await
@@ -659,8 +718,9 @@ impl<S: SecretStore> Secrets<S> {
     }
 
     /// After a key-encryption key rotation (the new key added everywhere and made
-    /// active), moves every record of `scope` under the active key without touching
-    /// values, and reports what it could not move. Remove the old key only when
+    /// active), moves every record of `scope`, and every kept version of each, under
+    /// the active key without touching values, and reports what it could not move
+    /// (a key is reported once, for its record and its versions together). Remove the old key only when
     /// `conflicted` and `failed` are empty.
     ///
     /// A record whose metadata names another scope or key than the one read is not
@@ -682,7 +742,6 @@ impl<S: SecretStore> Secrets<S> {
         scope: &Scope,
     ) -> Result<RewrapReport, Error> {
         access::check(actor, Operation::Rewrap, scope, None)?;
-        let active = self.vault.active_key();
         let mut report = RewrapReport::default();
         for meta in binding::listed(scope, self.store.list(scope).await?)? {
             let key = meta.key;
@@ -701,28 +760,23 @@ impl<S: SecretStore> Secrets<S> {
                         break;
                     }
                 };
-                if record.sealed.key_id() == active {
-                    outcome = Some(Ok(false));
-                    break;
-                }
+                let kept = binding::kept(scope, &key, self.store.versions(scope, &key).await?);
+                let expect = Expect::Revision(record.meta.revision);
                 // The requested binding, never the record's own.
-                let version = record.meta.version;
-                let sealed = match self.vault.rewrap(scope, &key, version, &record.sealed) {
-                    Ok(sealed) => sealed,
+                let batch = match kept
+                    .and_then(|kept| self.rewrap_ops(scope, &key, record, kept, expect))
+                {
+                    Ok(batch) => batch,
                     Err(err) => {
                         outcome = Some(Err(err.kind()));
                         break;
                     }
                 };
-                let revision = record.meta.revision;
-                let put = WriteOp::Put {
-                    record: StoredSecret {
-                        meta: record.meta,
-                        sealed,
-                    },
-                    expect: Expect::Revision(revision),
-                };
-                match self.store.write(WriteBatch::from(vec![put])).await {
+                if batch.is_empty() {
+                    outcome = Some(Ok(false));
+                    break;
+                }
+                match self.store.write(batch).await {
                     Ok(()) => {
                         outcome = Some(Ok(true));
                         break;
@@ -747,6 +801,49 @@ impl<S: SecretStore> Secrets<S> {
         }
         call.keys(report.rewrapped.clone());
         Ok(report)
+    }
+
+    /// The ops that move `record` (the current value of `key` in `scope`) and
+    /// `kept`, its kept versions, under the active key: none when all are there already.
+    fn rewrap_ops(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+        record: StoredSecret,
+        kept: Vec<KeptVersion>,
+        expect: Expect,
+    ) -> Result<WriteBatch, Error> {
+        let active = self.vault.active_key();
+        let mut batch = WriteBatch::new();
+        for kept in kept {
+            if kept.sealed.key_id() == active {
+                continue;
+            }
+            let version = kept.meta.version;
+            let sealed =
+                self.vault
+                    .rewrap_for(RecordRole::History, scope, key, version, &kept.sealed)?;
+            batch.push(WriteOp::Keep {
+                version: KeptVersion {
+                    meta: kept.meta,
+                    sealed,
+                },
+                keep: self.versions_kept,
+                expect,
+            });
+        }
+        if record.sealed.key_id() != active {
+            let version = record.meta.version;
+            let sealed = self.vault.rewrap(scope, key, version, &record.sealed)?;
+            batch.push(WriteOp::Put {
+                record: StoredSecret {
+                    meta: record.meta,
+                    sealed,
+                },
+                expect,
+            });
+        }
+        Ok(batch)
     }
 
     /// Deletes every secret of `scope` without reading any (a user who left, a deleted

@@ -31,6 +31,9 @@ pub enum AuditKind {
     WorkspaceRedactor,
     /// A run resolved credentials.
     Resolved,
+    /// A kept version was made current again (`Secrets::restore`): the event's
+    /// `version` is the new one, `restored_from` the one copied.
+    Restored,
     /// A candidate was compared with a stored value (`Secrets::verify`); the event
     /// says neither the candidate nor whether it matched.
     Verified,
@@ -63,6 +66,8 @@ pub struct AuditEvent {
     pub keys: Vec<SecretKey>,
     /// The value version written or read, where there is one.
     pub version: Option<u64>,
+    /// For a restore: the kept version it made current again.
+    pub restored_from: Option<u64>,
     /// `Ok` for a call that went through; `Err(code)` for a refused or failed one.
     pub outcome: Result<(), ErrorCode>,
 }
@@ -83,6 +88,7 @@ impl AuditEvent {
             scope: None,
             keys: Vec::new(),
             version: None,
+            restored_from: None,
             outcome: Ok(()),
         }
     }

@@ -6,6 +6,7 @@
 //! - `key_id`: [`KeyId`], the public name of a key-encryption key (KEK);
 //! - `wrapper`: the [`KeyWrapper`] trait a vault wraps data keys through;
 //! - `keyring`: [`LocalKeyring`], the built-in wrapper (AES-256-GCM KEKs in memory);
+//! - `role`: [`RecordRole`], the slot (current or kept version) a record is bound to;
 //! - `sealed`: [`SealedSecret`] and its versioned byte format;
 //! - `vault`: [`Vault`], which seals, opens and rewraps.
 //!
@@ -17,7 +18,7 @@
 //! followed by the KEK id (u32 big-endian). The record is laid out as
 //!
 //! ```text
-//! "WSEC" | 0x01 | KEK id (u32 BE) | w (u16 BE) | wrapped data key (w bytes)
+//! "WSEC" | 0x02 | KEK id (u32 BE) | w (u16 BE) | wrapped data key (w bytes)
 //!        | value nonce (12) | value ciphertext | value tag (16)
 //! ```
 //!
@@ -26,6 +27,7 @@
 
 mod aad;
 mod keyring;
+mod role;
 mod sealed;
 mod vault;
 mod wrapper;
@@ -34,6 +36,7 @@ pub use crate::vocab::KeyId;
 // In the signatures of `KeyWrapper::unwrap` and `LocalKeyring`, so users need not
 // depend on `zeroize` to name it.
 pub use keyring::LocalKeyring;
+pub use role::RecordRole;
 pub use sealed::SealedSecret;
 pub use vault::Vault;
 pub use wrapper::KeyWrapper;

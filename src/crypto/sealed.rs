@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::crypto::aad::FORMAT_VERSION;
+use crate::crypto::aad::{FORMAT_V1, FORMAT_VERSION};
 use crate::vocab::Error;
 use crate::vocab::KeyId;
 use crate::vocab::SecretValue;
@@ -36,15 +36,19 @@ const WRAPPED_LEN_AT: usize = 9;
 /// [`from_bytes`](Self::from_bytes) (and `Deserialize`, which goes through it).
 /// `Serialize` writes [`to_bytes`](Self::to_bytes) as a byte string.
 ///
-/// # Byte format (version 1)
+/// # Byte format (versions 1 and 2)
 ///
 /// Frozen: the golden vectors in `tests/data/` prove that every later release
-/// opens records written today. Integers are big-endian.
+/// opens records written today. Integers are big-endian. Both versions share one
+/// layout; they differ in the associated data the format byte selects: version 2
+/// (every record written since the history of versions was kept) binds the
+/// record's [`RecordRole`](crate::crypto::RecordRole), version 1 does not and
+/// opens only as a current value.
 ///
 /// | offset | bytes | field |
 /// |---|---|---|
 /// | 0 | 4 | magic `WSEC` |
-/// | 4 | 1 | format version, `0x01` |
+/// | 4 | 1 | format version, `0x02` (`0x01`: written before versions were kept) |
 /// | 5 | 4 | KEK id, u32 |
 /// | 9 | 2 | length `w` of the wrapped data key, u16, 1..=1024 |
 /// | 11 | `w` | wrapped data key, as the [`KeyWrapper`](crate::crypto::KeyWrapper) returned it; for a [`LocalKeyring`](crate::LocalKeyring), 60 bytes: nonce (12), encrypted key (32), tag (16) |
@@ -71,7 +75,7 @@ const WRAPPED_LEN_AT: usize = 9;
 ///
 /// // What a store keeps: opaque, versioned bytes.
 /// let bytes = sealed.to_bytes();
-/// assert_eq!(&bytes[..5], b"WSEC\x01");
+/// assert_eq!(&bytes[..5], b"WSEC\x02");
 /// let read_back = SealedSecret::from_bytes(&bytes)?;
 /// assert_eq!(read_back.key_id(), KeyId::from(3));
 /// assert_eq!(format!("{read_back:?}"), format!("SealedSecret {{ key_id: 3, len: {} }}", bytes.len()));
@@ -100,7 +104,7 @@ impl SealedSecret {
     ///
     /// # Errors
     ///
-    /// `tampered` for anything that is not a version-1 record: wrong magic, an
+    /// `tampered` for anything that is not a version-1 or version-2 record: wrong magic, an
     /// unknown format version, a wrapped-key length out of bounds, too few or too
     /// many bytes. The error is as opaque as a failed decryption. Never panics.
     pub fn from_bytes(bytes: &[u8]) -> Result<SealedSecret, Error> {
@@ -126,6 +130,7 @@ impl SealedSecret {
     /// `write_value` fills the value's ciphertext and tag (`value_len` + 16 bytes,
     /// handed over zeroed).
     pub(crate) fn build(
+        format: u8,
         id: KeyId,
         wrapped: &[u8],
         value_nonce: &[u8; NONCE_LEN],
@@ -140,7 +145,7 @@ impl SealedSecret {
         let total = ct_at + value_len + TAG_LEN;
         let mut bytes = Vec::with_capacity(total);
         bytes.extend_from_slice(&MAGIC);
-        bytes.push(FORMAT_VERSION);
+        bytes.push(format);
         bytes.extend_from_slice(&id.get().to_be_bytes());
         bytes.extend_from_slice(&wrapped_len.to_be_bytes());
         bytes.extend_from_slice(wrapped);
@@ -151,6 +156,11 @@ impl SealedSecret {
         Ok(SealedSecret {
             bytes: std::sync::Arc::from(bytes),
         })
+    }
+
+    /// The format byte: which layout of associated data opens the record.
+    pub(crate) fn format(&self) -> u8 {
+        self.bytes.get(4).copied().unwrap_or(0)
     }
 
     /// The wrapped data key.
@@ -187,7 +197,8 @@ pub(crate) fn split_value_part(value_part: &[u8]) -> Result<(&[u8; NONCE_LEN], &
 /// The layout checks of `from_bytes`: everything that can be known without a key.
 fn check_layout(bytes: &[u8]) -> Result<(), Error> {
     let header = bytes.get(..HEADER_LEN).ok_or(Error::Tampered)?;
-    if header.get(..4) != Some(&MAGIC[..]) || header.get(4) != Some(&FORMAT_VERSION) {
+    let known = matches!(header.get(4), Some(&(FORMAT_V1 | FORMAT_VERSION)));
+    if header.get(..4) != Some(&MAGIC[..]) || !known {
         return Err(Error::Tampered);
     }
     let wrapped_len = match header.get(WRAPPED_LEN_AT..WRAPPED_LEN_AT + 2) {
@@ -263,6 +274,7 @@ mod tests {
 
     fn record(wrapped_len: usize, value_len: usize) -> Vec<u8> {
         SealedSecret::build(
+            FORMAT_VERSION,
             KeyId::from(0x0a0b_0c0d),
             &vec![0xaa; wrapped_len],
             &[0xbb; NONCE_LEN],
@@ -279,7 +291,7 @@ mod tests {
     #[test]
     fn layout_is_as_documented() {
         let bytes = record(60, 3);
-        let mut expected = b"WSEC\x01\x0a\x0b\x0c\x0d\x00\x3c".to_vec();
+        let mut expected = b"WSEC\x02\x0a\x0b\x0c\x0d\x00\x3c".to_vec();
         expected.extend_from_slice(&[0xaa; 60]);
         expected.extend_from_slice(&[0xbb; 12]);
         expected.extend_from_slice(&[0xcc; 3 + 16]);
@@ -306,11 +318,17 @@ mod tests {
         let mut huge_wrapped = record(60, 0);
         huge_wrapped[9..11].copy_from_slice(&[0xff, 0xff]);
         assert!(SealedSecret::from_bytes(&huge_wrapped).is_err());
-        let mut version_2 = record(60, 0);
-        version_2[4] = 0x02;
-        assert!(SealedSecret::from_bytes(&version_2).is_err());
+        let mut version_1 = record(60, 0);
+        version_1[4] = 0x01;
+        assert_eq!(SealedSecret::from_bytes(&version_1).unwrap().format(), 0x01);
+        for unknown in [0x00, 0x03, 0xff] {
+            let mut version = record(60, 0);
+            version[4] = unknown;
+            assert!(SealedSecret::from_bytes(&version).is_err(), "{unknown:#x}");
+        }
         assert!(
-            SealedSecret::build(KeyId::from(1), &[], &[0; 12], 0, |_| Ok(())).is_err(),
+            SealedSecret::build(FORMAT_VERSION, KeyId::from(1), &[], &[0; 12], 0, |_| Ok(()))
+                .is_err(),
             "an empty wrapped key is refused"
         );
     }

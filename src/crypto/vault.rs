@@ -8,9 +8,9 @@ use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 use rand::Rng;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::crypto::aad::Aad;
+use crate::crypto::aad::{Aad, FORMAT_VERSION, Layout};
 use crate::crypto::sealed::{NONCE_LEN, SealedSecret, TAG_LEN, split_value_part};
-use crate::crypto::{KeyId, KeyWrapper};
+use crate::crypto::{KeyId, KeyWrapper, RecordRole};
 use crate::vocab::Error;
 use crate::vocab::Scope;
 use crate::vocab::SecretKey;
@@ -81,7 +81,9 @@ impl Vault {
         }
     }
 
-    /// Seals `value` as version `version` of `key` in `scope`, under the active KEK.
+    /// Seals `value` as version `version` of `key` in `scope`, under the active KEK,
+    /// as the key's current value: [`seal_for`](Self::seal_for) with
+    /// [`RecordRole::Current`].
     ///
     /// # Errors
     ///
@@ -95,7 +97,24 @@ impl Vault {
         version: u64,
         value: &SecretValue,
     ) -> Result<SealedSecret, Error> {
-        let mut aad = Aad::new(scope, key, version);
+        self.seal_for(RecordRole::Current, scope, key, version, value)
+    }
+
+    /// Seals `value` as version `version` of `key` in `scope` for the slot `role`
+    /// (format 2): a record sealed for one role does not open in the other.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal).
+    pub fn seal_for(
+        &self,
+        role: RecordRole,
+        scope: &Scope,
+        key: &SecretKey,
+        version: u64,
+        value: &SecretValue,
+    ) -> Result<SealedSecret, Error> {
+        let mut aad = Aad::new(Layout::V2(role), scope, key, version);
         let mut rng = rand::rng();
         let mut data_key = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(&mut *data_key);
@@ -107,26 +126,36 @@ impl Vault {
         let cipher = Aes256Gcm::new((&*data_key).into());
         let plaintext = value.expose_secret().as_bytes();
         // Encrypts straight from the value into the record: no plaintext copy.
-        SealedSecret::build(id, &wrapped, &nonce, plaintext.len(), |out| {
-            let (ciphertext, tag_out) = out
-                .split_at_mut_checked(plaintext.len())
-                .ok_or(Error::Tampered)?;
-            let buf = InOutBuf::new(plaintext, ciphertext).map_err(|_| Error::Tampered)?;
-            let tag = cipher
-                .encrypt_inout_detached((&nonce).into(), aad.value(), buf)
-                .map_err(|_| Error::Tampered)?;
-            tag_out.copy_from_slice(&tag);
-            Ok(())
-        })
+        SealedSecret::build(
+            FORMAT_VERSION,
+            id,
+            &wrapped,
+            &nonce,
+            plaintext.len(),
+            |out| {
+                let (ciphertext, tag_out) = out
+                    .split_at_mut_checked(plaintext.len())
+                    .ok_or(Error::Tampered)?;
+                let buf = InOutBuf::new(plaintext, ciphertext).map_err(|_| Error::Tampered)?;
+                let tag = cipher
+                    .encrypt_inout_detached((&nonce).into(), aad.value(), buf)
+                    .map_err(|_| Error::Tampered)?;
+                tag_out.copy_from_slice(&tag);
+                Ok(())
+            },
+        )
     }
 
-    /// Opens a record sealed as version `version` of `key` in `scope`.
+    /// Opens a record sealed as version `version` of `key` in `scope`, as the
+    /// key's current value: [`unseal_for`](Self::unseal_for) with
+    /// [`RecordRole::Current`]. Records of format 1 (written before versions were
+    /// kept) open here too.
     ///
     /// # Errors
     ///
-    /// `tampered` when the record was sealed for another scope, key or version, or
-    /// any byte of it changed; `unknown_key_id` when the wrapper does not hold the
-    /// KEK the record names ([`SealedSecret::key_id`]).
+    /// `tampered` when the record was sealed for another scope, key, version or
+    /// role, or any byte of it changed; `unknown_key_id` when the wrapper does not
+    /// hold the KEK the record names ([`SealedSecret::key_id`]).
     pub fn unseal(
         &self,
         scope: &Scope,
@@ -134,7 +163,26 @@ impl Vault {
         version: u64,
         sealed: &SealedSecret,
     ) -> Result<SecretValue, Error> {
-        let mut aad = Aad::new(scope, key, version);
+        self.unseal_for(RecordRole::Current, scope, key, version, sealed)
+    }
+
+    /// Opens a record sealed as version `version` of `key` in `scope` for the slot
+    /// `role`. A kept version opens only as [`RecordRole::History`], and only if it
+    /// is of format 2.
+    ///
+    /// # Errors
+    ///
+    /// As [`unseal`](Self::unseal).
+    pub fn unseal_for(
+        &self,
+        role: RecordRole,
+        scope: &Scope,
+        key: &SecretKey,
+        version: u64,
+        sealed: &SealedSecret,
+    ) -> Result<SecretValue, Error> {
+        let layout = Layout::to_open(sealed.format(), role).ok_or(Error::Tampered)?;
+        let mut aad = Aad::new(layout, scope, key, version);
         let id = sealed.key_id();
         let data_key = self.wrapper.unwrap(id, sealed.wrapped(), aad.wrap(id))?;
         let cipher = Aes256Gcm::new((&*data_key).into());
@@ -179,7 +227,26 @@ impl Vault {
         version: u64,
         sealed: &SealedSecret,
     ) -> Result<SealedSecret, Error> {
-        let mut aad = Aad::new(scope, key, version);
+        self.rewrap_for(RecordRole::Current, scope, key, version, sealed)
+    }
+
+    /// Re-wraps a record of the slot `role`, as [`rewrap`](Self::rewrap) does a
+    /// current one. The record keeps its format (a format-1 record stays one: its
+    /// value's associated data is fixed), and its role.
+    ///
+    /// # Errors
+    ///
+    /// As [`rewrap`](Self::rewrap).
+    pub fn rewrap_for(
+        &self,
+        role: RecordRole,
+        scope: &Scope,
+        key: &SecretKey,
+        version: u64,
+        sealed: &SealedSecret,
+    ) -> Result<SealedSecret, Error> {
+        let layout = Layout::to_open(sealed.format(), role).ok_or(Error::Tampered)?;
+        let mut aad = Aad::new(layout, scope, key, version);
         let old = sealed.key_id();
         let data_key = self.wrapper.unwrap(old, sealed.wrapped(), aad.wrap(old))?;
         let new = self.wrapper.active_key();
@@ -192,7 +259,7 @@ impl Vault {
             .len()
             .checked_sub(TAG_LEN)
             .ok_or(Error::Tampered)?;
-        SealedSecret::build(new, &wrapped, nonce, value_len, |out| {
+        SealedSecret::build(layout.format(), new, &wrapped, nonce, value_len, |out| {
             if out.len() != sealed_value.len() {
                 return Err(Error::Tampered);
             }

@@ -9,14 +9,15 @@
 //! (KEK) of the vault's [`KeyWrapper`](crate::crypto::KeyWrapper) wrap the data key,
 //! binding the **wrap's associated data**. Each data key encrypts exactly one value.
 //!
-//! # The value's associated data (format version 1)
+//! # The value's associated data (format version 2)
 //!
 //! Frozen: changing any byte makes every stored record fail to open. Integers are
 //! big-endian.
 //!
 //! | part | bytes |
 //! |---|---|
-//! | format version | 1 byte: `0x01` |
+//! | format version | 1 byte: `0x02` |
+//! | record role | 1 byte: `0x01` the key's current value, `0x02` a kept version ([`RecordRole`](crate::crypto::RecordRole)) |
 //! | scope tag | 1 byte: `0x01` workflow, `0x02` workspace, `0x03` personal ([`Scope::tag`](crate::Scope::tag)) |
 //! | workspace id | u32 length, then its UTF-8 bytes |
 //! | second id | workflow scope: the workflow id; personal scope: the user id; each a u32 length, then its UTF-8 bytes; workspace scope: nothing |
@@ -30,11 +31,12 @@
 //! [`unwrap`](crate::crypto::KeyWrapper::unwrap), so a wrapper need not bind the id
 //! itself.
 //!
-//! For version 3 of `API_KEY` in workflow `wf1` of workspace `acme`, under KEK
-//! `0x0102`:
+//! For version 3 of `API_KEY` in workflow `wf1` of workspace `acme`, as its current
+//! value, under KEK `0x0102`:
 //!
 //! ```text
-//! 01                         format version
+//! 02                         format version
+//! 01                         record role: current
 //! 01                         scope tag: workflow
 //! 00 00 00 04 61 63 6d 65    workspace id "acme"
 //! 00 00 00 03 77 66 31       workflow id "wf1"
@@ -45,21 +47,27 @@
 //! 00 00 01 02                KEK id 0x0102
 //! ```
 //!
+//! Records written before versions were kept are of **format version 1**: the same
+//! bytes without the role (format byte `0x01`, then the scope tag). They still open,
+//! as current values only; no release writes them any more, and a re-wrap keeps a
+//! record's format (its value's associated data cannot change without the value).
+//!
 //! Consequences: a sealed record copied to another workspace, workflow, user, scope
-//! kind, key name or version fails to open (`tampered`); so does a record with any
+//! kind, key name, version or slot (a kept version into the current one, or back)
+//! fails to open (`tampered`); so does a record with any
 //! byte altered (`unknown_key_id` when the altered bytes are the KEK id and name a key
 //! the vault lacks). Errors never say which check failed. Ids and key names differ by
 //! their bytes alone: ids that differ only in case or Unicode normalization are
 //! different ids.
 //!
-//! # The sealed format (version 1)
+//! # The sealed format (versions 1 and 2)
 //!
 //! What a store keeps ([`SealedSecret::to_bytes`](crate::crypto::SealedSecret::to_bytes)):
 //!
 //! | offset | bytes | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `WSEC` |
-//! | 4 | 1 | format version, `0x01` |
+//! | 4 | 1 | format version, `0x02` (`0x01`: written before versions were kept) |
 //! | 5 | 4 | KEK id, u32 |
 //! | 9 | 2 | length `w` of the wrapped data key, u16, 1..=1024 |
 //! | 11 | `w` | the wrapped data key, as the wrapper returned it; for a [`LocalKeyring`](crate::LocalKeyring), 60 bytes: nonce (12), encrypted data key (32), tag (16) |
@@ -68,8 +76,8 @@
 //!
 //! [`SealedSecret::from_bytes`](crate::crypto::SealedSecret::from_bytes) refuses
 //! anything else (`tampered`) before any decryption. The golden vectors in
-//! `tests/data/sealed_v1.json` freeze the format: every later release opens records
-//! written today.
+//! `tests/data/sealed_v1.json` and `sealed_v2.json` freeze both formats: every later
+//! release opens records written today.
 //!
 //! # Key-encryption keys
 //!
@@ -114,7 +122,7 @@
 //! let sealed = vault.seal(&scope, &key, 3, &SecretValue::new("sk-live-1")?)?;
 //!
 //! let bytes = sealed.to_bytes();
-//! assert_eq!(&bytes[..11], b"WSEC\x01\x00\x00\x00\x01\x00\x3c"); // magic, version, KEK 1, w = 60
+//! assert_eq!(&bytes[..11], b"WSEC\x02\x00\x00\x00\x01\x00\x3c"); // magic, version, KEK 1, w = 60
 //! assert_eq!(bytes.len(), 11 + 60 + 12 + 9 + 16);
 //!
 //! // Bound to scope, key and version: a copy elsewhere does not open.

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::{StoreError, StoredSecret};
+use super::{KeptVersion, StoreError, StoredSecret};
 use crate::vocab::Scope;
 use crate::vocab::SecretKey;
 
@@ -49,7 +49,8 @@ pub enum WriteOp {
         /// What the record's state must be.
         expect: Expect,
     },
-    /// Delete a record. Deleting an absent record under `Expect::Any` does nothing.
+    /// Delete a record, and every version kept of it. Deleting an absent record
+    /// under `Expect::Any` does nothing.
     Delete {
         /// Its scope.
         scope: Scope,
@@ -58,21 +59,38 @@ pub enum WriteOp {
         /// What the record's state must be.
         expect: Expect,
     },
+    /// Keep a version of a record: store it (replacing a kept version of the same
+    /// number, as a re-wrap does), then drop the record's kept versions beyond the
+    /// `keep` highest-numbered ones. Its expectation is of the record's current
+    /// state (the current record, not the kept version), checked with the others.
+    Keep {
+        /// The version to keep, sealed for the history slot.
+        version: KeptVersion,
+        /// How many versions of the record to keep, counting this one: 1 to
+        /// [`MAX_VERSIONS_KEPT`](super::MAX_VERSIONS_KEPT) (a store refuses others
+        /// with `InvalidBatch`).
+        keep: usize,
+        /// What the record's current state must be.
+        expect: Expect,
+    },
 }
 
 impl WriteOp {
-    /// The record this operation touches.
+    /// The record this operation touches, or whose versions it keeps.
     pub fn target(&self) -> (&Scope, &SecretKey) {
         match self {
             WriteOp::Put { record, .. } => (&record.meta.scope, &record.meta.key),
             WriteOp::Delete { scope, key, .. } => (scope, key),
+            WriteOp::Keep { version, .. } => (&version.meta.scope, &version.meta.key),
         }
     }
 
     /// What this operation expects of its record.
     pub fn expect(&self) -> Expect {
         match self {
-            WriteOp::Put { expect, .. } | WriteOp::Delete { expect, .. } => *expect,
+            WriteOp::Put { expect, .. }
+            | WriteOp::Delete { expect, .. }
+            | WriteOp::Keep { expect, .. } => *expect,
         }
     }
 }
@@ -81,7 +99,8 @@ impl WriteOp {
 ///
 /// Every expectation is checked against the state before the batch; if any fails,
 /// nothing is written and the store answers [`StoreError::Conflict`]. A batch holds
-/// at most one operation per (scope, key) ([`StoreError::InvalidBatch`] otherwise).
+/// at most one `Put` or `Delete` per (scope, key), and at most one `Keep` per
+/// (scope, key, version) ([`StoreError::InvalidBatch`] otherwise).
 ///
 /// # Example
 ///
@@ -117,7 +136,9 @@ impl WriteBatch {
         self.ops.is_empty()
     }
 
-    /// Checks the batch's shape: at most one operation per (scope, key).
+    /// Checks the batch's shape: at most one `Put` or `Delete` per (scope, key),
+    /// at most one `Keep` per (scope, key, version), and each `Keep`'s count in
+    /// 1..=[`MAX_VERSIONS_KEPT`](super::MAX_VERSIONS_KEPT).
     ///
     /// Stores call this before applying a batch.
     ///
@@ -125,10 +146,23 @@ impl WriteBatch {
     ///
     /// [`StoreError::InvalidBatch`] naming the key of the first repeated record.
     pub fn validate(&self) -> Result<(), StoreError> {
-        let mut seen = HashSet::with_capacity(self.ops.len());
+        let mut records = HashSet::with_capacity(self.ops.len());
+        let mut versions = HashSet::new();
         for op in &self.ops {
             let (scope, key) = op.target();
-            if !seen.insert((scope, key)) {
+            let fresh = match op {
+                WriteOp::Keep { version, keep, .. } => {
+                    if !(1..=super::MAX_VERSIONS_KEPT).contains(keep) {
+                        return Err(StoreError::InvalidBatch(format!(
+                            "versions of {key} in the {scope} kept: {keep}, not 1..={}",
+                            super::MAX_VERSIONS_KEPT
+                        )));
+                    }
+                    versions.insert((scope, key, version.meta.version))
+                }
+                _ => records.insert((scope, key)),
+            };
+            if !fresh {
                 return Err(StoreError::InvalidBatch(format!(
                     "two operations on {key} in the {scope}"
                 )));

@@ -12,6 +12,7 @@
 //! | [`SecretMeta::members`](super::SecretMeta::members) | text | JSON, [`members_to_text`] |
 //! | versions, revisions, timestamps (`u64`) | signed 64-bit integer | the same bits, [`u64_to_column`] |
 //! | [`SealedSecret`] | bytes | [`SealedSecret::to_bytes`]; read back through [`sealed_from_column`] |
+//! | [`VersionReason`] | integer | [`VersionReason::code`]; read back through [`reason_from_column`] |
 //!
 //! These encodings are frozen: databases written by earlier releases must read. A
 //! change to any of them is a schema migration of every store, not an edit here.
@@ -21,7 +22,7 @@
 
 use std::collections::BTreeMap;
 
-use super::StoreError;
+use super::{StoreError, VersionReason};
 use crate::crypto::SealedSecret;
 use crate::vocab::{Scope, SecretKey, SecretRole, UserId, WorkspaceId};
 
@@ -149,6 +150,19 @@ pub fn sealed_from_column(bytes: &[u8]) -> Result<SealedSecret, StoreError> {
         .map_err(|_| StoreError::corrupt("a row holds unreadable sealed bytes"))
 }
 
+/// A kept version's reason read from the integer column [`VersionReason::code`]
+/// wrote.
+///
+/// # Errors
+///
+/// [`Corrupt`](super::Corrupt) when the number names no reason.
+pub fn reason_from_column(code: i64) -> Result<VersionReason, StoreError> {
+    u8::try_from(code)
+        .ok()
+        .and_then(VersionReason::from_code)
+        .ok_or_else(|| StoreError::corrupt("a row names an unknown reason for a version"))
+}
+
 /// A `u64` (version, revision, timestamp) as a signed 64-bit integer column
 /// (SQLite's `INTEGER`, PostgreSQL's `bigint`): the same bits, so every value
 /// round-trips, `u64::MAX` as `-1`.
@@ -168,6 +182,18 @@ pub fn u64_from_column(n: i64) -> u64 {
 mod tests {
     use super::*;
     use crate::vocab::WorkflowId;
+
+    #[test]
+    fn reasons_round_trip_and_unknown_codes_are_corrupt() {
+        for code in 1..=5u8 {
+            let reason = VersionReason::from_code(code).unwrap();
+            assert_eq!(reason.code(), code);
+            assert_eq!(reason_from_column(i64::from(code)).unwrap(), reason);
+        }
+        for bad in [0, 6, 255, 256 + 1, -1] {
+            assert!(reason_from_column(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn u64_round_trips_through_i64() {

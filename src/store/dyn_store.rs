@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch};
+use super::{
+    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
+};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -21,6 +23,11 @@ trait ErasedStore: Send + Sync {
     fn list<'a>(&'a self, scope: &'a Scope) -> BoxFuture<'a, Vec<SecretMeta>>;
     fn write(&self, batch: WriteBatch) -> BoxFuture<'_, ()>;
     fn scopes<'a>(&'a self, workspace: &'a WorkspaceId) -> BoxFuture<'a, Vec<Scope>>;
+    fn versions<'a>(
+        &'a self,
+        scope: &'a Scope,
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Vec<KeptVersion>>;
     fn get_first<'a>(
         &'a self,
         scopes: &'a [Scope],
@@ -56,6 +63,13 @@ impl<S: SecretStore> ErasedStore for S {
     fn scopes<'a>(&'a self, workspace: &'a WorkspaceId) -> BoxFuture<'a, Vec<Scope>> {
         Box::pin(SecretStore::scopes(self, workspace))
     }
+    fn versions<'a>(
+        &'a self,
+        scope: &'a Scope,
+        key: &'a SecretKey,
+    ) -> BoxFuture<'a, Vec<KeptVersion>> {
+        Box::pin(SecretStore::versions(self, scope, key))
+    }
     fn get_first<'a>(
         &'a self,
         scopes: &'a [Scope],
@@ -87,7 +101,7 @@ impl<S: SecretStore> ErasedStore for S {
 ///
 /// `SecretStore` returns `impl Future`, so it cannot be a `dyn` trait object; `DynStore`
 /// boxes each future instead (one allocation per call) and forwards every method,
-/// the store's own overrides of `get_first`, `find_sealed`, `get_many` and
+/// `versions` and the store's own overrides of `get_first`, `find_sealed`, `get_many` and
 /// `list_many` included.
 /// Cheap to clone: clones share the store.
 ///
@@ -143,6 +157,13 @@ impl SecretStore for DynStore {
     }
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
     }
     async fn get_first(
         &self,

@@ -28,6 +28,12 @@ impl StoreError {
         StoreError::Backend(Box::new(err))
     }
 
+    /// A `Backend` error for a capability the store does not have (`what` is
+    /// compiled-in text).
+    pub fn unsupported(what: &'static str) -> StoreError {
+        StoreError::Backend(Box::new(Unsupported(what)))
+    }
+
     /// A [`Corrupt`](crate::store::Corrupt) backend error: the store's own data did
     /// not decode. `reason` is compiled-in text, never content read from the store.
     pub fn corrupt(reason: &'static str) -> StoreError {
@@ -44,3 +50,8 @@ impl From<StoreError> for Error {
         }
     }
 }
+
+/// A capability a store lacks, named by compiled-in text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Unsupported(&'static str);

@@ -1,13 +1,16 @@
 //! `MemoryStore`: the built-in, in-process store.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::future::{Future, ready};
 use std::hash::{Hash, Hasher};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp};
+use super::{
+    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
+    WriteOp,
+};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -21,6 +24,8 @@ struct Records {
     /// Each scope's key names, sorted: `list` answers in key order, and a scope with
     /// no record left disappears from `scopes`.
     by_scope: HashMap<Scope, BTreeSet<SecretKey>>,
+    /// Each record's kept versions by number; a `Delete` removes them with it.
+    kept: HashMap<Name, BTreeMap<u64, KeptVersion>>,
 }
 
 /// A record's (scope, key), owned by the map.
@@ -121,7 +126,25 @@ impl Records {
         self.by_name.insert(Name(scope, key), record);
     }
 
+    fn versions(&self, scope: &Scope, key: &SecretKey) -> Vec<KeptVersion> {
+        self.kept
+            .get(&(scope, key) as &dyn Pair)
+            .map(|kept| kept.values().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stores `version`, then drops all but the `keep` highest-numbered.
+    fn keep(&mut self, version: KeptVersion, keep: usize) {
+        let name = Name(version.meta.scope.clone(), version.meta.key.clone());
+        let kept = self.kept.entry(name).or_default();
+        kept.insert(version.meta.version, version);
+        while kept.len() > keep {
+            kept.pop_first();
+        }
+    }
+
     fn delete(&mut self, scope: &Scope, key: &SecretKey) {
+        self.kept.remove(&(scope, key) as &dyn Pair);
         self.by_name.remove(&(scope, key) as &dyn Pair);
         if let Some(keys) = self.by_scope.get_mut(scope) {
             keys.remove(key);
@@ -191,6 +214,7 @@ impl MemoryStore {
                     records.put(record);
                 }
                 WriteOp::Delete { scope, key, .. } => records.delete(&scope, &key),
+                WriteOp::Keep { version, keep, .. } => records.keep(version, keep),
             }
         }
         Ok(())
@@ -225,6 +249,14 @@ impl SecretStore for MemoryStore {
 
     fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send {
         ready(self.apply(batch))
+    }
+
+    fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Vec<KeptVersion>, StoreError>> + Send {
+        ready(Ok(self.read().versions(scope, key)))
     }
 
     fn scopes(

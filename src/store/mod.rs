@@ -7,6 +7,7 @@ mod corrupt;
 mod dyn_store;
 mod error;
 mod found;
+mod history;
 mod memory;
 mod record;
 mod traits;
@@ -16,6 +17,9 @@ pub use corrupt::Corrupt;
 pub use dyn_store::DynStore;
 pub use error::StoreError;
 pub use found::FoundSealed;
+pub use history::{
+    DEFAULT_VERSIONS_KEPT, KeptVersion, MAX_VERSIONS_KEPT, VersionMeta, VersionReason,
+};
 pub use memory::MemoryStore;
 pub use record::{SecretMeta, StoredSecret};
 pub use traits::SecretStore;

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{FoundSealed, SecretMeta, StoreError, StoredSecret, WriteBatch};
+use super::{FoundSealed, KeptVersion, SecretMeta, StoreError, StoredSecret, WriteBatch};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -47,6 +47,11 @@ use crate::vocab::{Scope, WorkspaceId};
 ///   previous revision + 1, or 1 when new, whatever the caller passed. Two writers
 ///   racing on one revision: exactly one wins. A store whose transactions are bounded
 ///   documents its limit and refuses a larger batch with `Backend`, writing nothing.
+/// - **Kept versions.** `write` applies [`WriteOp::Keep`](crate::store::WriteOp::Keep)
+///   (store the version, then keep only the `keep` highest-numbered ones of that
+///   record) in the same transaction as the batch's other ops, and a `Delete`
+///   removes the record's kept versions with it. `versions` answers them, newest
+///   first, bound like `get` (exactly the scope and key asked for).
 /// - **Provided methods** `get_first`, `find_sealed`, `get_many` and `list_many`
 ///   work by calling the required ones in sequence. Override them where one round
 ///   trip, one snapshot or fewer columns pay: the resolver calls `find_sealed` for
@@ -86,6 +91,23 @@ pub trait SecretStore: Send + Sync {
 
     /// Applies a batch all-or-nothing, checking each op's expectation first.
     fn write(&self, batch: WriteBatch) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The versions kept of `key` in `scope` ([`WriteOp::Keep`](crate::store::WriteOp::Keep)),
+    /// highest version first; empty when none is kept or the record is absent.
+    ///
+    /// Default: a `Backend` error saying the store keeps no versions, so a store
+    /// written before versions existed fails a restore clearly instead of
+    /// answering "none". The three built-in stores implement it.
+    fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Vec<KeptVersion>, StoreError>> + Send {
+        let _ = (scope, key);
+        std::future::ready(Err(StoreError::unsupported(
+            "this store keeps no versions of a secret",
+        )))
+    }
 
     /// Every scope of `workspace` that holds at least one record.
     fn scopes(
@@ -184,6 +206,10 @@ macro_rules! forward_store {
         fn scopes(&self, workspace: &WorkspaceId)
             -> impl Future<Output = Result<Vec<Scope>, StoreError>> + Send {
             $($target)*::scopes(&**self, workspace)
+        }
+        fn versions(&self, scope: &Scope, key: &SecretKey)
+            -> impl Future<Output = Result<Vec<KeptVersion>, StoreError>> + Send {
+            $($target)*::versions(&**self, scope, key)
         }
         fn get_first(&self, scopes: &[Scope], key: &SecretKey)
             -> impl Future<Output = Result<Option<StoredSecret>, StoreError>> + Send {

@@ -34,6 +34,12 @@ where
     batch_atomicity(&make().await).await;
     invalid_batch(&make().await).await;
     concurrent_increments(&make().await).await;
+    super::versions_round_trip(&make().await).await;
+    super::versions_keep_only_the_newest(&make().await).await;
+    super::versions_go_with_delete(&make().await).await;
+    super::versions_stay_where_written(&make().await).await;
+    super::keep_checks_the_record_before_the_batch(&make().await).await;
+    super::keep_invalid_batches(&make().await).await;
 }
 
 /// Writes `record` alone, checking `expect`; the suite's writes must succeed.

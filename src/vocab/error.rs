@@ -58,6 +58,17 @@ pub enum Error {
         /// The key looked for.
         key: SecretKey,
     },
+    /// The secret exists, but not the version asked for: never kept, or dropped as
+    /// newer versions were written. Code `not_found`.
+    #[error("version {version} of secret {key} is not kept in {scope}")]
+    VersionNotFound {
+        /// Where it was looked for.
+        scope: super::scope::Scope,
+        /// The key.
+        key: SecretKey,
+        /// The version asked for.
+        version: u64,
+    },
     /// The thing to create exists already (a secret key, a key-encryption key id).
     #[error("already exists: {what}")]
     AlreadyExists {
@@ -187,7 +198,7 @@ impl Error {
             Error::InvalidKey { .. } => ErrorCode::InvalidKey,
             Error::InvalidId { .. } => ErrorCode::InvalidId,
             Error::ValueTooLarge { .. } => ErrorCode::ValueTooLarge,
-            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::NotFound { .. } | Error::VersionNotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Conflict => ErrorCode::Conflict,
             Error::PermissionDenied { .. } => ErrorCode::PermissionDenied,

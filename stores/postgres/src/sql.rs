@@ -12,7 +12,7 @@ use workflow_secrets::store::StoreError;
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
 
 /// The schema version this crate writes.
-pub(crate) const SCHEMA_VERSION: i32 = 3;
+pub(crate) const SCHEMA_VERSION: i32 = 4;
 
 /// The columns of a record after its scope and key, in the order every `SELECT`
 /// returns them (`sealed` last, where it is read at all).
@@ -63,6 +63,18 @@ pub(crate) struct Sql {
     pub(crate) delete_at: String,
     pub(crate) delete_any: String,
     pub(crate) exists: String,
+    /// Kept versions (schema version 4): `$1`..`$4` the record, `$5` version, `$6`
+    /// written_at, `$7` written_by, `$8` reason, `$9` restored_from, `$10` sealed;
+    /// `keep_at` also `$11` the record's expected revision. Each stores the
+    /// version only if its expectation of the current record holds (`keep_at`
+    /// locks that record's row, as the `UPDATE` that follows it in the batch
+    /// would), and answers one row when it did.
+    pub(crate) keep_any: String,
+    pub(crate) keep_absent: String,
+    pub(crate) keep_at: String,
+    /// Drops all but the `$5` highest versions of a record.
+    pub(crate) prune_versions: String,
+    pub(crate) versions: String,
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
@@ -76,6 +88,15 @@ impl Sql {
                            members, created_by, updated_by, created_at, updated_at, sealed, \
                            value_changed_at, revision";
         let values = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1";
+        let v = format!("\"{schema}\".versions");
+        let version_cols = "workspace, kind, owner, key, version, written_at, written_by, \
+                            reason, restored_from, sealed";
+        let version_row = "$1::text, $2::int2, $3::text, $4::text, $5::int8, $6::int8, \
+                           $7::text, $8::int2, $9::int8, $10::bytea";
+        let replace_version = "ON CONFLICT (workspace, kind, owner, key, version) DO UPDATE SET \
+                               written_at = EXCLUDED.written_at, written_by = EXCLUDED.written_by, \
+                               reason = EXCLUDED.reason, restored_from = EXCLUDED.restored_from, \
+                               sealed = EXCLUDED.sealed";
         Sql {
             table: t.clone(),
             get: format!("SELECT {META}, s.sealed FROM {t} s WHERE {PK}"),
@@ -127,9 +148,37 @@ impl Sql {
                  updated_at = $12, sealed = $13, value_changed_at = $14, \
                  revision = revision + 1 WHERE {PK} AND revision = $15"
             ),
-            delete_at: format!("DELETE FROM {t} WHERE {PK} AND revision = $5"),
-            delete_any: format!("DELETE FROM {t} WHERE {PK}"),
+            // A record's delete drops its kept versions in the same statement. Every
+            // data-modifying `WITH` runs once, read or not.
+            delete_at: format!(
+                "WITH d AS (DELETE FROM {t} WHERE {PK} AND revision = $5 RETURNING 1), \
+                 v AS (DELETE FROM {v} WHERE {PK} AND EXISTS (SELECT 1 FROM d)) \
+                 SELECT count(*) FROM d"
+            ),
+            delete_any: format!(
+                "WITH v AS (DELETE FROM {v} WHERE {PK}) DELETE FROM {t} WHERE {PK}"
+            ),
             exists: format!("SELECT 1 FROM {t} WHERE {PK}"),
+            keep_any: format!(
+                "INSERT INTO {v} ({version_cols}) SELECT {version_row} {replace_version}"
+            ),
+            keep_absent: format!(
+                "INSERT INTO {v} ({version_cols}) SELECT {version_row} \
+                 WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {PK}) {replace_version}"
+            ),
+            keep_at: format!(
+                "WITH cur AS (SELECT 1 FROM {t} WHERE {PK} AND revision = $11 FOR UPDATE) \
+                 INSERT INTO {v} ({version_cols}) SELECT {version_row} \
+                 WHERE EXISTS (SELECT 1 FROM cur) {replace_version}"
+            ),
+            prune_versions: format!(
+                "DELETE FROM {v} WHERE {PK} AND version NOT IN \
+                 (SELECT version FROM {v} WHERE {PK} ORDER BY version DESC LIMIT $5)"
+            ),
+            versions: format!(
+                "SELECT key, version, written_at, written_by, reason, restored_from, sealed \
+                 FROM {v} WHERE {PK} ORDER BY version DESC"
+            ),
             migrate: format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
                  CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (
@@ -183,6 +232,28 @@ impl Sql {
              UPDATE \"{schema}\".secrets SET value_changed_at =
                  CASE WHEN version = 1 THEN created_at ELSE updated_at END;
              ALTER TABLE \"{schema}\".secrets ALTER COLUMN value_changed_at SET NOT NULL;"
+        )
+    }
+
+    /// Version 4: kept versions, one row per (record, version), for a restore. The
+    /// primary key puts one record's versions in one range; a record's delete
+    /// drops them in its statement (`delete_any`, `delete_at`). A new, empty
+    /// table: instant, whatever the size of `secrets`.
+    pub(crate) fn v4(schema: &str) -> String {
+        format!(
+            "CREATE TABLE \"{schema}\".versions (
+                 workspace     text     COLLATE \"C\" NOT NULL,
+                 kind          smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+                 owner         text     COLLATE \"C\" NOT NULL,
+                 key           text     COLLATE \"C\" NOT NULL,
+                 version       bigint   NOT NULL,
+                 written_at    bigint   NOT NULL,
+                 written_by    text     COLLATE \"C\" NOT NULL,
+                 reason        smallint NOT NULL,
+                 restored_from bigint,
+                 sealed        bytea    NOT NULL,
+                 PRIMARY KEY (workspace, kind, owner, key, version)
+             );"
         )
     }
 

@@ -7,13 +7,14 @@ use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 use workflow_secrets::store::codec::{
-    ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
-    sealed_from_column, u64_from_column, u64_to_column, user_from_column,
+    ScopeColumns, key_from_column, members_from_text, members_to_text, reason_from_column,
+    scope_from_columns, sealed_from_column, u64_from_column, u64_to_column, user_from_column,
 };
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
     store::{
-        Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+        Expect, FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret,
+        VersionMeta, WriteBatch, WriteOp,
     },
 };
 
@@ -169,6 +170,11 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
         }
+        if from < 4 {
+            tx.batch_execute(&Sql::v4(&self.schema))
+                .await
+                .map_err(backend)?;
+        }
         if from < SCHEMA_VERSION {
             tx.execute(&self.sql.update_schema_version, &[&SCHEMA_VERSION])
                 .await
@@ -307,11 +313,11 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                         .prepare_cached(&sql.delete_at)
                         .await
                         .map_err(backend)?;
-                    let rows = client
-                        .execute(&statement, &[&workspace, &kind, &owner, &key, &n])
+                    let row = client
+                        .query_one(&statement, &[&workspace, &kind, &owner, &key, &n])
                         .await
                         .map_err(backend)?;
-                    Ok(rows == 1)
+                    Ok(row.try_get::<_, i64>(0).map_err(backend)? == 1)
                 }
                 // Deleting a record expected absent deletes nothing: check only.
                 Expect::Absent => {
@@ -321,6 +327,53 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                 }
                 other => Err(unsupported(other)),
             }
+        }
+        WriteOp::Keep {
+            version: kept,
+            keep,
+            expect,
+        } => {
+            let meta = &kept.meta;
+            let sealed = kept.sealed.to_bytes();
+            let (version, written_at) =
+                (u64_to_column(meta.version), u64_to_column(meta.written_at));
+            let (by, reason) = (meta.written_by.as_str(), i16::from(meta.reason.code()));
+            let restored_from = meta.restored_from.map(u64_to_column);
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                &workspace,
+                &kind,
+                &owner,
+                &key,
+                &version,
+                &written_at,
+                &by,
+                &reason,
+                &restored_from,
+                &sealed,
+            ];
+            let (statement, revision) = match expect {
+                Expect::Absent => (&sql.keep_absent, None),
+                Expect::Any => (&sql.keep_any, None),
+                Expect::Revision(n) => (&sql.keep_at, Some(u64_to_column(*n))),
+                other => return Err(unsupported(other)),
+            };
+            if let Some(revision) = &revision {
+                params.push(revision);
+            }
+            let statement = client.prepare_cached(statement).await.map_err(backend)?;
+            if client.execute(&statement, &params).await.map_err(backend)? != 1 {
+                return Ok(false);
+            }
+            let keep = i64::try_from(*keep).unwrap_or(i64::MAX);
+            let prune = client
+                .prepare_cached(&sql.prune_versions)
+                .await
+                .map_err(backend)?;
+            client
+                .execute(&prune, &[&workspace, &kind, &owner, &key, &keep])
+                .await
+                .map_err(backend)?;
+            Ok(true)
         }
         other => Err(unsupported(other)),
     }
@@ -387,15 +440,20 @@ impl SecretStore for PostgresStore {
         batch.validate()?;
         let mut ops = batch.ops;
         // One lock order for every writer: no two batches deadlock on each other.
+        // A record's `Keep`s run before its `Put` or `Delete`, so they check their
+        // expectation against the record as it was before the batch.
+        let rank = |op: &WriteOp| u8::from(!matches!(op, WriteOp::Keep { .. }));
         ops.sort_by(|a, b| {
             let (sa, ka) = a.target();
             let (sb, kb) = b.target();
             scope_columns(sa)
                 .cmp(&scope_columns(sb))
                 .then_with(|| ka.as_str().cmp(kb.as_str()))
+                .then_with(|| rank(a).cmp(&rank(b)))
         });
         let mut client = self.client().await?;
-        if let [op] = ops.as_slice() {
+        // A `Keep` is two statements (store, then drop the oldest): never alone.
+        if let [op @ (WriteOp::Put { .. } | WriteOp::Delete { .. })] = ops.as_slice() {
             // One statement is its own transaction: one round trip.
             return match apply(&self.sql, &client, op).await? {
                 true => Ok(()),
@@ -410,6 +468,46 @@ impl SecretStore for PostgresStore {
             }
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.versions)
+            .await
+            .map_err(backend)?;
+        let (kind, workspace, owner) = scope_columns(scope);
+        let rows = client
+            .query(&statement, &[&workspace, &kind, &owner, &key.as_str()])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let int = |i: usize| row.try_get::<_, i64>(i).map_err(backend);
+                let name = row.try_get::<_, String>(0).map_err(backend)?;
+                let by = row.try_get::<_, String>(3).map_err(backend)?;
+                let reason = row.try_get::<_, i16>(4).map_err(backend)?;
+                let restored_from: Option<i64> = row.try_get(5).map_err(backend)?;
+                let sealed: &[u8] = row.try_get(6).map_err(backend)?;
+                let mut meta = VersionMeta::new(
+                    scope.clone(),
+                    key_from_column(name)?,
+                    u64_from_column(int(1)?),
+                    user_from_column(by)?,
+                    u64_from_column(int(2)?),
+                    reason_from_column(i64::from(reason))?,
+                );
+                meta.restored_from = restored_from.map(u64_from_column);
+                Ok(KeptVersion {
+                    meta,
+                    sealed: sealed_from_column(sealed)?,
+                })
+            })
+            .collect()
     }
 
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {

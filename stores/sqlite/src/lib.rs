@@ -46,8 +46,11 @@
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or
 //! user id, empty for the workspace scope), never one concatenated string, with a
 //! second unique index `workflow_secrets_by_key` on (workspace, key, kind, owner)
-//! for resolutions. A second table, `workflow_secrets_schema`, records the schema
-//! version (3); [`SqliteStore::open`] creates it, upgrades a file of an older version
+//! for resolutions. `workflow_secrets_versions` keeps the last versions of each
+//! record, one row per (workspace, kind, owner, key, version), sealed for the
+//! history slot; a record's delete drops them in the same transaction. A third
+//! table, `workflow_secrets_schema`, records the schema
+//! version (4); [`SqliteStore::open`] creates it, upgrades a file of an older version
 //! in place, one version at a time in the open's write transaction, and refuses a
 //! file written by a newer release:
 //!
@@ -58,8 +61,12 @@
 //!   an upper bound (later than the last rotation when its details were edited or
 //!   it was re-wrapped since), so a rotation-age report may show such a record
 //!   due later than it should, never earlier.
+//! - 3 to 4 creates `workflow_secrets_versions`, empty: a record written before
+//!   keeps its value as its only version until its first rotation, which keeps
+//!   that value too (as an `Earlier` version).
 
 mod schema;
 mod store;
+mod versions;
 
 pub use store::SqliteStore;

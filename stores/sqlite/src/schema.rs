@@ -7,7 +7,7 @@ use crate::store::backend;
 
 /// The schema this crate writes. A file that records a newer one is refused, so an
 /// old binary never writes rows it does not understand.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1: one row per record. Text columns use SQLite's default `BINARY`
 /// collation (memcmp), so ids and keys compare byte for byte and `ORDER BY key` is
@@ -59,9 +59,28 @@ UPDATE workflow_secrets
     SET value_changed_at = CASE WHEN version = 1 THEN created_at ELSE updated_at END;
 ";
 
+/// Version 4: kept versions, one row per (record, version), for a restore. Its
+/// primary key puts one record's versions in one range, highest last; a record's
+/// delete drops them with it (in the same transaction, by the store).
+const V4: &str = "
+CREATE TABLE workflow_secrets_versions (
+    workspace     TEXT    COLLATE BINARY NOT NULL,
+    kind          INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
+    owner         TEXT    COLLATE BINARY NOT NULL,
+    key           TEXT    COLLATE BINARY NOT NULL,
+    version       INTEGER NOT NULL,
+    written_at    INTEGER NOT NULL,
+    written_by    TEXT    NOT NULL,
+    reason        INTEGER NOT NULL,
+    restored_from INTEGER,
+    sealed        BLOB    NOT NULL,
+    PRIMARY KEY (workspace, kind, owner, key, version)
+) WITHOUT ROWID;
+";
+
 /// The upgrade to each version after the first: `UPGRADES[i]` takes a file from
 /// version `i + 1` to `i + 2`.
-const UPGRADES: [&str; 2] = [V2, V3];
+const UPGRADES: [&str; 3] = [V2, V3, V4];
 const _: () = assert!(UPGRADES.len() as i64 + 1 == SCHEMA_VERSION);
 
 /// Creates the schema, or checks the one the file holds, in one write transaction,

@@ -9,10 +9,14 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
-    store::{FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp},
+    store::{
+        FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
+        WriteOp,
+    },
 };
 
 use crate::schema::migrate;
+use crate::versions;
 use workflow_secrets::store::codec::{
     ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
     sealed_from_column, u64_from_column, u64_to_column, user_from_column,
@@ -225,7 +229,9 @@ impl SqliteStore {
                     tx.prepare_cached(DELETE)
                         .and_then(|mut s| s.execute(params![workspace, kind, owner, key.as_str()]))
                         .map_err(backend)?;
+                    versions::drop_all(&tx, &scope, &key)?;
                 }
+                WriteOp::Keep { version, keep, .. } => versions::keep(&tx, &version, keep)?,
                 // `WriteOp` is `#[non_exhaustive]`: an operation added to the core after
                 // this store was written is refused (the transaction rolls back), never
                 // guessed at.
@@ -572,7 +578,7 @@ fn list_in(tx: &Connection, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError
 }
 
 /// A scope's columns as this store binds them: the kind as SQLite's `INTEGER`.
-fn scope_columns(scope: &Scope) -> (i64, &str, &str) {
+pub(crate) fn scope_columns(scope: &Scope) -> (i64, &str, &str) {
     let columns = ScopeColumns::of(scope);
     (i64::from(columns.kind), columns.workspace, columns.owner)
 }
@@ -610,6 +616,14 @@ impl SecretStore for SqliteStore {
 
     async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
         self.write_now(batch)
+    }
+
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        versions::versions_in(&self.lock(), scope, key)
     }
 
     async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {

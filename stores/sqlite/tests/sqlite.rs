@@ -657,7 +657,7 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
             .unwrap();
         (version, index)
     };
-    assert_eq!(version(&path), (3, 1), "upgraded to version 3, index added");
+    assert_eq!(version(&path), (4, 1), "upgraded to version 4, index added");
     for (i, scope) in places.iter().enumerate() {
         let got = block_on(store.get(scope, &key("K"))).unwrap().unwrap();
         assert_eq!(got.meta.revision, 7, "rows kept as they were");
@@ -671,7 +671,7 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
     }
     drop(store);
     drop(SqliteStore::open(&path).unwrap());
-    assert_eq!(version(&path), (3, 1), "reopening changes nothing");
+    assert_eq!(version(&path), (4, 1), "reopening changes nothing");
 }
 
 /// What schema version 2 added to version 1.
@@ -694,7 +694,7 @@ const OLD_ROWS: [(&str, i64, i64, i64, u64); 5] = [
     ("AT_THE_END", 2, 0, -1, u64::MAX),
 ];
 
-/// A file of schema version 1 or 2 with [`OLD_ROWS`] opens at version 3, each row
+/// A file of schema version 1 or 2 with [`OLD_ROWS`] opens at version 4, each row
 /// with its `value_changed_at` filled as the rule says and nothing else changed;
 /// the new column is then written and read like any other, and reopening changes
 /// nothing.
@@ -762,11 +762,11 @@ fn older_files_get_value_changed_at_from_their_rows() {
             }
         };
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(schema_version(&path), 3, "from version {from}: upgraded");
+        assert_eq!(schema_version(&path), 4, "from version {from}: upgraded");
         check(&store, "after the upgrade");
         drop(store);
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(schema_version(&path), 3);
+        assert_eq!(schema_version(&path), 4);
         check(&store, "reopened");
         // The column is live: a rotation's time is written and read back.
         let mut rotated = block_on(store.get(&scope, &key("ROTATED")))
