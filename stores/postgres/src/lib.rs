@@ -10,6 +10,7 @@
 //! |---|---|
 //! | batches | one transaction each (a one-operation batch: one statement) |
 //! | compare-and-swap | revision-checked `UPDATE`/`DELETE`, `INSERT ... ON CONFLICT DO NOTHING`, row counts |
+//! | concurrent batches | an advisory lock per record of a batch: batches sharing a record serialize, so every expectation holds against the state before the batch |
 //! | round trips | one per call: `get_first` over three scopes is one statement |
 //! | resolution | `find_sealed`: one descent of a key-first index, four columns |
 //! | snapshots | `get_many` is one statement, so one snapshot |

@@ -63,6 +63,11 @@ pub(crate) struct Sql {
     pub(crate) delete_at: String,
     pub(crate) delete_any: String,
     pub(crate) exists: String,
+    /// Takes the transaction-scoped advisory lock of each record a batch touches:
+    /// `$1` their claims, sorted (a function scan yields an array's elements in
+    /// order, so every batch takes its locks in one order and two batches never
+    /// deadlock on them; a deadlock would still only be a `Conflict`).
+    pub(crate) claim: String,
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
@@ -130,6 +135,7 @@ impl Sql {
             delete_at: format!("DELETE FROM {t} WHERE {PK} AND revision = $5"),
             delete_any: format!("DELETE FROM {t} WHERE {PK}"),
             exists: format!("SELECT 1 FROM {t} WHERE {PK}"),
+            claim: "SELECT pg_advisory_xact_lock(c) FROM unnest($1::int8[]) AS c".to_owned(),
             migrate: format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
                  CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (

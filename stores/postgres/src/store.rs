@@ -36,8 +36,16 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   `Expect::Absent`, `UPDATE`/`DELETE ... WHERE revision = $n` for
 ///   `Expect::Revision(n)`, and a row count of zero means [`StoreError::Conflict`]
 ///   and a rollback. Two instances racing on one revision: exactly one wins, with no
-///   lock held between a read and a write. Operations run in primary-key order, so
-///   two batches never deadlock on each other.
+///   lock held between a read and a write. A `Delete` expecting `Absent` checks with
+///   a `SELECT`, which cannot lock a row that does not exist, so a batch of several
+///   operations first takes a transaction-scoped advisory lock per record it
+///   touches (one statement, in one order for every batch): two batches sharing a
+///   record run one after the other, and every expectation holds against the state
+///   before the batch even under concurrency (no write skew: of two batches that
+///   each expect absent what the other creates, exactly one commits). A batch of
+///   one operation needs no lock: its one statement checks and writes one record.
+///   Operations run in primary-key order, so two batches never deadlock on each
+///   other.
 /// - **One round trip per read.** `get_first`, `get_many` and `list_many` are one
 ///   statement each, and one statement reads one snapshot: a `get_many` never mixes
 ///   records from before and after a batch. `get_first` is a primary-key lookup per
@@ -243,6 +251,32 @@ fn nth<'a, T>(items: &'a [T], row: &Row, column: usize) -> Result<&'a T, StoreEr
         .ok_or_else(|| StoreError::corrupt("the database answered an ordinal out of range"))
 }
 
+/// The transaction-scoped advisory lock a batch takes on one record: FNV-1a (64
+/// bits) over the schema, the scope's columns and the key, each length-prefixed so
+/// no two different records give the same input. A fixed function, so every
+/// instance and release of this crate computes the same claim for a record. Two
+/// records sharing a claim by chance only wait for each other.
+fn claim_key(schema: &str, scope: &Scope, key: &SecretKey) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let (kind, workspace, owner) = scope_columns(scope);
+    let kind = kind.to_be_bytes();
+    let mut hash = OFFSET;
+    for field in [
+        schema.as_bytes(),
+        &kind,
+        workspace.as_bytes(),
+        owner.as_bytes(),
+        key.as_str().as_bytes(),
+    ] {
+        let len = u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes();
+        for byte in len.iter().chain(field) {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
+    }
+    i64::from_be_bytes(hash.to_be_bytes())
+}
+
 /// Applies one operation, checking its expectation in the same statement. `Ok(false)`:
 /// the expectation did not hold.
 async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<bool, StoreError> {
@@ -403,6 +437,22 @@ impl SecretStore for PostgresStore {
             };
         }
         let tx = client.transaction().await.map_err(backend)?;
+        // Every record of the batch is claimed first, in one order, so two batches
+        // sharing a record run one after the other: a `Delete` expecting `Absent`
+        // reads with a plain `SELECT`, which locks nothing (a missing row cannot be
+        // locked), so without the claim two batches could each pass the other's
+        // absence check and both commit (write skew).
+        let mut claims: Vec<i64> = ops
+            .iter()
+            .map(|op| {
+                let (scope, key) = op.target();
+                claim_key(&self.schema, scope, key)
+            })
+            .collect();
+        claims.sort_unstable();
+        claims.dedup();
+        let statement = tx.prepare_cached(&self.sql.claim).await.map_err(backend)?;
+        tx.execute(&statement, &[&claims]).await.map_err(backend)?;
         for op in &ops {
             if !apply(&self.sql, &tx, op).await? {
                 tx.rollback().await.map_err(backend)?;
