@@ -64,3 +64,13 @@ pub(crate) fn pool_error(err: PoolError) -> StoreError {
         }),
     }
 }
+
+/// No connection came free within the store's wait bound.
+pub(crate) fn pool_timeout(wait: std::time::Duration, max_size: usize) -> StoreError {
+    StoreError::backend(PgError {
+        code: None,
+        message: format!(
+            "connection pool: no connection free within {wait:?} (all {max_size} in use)"
+        ),
+    })
+}

@@ -17,13 +17,16 @@
 //! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
 //! | SQL | parameters only; the schema name is checked and quoted |
 //! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked |
+//! | pool | a call waits for a connection at most 30 s ([`PostgresStore::with_wait_timeout`]), then fails with a store error |
 //!
 //! For one node with nothing to run, use `workflow-secrets-sqlite`.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use deadpool_postgres::{Manager, Pool};
+//! use std::time::Duration;
+//!
+//! use deadpool_postgres::{Manager, Pool, Runtime};
 //! use tokio_postgres::NoTls;
 //! use workflow_secrets::{store::SecretStore, Scope, SecretKey, WorkspaceId};
 //! use workflow_secrets_postgres::PostgresStore;
@@ -31,7 +34,13 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // The host's pool: its URL, TLS and limits.
 //! let config: tokio_postgres::Config = "host=/run/postgresql dbname=app user=app".parse()?;
-//! let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+//! // A bounded wait for a free connection: without one, a call waits forever once
+//! // every connection is taken (the store bounds it too, at 30 s by default).
+//! let pool = Pool::builder(Manager::new(config, NoTls))
+//!     .max_size(16)
+//!     .runtime(Runtime::Tokio1)
+//!     .wait_timeout(Some(Duration::from_secs(5)))
+//!     .build()?;
 //! let store = PostgresStore::new(pool);
 //! store.migrate().await?;
 //!

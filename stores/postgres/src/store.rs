@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
@@ -17,7 +18,7 @@ use workflow_secrets::{
     },
 };
 
-use crate::error::{backend, pool_error};
+use crate::error::{backend, pool_error, pool_timeout};
 use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema};
 
 /// A [`SecretStore`] in a PostgreSQL database: for many service instances sharing
@@ -65,18 +66,34 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
 ///   bytes included) or a parameter. Serialization failures and deadlocks become
 ///   `Conflict`: nothing was written, re-read and retry.
-/// - **Debug** shows the schema and the pool's size, never the connection settings.
+/// - **Bounded waits for a connection.** A call waits for a connection from the
+///   pool at most [`DEFAULT_WAIT_TIMEOUT`](Self::DEFAULT_WAIT_TIMEOUT) (see
+///   [`with_wait_timeout`](Self::with_wait_timeout)), or the pool's own
+///   `wait_timeout` if shorter, then fails with [`StoreError::Backend`]: an
+///   exhausted pool is an error, never a hang. The bound is a tokio timer, so the
+///   host's runtime must have its timers on (`enable_time` or `enable_all`, as
+///   deadpool's own timeouts need).
+/// - **Debug** shows the schema, the pool's size and the wait bound, never the
+///   connection settings.
 ///
 /// # Example
 ///
 /// ```no_run
-/// use deadpool_postgres::{Manager, Pool};
+/// use std::time::Duration;
+///
+/// use deadpool_postgres::{Manager, Pool, Runtime};
 /// use tokio_postgres::NoTls;
 /// use workflow_secrets_postgres::PostgresStore;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config: tokio_postgres::Config = std::env::var("DATABASE_URL")?.parse()?;
-/// let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+/// // A bounded wait for a free connection: without one, a call waits forever once
+/// // every connection is taken (the store bounds it too, at 30 s by default).
+/// let pool = Pool::builder(Manager::new(config, NoTls))
+///     .max_size(16)
+///     .runtime(Runtime::Tokio1)
+///     .wait_timeout(Some(Duration::from_secs(5)))
+///     .build()?;
 /// let store = PostgresStore::new(pool);
 /// store.migrate().await?; // creates schema `workflow_secrets` once
 /// # Ok(())
@@ -87,6 +104,8 @@ pub struct PostgresStore {
     pool: Pool,
     schema: Arc<str>,
     sql: Arc<Sql>,
+    /// How long a call waits for a connection from the pool.
+    wait: Duration,
 }
 
 impl PostgresStore {
@@ -96,6 +115,7 @@ impl PostgresStore {
             pool,
             schema: Arc::from(DEFAULT_SCHEMA),
             sql: Arc::new(Sql::new(DEFAULT_SCHEMA)),
+            wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
         }
     }
 
@@ -112,8 +132,27 @@ impl PostgresStore {
             pool,
             schema: Arc::from(name),
             sql: Arc::new(Sql::new(name)),
+            wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
         })
     }
+
+    /// This store with another bound on how long a call waits for a connection
+    /// from the pool ([`DEFAULT_WAIT_TIMEOUT`](Self::DEFAULT_WAIT_TIMEOUT) unless
+    /// set): past it the call fails with [`StoreError::Backend`] instead of
+    /// waiting for a connection that may never come back.
+    ///
+    /// The wait covers taking a connection from the pool, opening a new one
+    /// included, not the statements run on it. A pool built with its own
+    /// `wait_timeout` (and a runtime) also keeps its bound: the shorter one ends
+    /// the wait.
+    pub fn with_wait_timeout(mut self, wait: Duration) -> PostgresStore {
+        self.wait = wait;
+        self
+    }
+
+    /// How long a call waits for a connection unless
+    /// [`with_wait_timeout`](Self::with_wait_timeout) says otherwise.
+    pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// The schema this store keeps its tables in.
     pub fn schema(&self) -> &str {
@@ -185,8 +224,14 @@ impl PostgresStore {
         tx.commit().await.map_err(backend)
     }
 
+    /// A connection from the pool, waiting at most `self.wait` for one: a pool
+    /// without a wait timeout of its own (deadpool's default) would otherwise wait
+    /// forever once every connection is taken and none comes back.
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+        match tokio::time::timeout(self.wait, self.pool.get()).await {
+            Ok(got) => got.map_err(pool_error),
+            Err(_) => Err(pool_timeout(self.wait, self.pool.status().max_size)),
+        }
     }
 }
 
@@ -374,6 +419,7 @@ impl fmt::Debug for PostgresStore {
             .field("schema", &&*self.schema)
             .field("pool_size", &status.size)
             .field("pool_max_size", &status.max_size)
+            .field("wait_timeout", &self.wait)
             .finish_non_exhaustive()
     }
 }

@@ -10,6 +10,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Barrier;
 use workflow_secrets::testing::fixtures::{key, put, record, vault, workspace};
@@ -84,4 +85,53 @@ async fn absence_checks_do_not_write_skew() {
     // What the store holds agrees: exactly one of the pair each round.
     let listed = first.list(&scope).await.unwrap();
     assert_eq!(listed.len(), ROUNDS);
+}
+
+/// How long a test lets a call run before calling it hung: only to turn a hang into
+/// a failure, never to assert speed.
+const HUNG: Duration = Duration::from_secs(120);
+
+/// Every connection of a small pool is taken: a call waits for one at most the
+/// store's bound, then fails with a `store` error, instead of waiting forever.
+#[tokio::test]
+async fn an_exhausted_pool_is_a_bounded_store_error() {
+    let Some(server) = server() else { return };
+    let pool = server.pool(1);
+    let store = server
+        .fresh_store(pool.clone())
+        .await
+        .with_wait_timeout(Duration::from_millis(200));
+    let held = pool.get().await.unwrap();
+    let scope = workspace("acme");
+    let got = tokio::time::timeout(HUNG, store.get(&scope, &key("K")))
+        .await
+        .expect("the call waited for a connection without bound");
+    let err = workflow_secrets::Error::from(got.unwrap_err());
+    assert_eq!(err.code(), "store");
+    assert!(err.to_string().contains("pool"), "{err}");
+    drop(held);
+    assert!(store.get(&scope, &key("K")).await.unwrap().is_none());
+}
+
+/// The pool the crate docs build (tokio runtime, a wait timeout): exhausted, a call
+/// fails with a `store` error after the pool's own bound.
+#[tokio::test]
+async fn the_documented_pool_bounds_its_wait() {
+    use deadpool_postgres::{Manager, Pool, Runtime};
+    let Some(server) = server() else { return };
+    let pool = Pool::builder(Manager::new(server.config().clone(), tokio_postgres::NoTls))
+        .max_size(1)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_millis(200)))
+        .build()
+        .unwrap();
+    let store = server.fresh_store(pool.clone()).await;
+    let held = pool.get().await.unwrap();
+    let got = tokio::time::timeout(HUNG, store.list(&workspace("acme")))
+        .await
+        .expect("the call waited for a connection without bound");
+    let err = workflow_secrets::Error::from(got.unwrap_err());
+    assert_eq!(err.code(), "store");
+    assert!(err.to_string().contains("pool"), "{err}");
+    drop(held);
 }
