@@ -16,7 +16,9 @@
 //! | snapshots | `get_many` is one statement, so one snapshot |
 //! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
 //! | SQL | parameters only; the schema name is checked and quoted |
-//! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked |
+//! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked; on a current schema one `SELECT`, no lock, no DDL; refuses a database not in `UTF8` |
+//! | privileges | the service's role needs `CONNECT`, `USAGE` on the schema and `SELECT, INSERT, UPDATE, DELETE` on its tables (`SELECT` on `schema_version`): see [`PostgresStore`]'s "Privileges" |
+//! | errors | the SQLSTATE and the server's message, never a row; a client-side failure (refused connection, TLS, timeout) keeps the driver's error as its `source()` |
 //! | pool | a call waits for a connection at most 30 s ([`PostgresStore::with_wait_timeout`]), then fails with a store error |
 //!
 //! For one node with nothing to run, use `workflow-secrets-sqlite`.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use workflow_secrets::store::codec::{
     ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
@@ -18,7 +19,7 @@ use workflow_secrets::{
     },
 };
 
-use crate::error::{backend, pool_error, pool_timeout};
+use crate::error::{PgError, backend, pool_error, pool_timeout};
 use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema};
 
 /// A [`SecretStore`] in a PostgreSQL database: for many service instances sharing
@@ -64,7 +65,9 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   holders in the workspace.
 /// - **Errors.** Driver errors become [`StoreError::Backend`] carrying the SQLSTATE
 ///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
-///   bytes included) or a parameter. Serialization failures and deadlocks become
+///   bytes included) or a parameter. A client-side failure (a refused or closed
+///   connection, TLS, I/O, a timeout) keeps the driver's error as its `source()`,
+///   so the chain says why. Serialization failures and deadlocks become
 ///   `Conflict`: nothing was written, re-read and retry.
 /// - **Bounded waits for a connection.** A call waits for a connection from the
 ///   pool at most [`DEFAULT_WAIT_TIMEOUT`](Self::DEFAULT_WAIT_TIMEOUT) (see
@@ -75,6 +78,31 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   deadpool's own timeouts need).
 /// - **Debug** shows the schema, the pool's size and the wait bound, never the
 ///   connection settings.
+///
+/// # Privileges
+///
+/// Two roles, so the service's own cannot change the schema:
+///
+/// - **The owner** runs [`migrate`](Self::migrate) once per release (a deploy
+///   step, or the first instance): it creates the schema and its tables, which it
+///   then owns, and upgrades them. It needs `CREATE` on the database (or an
+///   existing schema it owns) and ownership of the tables to upgrade.
+/// - **The service's role** needs exactly these, and nothing from `PUBLIC`
+///   (tested with a role holding only them, in a database whose `PUBLIC` grants
+///   were revoked, by `the_documented_grants_suffice`):
+///
+/// ```sql
+/// GRANT CONNECT ON DATABASE app TO app_service;
+/// GRANT USAGE ON SCHEMA workflow_secrets TO app_service;
+/// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.secrets TO app_service;
+/// GRANT SELECT ON workflow_secrets.schema_version TO app_service;
+/// ```
+///
+/// With them it may call `migrate` at every start: on a current schema that is one
+/// `SELECT` of the version, no lock and no DDL. On a missing or older schema it
+/// fails (`42501`, permission denied) until the owner migrates. Batches take
+/// advisory locks, which need no grant. The database's encoding must be `UTF8`
+/// (`migrate` refuses another).
 ///
 /// # Example
 ///
@@ -166,16 +194,42 @@ impl PostgresStore {
 
     /// Creates the schema and its tables, or checks the version they hold.
     ///
-    /// Idempotent, and safe when several instances start at once: it runs in one
-    /// transaction under a transaction-scoped advisory lock on the schema's name.
+    /// Idempotent, and safe when several instances start at once. It first reads
+    /// the version with one `SELECT`: a current schema needs nothing more, so a
+    /// role holding only the run-time grants (see "Privileges" on
+    /// [`PostgresStore`]) can run it at every start. A missing or older schema is
+    /// created or upgraded in one transaction under a transaction-scoped advisory
+    /// lock on the schema's name, which needs the owner's rights.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] when the database fails or refuses (the role may not
-    /// create the schema), or when the schema holds a version written by a newer
-    /// release of this crate.
+    /// [`StoreError::Backend`] when the database fails or refuses (a role without
+    /// `USAGE` on the schema, or one that may not create or alter it when it is
+    /// missing or older), when the database's encoding is not `UTF8`, or when the
+    /// schema holds a version written by a newer release of this crate.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut client = self.client().await?;
+        // Ids, keys and details are UTF-8 text: a database of another encoding
+        // would convert or (`SQL_ASCII`) not check them. Refused before anything
+        // is created in it.
+        let encoding: String = client
+            .query_one("SELECT current_setting('server_encoding')", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(backend)?;
+        if encoding != "UTF8" {
+            return Err(StoreError::backend(PgError::new(format!(
+                "the database's encoding is {encoding}; this store needs UTF8 \
+                 (CREATE DATABASE ... ENCODING 'UTF8')"
+            ))));
+        }
+        // Read first: no lock and no DDL (no `CREATE` on the database) when the
+        // schema is current.
+        match self.installed_version(&client).await? {
+            Some(SCHEMA_VERSION) => return Ok(()),
+            Some(version) if version > SCHEMA_VERSION => return Err(newer_schema()),
+            _ => {}
+        }
         let tx = client.transaction().await.map_err(backend)?;
         let lock_name = format!("workflow-secrets-postgres:{}", self.schema);
         tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_name])
@@ -197,11 +251,7 @@ impl PostgresStore {
                 1
             }
             Ok(Some(version @ 1..=SCHEMA_VERSION)) => version,
-            Ok(Some(_)) => {
-                return Err(StoreError::corrupt(
-                    "the schema holds a version this crate does not know (written by a newer release?)",
-                ));
-            }
+            Ok(Some(_)) => return Err(newer_schema()),
             Err(err) => return Err(backend(err)),
         };
         // An older schema is upgraded in place, one version at a time, in this
@@ -224,6 +274,22 @@ impl PostgresStore {
         tx.commit().await.map_err(backend)
     }
 
+    /// The version the schema records, `None` when it has no version table (the
+    /// schema or the table does not exist yet).
+    async fn installed_version(&self, client: &Object) -> Result<Option<i32>, StoreError> {
+        match client.query_opt(&self.sql.schema_version, &[]).await {
+            Ok(Some(row)) => row.try_get(0).map(Some).map_err(backend),
+            Ok(None) => Ok(None),
+            Err(err)
+                if err.code() == Some(&SqlState::UNDEFINED_TABLE)
+                    || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(backend(err)),
+        }
+    }
+
     /// A connection from the pool, waiting at most `self.wait` for one: a pool
     /// without a wait timeout of its own (deadpool's default) would otherwise wait
     /// forever once every connection is taken and none comes back.
@@ -233,6 +299,13 @@ impl PostgresStore {
             Err(_) => Err(pool_timeout(self.wait, self.pool.status().max_size)),
         }
     }
+}
+
+/// The schema records a version this crate does not know.
+fn newer_schema() -> StoreError {
+    StoreError::corrupt(
+        "the schema holds a version this crate does not know (written by a newer release?)",
+    )
 }
 
 /// A scope's columns as this store binds them: the kind as PostgreSQL's `int2`.

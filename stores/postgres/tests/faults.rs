@@ -20,7 +20,7 @@ use workflow_secrets::{
 };
 use workflow_secrets_postgres::PostgresStore;
 
-use support::server;
+use support::{server, unique_schema};
 
 /// Batch `mine`: `theirs` must be absent, and `mine` is created. Two such batches
 /// with the names swapped cannot both hold in any serial order: whichever commits
@@ -134,4 +134,165 @@ async fn the_documented_pool_bounds_its_wait() {
     assert_eq!(err.code(), "store");
     assert!(err.to_string().contains("pool"), "{err}");
     drop(held);
+}
+
+/// A pool of `size` on `database` as `user`, on the test server.
+fn pool_as(database: &str, user: &str, size: usize) -> deadpool_postgres::Pool {
+    let mut config = server().unwrap().config().clone();
+    config.dbname(database).user(user);
+    let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
+    deadpool_postgres::Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .unwrap()
+}
+
+/// A new database (the cluster's superuser runs the tests) with `extra` after
+/// `CREATE DATABASE name`; its name.
+async fn new_database(extra: &str) -> String {
+    let name = unique_schema().replace("t_", "wfs_db_");
+    let admin = server().unwrap().pool(1).get().await.unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name} {extra}"))
+        .await
+        .unwrap();
+    name
+}
+
+/// The run-time grants the crate docs state (`PostgresStore` "Privileges"), for
+/// `role` on `database` and `schema`: nothing more.
+fn documented_grants(database: &str, schema: &str, role: &str) -> String {
+    format!(
+        "GRANT CONNECT ON DATABASE {database} TO {role};
+         GRANT USAGE ON SCHEMA {schema} TO {role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.secrets TO {role};
+         GRANT SELECT ON {schema}.schema_version TO {role};"
+    )
+}
+
+/// The owner migrates; a role holding exactly the documented grants (in a
+/// database where `PUBLIC` holds nothing) then runs the store: `migrate` on the
+/// current schema, writes of one and several operations, `get`, `list`, a delete.
+#[tokio::test]
+async fn the_documented_grants_suffice() {
+    let Some(server) = server() else { return };
+    let database = new_database("").await;
+    let role = format!("{database}_app");
+    let admin = server.pool(1).get().await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "REVOKE ALL ON DATABASE {database} FROM PUBLIC; CREATE ROLE {role} LOGIN;"
+        ))
+        .await
+        .unwrap();
+    let owner = PostgresStore::new(pool_as(&database, "postgres", 1));
+    owner.migrate().await.unwrap();
+    let owner_client = owner.pool().get().await.unwrap();
+    owner_client
+        .batch_execute("REVOKE ALL ON SCHEMA public FROM PUBLIC;")
+        .await
+        .unwrap();
+    owner_client
+        .batch_execute(&documented_grants(&database, owner.schema(), &role))
+        .await
+        .unwrap();
+    drop(owner_client);
+
+    let app = PostgresStore::new(pool_as(&database, &role, 2));
+    app.migrate().await.expect("migrate on a current schema");
+    let vault = vault();
+    let scope = workspace("acme");
+    app.write(WriteBatch::from(vec![put(
+        record(&vault, &scope, "ONE", "v"),
+        Expect::Absent,
+    )]))
+    .await
+    .unwrap();
+    app.write(WriteBatch::from(vec![
+        put(record(&vault, &scope, "TWO", "v"), Expect::Absent),
+        put(record(&vault, &scope, "ONE", "w"), Expect::Revision(1)),
+    ]))
+    .await
+    .unwrap();
+    let one = app.get(&scope, &key("ONE")).await.unwrap().unwrap();
+    assert_eq!(one.meta.revision, 2);
+    assert_eq!(app.list(&scope).await.unwrap().len(), 2);
+    app.write(WriteBatch::from(vec![WriteOp::Delete {
+        scope: scope.clone(),
+        key: key("TWO"),
+        expect: Expect::Revision(1),
+    }]))
+    .await
+    .unwrap();
+    assert_eq!(app.list(&scope).await.unwrap().len(), 1);
+    // The grants are needed: without `USAGE` on the schema the role reads nothing.
+    let revoke = format!("REVOKE USAGE ON SCHEMA {} FROM {role}", owner.schema());
+    let owner_client = owner.pool().get().await.unwrap();
+    owner_client.batch_execute(&revoke).await.unwrap();
+    let refused = PostgresStore::new(pool_as(&database, &role, 1));
+    let err = refused.migrate().await.unwrap_err();
+    assert!(err.to_string().contains("42501"), "{err}");
+}
+
+/// `migrate` refuses a database that does not keep text as UTF-8 (`SQL_ASCII`
+/// stores any bytes unchecked) and creates nothing in it.
+#[tokio::test]
+async fn migrate_refuses_a_database_not_in_utf8() {
+    let Some(_server) = server() else { return };
+    let database = new_database("ENCODING 'SQL_ASCII' TEMPLATE template0").await;
+    let store = PostgresStore::new(pool_as(&database, "postgres", 1));
+    let err = store.migrate().await.unwrap_err();
+    let err = workflow_secrets::Error::from(err);
+    assert_eq!(err.code(), "store");
+    assert!(err.to_string().contains("UTF8"), "{err}");
+    let client = store.pool().get().await.unwrap();
+    let schemas = client
+        .query(
+            "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+            &[&store.schema()],
+        )
+        .await
+        .unwrap();
+    assert!(schemas.is_empty(), "the refused database was changed");
+}
+
+/// A refused connection is a `store` error whose `source()` chain reaches the
+/// driver's error and the refusal itself.
+#[tokio::test]
+async fn a_client_error_keeps_its_cause() {
+    // A privileged port nothing listens on: never handed out as an ephemeral port,
+    // so no other connection on this machine can take it between the check and
+    // the store's attempt (a freed ephemeral port could be).
+    let port = (1..1024u16)
+        .find(|port| {
+            std::net::TcpStream::connect(("127.0.0.1", *port))
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+        .expect("a refused port on the loopback address");
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(port)
+        .user("nobody")
+        .dbname("none");
+    let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
+    let pool = deadpool_postgres::Pool::builder(manager)
+        .max_size(1)
+        .build()
+        .unwrap();
+    let store = PostgresStore::new(pool);
+    let err =
+        workflow_secrets::Error::from(store.get(&workspace("a"), &key("K")).await.unwrap_err());
+    assert_eq!(err.code(), "store");
+    let (mut driver, mut refused) = (false, false);
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        driver |= s.downcast_ref::<tokio_postgres::Error>().is_some();
+        refused |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        source = s.source();
+    }
+    assert!(driver, "the driver's error is not in the chain: {err:?}");
+    assert!(refused, "the refusal is not in the chain: {err:?}");
 }
