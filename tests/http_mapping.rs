@@ -27,6 +27,7 @@ fn every_code_has_its_documented_status() {
         ("import_syntax", 422),
         ("template_syntax", 422),
         ("option_unavailable", 422),
+        ("invalid_details", 400),
     ];
     assert_eq!(table.len(), ErrorCode::ALL.len(), "every kind has a row");
     for code in ErrorCode::ALL {

@@ -112,6 +112,7 @@ fn every_code_string_is_stable_and_typed() {
         "import_syntax",
         "template_syntax",
         "option_unavailable",
+        "invalid_details",
     ];
     let typed: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(typed, released);

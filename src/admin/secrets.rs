@@ -38,6 +38,27 @@ pub struct SecretDetails {
     pub members: BTreeMap<UserId, SecretRole>,
 }
 
+impl SecretDetails {
+    /// The details rule, the one place it lives: the display name and the
+    /// description hold no NUL character. PostgreSQL's `text` cannot store one (it
+    /// refused with a bare store error where the other stores kept it), so every
+    /// store refuses it the same way, before anything is written.
+    fn check(&self) -> Result<(), Error> {
+        for (field, text) in [
+            ("display_name", &self.display_name),
+            ("description", &self.description),
+        ] {
+            if text.as_deref().is_some_and(|t| t.contains('\0')) {
+                return Err(Error::InvalidDetails {
+                    field,
+                    reason: "holds a NUL character",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What [`Secrets::rewrap_all`] did, key by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
@@ -556,7 +577,9 @@ impl<S: SecretStore> Secrets<S> {
     ///
     /// # Errors
     ///
-    /// As [`rotate`](Self::rotate).
+    /// `invalid_details` when the display name or description holds a NUL
+    /// character (checked first, so nothing is written, the same on every store);
+    /// otherwise as [`rotate`](Self::rotate).
     pub async fn set_details(
         &self,
         actor: &Actor,
@@ -572,7 +595,11 @@ impl<S: SecretStore> Secrets<S> {
             record.meta.members = details.members.clone();
             Ok((record, Vec::new()))
         };
-        let body = self.update(&call, actor, Operation::SetDetails, scope, key, change);
+        let body = async {
+            details.check()?;
+            self.update(&call, actor, Operation::SetDetails, scope, key, change)
+                .await
+        };
         self.audited(&call, body).await
     }
 

@@ -34,6 +34,7 @@ where
     batch_atomicity(&make().await).await;
     invalid_batch(&make().await).await;
     concurrent_increments(&make().await).await;
+    details_text_is_checked_before_any_write(&make().await).await;
     super::versions_round_trip(&make().await).await;
     super::versions_keep_only_the_newest(&make().await).await;
     super::versions_go_with_delete(&make().await).await;
@@ -1113,4 +1114,47 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     })
     .await;
     outputs.into_iter().flatten().collect()
+}
+
+/// `Secrets::set_details` refuses a display name or description holding a NUL
+/// (which PostgreSQL's `text` cannot store) with `invalid_details`, the same on
+/// every store, before anything is written: the record keeps its revision and
+/// details. The same details without the NUL are accepted.
+pub async fn details_text_is_checked_before_any_write<S: SecretStore>(store: &S) {
+    use crate::{Actor, SecretDetails, SecretValue, Secrets, UserId, WorkspaceRole};
+    let secrets = Secrets::new(vault(), store);
+    let scope = workspace("acme");
+    let admin = Actor::new(
+        UserId::new("ada").unwrap(),
+        id("acme"),
+        WorkspaceRole::Admin,
+    );
+    let k = key("DETAILED");
+    let value = SecretValue::new("v").unwrap();
+    let created = secrets.create(&admin, &scope, &k, value).await.unwrap();
+    let named = |name: &str, description: &str| SecretDetails {
+        display_name: Some(name.to_owned()),
+        description: Some(description.to_owned()),
+        ..SecretDetails::default()
+    };
+    for (field, details) in [
+        ("display_name", named("a\0b", "fine")),
+        ("description", named("fine", "\0")),
+        ("display_name", named("\0", "\0")),
+    ] {
+        let err = secrets
+            .set_details(&admin, &scope, &k, details)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_details", "{field}: {err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+        let now = store.get(&scope, &k).await.unwrap().unwrap();
+        assert_eq!(now.meta, created, "{field}: nothing was written");
+    }
+    let meta = secrets
+        .set_details(&admin, &scope, &k, named("a b", "line\nbreak"))
+        .await
+        .unwrap();
+    assert_eq!(meta.revision, created.revision + 1);
+    assert_eq!(meta.display_name.as_deref(), Some("a b"));
 }

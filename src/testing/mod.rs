@@ -38,9 +38,10 @@ mod versions;
 
 pub use conformance::{
     batch_atomicity, cas_create, cas_delete, cas_update, concurrent_increments,
-    find_sealed_in_every_order, get_many_is_a_snapshot, invalid_batch, list_contents_and_order,
-    provided_methods, records_stay_where_written, round_trip, scope_isolation,
-    scopes_of_a_workspace, store_conformance, tenant_isolation, value_changed_at_round_trips,
+    details_text_is_checked_before_any_write, find_sealed_in_every_order, get_many_is_a_snapshot,
+    invalid_batch, list_contents_and_order, provided_methods, records_stay_where_written,
+    round_trip, scope_isolation, scopes_of_a_workspace, store_conformance, tenant_isolation,
+    value_changed_at_round_trips,
 };
 pub use versions::{
     keep_checks_the_record_before_the_batch, keep_invalid_batches, versions_go_with_delete,

@@ -42,6 +42,15 @@ pub enum Error {
         /// What is wrong with it; never the id itself.
         reason: &'static str,
     },
+    /// A secret's details (its display name or description) broke the details rule:
+    /// no NUL character (PostgreSQL's `text` cannot hold one, so no store keeps it).
+    #[error("invalid details: the {field} {reason}")]
+    InvalidDetails {
+        /// Which field: `"display_name"` or `"description"`.
+        field: &'static str,
+        /// What is wrong with it; never the text itself.
+        reason: &'static str,
+    },
     /// A secret value was longer than [`SecretValue::MAX_LEN`](crate::SecretValue::MAX_LEN).
     #[error("secret value too large: {len} bytes, the limit is {max}")]
     ValueTooLarge {
@@ -197,6 +206,7 @@ impl Error {
         match self {
             Error::InvalidKey { .. } => ErrorCode::InvalidKey,
             Error::InvalidId { .. } => ErrorCode::InvalidId,
+            Error::InvalidDetails { .. } => ErrorCode::InvalidDetails,
             Error::ValueTooLarge { .. } => ErrorCode::ValueTooLarge,
             Error::NotFound { .. } | Error::VersionNotFound { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
@@ -313,6 +323,8 @@ pub enum ErrorCode {
     TemplateSyntax,
     /// `option_unavailable`
     OptionUnavailable,
+    /// `invalid_details`
+    InvalidDetails,
 }
 
 impl ErrorCode {
@@ -335,6 +347,7 @@ impl ErrorCode {
         ErrorCode::ImportSyntax,
         ErrorCode::TemplateSyntax,
         ErrorCode::OptionUnavailable,
+        ErrorCode::InvalidDetails,
     ];
 
     /// The stable code string, as [`Error::code`] returns it.
@@ -357,6 +370,7 @@ impl ErrorCode {
             ErrorCode::ImportSyntax => "import_syntax",
             ErrorCode::TemplateSyntax => "template_syntax",
             ErrorCode::OptionUnavailable => "option_unavailable",
+            ErrorCode::InvalidDetails => "invalid_details",
         }
     }
 }
@@ -367,7 +381,7 @@ impl ErrorCode {
     ///
     /// | code | status | client sees |
     /// |---|---|---|
-    /// | `invalid_key`, `invalid_id` | 400 Bad Request | the error's text |
+    /// | `invalid_key`, `invalid_id`, `invalid_details` | 400 Bad Request | the error's text |
     /// | `value_too_large` | 413 Content Too Large | the error's text |
     /// | `import_syntax`, `template_syntax`, `option_unavailable`, `missing_credential` | 422 Unprocessable Content | the error's text |
     /// | `permission_denied` | 403 Forbidden | the error's text |
@@ -382,7 +396,7 @@ impl ErrorCode {
     /// added later gets its row here.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidKey | ErrorCode::InvalidId => 400,
+            ErrorCode::InvalidKey | ErrorCode::InvalidId | ErrorCode::InvalidDetails => 400,
             ErrorCode::ValueTooLarge => 413,
             ErrorCode::ImportSyntax
             | ErrorCode::TemplateSyntax

@@ -10,19 +10,25 @@
 //! |---|---|
 //! | batches | one transaction each (a one-operation batch: one statement) |
 //! | compare-and-swap | revision-checked `UPDATE`/`DELETE`, `INSERT ... ON CONFLICT DO NOTHING`, row counts |
+//! | concurrent batches | an advisory lock per record of a batch: batches sharing a record serialize, so every expectation holds against the state before the batch |
 //! | round trips | one per call: `get_first` over three scopes is one statement |
 //! | resolution | `find_sealed`: one descent of a key-first index, four columns |
 //! | snapshots | `get_many` is one statement, so one snapshot |
 //! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
 //! | SQL | parameters only; the schema name is checked and quoted |
-//! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked |
+//! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked; on a current schema one `SELECT`, no lock, no DDL; refuses a database not in `UTF8` |
+//! | privileges | the service's role needs `CONNECT`, `USAGE` on the schema and `SELECT, INSERT, UPDATE, DELETE` on its tables (`SELECT` on `schema_version`): see [`PostgresStore`]'s "Privileges" |
+//! | errors | the SQLSTATE and the server's message, never a row; a client-side failure (refused connection, TLS, timeout) keeps the driver's error as its `source()` |
+//! | pool | a call waits for a connection at most 30 s ([`PostgresStore::with_wait_timeout`]), then fails with a store error |
 //!
 //! For one node with nothing to run, use `workflow-secrets-sqlite`.
 //!
 //! # Example
 //!
 //! ```no_run
-//! use deadpool_postgres::{Manager, Pool};
+//! use std::time::Duration;
+//!
+//! use deadpool_postgres::{Manager, Pool, Runtime};
 //! use tokio_postgres::NoTls;
 //! use workflow_secrets::{store::SecretStore, Scope, SecretKey, WorkspaceId};
 //! use workflow_secrets_postgres::PostgresStore;
@@ -30,7 +36,13 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // The host's pool: its URL, TLS and limits.
 //! let config: tokio_postgres::Config = "host=/run/postgresql dbname=app user=app".parse()?;
-//! let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+//! // A bounded wait for a free connection: without one, a call waits forever once
+//! // every connection is taken (the store bounds it too, at 30 s by default).
+//! let pool = Pool::builder(Manager::new(config, NoTls))
+//!     .max_size(16)
+//!     .runtime(Runtime::Tokio1)
+//!     .wait_timeout(Some(Duration::from_secs(5)))
+//!     .build()?;
 //! let store = PostgresStore::new(pool);
 //! store.migrate().await?;
 //!

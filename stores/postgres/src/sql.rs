@@ -75,6 +75,11 @@ pub(crate) struct Sql {
     /// Drops all but the `$5` highest versions of a record.
     pub(crate) prune_versions: String,
     pub(crate) versions: String,
+    /// Takes the transaction-scoped advisory lock of each record a batch touches:
+    /// `$1` their claims, sorted (a function scan yields an array's elements in
+    /// order, so every batch takes its locks in one order and two batches never
+    /// deadlock on them; a deadlock would still only be a `Conflict`).
+    pub(crate) claim: String,
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
@@ -179,6 +184,7 @@ impl Sql {
                 "SELECT key, version, written_at, written_by, reason, restored_from, sealed \
                  FROM {v} WHERE {PK} ORDER BY version DESC"
             ),
+            claim: "SELECT pg_advisory_xact_lock(c) FROM unnest($1::int8[]) AS c".to_owned(),
             migrate: format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
                  CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (

@@ -2,9 +2,11 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Object, Pool};
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use workflow_secrets::store::codec::{
     ScopeColumns, key_from_column, members_from_text, members_to_text, reason_from_column,
@@ -18,7 +20,7 @@ use workflow_secrets::{
     },
 };
 
-use crate::error::{backend, pool_error};
+use crate::error::{PgError, backend, pool_error, pool_timeout};
 use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema};
 
 /// A [`SecretStore`] in a PostgreSQL database: for many service instances sharing
@@ -37,8 +39,16 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   `Expect::Absent`, `UPDATE`/`DELETE ... WHERE revision = $n` for
 ///   `Expect::Revision(n)`, and a row count of zero means [`StoreError::Conflict`]
 ///   and a rollback. Two instances racing on one revision: exactly one wins, with no
-///   lock held between a read and a write. Operations run in primary-key order, so
-///   two batches never deadlock on each other.
+///   lock held between a read and a write. A `Delete` expecting `Absent` checks with
+///   a `SELECT`, which cannot lock a row that does not exist, so a batch of several
+///   operations first takes a transaction-scoped advisory lock per record it
+///   touches (one statement, in one order for every batch): two batches sharing a
+///   record run one after the other, and every expectation holds against the state
+///   before the batch even under concurrency (no write skew: of two batches that
+///   each expect absent what the other creates, exactly one commits). A batch of
+///   one operation needs no lock: its one statement checks and writes one record.
+///   Operations run in primary-key order, so two batches never deadlock on each
+///   other.
 /// - **One round trip per read.** `get_first`, `get_many` and `list_many` are one
 ///   statement each, and one statement reads one snapshot: a `get_many` never mixes
 ///   records from before and after a batch. `get_first` is a primary-key lookup per
@@ -56,20 +66,64 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 ///   holders in the workspace.
 /// - **Errors.** Driver errors become [`StoreError::Backend`] carrying the SQLSTATE
 ///   and the server's message only: never the `DETAIL` (which can quote a row, sealed
-///   bytes included) or a parameter. Serialization failures and deadlocks become
+///   bytes included) or a parameter. A client-side failure (a refused or closed
+///   connection, TLS, I/O, a timeout) keeps the driver's error as its `source()`,
+///   so the chain says why. Serialization failures and deadlocks become
 ///   `Conflict`: nothing was written, re-read and retry.
-/// - **Debug** shows the schema and the pool's size, never the connection settings.
+/// - **Bounded waits for a connection.** A call waits for a connection from the
+///   pool at most [`DEFAULT_WAIT_TIMEOUT`](Self::DEFAULT_WAIT_TIMEOUT) (see
+///   [`with_wait_timeout`](Self::with_wait_timeout)), or the pool's own
+///   `wait_timeout` if shorter, then fails with [`StoreError::Backend`]: an
+///   exhausted pool is an error, never a hang. The bound is a tokio timer, so the
+///   host's runtime must have its timers on (`enable_time` or `enable_all`, as
+///   deadpool's own timeouts need).
+/// - **Debug** shows the schema, the pool's size and the wait bound, never the
+///   connection settings.
+///
+/// # Privileges
+///
+/// Two roles, so the service's own cannot change the schema:
+///
+/// - **The owner** runs [`migrate`](Self::migrate) once per release (a deploy
+///   step, or the first instance): it creates the schema and its tables, which it
+///   then owns, and upgrades them. It needs `CREATE` on the database (or an
+///   existing schema it owns) and ownership of the tables to upgrade.
+/// - **The service's role** needs exactly these, and nothing from `PUBLIC`
+///   (tested with a role holding only them, in a database whose `PUBLIC` grants
+///   were revoked, by `the_documented_grants_suffice`):
+///
+/// ```sql
+/// GRANT CONNECT ON DATABASE app TO app_service;
+/// GRANT USAGE ON SCHEMA workflow_secrets TO app_service;
+/// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.secrets TO app_service;
+/// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.versions TO app_service;
+/// GRANT SELECT ON workflow_secrets.schema_version TO app_service;
+/// ```
+///
+/// With them it may call `migrate` at every start: on a current schema that is one
+/// `SELECT` of the version, no lock and no DDL. On a missing or older schema it
+/// fails (`42501`, permission denied) until the owner migrates. Batches take
+/// advisory locks, which need no grant. The database's encoding must be `UTF8`
+/// (`migrate` refuses another).
 ///
 /// # Example
 ///
 /// ```no_run
-/// use deadpool_postgres::{Manager, Pool};
+/// use std::time::Duration;
+///
+/// use deadpool_postgres::{Manager, Pool, Runtime};
 /// use tokio_postgres::NoTls;
 /// use workflow_secrets_postgres::PostgresStore;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config: tokio_postgres::Config = std::env::var("DATABASE_URL")?.parse()?;
-/// let pool = Pool::builder(Manager::new(config, NoTls)).max_size(16).build()?;
+/// // A bounded wait for a free connection: without one, a call waits forever once
+/// // every connection is taken (the store bounds it too, at 30 s by default).
+/// let pool = Pool::builder(Manager::new(config, NoTls))
+///     .max_size(16)
+///     .runtime(Runtime::Tokio1)
+///     .wait_timeout(Some(Duration::from_secs(5)))
+///     .build()?;
 /// let store = PostgresStore::new(pool);
 /// store.migrate().await?; // creates schema `workflow_secrets` once
 /// # Ok(())
@@ -80,6 +134,8 @@ pub struct PostgresStore {
     pool: Pool,
     schema: Arc<str>,
     sql: Arc<Sql>,
+    /// How long a call waits for a connection from the pool.
+    wait: Duration,
 }
 
 impl PostgresStore {
@@ -89,6 +145,7 @@ impl PostgresStore {
             pool,
             schema: Arc::from(DEFAULT_SCHEMA),
             sql: Arc::new(Sql::new(DEFAULT_SCHEMA)),
+            wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
         }
     }
 
@@ -105,8 +162,27 @@ impl PostgresStore {
             pool,
             schema: Arc::from(name),
             sql: Arc::new(Sql::new(name)),
+            wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
         })
     }
+
+    /// This store with another bound on how long a call waits for a connection
+    /// from the pool ([`DEFAULT_WAIT_TIMEOUT`](Self::DEFAULT_WAIT_TIMEOUT) unless
+    /// set): past it the call fails with [`StoreError::Backend`] instead of
+    /// waiting for a connection that may never come back.
+    ///
+    /// The wait covers taking a connection from the pool, opening a new one
+    /// included, not the statements run on it. A pool built with its own
+    /// `wait_timeout` (and a runtime) also keeps its bound: the shorter one ends
+    /// the wait.
+    pub fn with_wait_timeout(mut self, wait: Duration) -> PostgresStore {
+        self.wait = wait;
+        self
+    }
+
+    /// How long a call waits for a connection unless
+    /// [`with_wait_timeout`](Self::with_wait_timeout) says otherwise.
+    pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 
     /// The schema this store keeps its tables in.
     pub fn schema(&self) -> &str {
@@ -120,16 +196,42 @@ impl PostgresStore {
 
     /// Creates the schema and its tables, or checks the version they hold.
     ///
-    /// Idempotent, and safe when several instances start at once: it runs in one
-    /// transaction under a transaction-scoped advisory lock on the schema's name.
+    /// Idempotent, and safe when several instances start at once. It first reads
+    /// the version with one `SELECT`: a current schema needs nothing more, so a
+    /// role holding only the run-time grants (see "Privileges" on
+    /// [`PostgresStore`]) can run it at every start. A missing or older schema is
+    /// created or upgraded in one transaction under a transaction-scoped advisory
+    /// lock on the schema's name, which needs the owner's rights.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`] when the database fails or refuses (the role may not
-    /// create the schema), or when the schema holds a version written by a newer
-    /// release of this crate.
+    /// [`StoreError::Backend`] when the database fails or refuses (a role without
+    /// `USAGE` on the schema, or one that may not create or alter it when it is
+    /// missing or older), when the database's encoding is not `UTF8`, or when the
+    /// schema holds a version written by a newer release of this crate.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let mut client = self.client().await?;
+        // Ids, keys and details are UTF-8 text: a database of another encoding
+        // would convert or (`SQL_ASCII`) not check them. Refused before anything
+        // is created in it.
+        let encoding: String = client
+            .query_one("SELECT current_setting('server_encoding')", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(backend)?;
+        if encoding != "UTF8" {
+            return Err(StoreError::backend(PgError::new(format!(
+                "the database's encoding is {encoding}; this store needs UTF8 \
+                 (CREATE DATABASE ... ENCODING 'UTF8')"
+            ))));
+        }
+        // Read first: no lock and no DDL (no `CREATE` on the database) when the
+        // schema is current.
+        match self.installed_version(&client).await? {
+            Some(SCHEMA_VERSION) => return Ok(()),
+            Some(version) if version > SCHEMA_VERSION => return Err(newer_schema()),
+            _ => {}
+        }
         let tx = client.transaction().await.map_err(backend)?;
         let lock_name = format!("workflow-secrets-postgres:{}", self.schema);
         tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_name])
@@ -151,11 +253,7 @@ impl PostgresStore {
                 1
             }
             Ok(Some(version @ 1..=SCHEMA_VERSION)) => version,
-            Ok(Some(_)) => {
-                return Err(StoreError::corrupt(
-                    "the schema holds a version this crate does not know (written by a newer release?)",
-                ));
-            }
+            Ok(Some(_)) => return Err(newer_schema()),
             Err(err) => return Err(backend(err)),
         };
         // An older schema is upgraded in place, one version at a time, in this
@@ -183,9 +281,38 @@ impl PostgresStore {
         tx.commit().await.map_err(backend)
     }
 
-    async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+    /// The version the schema records, `None` when it has no version table (the
+    /// schema or the table does not exist yet).
+    async fn installed_version(&self, client: &Object) -> Result<Option<i32>, StoreError> {
+        match client.query_opt(&self.sql.schema_version, &[]).await {
+            Ok(Some(row)) => row.try_get(0).map(Some).map_err(backend),
+            Ok(None) => Ok(None),
+            Err(err)
+                if err.code() == Some(&SqlState::UNDEFINED_TABLE)
+                    || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(backend(err)),
+        }
     }
+
+    /// A connection from the pool, waiting at most `self.wait` for one: a pool
+    /// without a wait timeout of its own (deadpool's default) would otherwise wait
+    /// forever once every connection is taken and none comes back.
+    async fn client(&self) -> Result<Object, StoreError> {
+        match tokio::time::timeout(self.wait, self.pool.get()).await {
+            Ok(got) => got.map_err(pool_error),
+            Err(_) => Err(pool_timeout(self.wait, self.pool.status().max_size)),
+        }
+    }
+}
+
+/// The schema records a version this crate does not know.
+fn newer_schema() -> StoreError {
+    StoreError::corrupt(
+        "the schema holds a version this crate does not know (written by a newer release?)",
+    )
 }
 
 /// A scope's columns as this store binds them: the kind as PostgreSQL's `int2`.
@@ -247,6 +374,32 @@ fn nth<'a, T>(items: &'a [T], row: &Row, column: usize) -> Result<&'a T, StoreEr
         .and_then(|ord| ord.checked_sub(1))
         .and_then(|i| items.get(i))
         .ok_or_else(|| StoreError::corrupt("the database answered an ordinal out of range"))
+}
+
+/// The transaction-scoped advisory lock a batch takes on one record: FNV-1a (64
+/// bits) over the schema, the scope's columns and the key, each length-prefixed so
+/// no two different records give the same input. A fixed function, so every
+/// instance and release of this crate computes the same claim for a record. Two
+/// records sharing a claim by chance only wait for each other.
+fn claim_key(schema: &str, scope: &Scope, key: &SecretKey) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let (kind, workspace, owner) = scope_columns(scope);
+    let kind = kind.to_be_bytes();
+    let mut hash = OFFSET;
+    for field in [
+        schema.as_bytes(),
+        &kind,
+        workspace.as_bytes(),
+        owner.as_bytes(),
+        key.as_str().as_bytes(),
+    ] {
+        let len = u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes();
+        for byte in len.iter().chain(field) {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
+    }
+    i64::from_be_bytes(hash.to_be_bytes())
 }
 
 /// Applies one operation, checking its expectation in the same statement. `Ok(false)`:
@@ -393,6 +546,7 @@ impl fmt::Debug for PostgresStore {
             .field("schema", &&*self.schema)
             .field("pool_size", &status.size)
             .field("pool_max_size", &status.max_size)
+            .field("wait_timeout", &self.wait)
             .finish_non_exhaustive()
     }
 }
@@ -461,6 +615,22 @@ impl SecretStore for PostgresStore {
             };
         }
         let tx = client.transaction().await.map_err(backend)?;
+        // Every record of the batch is claimed first, in one order, so two batches
+        // sharing a record run one after the other: a `Delete` expecting `Absent`
+        // reads with a plain `SELECT`, which locks nothing (a missing row cannot be
+        // locked), so without the claim two batches could each pass the other's
+        // absence check and both commit (write skew).
+        let mut claims: Vec<i64> = ops
+            .iter()
+            .map(|op| {
+                let (scope, key) = op.target();
+                claim_key(&self.schema, scope, key)
+            })
+            .collect();
+        claims.sort_unstable();
+        claims.dedup();
+        let statement = tx.prepare_cached(&self.sql.claim).await.map_err(backend)?;
+        tx.execute(&statement, &[&claims]).await.map_err(backend)?;
         for op in &ops {
             if !apply(&self.sql, &tx, op).await? {
                 tx.rollback().await.map_err(backend)?;

@@ -13,7 +13,9 @@
 //! | compare-and-swap | each record's `revision`, checked inside the write transaction |
 //! | snapshots | `get_first`, `get_many`, `list_many`: one read transaction each |
 //! | resolution | `find_sealed`: one search of a key-first index, four columns |
-//! | several processes | safe on one file (SQLite's locks); writes serialize |
+//! | several processes | safe on one file (SQLite's locks); writes serialize; opening one new file at once is retried, not refused |
+//! | reads | never blocked by another store's write (WAL); a store's reads wait behind its own write in progress, including its wait (up to 30 s) for another process's lock |
+//! | paths | always a file name, never a URI; a file from a newer release is refused unchanged |
 //! | order | `list` sorts keys bytewise, ids and keys are compared byte for byte |
 //!
 //! For many service instances sharing one database, use

@@ -117,11 +117,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             1
         }
         Some(version @ 1..=SCHEMA_VERSION) => version,
-        Some(_) => {
-            return Err(StoreError::corrupt(
-                "the file holds a schema version this crate does not know (written by a newer release?)",
-            ));
-        }
+        Some(_) => return Err(newer_file()),
     };
     if from == SCHEMA_VERSION {
         // Current: nothing to write, and the transaction commits nothing.
@@ -138,4 +134,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     )
     .map_err(backend)?;
     tx.commit().map_err(backend)
+}
+
+/// The file records a schema version this crate does not know.
+pub(crate) fn newer_file() -> StoreError {
+    StoreError::corrupt(
+        "the file holds a schema version this crate does not know (written by a newer release?)",
+    )
 }

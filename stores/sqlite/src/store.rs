@@ -3,10 +3,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+};
 use workflow_secrets::{
     Scope, SecretKey, WorkspaceId,
     store::{
@@ -15,12 +17,64 @@ use workflow_secrets::{
     },
 };
 
-use crate::schema::migrate;
+use crate::schema::{SCHEMA_VERSION, migrate, newer_file};
 use crate::versions;
 use workflow_secrets::store::codec::{
     ScopeColumns, key_from_column, members_from_text, members_to_text, scope_from_columns,
     sealed_from_column, u64_from_column, u64_to_column, user_from_column,
 };
+
+/// How a file is opened: read-write, created if missing, and never as a URI (no
+/// `SQLITE_OPEN_URI`), so a path is always a file name.
+const OPEN_FLAGS: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_CREATE)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
+/// `path` as SQLite must be given it to read it as a file name: a relative path
+/// starting with `file:` gets a leading `./`, so no build of SQLite that reads URIs
+/// whatever the flags (`SQLITE_USE_URI`) takes `file:x.db?mode=memory` for an
+/// in-memory database.
+fn plain_path(path: &Path) -> PathBuf {
+    if path.is_relative() && path.as_os_str().as_encoded_bytes().starts_with(b"file:") {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Whether SQLite answered that another connection holds the lock.
+fn is_busy(err: &rusqlite::Error) -> bool {
+    err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+}
+
+/// Refuses a file whose schema a newer release wrote, reading only: a new or
+/// empty file, or one of this release or an older, passes (`migrate` checks again
+/// under the write lock).
+fn check_not_newer(conn: &Connection) -> Result<(), StoreError> {
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+             WHERE type = 'table' AND name = 'workflow_secrets_schema')",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(backend)?;
+    if !has_table {
+        return Ok(());
+    }
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT version FROM workflow_secrets_schema WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(backend)?;
+    match found {
+        Some(version) if version > SCHEMA_VERSION => Err(newer_file()),
+        _ => Ok(()),
+    }
+}
 
 /// How long a write waits for another connection's write transaction to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,7 +120,18 @@ const DELETE: &str = "DELETE FROM workflow_secrets
 ///   the run's user); bounded by the key's holders in the workspace.
 /// - **Several stores on one file** (other processes, or other `SqliteStore`s in this
 ///   one) are safe: writes serialize on SQLite's write lock (waiting up to 30 s) and
-///   compare-and-swap sees every committed write.
+///   compare-and-swap sees every committed write. Opening one new file from several
+///   connections at once is safe too: the switch to WAL, which SQLite can refuse as
+///   busy without waiting, is retried for up to 30 s.
+/// - **When a read waits.** In WAL a read takes no write lock, so another store's
+///   or process's write never blocks it. But this store has one connection: a read
+///   waits for this store's own call in progress, and so, while a `write` of this
+///   store waits (up to 30 s) for another process's write lock, every read of this
+///   store waits behind it. Give readers that must not wait a `SqliteStore` of their
+///   own on the same file.
+/// - **Opening.** The path is always a file name, never a URI (`file:x.db` is a
+///   file of that name). A file whose schema a newer release wrote is refused before
+///   anything changes it (its journal mode included).
 ///
 /// # Calls run synchronously
 ///
@@ -120,13 +185,27 @@ impl SqliteStore {
     /// SQLite database, or holds a schema from a newer release of this crate.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
-        let conn = Connection::open(path).map_err(backend)?;
+        let conn = Connection::open_with_flags(plain_path(path), OPEN_FLAGS).map_err(backend)?;
         // Before anything takes a lock: two processes opening one new file at once
         // wait for each other instead of failing with SQLITE_BUSY.
         conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(backend)?;
+        // A file a newer release wrote is refused before anything changes it (the
+        // switch to WAL below rewrites its header): read its version first.
+        check_not_newer(&conn)?;
+        // Switching the journal takes an exclusive lock, and SQLite answers
+        // SQLITE_BUSY there without calling the busy handler when another
+        // connection is opening the same file: retry until the busy timeout.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(1);
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)) {
+                Err(err) if is_busy(&err) && Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => break other.map_err(backend)?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::corrupt("the file cannot use the WAL journal"));
         }
