@@ -215,6 +215,18 @@ fn methods() -> Vec<Method> {
             writes: store,
         },
         Method {
+            name: "rename",
+            kind: AuditKind::Renamed,
+            call: |s, a| {
+                block_on(s.rename(a, &workspace_scope(), &key("API_KEY"), &key("RENAMED")))
+                    .map(|_| ())
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
+        },
+        Method {
             name: "meta",
             kind: AuditKind::Listed,
             call: |s, a| block_on(s.meta(a, &personal("ada"), &key("MINE"))).map(|_| ()),
@@ -362,7 +374,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 16, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 17, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is

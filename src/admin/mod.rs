@@ -3,6 +3,7 @@
 mod audited;
 mod binding;
 mod import;
+mod rename;
 mod secrets;
 mod versions;
 

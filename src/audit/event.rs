@@ -31,6 +31,9 @@ pub enum AuditKind {
     WorkspaceRedactor,
     /// A run resolved credentials.
     Resolved,
+    /// A secret's key was renamed in its scope (`Secrets::rename`): the event's
+    /// `keys` are the old name, then the new.
+    Renamed,
     /// A kept version was made current again (`Secrets::restore`): the event's
     /// `version` is the new one, `restored_from` the one copied.
     Restored,

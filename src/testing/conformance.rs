@@ -41,6 +41,7 @@ where
     super::versions_stay_where_written(&make().await).await;
     super::keep_checks_the_record_before_the_batch(&make().await).await;
     super::keep_invalid_batches(&make().await).await;
+    super::a_credential_lives_through_secrets(&make().await).await;
 }
 
 /// Writes `record` alone, checking `expect`; the suite's writes must succeed.

@@ -33,6 +33,7 @@
 
 mod conformance;
 pub mod fixtures;
+mod lifecycle;
 pub mod searchers;
 mod versions;
 
@@ -43,6 +44,7 @@ pub use conformance::{
     round_trip, scope_isolation, scopes_of_a_workspace, store_conformance, tenant_isolation,
     value_changed_at_round_trips,
 };
+pub use lifecycle::a_credential_lives_through_secrets;
 pub use versions::{
     keep_checks_the_record_before_the_batch, keep_invalid_batches, versions_go_with_delete,
     versions_keep_only_the_newest, versions_round_trip, versions_stay_where_written,
