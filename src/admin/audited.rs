@@ -99,6 +99,13 @@ impl<S: SecretStore> Secrets<S> {
         body: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
         let result = body.await;
+        self.record(call, result.as_ref().map(|_| ()));
+        result
+    }
+
+    /// Records `call`'s event for a call that ended in `result`: one change of a
+    /// save records its own this way.
+    pub(super) fn record(&self, call: &Call<'_>, result: Result<(), &Error>) {
         let settled = call.notes().kind.unwrap_or(call.kind);
         let (kind, outcome) = match &result {
             Ok(_) => (settled, call.notes().incomplete.map_or(Ok(()), Err)),
@@ -120,6 +127,5 @@ impl<S: SecretStore> Secrets<S> {
             event.outcome = outcome;
             sink.record(event);
         }
-        result
     }
 }

@@ -4,8 +4,10 @@ mod audited;
 mod binding;
 mod import;
 mod rename;
+mod save;
 mod secrets;
 mod versions;
 
 pub use import::{ImportMode, ImportReport};
+pub use save::{Edit, SaveReport};
 pub use secrets::{RewrapReport, SecretDetails, Secrets};

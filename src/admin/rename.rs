@@ -126,8 +126,10 @@ impl<S: SecretStore> Secrets<S> {
 
     /// The batch of a rename: delete `from` at `revision` (its kept versions go with
     /// it), put `record` under `to` expecting it absent, and keep every version
-    /// under `to`, each opened with the old binding and sealed with the new.
-    fn renamed(
+    /// under `to`, each opened with the old binding and sealed with the new. A
+    /// current value of format 1 has no kept copy: it gets one (`Earlier`), as its
+    /// first rotation would give it. The `Put` is the batch's second op.
+    pub(super) fn renamed(
         &self,
         scope: &Scope,
         from: &SecretKey,
@@ -138,6 +140,16 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<WriteBatch, Error> {
         let version = record.meta.version;
         let value = self.vault.unseal(scope, from, version, &record.sealed)?;
+        let earlier = (record.sealed.format() == 1 && self.versions_kept > 1).then(|| {
+            crate::store::VersionMeta::new(
+                scope.clone(),
+                to.clone(),
+                version,
+                record.meta.updated_by.clone(),
+                record.meta.value_changed_at,
+                crate::store::VersionReason::Earlier,
+            )
+        });
         let mut meta = record.meta;
         meta.key = to.clone();
         let sealed = self.vault.seal(scope, to, version, &value)?;
@@ -162,6 +174,16 @@ impl<S: SecretStore> Secrets<S> {
                 .seal_for(RecordRole::History, scope, to, n, &value)?;
             let mut meta = old.meta;
             meta.key = to.clone();
+            batch.push(WriteOp::Keep {
+                version: KeptVersion { meta, sealed },
+                keep: self.versions_kept,
+                expect: Expect::Absent,
+            });
+        }
+        if let Some(meta) = earlier {
+            let sealed = self
+                .vault
+                .seal_for(RecordRole::History, scope, to, version, &value)?;
             batch.push(WriteOp::Keep {
                 version: KeptVersion { meta, sealed },
                 keep: self.versions_kept,

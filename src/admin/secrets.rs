@@ -39,14 +39,25 @@ pub struct SecretDetails {
 }
 
 impl SecretDetails {
+    /// The longest display name, in bytes.
+    pub const MAX_DISPLAY_NAME: usize = 256;
+    /// The longest description, in bytes.
+    pub const MAX_DESCRIPTION: usize = 4096;
+    /// The most per-secret members.
+    pub const MAX_MEMBERS: usize = 1000;
+
     /// The details rule, the one place it lives: the display name and the
-    /// description hold no NUL character. PostgreSQL's `text` cannot store one (it
-    /// refused with a bare store error where the other stores kept it), so every
-    /// store refuses it the same way, before anything is written.
-    fn check(&self) -> Result<(), Error> {
-        for (field, text) in [
-            ("display_name", &self.display_name),
-            ("description", &self.description),
+    /// description hold no NUL character (PostgreSQL's `text` cannot store one: it
+    /// refused with a bare store error where the other stores kept it, so every
+    /// store refuses it the same way, before anything is written), and each part
+    /// has a bound ([`MAX_DISPLAY_NAME`](Self::MAX_DISPLAY_NAME),
+    /// [`MAX_DESCRIPTION`](Self::MAX_DESCRIPTION),
+    /// [`MAX_MEMBERS`](Self::MAX_MEMBERS)), so what a listing reads per record is
+    /// bounded too.
+    pub(super) fn check(&self) -> Result<(), Error> {
+        for (field, text, max) in [
+            ("display_name", &self.display_name, Self::MAX_DISPLAY_NAME),
+            ("description", &self.description, Self::MAX_DESCRIPTION),
         ] {
             if text.as_deref().is_some_and(|t| t.contains('\0')) {
                 return Err(Error::InvalidDetails {
@@ -54,6 +65,18 @@ impl SecretDetails {
                     reason: "holds a NUL character",
                 });
             }
+            if text.as_deref().is_some_and(|t| t.len() > max) {
+                return Err(Error::InvalidDetails {
+                    field,
+                    reason: "is longer than its bound",
+                });
+            }
+        }
+        if self.members.len() > Self::MAX_MEMBERS {
+            return Err(Error::InvalidDetails {
+                field: "members",
+                reason: "are more than their bound",
+            });
         }
         Ok(())
     }

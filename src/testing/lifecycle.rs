@@ -5,7 +5,7 @@ use super::fixtures::{id, key, vault, workspace};
 use crate::store::{SecretStore, VersionReason};
 use crate::{Actor, SecretValue, Secrets, WorkspaceRole};
 
-/// Create, rotate, restore, rename and delete through `Secrets`: each kept version
+/// Create, rotate, restore, rename, save and delete through `Secrets`: each kept version
 /// lists with its reason, a restore brings an old value back as a new version, a
 /// rename carries the value and every kept version to the new name (the old one is
 /// gone), and a delete leaves no version behind.

@@ -42,11 +42,13 @@ pub enum Error {
         /// What is wrong with it; never the id itself.
         reason: &'static str,
     },
-    /// A secret's details (its display name or description) broke the details rule:
-    /// no NUL character (PostgreSQL's `text` cannot hold one, so no store keeps it).
+    /// A secret's details broke the details rule
+    /// ([`SecretDetails`](crate::SecretDetails)): no NUL character in the display
+    /// name or description (PostgreSQL's `text` cannot hold one, so no store keeps
+    /// it), and each part within its bound.
     #[error("invalid details: the {field} {reason}")]
     InvalidDetails {
-        /// Which field: `"display_name"` or `"description"`.
+        /// Which field: `"display_name"`, `"description"` or `"members"`.
         field: &'static str,
         /// What is wrong with it; never the text itself.
         reason: &'static str,
