@@ -44,7 +44,9 @@ const IN_PLACE: usize = 16 * 1024;
 ///
 /// `write` decides text in large steps and holds back a fixed amount `h`, the
 /// longest occurrence less one byte (the longest registered pattern, three times it
-/// with percent-decoding on); [`finish`](RedactingWriter::finish) emits the rest, a
+/// with percent-decoding on; with token formats on, the longest format token plus
+/// the longest occurrence, see
+/// [`mask_token_formats`](super::RedactorBuilder::mask_token_formats)); [`finish`](RedactingWriter::finish) emits the rest, a
 /// partial secret at the end masked, and returns the inner writer. Dropping the
 /// writer without `finish` does the same, best effort (errors ignored). Written
 /// without flushes, its total output is byte-identical to
