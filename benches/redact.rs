@@ -19,6 +19,8 @@
 //!   the same shapes every 512 B to 1 KiB, `hits` that noise plus a registered secret
 //!   every 4 KiB. Run them with `-- '^shapes/'`.
 //! - `build/...`, `serialize_1mib/...`, `adversarial/{set}/{16,64,256}k/...`.
+//! - `formats/{clean,noise}/{10,100}` and `formats/adversarial/...`: token-format
+//!   masking on against off (see `formats`). Run them with `-- '^formats/'`.
 //!
 //! Benches in the search groups: `ours`; the floors `floor_ac_{Standard,LeftmostFirst,
 //! LeftmostLongest}_{default,dfa}` (find-only `find_iter` count; `dfa` only up to
@@ -35,7 +37,10 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use workflow_secrets::{Redactor, redact::Encodings};
+use workflow_secrets::{
+    Redactor,
+    redact::{Encodings, TokenFormats},
+};
 
 mod support {
     pub(crate) mod corpus;
@@ -471,5 +476,68 @@ fn adversarial(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, search, shapes, build, serialize, adversarial);
+/// Token formats (issue 19 item 7): the cost of `mask_token_formats(TokenFormats::all())`
+/// against the same redactor without it, every encoding on (the default), N real-shape
+/// secrets registered. `formats/clean/{N}`: the 4 MiB log text with no token in it;
+/// `formats/noise/{N}`: the same text with an unregistered real-shape token every
+/// 512 B to 1 KiB (with formats on, most of them masked). Benches `formats_off`,
+/// `formats_on`. `formats/adversarial/{case}/{64k,256k}`: texts made of prefixes that
+/// start a token of their own body's charset over and over (each candidate is
+/// refused by its left boundary, so the scan stays linear), formats on.
+fn formats(c: &mut Criterion) {
+    let noise = unregistered(1000);
+    for n in [10, 100] {
+        let secrets = real_secrets(n);
+        let off = Redactor::builder().secrets(&values(&secrets)).build();
+        let on = Redactor::builder()
+            .secrets(&values(&secrets))
+            .mask_token_formats(TokenFormats::all())
+            .build();
+        for (corpus, text) in [
+            ("clean", log_text(None)),
+            ("noise", log_text_with(None, Some(&noise))),
+        ] {
+            let mut g = c.benchmark_group(format!("formats/{corpus}/{n}"));
+            g.throughput(Throughput::Bytes(text.len() as u64));
+            g.sample_size(20);
+            g.bench_function("formats_off", |b| {
+                b.iter(|| off.redact(black_box(&text)).len())
+            });
+            g.bench_function("formats_on", |b| {
+                b.iter(|| on.redact(black_box(&text)).len())
+            });
+            g.finish();
+        }
+    }
+    let on = Redactor::builder()
+        .mask_token_formats(TokenFormats::all())
+        .build();
+    for (name, unit) in [
+        ("eyJ_dash", "eyJ-"),
+        ("sk_proj", "sk-proj-"),
+        ("pem_begin", "-----BEGIN "),
+    ] {
+        for kib in [64, 256] {
+            let len = kib * 1024;
+            let text = unit.repeat(len / unit.len() + 1)[..len].to_owned();
+            let mut g = c.benchmark_group(format!("formats/adversarial/{name}/{kib}k"));
+            g.throughput(Throughput::Bytes(len as u64));
+            g.sample_size(10);
+            g.bench_function("formats_on", |b| {
+                b.iter(|| on.redact(black_box(&text)).len())
+            });
+            g.finish();
+        }
+    }
+}
+
+criterion_group!(
+    benches,
+    search,
+    shapes,
+    build,
+    serialize,
+    adversarial,
+    formats
+);
 criterion_main!(benches);

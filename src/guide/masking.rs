@@ -86,6 +86,89 @@
 //! occurrences in the middle of a text are never masked
 //! (`tests/redact_partial_bound.rs`).
 //!
+//! # Well-known token formats (opt-in)
+//!
+//! A code step can print a credential the host never registered: another service's
+//! key read from its own configuration, or a token an API returned.
+//! [`mask_token_formats`](crate::redact::RedactorBuilder::mask_token_formats) (off by
+//! default; also on [`PlatformRedactorBuilder`](crate::redact::PlatformRedactorBuilder))
+//! masks tokens of distinctive formats, registered or not, each as
+//! `[REDACTED:format=<name>]` (a key cannot hold `=`, so no key's mask reads the
+//! same), whatever the mask settings:
+//!
+//! | format ([`TokenFormat`](crate::redact::TokenFormat)) | name | rule | longest |
+//! |---|---|---|---|
+//! | `GitHubToken` | `github_token` | `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + 36 to 251 letters and digits | 255 |
+//! | `GitHubPat` | `github_pat` | `github_pat_` + 82 to 244 letters, digits and `_` | 255 |
+//! | `OpenAiKey` | `openai_key` | `sk-proj-`, `sk-svcacct-`, `sk-admin-`, `sk-None-` + 40 to 250 base64url; or `sk-` + exactly 48 letters and digits; mixing upper case, lower case and digits | 261 |
+//! | `AnthropicKey` | `anthropic_key` | `sk-ant-` + 32 to 250 base64url, mixed likewise | 257 |
+//! | `SlackToken` | `slack_token` | `xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`, `xoxe-`, `xoxe.xoxp-`, `xapp-` + 20 to 250 letters, digits and `-`, one a digit | 260 |
+//! | `StripeSecretKey` | `stripe_secret_key` | `sk_live_`, `sk_test_`, `rk_live_`, `rk_test_` + 24 to 247 letters and digits | 255 |
+//! | `AwsAccessKeyId` | `aws_access_key_id` | `AKIA`, `ASIA` + exactly 16 upper-case letters and digits | 20 |
+//! | `GoogleApiKey` | `google_api_key` | `AIza` + exactly 35 base64url | 39 |
+//! | `SendGridKey` | `sendgrid_key` | `SG.` + 22 base64url + `.` + 43 base64url | 69 |
+//! | `Jwt` | `jwt` | 3 to 5 base64url segments joined by `.`, the first starting `eyJ` and decoding to a JSON object naming `"alg"`, the second not empty | 8,192 |
+//! | `PemPrivateKey` | `pem_private_key` | `-----BEGIN <label>-----` with `PRIVATE KEY` in the label, through `-----END …-----`; line breaks real or JSON-escaped (`\n`) | 8,192 |
+//!
+//! **Word boundaries.** A token must not start right after a letter, a digit or a
+//! byte of its own body's charset (`xghp_…`, `task-…` and `AKIA` inside a longer
+//! word are left alone; this also keeps the scan linear: two body scans of one
+//! charset never overlap), and must end before a byte that is neither (`ghp_` and
+//! 300 letters is no GitHub token). PEM blocks have no boundary rule.
+//!
+//! **Look-alikes stay**: `ghp_` and too few characters, `sk-learn`, a lower-case
+//! slug after `sk-proj-`, `AKIA` in prose, a Stripe publishable key (`pk_live_`),
+//! base64 JSON that is no JWT (one segment, or a header without `"alg"`), three
+//! base64url segments not starting `eyJ`, and PEM public keys and certificates
+//! (`tests/redact_formats.rs::format_cases` holds both kinds, named).
+//!
+//! **Bounds, failing closed.** A PEM block without its END line (a truncated print)
+//! is masked from its BEGIN line through its last base64 or header byte. A JWT or
+//! PEM block longer than 8 KiB is masked for its first 8 KiB (a JWT only when its
+//! header checked out) and the rest shows: no private key or token in use is that
+//! long (an 8,192-bit RSA key in PKCS #8 is about 6.4 KiB).
+//!
+//! **Registered values first.** The formats are searched after the registered
+//! values, and each registered run is read as an opaque span: no prefix is looked
+//! for inside one, a token's body runs through one (its length counts, its bytes are
+//! not read), and the byte before a token counts as a boundary when it lies in one.
+//! So a format mask never takes away a registered value's mask (every byte a
+//! registered run covers stays covered: `formats_never_unmask`, a property over the
+//! runs), and where it lands depends on where registered values are, never on their
+//! bytes (`format_masks_do_not_read_registered_bytes`): the output still depends on
+//! the values only through the spans they cover (below). Runs that overlap or
+//! touch still become one mask, labelled by the leftmost occurrence, a registered
+//! value's (`[REDACTED:KEY]`) or a format's.
+//!
+//! **Share links: the runner's own values are masked too.** The format masks apply
+//! to all output of a redactor that has them, a shared run's included, so a
+//! runner's own provided key of a known format comes out masked. The crate never
+//! registers provided values (see [`sharing`](super::sharing)), so it cannot tell
+//! the runner's token from anyone else's, and exempting runner-chosen text would
+//! bring back the very oracle that rule removes (a runner learning, from where masks
+//! land, about a lent secret). The runner loses the sight of their own key in a
+//! log, which they hold anyway; nothing is shown that should not be.
+//!
+//! **What formats do not cover**: secrets of no distinctive shape (an AWS secret
+//! access key, passwords, hex keys; register them), Slack webhook URLs, a token
+//! percent-encoded or JSON-escaped beyond the PEM line breaks, and a token split or
+//! rewritten by the code that prints it.
+//!
+//! **The writer.** A writer holds back more with formats on: the longest format
+//! token of the set (8 KiB with JWTs or PEM blocks) plus the longest registered
+//! occurrence (a token decided before the cut reads the byte after it, and the
+//! registered runs it steps over must be whole), still fixed by the settings and
+//! the values, never by the text, so a live flush still cuts where the text alone
+//! says. A PEM block that a live flush cuts between its lines stays masked: the
+//! writer carries where the block stands into its next step
+//! (`a_pem_block_streamed_line_by_line_never_shows_its_body`). The writer's output
+//! equals one-shot redaction for every chunking, formats on
+//! (`writer_equals_redact_with_formats`).
+//!
+//! **Cost** (`benches/redact.rs`, group `formats/`): one extra SIMD search for 17
+//! anchor literals per text, then a bounded scan at each anchor found; see the
+//! CHANGELOG for the measured ratio on clean log text.
+//!
 //! # What the output is made of
 //!
 //! **The mask comes from the configuration alone**: the configured mask (`***` by
@@ -108,7 +191,8 @@
 //! - It holds back a **fixed** amount: the longest occurrence less one byte, whatever
 //!   the text. That is the longest registered pattern, or three times it with
 //!   `percent` on (each byte of an occurrence in the decoded view may be a 3-byte
-//!   escape in the text). (A hold-back that depended on whether the text looks like
+//!   escape in the text); with token formats on, the longest format token plus the
+//!   longest occurrence (above). (A hold-back that depended on whether the text looks like
 //!   a secret's prefix would let anyone who writes into the stream and watches it
 //!   flush learn a secret byte by byte.)
 //! - [`flush`](std::io::Write::flush) is **live**: it emits everything through the

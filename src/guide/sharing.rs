@@ -146,6 +146,14 @@
 //! secret one guess at a time. The host must route every client-facing output of a
 //! shared run through these redactors.
 //!
+//! With token formats on ([`mask_token_formats`](crate::redact::RedactorBuilder::mask_token_formats)
+//! on [`Resolver::with_redaction`](crate::Resolver::with_redaction)'s settings), a
+//! shared run's output is masked by format too, **the runner's own provided values
+//! included**: a format mask depends on the text's shape alone, never on a
+//! registered pattern, so it gives the runner no oracle, and the crate, which never
+//! registers provided values, cannot exempt the runner's tokens without one
+//! ([`masking`](super::masking)).
+//!
 //! # Example
 //!
 //! ```

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::encodings::Encodings;
+use super::formats::TokenFormats;
 use super::matcher::Choice;
 #[cfg(feature = "testing")]
 use super::matcher::Kind;
@@ -51,6 +52,7 @@ impl RedactorBuilder {
                 min_len: 4,
                 encodings: Encodings::all(),
                 matcher: Choice::Auto,
+                formats: TokenFormats::none(),
             },
             values: Vec::new(),
         }
@@ -112,6 +114,46 @@ impl RedactorBuilder {
         self
     }
 
+    /// Which well-known token formats are masked too, registered or not (default
+    /// none): a code step that prints another service's key, or a token an API
+    /// returned, has it masked as `[REDACTED:format=github_token]` (the format's
+    /// [`name`](super::TokenFormat::name)), whatever the mask settings.
+    ///
+    /// Format masks never take a registered value's mask away: the formats are
+    /// searched after the registered values, with each registered run read as an
+    /// opaque span (no prefix is looked for inside one; a token's body runs through
+    /// one without reading it), so where a format mask lands depends on the text
+    /// outside the registered runs and on where they are, never on a value's bytes.
+    /// Runs that overlap or touch still become one mask, labelled by the leftmost
+    /// occurrence, a registered value's or a format's. A writer holds back more
+    /// with formats on: the longest format token (8 KiB with JWTs or PEM blocks)
+    /// plus the longest occurrence, still fixed by the settings and the values,
+    /// never by the text. See [`guide::masking`](crate::guide::masking) for each
+    /// format's rule and its limits.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use workflow_secrets::redact::{TokenFormat, TokenFormats};
+    /// use workflow_secrets::Redactor;
+    ///
+    /// let redactor = Redactor::builder()
+    ///     .mask_token_formats(TokenFormats::all())
+    ///     .build();
+    /// let token = format!("ghp_{}", "A1b2C3d4E5".repeat(4).get(..36).unwrap_or_default());
+    /// assert_eq!(
+    ///     redactor.redact(&format!("using {token} for the clone")),
+    ///     "using [REDACTED:format=github_token] for the clone",
+    /// );
+    /// // Too short to be a GitHub token: left alone.
+    /// assert_eq!(redactor.redact("ghp_abc"), "ghp_abc");
+    /// # let _ = TokenFormat::GitHubToken;
+    /// ```
+    pub fn mask_token_formats(mut self, formats: TokenFormats) -> RedactorBuilder {
+        self.config.formats = formats;
+        self
+    }
+
     /// Forces one searcher for every segment (`None`: the automatic choice), for the
     /// testing hook that runs the redaction tables under each searcher.
     #[cfg(feature = "testing")]
@@ -147,6 +189,7 @@ impl fmt::Debug for RedactorBuilder {
             .field("labelled", &self.config.labelled)
             .field("min_len", &self.config.min_len)
             .field("encodings", &self.config.encodings)
+            .field("token_formats", &self.config.formats)
             .field("values", &self.values.len())
             .finish()
     }

@@ -4,6 +4,7 @@
 //! | file | concept |
 //! |---|---|
 //! | `encodings.rs` | [`Encodings`]: which encoded forms are masked |
+//! | `formats.rs` | [`TokenFormat`], [`TokenFormats`]: well-known token formats masked without registration |
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
@@ -24,6 +25,7 @@ mod builder;
 mod decode;
 mod encodings;
 mod fingerprint;
+mod formats;
 #[cfg(feature = "tracing")]
 mod make_writer;
 mod matcher;
@@ -41,6 +43,7 @@ mod writer;
 pub use async_writer::AsyncRedactingWriter;
 pub use builder::RedactorBuilder;
 pub use encodings::Encodings;
+pub use formats::{TokenFormat, TokenFormats};
 #[cfg(feature = "tracing")]
 pub use make_writer::{MaskedEvent, MaskingMakeWriter};
 pub use platform::{PlatformRedactor, PlatformRedactorBuilder, PlatformReport, PlatformStats};

@@ -23,6 +23,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use super::encodings::Encodings;
+use super::formats::TokenFormats;
 use super::matcher::Choice;
 use super::redactor::Redactor;
 use super::set::{Config, Live};
@@ -87,6 +88,7 @@ pub struct PlatformRedactorBuilder {
     mask: String,
     min_len: usize,
     encodings: Encodings,
+    formats: TokenFormats,
     retention: Duration,
     max_patterns: usize,
     max_pattern_bytes: usize,
@@ -112,6 +114,14 @@ impl PlatformRedactorBuilder {
     /// Which encoded forms are masked too (default [`Encodings::all`]).
     pub fn encodings(mut self, encodings: Encodings) -> Self {
         self.encodings = encodings;
+        self
+    }
+
+    /// Which well-known token formats are masked too, seen or not (default none); see
+    /// [`RedactorBuilder::mask_token_formats`](super::RedactorBuilder::mask_token_formats).
+    /// Their masks name the format (`[REDACTED:format=jwt]`), never a key.
+    pub fn mask_token_formats(mut self, formats: TokenFormats) -> Self {
+        self.formats = formats;
         self
     }
 
@@ -157,6 +167,7 @@ impl PlatformRedactorBuilder {
             min_len: self.min_len,
             encodings: self.encodings,
             matcher: Choice::Auto,
+            formats: self.formats,
         };
         let empty = Redactor {
             live: Arc::new(Live::new(config.clone(), [])),
@@ -183,6 +194,7 @@ impl fmt::Debug for PlatformRedactorBuilder {
             .field("mask", &self.mask)
             .field("min_len", &self.min_len)
             .field("encodings", &self.encodings)
+            .field("token_formats", &self.formats)
             .field("retention", &self.retention)
             .field("max_patterns", &self.max_patterns)
             .field("max_pattern_bytes", &self.max_pattern_bytes)
@@ -436,6 +448,7 @@ impl PlatformRedactor {
             mask: "[REDACTED]".to_owned(),
             min_len: 4,
             encodings: Encodings::all(),
+            formats: TokenFormats::none(),
             retention: DEFAULT_RETENTION,
             max_patterns: DEFAULT_MAX_PATTERNS,
             max_pattern_bytes: DEFAULT_MAX_PATTERN_BYTES,

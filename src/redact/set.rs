@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use super::decode::Decoded;
 use super::encodings::Encodings;
+use super::formats::{self, Context, PemOpen, Scanner, TokenFormats};
 use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::vocab::SecretKey;
@@ -30,6 +31,36 @@ pub(crate) struct Config {
     pub(crate) encodings: Encodings,
     /// Which searcher segments use (tests force each to compare them).
     pub(crate) matcher: Choice,
+    /// Which well-known token formats are masked without being registered.
+    pub(crate) formats: TokenFormats,
+}
+
+/// Where a haystack lies in its text, for [`Snapshot::find_runs`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    /// The end of a run already masked that begins before the haystack.
+    pub(crate) carried: Option<usize>,
+    /// Whether the haystack begins the whole text (partial occurrences count there).
+    pub(crate) at_start: bool,
+    /// Whether it ends the whole text.
+    pub(crate) at_end: bool,
+    /// What the text before it left for the format scan.
+    pub(crate) context: Context,
+    /// Format runs that start here or later are left to a later step.
+    pub(crate) limit: usize,
+}
+
+impl Window {
+    /// A whole text of `len` bytes.
+    pub(crate) fn whole(len: usize) -> Window {
+        Window {
+            carried: None,
+            at_start: true,
+            at_end: true,
+            context: Context::default(),
+            limit: len,
+        }
+    }
 }
 
 /// One immutable state of a set: what a redaction or a writer step reads.
@@ -40,8 +71,13 @@ pub(crate) struct Snapshot {
     pub(crate) masks: Arc<Vec<Box<str>>>,
     /// What a writer holds back: the longest occurrence less one byte. That is the
     /// longest pattern, or three times it when the decoded view is searched (each
-    /// byte of an occurrence there may be a 3-byte escape in the text).
+    /// byte of an occurrence there may be a 3-byte escape in the text). With token
+    /// formats on, the longest format token plus the longest occurrence: a token
+    /// decided at the cut reads one byte past its end, and the registered runs it
+    /// steps over must be whole.
     pub(crate) hold_back: usize,
+    /// The scan for well-known token formats, when some are masked.
+    pub(crate) scanner: Option<Arc<Scanner>>,
     /// Whether the percent-decoded view of a text is searched too.
     pub(crate) decodes: bool,
     /// Whether some value holds a space (so a `+` in a text may stand for one).
@@ -62,17 +98,23 @@ impl std::fmt::Debug for Segment {
 }
 
 impl Snapshot {
-    /// Finds the runs of `hay` into `out` (cleared first). `carried` is the end of a
-    /// run already masked that begins before `hay`; `at_start` and `at_end` say
-    /// whether `hay` begins or ends the whole text, where partial occurrences count.
+    /// Finds the runs of `hay` into `out` (cleared first), as `window` places `hay`
+    /// in its text. With token formats on, format runs that start before
+    /// `window.limit` join them; the return is a PEM block still open at the end of
+    /// `hay`, for the writer's next step.
     pub(crate) fn find_runs(
         &self,
         hay: &[u8],
-        carried: Option<usize>,
-        at_start: bool,
-        at_end: bool,
+        window: Window,
         out: &mut Vec<Run>,
-    ) {
+    ) -> Option<PemOpen> {
+        let Window {
+            carried,
+            at_start,
+            at_end,
+            context,
+            limit,
+        } = window;
         out.clear();
         if let Some(end) = carried {
             out.push(Run {
@@ -83,9 +125,22 @@ impl Snapshot {
             });
         }
         // Too short for any occurrence, whole or partial (at least 8 bytes).
-        if carried.is_none() && hay.len() < self.min_len.min(MIN_FRAGMENT) {
-            return;
+        if carried.is_some() || hay.len() >= self.min_len.min(MIN_FRAGMENT) {
+            self.registered_runs(hay, at_start, at_end, out);
         }
+        let scanner = self.scanner.as_ref()?;
+        // The registered runs are whole: the format scan reads them as opaque spans.
+        let mut found = Vec::new();
+        let open = scanner.scan(hay, out, context, limit, at_end, &mut found);
+        if !found.is_empty() {
+            out.extend(found);
+            merge(out);
+        }
+        open
+    }
+
+    /// The registered values' runs of `hay` (after a carried run already in `out`).
+    fn registered_runs(&self, hay: &[u8], at_start: bool, at_end: bool, out: &mut Vec<Run>) {
         let mut sorted = self.scan(hay, at_start, at_end, out);
         let view = match self.decodes {
             true => Decoded::of(hay, self.spaced),
@@ -98,20 +153,7 @@ impl Snapshot {
             out.extend(found.into_iter().map(|run| view.map(run)));
         }
         if !sorted {
-            // Stable: among equal starts and lengths the earlier source wins.
-            out.sort_by(|a, b| a.start.cmp(&b.start).then(b.first_len.cmp(&a.first_len)));
-            let mut merged: usize = 0;
-            for i in 0..out.len() {
-                let run = out[i];
-                if merged > 0 && run.start <= out[merged - 1].end {
-                    let last = &mut out[merged - 1];
-                    last.end = last.end.max(run.end);
-                } else {
-                    out[merged] = run;
-                    merged += 1;
-                }
-            }
-            out.truncate(merged);
+            merge(out);
         }
     }
 
@@ -190,6 +232,9 @@ impl Snapshot {
 
     /// Mask `id` as text.
     pub(crate) fn mask_str(&self, id: u32) -> &str {
+        if let Some(format) = formats::format_of(id) {
+            return format.mask();
+        }
         match self.masks.get(id as usize) {
             Some(mask) if id != CARRIED => mask,
             _ => "",
@@ -202,7 +247,7 @@ impl Snapshot {
     /// whole characters of the text), so no validation pass is needed.
     pub(crate) fn redact_str(&self, text: &str) -> Option<String> {
         let mut runs = Vec::new();
-        self.find_runs(text.as_bytes(), None, true, true, &mut runs);
+        self.find_runs(text.as_bytes(), Window::whole(text.len()), &mut runs);
         if runs.is_empty() {
             return None;
         }
@@ -225,7 +270,7 @@ impl Snapshot {
     /// One-shot redaction of a whole text; `None` when nothing matched.
     pub(crate) fn redact(&self, text: &[u8]) -> Option<Vec<u8>> {
         let mut runs = Vec::new();
-        self.find_runs(text, None, true, true, &mut runs);
+        self.find_runs(text, Window::whole(text.len()), &mut runs);
         if runs.is_empty() {
             return None;
         }
@@ -251,6 +296,7 @@ impl Snapshot {
             .map(|s| s.memory_usage())
             .sum::<usize>()
             + self.masks.iter().map(|m| m.len() + 16).sum::<usize>()
+            + self.scanner.as_ref().map_or(0, |s| s.memory_usage())
     }
 }
 
@@ -259,6 +305,26 @@ impl Snapshot {
 fn piece(text: &str, from: usize, to: usize) -> &str {
     debug_assert!(text.is_char_boundary(from) && text.is_char_boundary(to));
     text.get(from..to).unwrap_or_default()
+}
+
+/// Sorts `runs` by start (longest first occurrence first among equal starts) and
+/// folds those that overlap or touch into one, keeping the first one's mask: a run
+/// is labelled by its leftmost occurrence.
+fn merge(runs: &mut Vec<Run>) {
+    // Stable: among equal starts and lengths the earlier source wins.
+    runs.sort_by(|a, b| a.start.cmp(&b.start).then(b.first_len.cmp(&a.first_len)));
+    let mut merged: usize = 0;
+    for i in 0..runs.len() {
+        let run = runs[i];
+        if merged > 0 && run.start <= runs[merged - 1].end {
+            let last = &mut runs[merged - 1];
+            last.end = last.end.max(run.end);
+        } else {
+            runs[merged] = run;
+            merged += 1;
+        }
+    }
+    runs.truncate(merged);
 }
 
 /// Values added since the last compile: plaintext, so `Debug` shows only how many.
@@ -284,6 +350,8 @@ struct State {
     skipped: usize,
     /// Whether some registered value holds a space.
     spaced: bool,
+    /// The format scan, built once for the set's life.
+    scanner: Option<Arc<Scanner>>,
 }
 
 /// The set every clone of one redactor shares.
@@ -311,6 +379,7 @@ impl Live {
             values: 0,
             skipped: 0,
             spaced: false,
+            scanner: Scanner::new(config.formats).map(Arc::new),
         };
         let mut entries = Vec::new();
         for (key, value) in values {
@@ -468,13 +537,23 @@ impl State {
     fn snapshot(&self, config: &Config) -> Snapshot {
         let masks = self.masks(config);
         let max_len = self.segments.iter().map(|s| s.max_len()).max().unwrap_or(0);
+        // The longest occurrence in the text: three bytes a byte in the decoded view.
+        let occurrence = match config.encodings.percent {
+            true => max_len.saturating_mul(3),
+            false => max_len,
+        };
+        let hold_back = match &self.scanner {
+            // A token that starts before the cut is read through the byte after it
+            // (at most its longest form past the cut, less one), and every registered
+            // occurrence that starts inside that window must be whole.
+            Some(scanner) => scanner.formats().max_len().saturating_add(occurrence),
+            None => occurrence.saturating_sub(1),
+        };
         Snapshot {
             segments: self.segments.clone(),
             masks: Arc::new(masks),
-            hold_back: match config.encodings.percent {
-                true => max_len.saturating_mul(3).saturating_sub(1),
-                false => max_len.saturating_sub(1),
-            },
+            hold_back,
+            scanner: self.scanner.clone(),
             decodes: config.encodings.percent,
             spaced: self.spaced,
             min_len: self.segments.iter().map(|s| s.min_len()).min().unwrap_or(0),

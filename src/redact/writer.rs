@@ -24,10 +24,11 @@ use std::sync::Arc;
 use zeroize::Zeroize;
 
 use super::decode::escape_at;
+use super::formats::{Context, PemOpen};
 use super::matcher::Run;
 use super::platform::PlatformRedactor;
 use super::redactor::Redactor;
-use super::set::Snapshot;
+use super::set::{Snapshot, Window};
 
 /// Process the buffer once it holds this much more than the hold-back: each step has
 /// a fixed cost (setting up the search), so small writes are gathered into large
@@ -43,7 +44,9 @@ const IN_PLACE: usize = 16 * 1024;
 ///
 /// `write` decides text in large steps and holds back a fixed amount `h`, the
 /// longest occurrence less one byte (the longest registered pattern, three times it
-/// with percent-decoding on); [`finish`](RedactingWriter::finish) emits the rest, a
+/// with percent-decoding on; with token formats on, the longest format token plus
+/// the longest occurrence, see
+/// [`mask_token_formats`](super::RedactorBuilder::mask_token_formats)); [`finish`](RedactingWriter::finish) emits the rest, a
 /// partial secret at the end masked, and returns the inner writer. Dropping the
 /// writer without `finish` does the same, best effort (errors ignored). Written
 /// without flushes, its total output is byte-identical to
@@ -97,10 +100,22 @@ pub struct RedactingWriter<W: Write> {
 struct Stage {
     /// Text not yet decided.
     buf: Vec<u8>,
+    progress: Progress,
+}
+
+/// Where a stream's redaction stands, between steps.
+#[derive(Clone, Copy, Debug, Default)]
+struct Progress {
     /// Whether anything has been consumed (the stream's start is behind us).
     started: bool,
     /// End, in the undecided text, of a run whose mask is already emitted.
     carried: Option<usize>,
+    /// The last byte consumed, when it lies in no masked run (a token format does
+    /// not start right after a letter or digit). Text already emitted as it is.
+    prev: Option<u8>,
+    /// A PEM private-key block the last step's text ended inside (a live flush cut
+    /// it between lines): the next step masks on from the carried run's end.
+    pem: Option<PemOpen>,
 }
 
 /// Where a writer's set comes from.
@@ -209,8 +224,7 @@ impl Stage {
     /// position on, puts it, and returns how many bytes of `hay` it consumed (see
     /// [`Reach::cut`]; less when the cut would split an escape).
     fn decide<'h>(
-        started: &mut bool,
-        carried: &mut Option<usize>,
+        progress: &mut Progress,
         hay: &'h [u8],
         snapshot: &'h Snapshot,
         reach: Reach,
@@ -219,15 +233,27 @@ impl Stage {
     ) -> usize {
         let last = reach == Reach::End;
         let cut = reach.cut(hay, snapshot.hold_back);
-        if cut == 0 && !last {
-            return 0;
-        }
-        snapshot.find_runs(hay, *carried, !*started, last, runs);
         let cut = if last {
             cut
         } else {
             safe_cut(hay, cut, snapshot.decodes)
         };
+        // Nothing to decide. (Deciding nothing would drop a carried run's end.)
+        if cut == 0 && !last {
+            return 0;
+        }
+        let context = Context {
+            prev: progress.prev,
+            pem: progress.pem,
+        };
+        let window = Window {
+            carried: progress.carried,
+            at_start: !progress.started,
+            at_end: last,
+            context,
+            limit: cut,
+        };
+        let open = snapshot.find_runs(hay, window, runs);
         let mut at = 0;
         let mut next_carried = None;
         for run in runs.iter() {
@@ -246,8 +272,17 @@ impl Stage {
         if at < cut {
             out.put(&hay[at..cut]);
         }
-        *carried = next_carried;
-        *started = true;
+        // An open block's run starts before the cut and reaches the text's end, so
+        // it is the carried run: the next step goes on where it ends.
+        progress.pem = open.filter(|_| next_carried.is_some());
+        let in_run = |i: usize| runs.iter().any(|r| r.start <= i && i < r.end);
+        progress.prev = match cut.checked_sub(1) {
+            Some(i) if !in_run(i) => Some(hay[i]),
+            Some(_) => None,
+            None => progress.prev,
+        };
+        progress.carried = next_carried;
+        progress.started = true;
         cut
     }
 
@@ -263,8 +298,7 @@ impl Stage {
     ) -> io::Result<()> {
         let mut out = Gather::new();
         let consumed = Stage::decide(
-            &mut self.started,
-            &mut self.carried,
+            &mut self.progress,
             &self.buf,
             snapshot,
             reach,
@@ -389,8 +423,7 @@ impl<W: Write> RedactingWriter<W> {
         }
         let mut out = Gather::new();
         let consumed = Stage::decide(
-            &mut stage.started,
-            &mut stage.carried,
+            &mut stage.progress,
             data,
             snapshot,
             Reach::HoldBack,
