@@ -10,8 +10,8 @@ use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
     MemoryStore, Scope, SecretKey, SecretValue, Vault, WorkspaceId,
     store::{
-        DynStore, Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret,
-        WriteBatch, WriteOp,
+        DynStore, Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, Usage,
+        UsageMark, WriteBatch, WriteOp,
     },
 };
 
@@ -319,6 +319,12 @@ impl SecretStore for MovesRecords {
             lists.push(self.moved_list(scope).await);
         }
         Ok(lists)
+    }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        self.inner.record_usage(marks).await
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        self.inner.usage(scope, key).await
     }
 }
 

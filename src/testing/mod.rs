@@ -39,5 +39,7 @@ pub use conformance::{
     batch_atomicity, cas_create, cas_delete, cas_update, concurrent_increments,
     find_sealed_in_every_order, get_many_is_a_snapshot, invalid_batch, list_contents_and_order,
     provided_methods, records_stay_where_written, round_trip, scope_isolation,
-    scopes_of_a_workspace, store_conformance, tenant_isolation, value_changed_at_round_trips,
+    scopes_of_a_workspace, store_conformance, tenant_isolation, usage_keeps_the_latest,
+    usage_outlives_the_record, usage_round_trip, usage_stays_where_recorded,
+    value_changed_at_round_trips,
 };

@@ -15,6 +15,7 @@
 //! | resolution | `find_sealed`: one search of a key-first index, four columns |
 //! | several processes | safe on one file (SQLite's locks); writes serialize |
 //! | order | `list` sorts keys bytewise, ids and keys are compared byte for byte |
+//! | usage | `record_usage`: one transaction, an upsert keeping the latest time per (scope, key, workflow); `usage`: one primary-key range |
 //!
 //! For many service instances sharing one database, use
 //! `workflow-secrets-postgres`.
@@ -46,8 +47,11 @@
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or
 //! user id, empty for the workspace scope), never one concatenated string, with a
 //! second unique index `workflow_secrets_by_key` on (workspace, key, kind, owner)
-//! for resolutions. A second table, `workflow_secrets_schema`, records the schema
-//! version (3); [`SqliteStore::open`] creates it, upgrades a file of an older version
+//! for resolutions. `workflow_secrets_usage` keeps usage rows (which workflows
+//! resolved a secret, and when last), one per (workspace, kind, owner, key,
+//! workflow), apart from the records: deleting a record leaves its rows. A table,
+//! `workflow_secrets_schema`, records the schema
+//! version (4); [`SqliteStore::open`] creates it, upgrades a file of an older version
 //! in place, one version at a time in the open's write transaction, and refuses a
 //! file written by a newer release:
 //!
@@ -58,6 +62,7 @@
 //!   an upper bound (later than the last rotation when its details were edited or
 //!   it was re-wrapped since), so a rotation-age report may show such a record
 //!   due later than it should, never earlier.
+//! - 3 to 4 creates the usage table (empty: nothing to fill).
 
 mod schema;
 mod store;
