@@ -64,6 +64,18 @@ impl SecretStore for Failing {
         }
         self.inner.scopes(workspace).await
     }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        if self.fails(Failure::Writes) {
+            return Err(outage());
+        }
+        self.inner.record_usage(marks).await
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        if self.fails(Failure::Reads) {
+            return Err(outage());
+        }
+        self.inner.usage(scope, key).await
+    }
 }
 
 /// One `Secrets` method, called by `actor`.
@@ -185,6 +197,27 @@ fn methods() -> Vec<Method> {
             refused: "vic",
             reads: store,
             writes: None,
+        },
+        Method {
+            name: "usage",
+            kind: AuditKind::Listed,
+            call: |s, a| block_on(s.usage(a, &personal("ada"), &key("MINE"))).map(|_| ()),
+            allowed: "ada",
+            refused: "admin",
+            reads: store,
+            writes: None,
+        },
+        Method {
+            name: "delete_checked",
+            kind: AuditKind::Deleted,
+            call: |s, a| {
+                let check = DeleteCheck::used_within(std::time::Duration::from_secs(3600));
+                block_on(s.delete_checked(a, &workspace_scope(), &key("API_KEY"), &check))
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
         },
         Method {
             name: "meta",
@@ -334,7 +367,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 14, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 16, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is

@@ -6,4 +6,4 @@ mod import;
 mod secrets;
 
 pub use import::{ImportMode, ImportReport};
-pub use secrets::{RewrapReport, SecretDetails, Secrets};
+pub use secrets::{DeleteCheck, RewrapReport, SecretDetails, Secrets};
