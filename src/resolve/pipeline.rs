@@ -477,7 +477,8 @@ impl<S: SecretStore> Core<S> {
                         }
                         // In memory, no I/O: the host's flush writes it.
                         if let Some(usage) = &self.usage {
-                            usage.note(scope, key, &ctx.workflow, self.clock.now());
+                            let seed = ctx.usage_seeds.at(&ctx.scopes, &ctx.workflow, found.at);
+                            usage.note(seed, scope, key, &ctx.workflow, self.clock.now());
                         }
                         (
                             Resolved::new(value, Source::of(scope, version), ctx),

@@ -9,8 +9,8 @@
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::store::{SecretStore, UsageMark};
@@ -87,25 +87,71 @@ pub struct UsageFlush {
     pub dropped: u64,
 }
 
-/// One (scope, key, workflow), owned by the map.
-struct Triple(Scope, SecretKey, WorkflowId);
+/// The process's key for [`seed_of`]: one for every recorder, so a run's seeds
+/// serve any of them.
+static SEED_KEY: OnceLock<RandomState> = OnceLock::new();
 
-/// A (scope, key, workflow), owned ([`Triple`]) or borrowed (a probe): the map is
-/// searched through `dyn Parts`, so recording a resolution that already has its
-/// entry clones nothing and moves no reference count.
+/// The hash of (scope, workflow) that a mark's hash starts from. Keyed (SipHash
+/// with a random key), like the map's own hashing, so ids chosen to collide cannot
+/// turn lookups linear.
+pub(crate) fn seed_of(scope: &Scope, workflow: &WorkflowId) -> u64 {
+    SEED_KEY
+        .get_or_init(RandomState::new)
+        .hash_one((scope, workflow))
+}
+
+/// A run's [`seed_of`] for each of its scopes, computed at its first mark and shared
+/// by the clones of its context (the scopes' ids are most of a mark's bytes: hashing
+/// them once per run, not per resolution, is most of what recording costs).
+#[derive(Clone, Default)]
+pub(crate) struct Seeds(Arc<OnceLock<Box<[u64]>>>);
+
+impl Seeds {
+    /// The seed of `scopes[at]` with `workflow`.
+    pub(crate) fn at(&self, scopes: &[Scope], workflow: &WorkflowId, at: usize) -> u64 {
+        let seeds = self
+            .0
+            .get_or_init(|| scopes.iter().map(|s| seed_of(s, workflow)).collect());
+        match seeds.get(at) {
+            Some(seed) => *seed,
+            None => seed_of(&scopes[at], workflow),
+        }
+    }
+}
+
+impl fmt::Debug for Seeds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Seeds")
+    }
+}
+
+/// One (scope, key, workflow), owned by the map, with its seed.
+struct Triple(u64, Scope, SecretKey, WorkflowId);
+
+/// A (scope, key, workflow) with its seed, owned ([`Triple`]) or borrowed (a
+/// probe): the map is searched through `dyn Parts`, so recording a resolution that
+/// already has its entry clones nothing and moves no reference count. Its hash is
+/// the seed and the key.
 trait Parts {
+    fn seed(&self) -> u64;
     fn parts(&self) -> (&Scope, &SecretKey, &WorkflowId);
 }
 
 impl Parts for Triple {
+    fn seed(&self) -> u64 {
+        self.0
+    }
     fn parts(&self) -> (&Scope, &SecretKey, &WorkflowId) {
-        (&self.0, &self.1, &self.2)
+        (&self.1, &self.2, &self.3)
     }
 }
 
-impl Parts for (&Scope, &SecretKey, &WorkflowId) {
+impl Parts for (u64, &Scope, &SecretKey, &WorkflowId) {
+    fn seed(&self) -> u64 {
+        self.0
+    }
     fn parts(&self) -> (&Scope, &SecretKey, &WorkflowId) {
-        (self.0, self.1, self.2)
+        (self.1, self.2, self.3)
     }
 }
 
@@ -118,13 +164,14 @@ impl<'a> Borrow<dyn Parts + 'a> for Triple {
 
 impl Hash for dyn Parts + '_ {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.parts().hash(state);
+        state.write_u64(self.seed());
+        self.parts().1.hash(state);
     }
 }
 
 impl PartialEq for dyn Parts + '_ {
     fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
+        self.seed() == other.seed() && self.parts() == other.parts()
     }
 }
 
@@ -138,7 +185,7 @@ impl Hash for Triple {
 
 impl PartialEq for Triple {
     fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
+        (self as &dyn Parts) == (other as &dyn Parts)
     }
 }
 
@@ -192,10 +239,18 @@ impl Recorder {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records that `workflow` resolved `key` from `scope` at `now`: no I/O.
-    pub(crate) fn note(&self, scope: &Scope, key: &SecretKey, workflow: &WorkflowId, now: u64) {
+    /// Records that `workflow` resolved `key` from `scope` at `now`: no I/O. `seed`
+    /// is [`seed_of`] `(scope, workflow)`.
+    pub(crate) fn note(
+        &self,
+        seed: u64,
+        scope: &Scope,
+        key: &SecretKey,
+        workflow: &WorkflowId,
+        now: u64,
+    ) {
         let mut state = self.state();
-        let probe = (scope, key, workflow);
+        let probe = (seed, scope, key, workflow);
         if let Some(entry) = state.entries.get_mut(&probe as &dyn Parts) {
             if entry.pending {
                 entry.last = entry.last.max(now);
@@ -212,7 +267,7 @@ impl Recorder {
             state.dropped = state.dropped.saturating_add(1);
             return;
         }
-        let triple = Triple(scope.clone(), key.clone(), workflow.clone());
+        let triple = Triple(seed, scope.clone(), key.clone(), workflow.clone());
         let entry = Entry {
             opened: now,
             last: now,
@@ -284,7 +339,8 @@ impl Recorder {
         let mut state = self.state();
         state.dropped = state.dropped.saturating_add(dropped);
         for mark in marks {
-            let probe = (&mark.scope, &mark.key, &mark.workflow);
+            let seed = seed_of(&mark.scope, &mark.workflow);
+            let probe = (seed, &mark.scope, &mark.key, &mark.workflow);
             if let Some(entry) = state.entries.get_mut(&probe as &dyn Parts) {
                 entry.pending = true;
                 entry.last = entry.last.max(mark.used_at);
@@ -299,9 +355,8 @@ impl Recorder {
                 last: mark.used_at,
                 pending: true,
             };
-            state
-                .entries
-                .insert(Triple(mark.scope, mark.key, mark.workflow), entry);
+            let triple = Triple(seed, mark.scope, mark.key, mark.workflow);
+            state.entries.insert(triple, entry);
         }
     }
 }
