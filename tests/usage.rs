@@ -680,3 +680,43 @@ fn no_value_in_marks_rows_reports_errors_or_events() {
         assert!(!text.contains("NEVER-SHOWN"), "{text}");
     }
 }
+
+#[test]
+fn resolutions_on_many_threads_and_concurrent_flushes_lose_no_workflow() {
+    let r = recording(Duration::from_millis(MINUTE), 10_000);
+    r.w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0001");
+    let done = Arc::new(AtomicBool::new(false));
+    let flusher = {
+        let resolver = r.resolver.clone();
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut written = 0;
+            while !done.load(Ordering::SeqCst) {
+                written += block_on(resolver.flush_usage()).unwrap().written;
+            }
+            written
+        })
+    };
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let resolver = r.resolver.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let ctx = run_of(&format!("wf-{t}-{i}"));
+                    for _ in 0..3 {
+                        block_on(resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let written = flusher.join().unwrap() + flush(&r.resolver).written;
+    assert_eq!(written, 200, "one mark per workflow, written once");
+    assert_eq!(r.resolver.usage_pending(), 0);
+    let listed = rows(&*r.w.store, &workspace_scope(), "API_KEY");
+    assert_eq!(listed.len(), 200);
+}
