@@ -179,7 +179,8 @@ pub trait SecretStore: Send + Sync {
 
     /// Records that each mark's workflow resolved its key from its scope at its time:
     /// per (scope, key, workflow), the store keeps the latest `used_at` given (an
-    /// upsert keeping the maximum). All marks or none. What
+    /// upsert keeping the maximum). All marks or none. (The SQL stores keep a time
+    /// past `i64::MAX` ms, which no clock reads, as `i64::MAX`.) What
     /// [`Resolver::flush_usage`](crate::Resolver::flush_usage) calls.
     ///
     /// Default: a backend error (this store keeps no usage). Override it with
