@@ -15,8 +15,8 @@
 //!
 //! | job | type |
 //! |---|---|
-//! | create, rotate, edit, delete, list, import, re-wrap, purge, verify, the rotation report (checked and audited) | [`Secrets`] |
-//! | hand credentials to runs: precedence, allowlists, share links, `explain` | [`Resolver`] |
+//! | create, rotate, edit, delete (checked against usage, or not), list, import, re-wrap, purge, verify, the rotation report, which workflows use a secret (checked and audited) | [`Secrets`] |
+//! | hand credentials to runs: precedence, allowlists, share links, `explain`; record which workflows use which secrets | [`Resolver`] |
 //! | one run and its steps: `credential`, `prefetch`, `render`, `all_available` | [`Run`], [`Step`], [`Template`], [`RunContext`] |
 //! | mask values out of logs, streams and JSON output | [`Redactor`] (and the [`redact`] module) |
 //! | mask every value the process resolved or stored out of the host's own logs | [`redact::PlatformRedactor`], installed with `with_platform_redactor` on [`Resolver`] and [`Secrets`]; feature `tracing`: `redact::MaskingMakeWriter` |

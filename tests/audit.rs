@@ -74,6 +74,18 @@ impl SecretStore for Failing {
         }
         self.inner.versions(scope, key).await
     }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        if self.fails(Failure::Writes) {
+            return Err(outage());
+        }
+        self.inner.record_usage(marks).await
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        if self.fails(Failure::Reads) {
+            return Err(outage());
+        }
+        self.inner.usage(scope, key).await
+    }
 }
 
 /// One `Secrets` method, called by `actor`.
@@ -206,6 +218,15 @@ fn methods() -> Vec<Method> {
             writes: None,
         },
         Method {
+            name: "usage",
+            kind: AuditKind::Listed,
+            call: |s, a| block_on(s.usage(a, &personal("ada"), &key("MINE"))).map(|_| ()),
+            allowed: "ada",
+            refused: "admin",
+            reads: store,
+            writes: None,
+        },
+        Method {
             name: "restore",
             kind: AuditKind::Restored,
             call: |s, a| block_on(s.restore(a, &workspace_scope(), &key("API_KEY"), 1)).map(|_| ()),
@@ -220,6 +241,18 @@ fn methods() -> Vec<Method> {
             call: |s, a| {
                 block_on(s.rename(a, &workspace_scope(), &key("API_KEY"), &key("RENAMED")))
                     .map(|_| ())
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
+        },
+        Method {
+            name: "delete_checked",
+            kind: AuditKind::Deleted,
+            call: |s, a| {
+                let check = DeleteCheck::used_within(std::time::Duration::from_secs(3600));
+                block_on(s.delete_checked(a, &workspace_scope(), &key("API_KEY"), &check))
             },
             allowed: "admin",
             refused: "vic",
@@ -374,7 +407,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 17, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 19, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is

@@ -22,6 +22,7 @@ fn every_code_has_its_documented_status() {
         ("unknown_key_id", 500),
         ("key_backend", 503),
         ("key_in_use", 500),
+        ("secret_in_use", 409),
         ("invalid_batch", 500),
         ("store", 503),
         ("import_syntax", 422),

@@ -107,6 +107,7 @@ fn every_code_string_is_stable_and_typed() {
         "unknown_key_id",
         "key_backend",
         "key_in_use",
+        "secret_in_use",
         "invalid_batch",
         "store",
         "import_syntax",

@@ -111,6 +111,16 @@ fn every_public_type_keeps_the_value_out_of_its_output() {
         "Explanation" => explanation,
         "SecretDetails" => details,
         "AuditEvents" => w.audit.events(),
+        "UsageMark" => UsageMark::new(workspace_scope(), k.clone(), wf(), 1),
+        "Usage" => Usage::new(wf(), 1),
+        "UsageRecording" => UsageRecording::every(std::time::Duration::from_secs(60)),
+        "UsageFlush" => UsageFlush::default(),
+        "DeleteCheck" => DeleteCheck::used_within(std::time::Duration::from_secs(60)),
+        "Error::SecretInUse" => Error::SecretInUse {
+            scope: workspace_scope(),
+            key: k.clone(),
+            workflows: vec![wf()],
+        },
     }
     assert_clean("Explanation Display", &explanation.to_string());
     for (name, json) in [

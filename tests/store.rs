@@ -11,7 +11,7 @@ use workflow_secrets::{
     MemoryStore, Scope, SecretKey, SecretValue, Vault, WorkspaceId,
     store::{
         DynStore, Expect, FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError,
-        StoredSecret, WriteBatch, WriteOp,
+        StoredSecret, Usage, UsageMark, WriteBatch, WriteOp,
     },
 };
 
@@ -345,6 +345,12 @@ impl SecretStore for MovesRecords {
         }
         Ok(lists)
     }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        self.inner.record_usage(marks).await
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        self.inner.usage(scope, key).await
+    }
 }
 
 /// A (scope, key) place.
@@ -418,4 +424,145 @@ fn the_suite_catches_a_store_that_moves_records() {
         rewrite: false,
     };
     block_on(store_conformance(|| async { honest() }));
+}
+
+/// How a store's usage rows go wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sloppy {
+    /// Nothing: the wrapper itself is sound.
+    Honest,
+    /// Keeps the last time given, not the latest.
+    Overwrites,
+    /// Answers a scope's rows whatever the key.
+    IgnoresKey,
+    /// Answers the rows of any scope of the same kind and owner (any workspace).
+    IgnoresWorkspace,
+    /// Compares workflow ids ignoring ASCII case.
+    FoldsWorkflowCase,
+    /// Answers rows in the order they were first recorded.
+    Unsorted,
+    /// Drops a key's rows when its record is deleted.
+    DropsOnDelete,
+}
+
+/// A store with usage rows of its own, wrong in one way (`sloppy`).
+struct SloppyUsage {
+    inner: MemoryStore,
+    sloppy: Sloppy,
+    rows: std::sync::Mutex<Vec<(Scope, SecretKey, workflow_secrets::WorkflowId, u64)>>,
+}
+
+impl SloppyUsage {
+    fn place(&self, row: (&Scope, &SecretKey), asked: (&Scope, &SecretKey)) -> bool {
+        let scope = match self.sloppy {
+            Sloppy::IgnoresWorkspace => {
+                let strip = |s: &Scope| {
+                    s.to_string()
+                        .split(" in workspace")
+                        .next()
+                        .map(str::to_owned)
+                };
+                row.0.kind() == asked.0.kind() && strip(row.0) == strip(asked.0)
+            }
+            _ => row.0 == asked.0,
+        };
+        scope && (self.sloppy == Sloppy::IgnoresKey || row.1 == asked.1)
+    }
+}
+
+impl SecretStore for SloppyUsage {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        if self.sloppy == Sloppy::DropsOnDelete {
+            let mut rows = self.rows.lock().unwrap();
+            for op in &batch.ops {
+                if let WriteOp::Delete { scope, key, .. } = op {
+                    rows.retain(|r| (&r.0, &r.1) != (scope, key));
+                }
+            }
+        }
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        let mut rows = self.rows.lock().unwrap();
+        for mark in marks {
+            let same = |r: &&mut (Scope, SecretKey, workflow_secrets::WorkflowId, u64)| {
+                let workflow = match self.sloppy {
+                    Sloppy::FoldsWorkflowCase => {
+                        r.2.as_str().eq_ignore_ascii_case(mark.workflow.as_str())
+                    }
+                    _ => r.2 == mark.workflow,
+                };
+                r.0 == mark.scope && r.1 == mark.key && workflow
+            };
+            match rows.iter_mut().find(same) {
+                Some(row) if self.sloppy == Sloppy::Overwrites => row.3 = mark.used_at,
+                Some(row) => row.3 = row.3.max(mark.used_at),
+                None => rows.push((
+                    mark.scope.clone(),
+                    mark.key.clone(),
+                    mark.workflow.clone(),
+                    mark.used_at,
+                )),
+            }
+        }
+        Ok(())
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        let rows = self.rows.lock().unwrap();
+        let mut found: Vec<Usage> = rows
+            .iter()
+            .filter(|r| self.place((&r.0, &r.1), (scope, key)))
+            .map(|r| Usage::new(r.2.clone(), r.3))
+            .collect();
+        if self.sloppy != Sloppy::Unsorted {
+            found.sort_by(|a, b| a.workflow.cmp(&b.workflow));
+        }
+        Ok(found)
+    }
+}
+
+/// The conformance suite fails a store whose usage rows are wrong in any one way,
+/// and passes the same wrapper when it is honest.
+#[test]
+fn the_suite_catches_sloppy_usage_rows() {
+    let make = |sloppy| SloppyUsage {
+        inner: MemoryStore::new(),
+        sloppy,
+        rows: std::sync::Mutex::new(Vec::new()),
+    };
+    block_on(store_conformance(|| async { make(Sloppy::Honest) }));
+    for sloppy in [
+        Sloppy::Overwrites,
+        Sloppy::IgnoresKey,
+        Sloppy::IgnoresWorkspace,
+        Sloppy::FoldsWorkflowCase,
+        Sloppy::Unsorted,
+        Sloppy::DropsOnDelete,
+    ] {
+        let caught = std::panic::catch_unwind(|| {
+            block_on(store_conformance(|| async { make(sloppy) }));
+        })
+        .is_err();
+        assert!(caught, "{sloppy:?}");
+    }
 }

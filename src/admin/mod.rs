@@ -10,4 +10,4 @@ mod versions;
 
 pub use import::{ImportMode, ImportReport};
 pub use save::{Edit, SaveReport};
-pub use secrets::{RewrapReport, SecretDetails, Secrets};
+pub use secrets::{DeleteCheck, RewrapReport, SecretDetails, Secrets};

@@ -1,6 +1,6 @@
 //! `Secrets`: the management calls, each checked, written with compare-and-swap, audited.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::slice;
 use std::sync::Arc;
@@ -17,10 +17,11 @@ use crate::crypto::{RecordRole, Vault};
 use crate::redact::{PlatformRedactor, Redactor};
 use crate::store::{
     DEFAULT_VERSIONS_KEPT, Expect, KeptVersion, MAX_VERSIONS_KEPT, SecretMeta, SecretStore,
-    StoreError, StoredSecret, VersionReason, WriteBatch, WriteOp,
+    StoreError, StoredSecret, Usage, VersionReason, WriteBatch, WriteOp,
 };
 use crate::vocab::{
     Actor, Clock, Error, ErrorCode, Scope, SecretKey, SecretRole, SecretValue, SystemClock, UserId,
+    WorkflowId,
 };
 
 /// How many times a write that lost a compare-and-swap race re-reads and retries.
@@ -79,6 +80,58 @@ impl SecretDetails {
             });
         }
         Ok(())
+    }
+}
+
+/// What a checked delete ([`Secrets::delete_checked`]) refuses on: recent use, and
+/// the workflows the host says reference the key.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use workflow_secrets::WorkflowId;
+/// use workflow_secrets::admin::DeleteCheck;
+///
+/// let check = DeleteCheck::used_within(Duration::from_secs(30 * 24 * 60 * 60))
+///     .declared_by([WorkflowId::new("invoice-sync")?]);
+/// assert_eq!(check.window(), Duration::from_secs(2_592_000));
+/// # Ok::<(), workflow_secrets::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteCheck {
+    window: Duration,
+    declared: BTreeSet<WorkflowId>,
+}
+
+impl DeleteCheck {
+    /// Refuses when a workflow resolved the secret (from its scope, by its key)
+    /// within `window` before now: its recorded
+    /// [`last_used_at`](crate::store::Usage::last_used_at) is at most `window` old
+    /// (a time ahead of the clock counts as now).
+    pub fn used_within(window: Duration) -> DeleteCheck {
+        DeleteCheck {
+            window,
+            declared: BTreeSet::new(),
+        }
+    }
+
+    /// Refuses also when any of `workflows` is given: the host's word that they
+    /// reference the key (their definitions name it, whether or not they ran).
+    /// Adds to the workflows given before.
+    pub fn declared_by(mut self, workflows: impl IntoIterator<Item = WorkflowId>) -> DeleteCheck {
+        self.declared.extend(workflows);
+        self
+    }
+
+    /// The window of recent use.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The workflows the host said reference the key, sorted.
+    pub fn declared(&self) -> impl Iterator<Item = &WorkflowId> {
+        self.declared.iter()
     }
 }
 
@@ -626,7 +679,9 @@ impl<S: SecretStore> Secrets<S> {
         self.audited(&call, body).await
     }
 
-    /// Deletes a secret: every later resolution misses it.
+    /// Deletes a secret: every later resolution misses it. Unchecked: it does not
+    /// ask whether workflows use the secret ([`delete_checked`](Self::delete_checked)
+    /// does), and leaves its usage rows ([`usage`](Self::usage)).
     ///
     /// # Errors
     ///
@@ -646,14 +701,141 @@ impl<S: SecretStore> Secrets<S> {
         key: &SecretKey,
     ) -> Result<(), Error> {
         let record = self.existing(actor, Operation::Delete, scope, key).await?;
+        self.remove(call, scope, key, record.meta.version).await
+    }
+
+    /// The write of a delete, once checked: the record of `version` goes.
+    async fn remove(
+        &self,
+        call: &Call<'_>,
+        scope: &Scope,
+        key: &SecretKey,
+        version: u64,
+    ) -> Result<(), Error> {
         let delete = WriteOp::Delete {
             scope: scope.clone(),
             key: key.clone(),
             expect: Expect::Any,
         };
         self.store.write(WriteBatch::from(vec![delete])).await?;
-        call.version(record.meta.version);
+        call.version(version);
         Ok(())
+    }
+
+    /// Deletes a secret unless workflows use it: the delete to offer people who may
+    /// not know what depends on a key. Refused with `secret_in_use`, naming the
+    /// workflows (sorted, without repeats), when
+    ///
+    /// - a workflow resolved `key` from `scope` within `check`'s window, as the
+    ///   store's usage rows say ([`usage`](Self::usage)), or
+    /// - the host named workflows that reference it ([`DeleteCheck::declared_by`]).
+    ///
+    /// Otherwise the secret is deleted as by [`delete`](Self::delete), which stays
+    /// the unchecked delete (for admins, and a personal scope's owner). Who may
+    /// call it is `delete`'s rule, checked first; one `Deleted` event either way,
+    /// with `secret_in_use` as its outcome on a refusal (the event names the key,
+    /// not the workflows).
+    ///
+    /// Usage is what the resolvers flushed: marks still in a resolver's memory are
+    /// not seen (flush before a check that must see them), and a stored time may be
+    /// up to the recording interval earlier than the last resolution, so choose a
+    /// window longer than that interval. A workflow that resolves the key after the
+    /// check and before the delete is not seen either. A store that keeps no usage
+    /// fails the call (`store`): it never counts as unused.
+    ///
+    /// # Errors
+    ///
+    /// `secret_in_use`; as [`delete`](Self::delete): `permission_denied`,
+    /// `not_found`, `store`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use workflow_secrets::admin::DeleteCheck;
+    /// use workflow_secrets::{
+    ///     Actor, LocalKeyring, MemoryStore, Scope, SecretKey, SecretValue, Secrets, UserId,
+    ///     Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+    /// };
+    ///
+    /// let secrets = Secrets::new(Vault::new(LocalKeyring::generate()), MemoryStore::new());
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let ada = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let (scope, key) = (Scope::workspace(acme), SecretKey::new("API_KEY")?);
+    /// pollster::block_on(secrets.create(&ada, &scope, &key, SecretValue::new("sk-live-1234")?))?;
+    ///
+    /// let check = DeleteCheck::used_within(Duration::from_secs(7 * 24 * 3600))
+    ///     .declared_by([WorkflowId::new("billing")?]);
+    /// let err = pollster::block_on(secrets.delete_checked(&ada, &scope, &key, &check)).unwrap_err();
+    /// assert_eq!((err.code(), err.http_status()), ("secret_in_use", 409));
+    /// assert!(err.to_string().contains("billing"));
+    ///
+    /// // Nothing uses it now: deleted.
+    /// let check = DeleteCheck::used_within(Duration::from_secs(7 * 24 * 3600));
+    /// pollster::block_on(secrets.delete_checked(&ada, &scope, &key, &check))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub async fn delete_checked(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+        check: &DeleteCheck,
+    ) -> Result<(), Error> {
+        let call = Call::new(AuditKind::Deleted, actor, Some(scope), slice::from_ref(key));
+        let body = async {
+            let record = self.existing(actor, Operation::Delete, scope, key).await?;
+            let rows = self.store.usage(scope, key).await?;
+            let now = self.now();
+            let recent = |at: u64| Duration::from_millis(now.saturating_sub(at)) <= check.window;
+            let mut users: BTreeSet<WorkflowId> = rows
+                .into_iter()
+                .filter(|u| recent(u.last_used_at))
+                .map(|u| u.workflow)
+                .collect();
+            users.extend(check.declared.iter().cloned());
+            if !users.is_empty() {
+                return Err(Error::SecretInUse {
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    workflows: users.into_iter().collect(),
+                });
+            }
+            self.remove(&call, scope, key, record.meta.version).await
+        };
+        self.audited(&call, body).await
+    }
+
+    /// Which workflows resolved `key` from `scope`, each with the latest time
+    /// recorded, sorted by workflow id: what a settings page shows before a delete.
+    /// Names and times only. Read from the store's usage rows, which resolvers with
+    /// [`with_usage_recording`](crate::Resolver::with_usage_recording) write when
+    /// the host flushes them (marks not flushed yet are not here; see there).
+    ///
+    /// Usage describes the name workflows reference, not one stored value: it
+    /// outlives a delete of the secret (a key deleted and created again shows the
+    /// workflows that used the name before), and a key never stored answers an
+    /// empty list.
+    ///
+    /// Who may ask is [`list`](Self::list)'s rule (any member of the workspace for
+    /// workspace and workflow scopes; personal: its owner); audited as `Listed`,
+    /// naming the key.
+    ///
+    /// # Errors
+    ///
+    /// `permission_denied`; `store` (also when the store keeps no usage).
+    pub async fn usage(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<Usage>, Error> {
+        let call = Call::new(AuditKind::Listed, actor, Some(scope), slice::from_ref(key));
+        let body = async {
+            access::check(actor, Operation::List, scope, None)?;
+            Ok(self.store.usage(scope, key).await?)
+        };
+        self.audited(&call, body).await
     }
 
     /// The metadata of every secret in `scope`, sorted by key: never a value, never a

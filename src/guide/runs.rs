@@ -1,4 +1,4 @@
-//! Runs and steps: the rotation rule and the prefetch snapshot.
+//! Runs and steps: the rotation rule, the prefetch snapshot, and usage records.
 //!
 //! # The rotation rule
 //!
@@ -40,6 +40,33 @@
 //! [`masking`](super::masking)): a writer made at the start of the step masks what the
 //! step resolves later, and the run's redactor masks every value any of its steps
 //! resolved, old versions included.
+//!
+//! # Usage records
+//!
+//! A resolver built with
+//! [`with_usage_recording`](crate::Resolver::with_usage_recording) remembers which
+//! workflows resolve which secrets: each value a resolution opens from the store
+//! marks (the scope it came from, its key, the run's workflow) in memory, without
+//! I/O. At most one mark per (scope, key, workflow) waits at a time, and once it is
+//! written, the next opens only after the recording's interval, so the store sees
+//! at most one write per interval for each. A runner's provided value, a missing
+//! key and a record that fails to open mark nothing.
+//!
+//! The crate starts no thread or task: the host writes the marks with
+//! [`Resolver::flush_usage`](crate::Resolver::flush_usage) from its own timer and on
+//! shutdown. **Marks not yet flushed are lost if the process stops or crashes**:
+//! the store then keeps an older time, or none, for those workflows. A flush that
+//! fails keeps its marks for the next; the recorder holds a bounded number of
+//! entries and counts the resolutions it had no room for
+//! ([`UsageFlush::dropped`](crate::resolve::UsageFlush::dropped)).
+//!
+//! [`Secrets::usage`](crate::Secrets::usage) lists a secret's workflows with the
+//! latest time kept; [`Secrets::delete_checked`](crate::Secrets::delete_checked)
+//! refuses (`secret_in_use`, naming them) to delete a secret used within a window
+//! or declared by workflows the host names. Because a stored time may be up to one
+//! interval older than the last resolution and unflushed marks are not seen, use a
+//! window longer than the interval plus the flush period. Usage describes the name
+//! workflows reference, so a delete leaves its rows.
 //!
 //! # Example
 //!

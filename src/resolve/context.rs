@@ -310,6 +310,10 @@ pub struct RunContext {
     /// The scopes the run reads, in precedence order: derived from the fields above
     /// whenever one changes, so each resolution reads them without allocating.
     pub(crate) scopes: Arc<[Scope]>,
+    /// Per scope of `scopes`, the usage recorder's hash of (scope, workflow),
+    /// computed at the first mark and shared by clones: a mark then hashes only
+    /// this and the key.
+    pub(crate) usage_seeds: super::usage::Seeds,
 }
 
 impl RunContext {
@@ -339,6 +343,7 @@ impl RunContext {
             access: Access::Member,
             policy: WorkflowPolicy::default(),
             scopes: Arc::from([]),
+            usage_seeds: super::usage::Seeds::default(),
         }
         .with_scopes()
     }
@@ -433,6 +438,7 @@ impl RunContext {
     /// field they depend on changes, so a resolution reads them without allocating.
     fn with_scopes(mut self) -> Self {
         self.scopes = super::pipeline::scopes(&self);
+        self.usage_seeds = super::usage::Seeds::default();
         self
     }
 }

@@ -8,6 +8,7 @@ mod refusal;
 mod resolver;
 mod step;
 mod template;
+mod usage;
 
 pub use context::{
     Access, ApiKeyHolder, RunContext, ShareConfig, WorkflowPolicy, WorkflowRequirements,
@@ -18,3 +19,4 @@ pub use refusal::{TemplateRefusal, TemplateRefusalReason};
 pub use resolver::Resolver;
 pub use step::{Run, Step};
 pub use template::Template;
+pub use usage::{UsageFlush, UsageRecording};

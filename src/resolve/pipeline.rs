@@ -25,6 +25,7 @@ use super::explain::{Consulted, Explanation, Outcome, SkipReason, Verdict};
 use super::outcome::{Resolved, Source};
 use super::refusal::{TemplateRefusal, TemplateRefusalReason};
 use super::template::Template;
+use super::usage::Recorder;
 use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
@@ -45,6 +46,8 @@ pub(crate) struct Core<S> {
     pub(crate) redaction: RedactorBuilder,
     /// The host's process-wide redactor, fed every value opened from the store.
     pub(crate) platform: Option<PlatformRedactor>,
+    /// Usage recording, when on: shared by every clone.
+    pub(crate) usage: Option<Arc<Recorder>>,
 }
 
 // By hand: every field is a cheap handle, whatever `S` is (a derive would ask `S: Clone`).
@@ -57,6 +60,7 @@ impl<S> Clone for Core<S> {
             clock: self.clock.clone(),
             redaction: self.redaction.clone(),
             platform: self.platform.clone(),
+            usage: self.usage.clone(),
         }
     }
 }
@@ -325,6 +329,7 @@ impl<S: SecretStore> Core<S> {
             clock: Arc::new(SystemClock),
             redaction: crate::redact::Redactor::builder().labelled(true),
             platform: None,
+            usage: None,
         }
     }
 
@@ -469,6 +474,11 @@ impl<S: SecretStore> Core<S> {
                         // provided value is not: see `PlatformRedactor`.)
                         if let Some(platform) = &self.platform {
                             platform.note(&value);
+                        }
+                        // In memory, no I/O: the host's flush writes it.
+                        if let Some(usage) = &self.usage {
+                            let seed = ctx.usage_seeds.at(&ctx.scopes, &ctx.workflow, found.at);
+                            usage.note(seed, scope, key, &ctx.workflow, self.clock.now());
                         }
                         (
                             Resolved::new(value, Source::of(scope, version), ctx),

@@ -12,6 +12,7 @@ use super::pipeline::{self, Core, Purpose, Settled};
 use super::refusal::TemplateRefusal;
 use super::step::{Run, Step};
 use super::template::Template;
+use super::usage::{Recorder, UsageFlush, UsageRecording};
 use crate::access;
 use crate::audit::AuditSink;
 use crate::crypto::Vault;
@@ -74,6 +75,7 @@ impl<S> fmt::Debug for Resolver<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Resolver")
             .field("audit", &self.core.audit.is_some())
+            .field("usage", &self.core.usage.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -121,6 +123,83 @@ impl<S: SecretStore> Resolver<S> {
     pub fn with_platform_redactor(mut self, platform: &PlatformRedactor) -> Self {
         self.configure().platform = Some(platform.clone());
         self
+    }
+
+    /// Records which workflows resolve which secrets: each value a resolution opens
+    /// from the store (`resolve`, `credential`, `prefetch`, `render`, `render_with`,
+    /// `all_available`; not a runner's provided value) marks (the scope it came
+    /// from, its key, the run's workflow) in memory, without I/O: at most one mark
+    /// per (scope, key, workflow) waits at a time, and once flushed, the next opens
+    /// only after `recording`'s interval. The host drains the marks to the store with
+    /// [`flush_usage`](Self::flush_usage), from its own task or timer: the crate
+    /// starts no thread or task.
+    ///
+    /// **Marks not flushed are lost** when the process stops or crashes: the store
+    /// then knows an older time, or none, for those workflows. Flush on a timer
+    /// shorter than the window of your checked deletes, and on shutdown.
+    ///
+    /// Clones made before or after share one recorder. Read it with
+    /// [`Secrets::usage`](crate::Secrets::usage); it guards
+    /// [`Secrets::delete_checked`](crate::Secrets::delete_checked).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use workflow_secrets::resolve::UsageRecording;
+    /// use workflow_secrets::{
+    ///     Actor, Error, LocalKeyring, MemoryStore, Resolver, RunContext, Scope, SecretKey,
+    ///     SecretValue, Secrets, UserId, Vault, WorkflowId, WorkspaceId, WorkspaceRole,
+    /// };
+    ///
+    /// # fn main() -> Result<(), Error> { pollster::block_on(async {
+    /// let vault = Vault::new(LocalKeyring::generate());
+    /// let store = std::sync::Arc::new(MemoryStore::new());
+    /// let acme = WorkspaceId::new("acme")?;
+    /// let admin = Actor::new(UserId::new("ada")?, acme.clone(), WorkspaceRole::Admin);
+    /// let (scope, key) = (Scope::workspace(acme.clone()), SecretKey::new("API_KEY")?);
+    /// let secrets = Secrets::new(vault.clone(), store.clone());
+    /// secrets.create(&admin, &scope, &key, SecretValue::new("sk-1")?).await?;
+    ///
+    /// let resolver = Resolver::new(vault, store)
+    ///     .with_usage_recording(UsageRecording::every(Duration::from_secs(60)));
+    /// let wf = WorkflowId::new("nightly-sync")?;
+    /// let ctx = RunContext::manual(acme, wf.clone(), admin.user.clone(), admin.user.clone());
+    /// resolver.resolve(&ctx, &key).await?;
+    /// resolver.resolve(&ctx, &key).await?; // the same mark
+    ///
+    /// assert_eq!(resolver.flush_usage().await?.written, 1); // from the host's timer
+    /// let users = secrets.usage(&admin, &scope, &key).await?;
+    /// assert_eq!(users[0].workflow, wf);
+    /// # Ok(()) }) }
+    /// ```
+    pub fn with_usage_recording(mut self, recording: UsageRecording) -> Self {
+        self.configure().usage = Some(Arc::new(Recorder::new(recording)));
+        self
+    }
+
+    /// Writes the pending usage marks to the store, in one
+    /// [`record_usage`](crate::store::SecretStore::record_usage) call, and reports
+    /// how many, and how many resolutions went unrecorded for lack of room since the
+    /// last successful flush. Call it from the host's own task (a timer, and on
+    /// shutdown); concurrent flushes are safe. Without
+    /// [`with_usage_recording`](Self::with_usage_recording) it writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// `store` when the store fails (or keeps no usage): the marks stay pending
+    /// (within the recorder's capacity) for the next flush.
+    pub async fn flush_usage(&self) -> Result<UsageFlush, Error> {
+        match &self.core.usage {
+            Some(usage) => usage.flush(&*self.core.store, self.core.clock.now()).await,
+            None => Ok(UsageFlush::default()),
+        }
+    }
+
+    /// How many usage marks wait for [`flush_usage`](Self::flush_usage) (0 without
+    /// recording).
+    pub fn usage_pending(&self) -> usize {
+        self.core.usage.as_ref().map_or(0, |usage| usage.pending())
     }
 
     /// Resolves one key for `ctx`: allowlist, then workflow, workspace and personal

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::{
-    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
+    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, Usage, UsageMark,
+    WriteBatch,
 };
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
@@ -44,6 +45,8 @@ trait ErasedStore: Send + Sync {
         keys: &'a [SecretKey],
     ) -> BoxFuture<'a, Vec<Option<StoredSecret>>>;
     fn list_many<'a>(&'a self, scopes: &'a [Scope]) -> BoxFuture<'a, Vec<Vec<SecretMeta>>>;
+    fn record_usage<'a>(&'a self, marks: &'a [UsageMark]) -> BoxFuture<'a, ()>;
+    fn usage<'a>(&'a self, scope: &'a Scope, key: &'a SecretKey) -> BoxFuture<'a, Vec<Usage>>;
 }
 
 impl<S: SecretStore> ErasedStore for S {
@@ -94,6 +97,12 @@ impl<S: SecretStore> ErasedStore for S {
     fn list_many<'a>(&'a self, scopes: &'a [Scope]) -> BoxFuture<'a, Vec<Vec<SecretMeta>>> {
         Box::pin(SecretStore::list_many(self, scopes))
     }
+    fn record_usage<'a>(&'a self, marks: &'a [UsageMark]) -> BoxFuture<'a, ()> {
+        Box::pin(SecretStore::record_usage(self, marks))
+    }
+    fn usage<'a>(&'a self, scope: &'a Scope, key: &'a SecretKey) -> BoxFuture<'a, Vec<Usage>> {
+        Box::pin(SecretStore::usage(self, scope, key))
+    }
 }
 
 /// Any [`SecretStore`] behind one type, for a store picked from configuration at run
@@ -101,8 +110,8 @@ impl<S: SecretStore> ErasedStore for S {
 ///
 /// `SecretStore` returns `impl Future`, so it cannot be a `dyn` trait object; `DynStore`
 /// boxes each future instead (one allocation per call) and forwards every method,
-/// `versions` and the store's own overrides of `get_first`, `find_sealed`, `get_many` and
-/// `list_many` included.
+/// `versions` and the store's own overrides of `get_first`, `find_sealed`, `get_many`,
+/// `list_many`, `record_usage` and `usage` included.
 /// Cheap to clone: clones share the store.
 ///
 /// # Example
@@ -188,5 +197,11 @@ impl SecretStore for DynStore {
     }
     async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
         self.inner.list_many(scopes).await
+    }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        self.inner.record_usage(marks).await
+    }
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        self.inner.usage(scope, key).await
     }
 }

@@ -5,14 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::future::{Future, ready};
 use std::hash::{Hash, Hasher};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
-    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
-    WriteOp,
+    FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, Usage, UsageMark,
+    WriteBatch, WriteOp,
 };
-use crate::vocab::SecretKey;
-use crate::vocab::{Scope, WorkspaceId};
+use crate::vocab::{Scope, SecretKey, Timestamp, WorkflowId, WorkspaceId};
 
 /// The store's two indexes, changed together under one lock.
 #[derive(Default)]
@@ -176,6 +175,9 @@ impl Records {
 #[derive(Default)]
 pub struct MemoryStore {
     records: RwLock<Records>,
+    /// Usage rows by (scope, key), apart from the records: a delete leaves them, and
+    /// recording usage never waits for a batch.
+    usage: Mutex<HashMap<Name, BTreeMap<WorkflowId, Timestamp>>>,
 }
 
 impl MemoryStore {
@@ -192,6 +194,14 @@ impl MemoryStore {
 
     fn lock(&self) -> RwLockWriteGuard<'_, Records> {
         self.records.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn usage_rows(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<Name, BTreeMap<WorkflowId, Timestamp>>> {
+        // Each mark is applied whole (one insert or one max), so a panic elsewhere
+        // leaves no half-written row.
+        self.usage.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
@@ -308,5 +318,38 @@ impl SecretStore for MemoryStore {
     ) -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
         let records = self.read();
         ready(Ok(scopes.iter().map(|scope| records.list(scope)).collect()))
+    }
+
+    fn record_usage(
+        &self,
+        marks: &[UsageMark],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut rows = self.usage_rows();
+        for mark in marks {
+            let probe = (&mark.scope, &mark.key);
+            let row = match rows.get_mut(&probe as &dyn Pair) {
+                Some(row) => row,
+                None => rows
+                    .entry(Name(mark.scope.clone(), mark.key.clone()))
+                    .or_default(),
+            };
+            let at = row.entry(mark.workflow.clone()).or_insert(mark.used_at);
+            *at = (*at).max(mark.used_at);
+        }
+        ready(Ok(()))
+    }
+
+    fn usage(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Vec<Usage>, StoreError>> + Send {
+        let rows = self.usage_rows();
+        let found = rows.get(&(scope, key) as &dyn Pair).map(|row| {
+            row.iter()
+                .map(|(workflow, at)| Usage::new(workflow.clone(), *at))
+                .collect()
+        });
+        ready(Ok(found.unwrap_or_default()))
     }
 }

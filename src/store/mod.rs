@@ -1,4 +1,4 @@
-//! Storage: the `SecretStore` trait, its records and batches, and `MemoryStore`;
+//! Storage: the `SecretStore` trait, its records, batches and usage rows, and `MemoryStore`;
 //! for SQL stores, the shared row [`codec`] and the [`Corrupt`] error.
 
 mod batch;
@@ -11,6 +11,7 @@ mod history;
 mod memory;
 mod record;
 mod traits;
+mod usage;
 
 pub use batch::{Expect, WriteBatch, WriteOp};
 pub use corrupt::Corrupt;
@@ -23,3 +24,4 @@ pub use history::{
 pub use memory::MemoryStore;
 pub use record::{SecretMeta, StoredSecret};
 pub use traits::SecretStore;
+pub use usage::{Usage, UsageMark};

@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::{FoundSealed, KeptVersion, SecretMeta, StoreError, StoredSecret, WriteBatch};
+use super::usage::UsageUnsupported;
+use super::{
+    FoundSealed, KeptVersion, SecretMeta, StoreError, StoredSecret, Usage, UsageMark, WriteBatch,
+};
 use crate::vocab::SecretKey;
 use crate::vocab::{Scope, WorkspaceId};
 
@@ -60,6 +63,15 @@ use crate::vocab::{Scope, WorkspaceId};
 ///   `get_many` must read all its keys from one snapshot for `Step::prefetch` to
 ///   keep a client id and its secret from straddling a rotation; the sequential
 ///   default is not a snapshot.
+/// - **Usage.** `record_usage` keeps, per (scope, key, workflow), the latest
+///   `used_at` it was ever given (a mark older than the kept time changes nothing),
+///   all marks of one call or none; `usage` answers one (scope, key)'s rows, sorted
+///   by workflow id bytewise, never another scope's or key's, and an empty list only
+///   when none was recorded. Workflow ids are compared byte for byte, like keys.
+///   Usage rows describe the *name* workflows reference: a `write` (a delete
+///   included) leaves them as they are. The provided defaults answer a backend
+///   error, never an empty list, so a store without usage fails a checked delete
+///   closed ([`Secrets::delete_checked`](crate::Secrets::delete_checked)).
 ///
 /// The crate never calls `write` with an empty batch and never holds a lock of its
 /// own across an await.
@@ -188,6 +200,36 @@ pub trait SecretStore: Send + Sync {
             Ok(lists)
         }
     }
+
+    /// Records that each mark's workflow resolved its key from its scope at its time:
+    /// per (scope, key, workflow), the store keeps the latest `used_at` given (an
+    /// upsert keeping the maximum). All marks or none. (The SQL stores keep a time
+    /// past `i64::MAX` ms, which no clock reads, as `i64::MAX`.) What
+    /// [`Resolver::flush_usage`](crate::Resolver::flush_usage) calls.
+    ///
+    /// Default: a backend error (this store keeps no usage). Override it with
+    /// [`usage`](Self::usage).
+    fn record_usage(
+        &self,
+        marks: &[UsageMark],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = marks;
+        async { Err(StoreError::backend(UsageUnsupported)) }
+    }
+
+    /// The workflows that resolved `key` from `scope`, each with the latest time
+    /// recorded, sorted by workflow id bytewise.
+    ///
+    /// Default: a backend error (this store keeps no usage), never an empty list:
+    /// "unknown" must not read as "unused".
+    fn usage(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> impl Future<Output = Result<Vec<Usage>, StoreError>> + Send {
+        let _ = (scope, key);
+        async { Err(StoreError::backend(UsageUnsupported)) }
+    }
 }
 
 macro_rules! forward_store {
@@ -226,6 +268,14 @@ macro_rules! forward_store {
         fn list_many(&self, scopes: &[Scope])
             -> impl Future<Output = Result<Vec<Vec<SecretMeta>>, StoreError>> + Send {
             $($target)*::list_many(&**self, scopes)
+        }
+        fn record_usage(&self, marks: &[UsageMark])
+            -> impl Future<Output = Result<(), StoreError>> + Send {
+            $($target)*::record_usage(&**self, marks)
+        }
+        fn usage(&self, scope: &Scope, key: &SecretKey)
+            -> impl Future<Output = Result<Vec<Usage>, StoreError>> + Send {
+            $($target)*::usage(&**self, scope, key)
         }
     };
 }

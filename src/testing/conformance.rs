@@ -6,7 +6,8 @@ use std::task::Poll;
 
 use super::fixtures::{CREATED_AT, id, key, marker, open, record, vault, workspace};
 use crate::store::{
-    Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch, WriteOp,
+    Expect, FoundSealed, SecretMeta, SecretStore, StoreError, StoredSecret, Usage, UsageMark,
+    WriteBatch, WriteOp,
 };
 use crate::{Scope, WorkflowId, WorkspaceId};
 
@@ -42,6 +43,10 @@ where
     super::keep_checks_the_record_before_the_batch(&make().await).await;
     super::keep_invalid_batches(&make().await).await;
     super::a_credential_lives_through_secrets(&make().await).await;
+    usage_round_trip(&make().await).await;
+    usage_keeps_the_latest(&make().await).await;
+    usage_stays_where_recorded(&make().await).await;
+    usage_outlives_the_record(&make().await).await;
 }
 
 /// Writes `record` alone, checking `expect`; the suite's writes must succeed.
@@ -1158,4 +1163,164 @@ pub async fn details_text_is_checked_before_any_write<S: SecretStore>(store: &S)
         .unwrap();
     assert_eq!(meta.revision, created.revision + 1);
     assert_eq!(meta.display_name.as_deref(), Some("a b"));
+}
+
+/// A mark of `workflow` using `k` from `scope` at `at`.
+fn mark(scope: &Scope, k: &str, workflow: &str, at: u64) -> UsageMark {
+    UsageMark::new(scope.clone(), key(k), id(workflow), at)
+}
+
+/// `(workflow, last_used_at)` of each usage row of `k` in `scope`, as answered.
+async fn usage_of<S: SecretStore>(store: &S, scope: &Scope, k: &str) -> Vec<(String, u64)> {
+    store
+        .usage(scope, &key(k))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u: Usage| (u.workflow.to_string(), u.last_used_at))
+        .collect()
+}
+
+/// Usage marks come back as rows, one per workflow with its time, sorted by workflow
+/// id bytewise (`"B" < "a"`); a (scope, key) with none answers an empty list; an
+/// empty call writes nothing; times keep 64 bits.
+pub async fn usage_round_trip<S: SecretStore>(store: &S) {
+    let scope = workspace("acme");
+    assert!(
+        usage_of(store, &scope, "API_KEY").await.is_empty(),
+        "usage_round_trip: nothing recorded"
+    );
+    store.record_usage(&[]).await.unwrap();
+    let late = u64::MAX >> 1; // a store must keep times beyond 32 bits and 2^53
+    store
+        .record_usage(&[
+            mark(&scope, "API_KEY", "wf-b", CREATED_AT + 2),
+            mark(&scope, "API_KEY", "B-upper", late),
+            mark(&scope, "API_KEY", "wf-a", CREATED_AT + 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        usage_of(store, &scope, "API_KEY").await,
+        [
+            ("B-upper".to_owned(), late),
+            ("wf-a".to_owned(), CREATED_AT + 1),
+            ("wf-b".to_owned(), CREATED_AT + 2),
+        ],
+        "usage_round_trip: rows sorted by workflow bytewise"
+    );
+}
+
+/// Per (scope, key, workflow) a store keeps the latest time it was given: a later
+/// mark moves it, an earlier one (a slow host's flush) does not, and two marks of
+/// one workflow in one call keep the later.
+pub async fn usage_keeps_the_latest<S: SecretStore>(store: &S) {
+    let scope = Scope::personal(id("acme"), id("ada"));
+    let t = CREATED_AT;
+    store
+        .record_usage(&[mark(&scope, "K", "wf", t + 10)])
+        .await
+        .unwrap();
+    store
+        .record_usage(&[mark(&scope, "K", "wf", t + 5)])
+        .await
+        .unwrap();
+    assert_eq!(
+        usage_of(store, &scope, "K").await,
+        [("wf".to_owned(), t + 10)],
+        "usage_keeps_the_latest: an older mark changes nothing"
+    );
+    store
+        .record_usage(&[mark(&scope, "K", "wf", t + 20)])
+        .await
+        .unwrap();
+    assert_eq!(
+        usage_of(store, &scope, "K").await,
+        [("wf".to_owned(), t + 20)],
+        "usage_keeps_the_latest: a later mark moves it"
+    );
+    store
+        .record_usage(&[
+            mark(&scope, "K", "wf", t + 40),
+            mark(&scope, "K", "wf", t + 30),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        usage_of(store, &scope, "K").await,
+        [("wf".to_owned(), t + 40)],
+        "usage_keeps_the_latest: two marks in one call"
+    );
+}
+
+/// Usage rows are bound to their (scope, key), compared byte for byte: another
+/// workspace (even one differing in case, trailing space or normalization), another
+/// scope kind, another user's or workflow's scope, or a key differing in case never
+/// answers them; workflow ids that differ only in case, a trailing space or Unicode
+/// normalization are different workflows.
+pub async fn usage_stays_where_recorded<S: SecretStore>(store: &S) {
+    let (a, b) = (id::<WorkspaceId>("acme"), id::<WorkspaceId>("Acme"));
+    let recorded = Scope::workflow(a.clone(), id("wf-1"));
+    let workflows = ["wf", "Wf", "wf ", "caf\u{e9}", "cafe\u{301}"];
+    let marks: Vec<UsageMark> = workflows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| mark(&recorded, "Token", w, CREATED_AT + i as u64))
+        .collect();
+    store.record_usage(&marks).await.unwrap();
+    let mut want: Vec<(String, u64)> = workflows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| ((*w).to_owned(), CREATED_AT + i as u64))
+        .collect();
+    want.sort_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()));
+    assert_eq!(
+        usage_of(store, &recorded, "Token").await,
+        want,
+        "usage_stays_where_recorded: five workflows, bytewise"
+    );
+    let elsewhere = [
+        Scope::workflow(b.clone(), id("wf-1")),
+        Scope::workflow(id("acme "), id("wf-1")),
+        Scope::workflow(a.clone(), id("wf-2")),
+        Scope::workflow(a.clone(), id("WF-1")),
+        Scope::workspace(a.clone()),
+        Scope::personal(a.clone(), id("wf-1")),
+        Scope::workspace(b),
+    ];
+    for scope in &elsewhere {
+        assert!(
+            usage_of(store, scope, "Token").await.is_empty(),
+            "usage_stays_where_recorded: {scope:?}"
+        );
+    }
+    for other in ["TOKEN", "token", "Token_"] {
+        assert!(
+            usage_of(store, &recorded, other).await.is_empty(),
+            "usage_stays_where_recorded: key {other}"
+        );
+    }
+}
+
+/// Usage describes a name, not a stored value: rows are kept whether or not a record
+/// exists, and a batch that writes or deletes the record leaves them.
+pub async fn usage_outlives_the_record<S: SecretStore>(store: &S) {
+    let f = vault();
+    let scope = workspace("acme");
+    store
+        .record_usage(&[mark(&scope, "API_KEY", "wf", CREATED_AT)])
+        .await
+        .unwrap();
+    put(store, record(&f, &scope, "API_KEY", "v-1"), Expect::Absent).await;
+    let delete = WriteOp::Delete {
+        scope: scope.clone(),
+        key: key("API_KEY"),
+        expect: Expect::Any,
+    };
+    store.write(WriteBatch::from(vec![delete])).await.unwrap();
+    assert_eq!(
+        usage_of(store, &scope, "API_KEY").await,
+        [("wf".to_owned(), CREATED_AT)],
+        "usage_outlives_the_record"
+    );
 }

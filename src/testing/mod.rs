@@ -42,7 +42,8 @@ pub use conformance::{
     details_text_is_checked_before_any_write, find_sealed_in_every_order, get_many_is_a_snapshot,
     invalid_batch, list_contents_and_order, provided_methods, records_stay_where_written,
     round_trip, scope_isolation, scopes_of_a_workspace, store_conformance, tenant_isolation,
-    value_changed_at_round_trips,
+    usage_keeps_the_latest, usage_outlives_the_record, usage_round_trip,
+    usage_stays_where_recorded, value_changed_at_round_trips,
 };
 pub use lifecycle::a_credential_lives_through_secrets;
 pub use versions::{

@@ -137,6 +137,22 @@ pub enum Error {
         /// The id that could not be removed.
         id: KeyId,
     },
+    /// A checked delete ([`Secrets::delete_checked`](crate::Secrets::delete_checked))
+    /// refused: workflows resolved the secret within the window asked for, or the
+    /// host said they reference it. Nothing was deleted. (Not
+    /// [`Error::KeyInUse`], which is about a key-encryption key.)
+    #[error(
+        "secret {key} in the {scope} is in use by workflows {}",
+        DisplayList(workflows)
+    )]
+    SecretInUse {
+        /// The scope of the secret.
+        scope: super::scope::Scope,
+        /// Its key.
+        key: SecretKey,
+        /// The workflows that use it, sorted by id, without repeats.
+        workflows: Vec<super::scope::WorkflowId>,
+    },
     /// A write batch was malformed (two operations on one record, or too large).
     #[error("invalid batch: {reason}")]
     InvalidBatch {
@@ -221,6 +237,7 @@ impl Error {
             Error::UnknownKeyId { .. } => ErrorCode::UnknownKeyId,
             Error::KeyBackend { .. } => ErrorCode::KeyBackend,
             Error::KeyInUse { .. } => ErrorCode::KeyInUse,
+            Error::SecretInUse { .. } => ErrorCode::SecretInUse,
             Error::InvalidBatch { .. } => ErrorCode::InvalidBatch,
             Error::Store { .. } => ErrorCode::Store,
             Error::ImportSyntax { .. } => ErrorCode::ImportSyntax,
@@ -315,6 +332,8 @@ pub enum ErrorCode {
     KeyBackend,
     /// `key_in_use`
     KeyInUse,
+    /// `secret_in_use`
+    SecretInUse,
     /// `invalid_batch`
     InvalidBatch,
     /// `store`
@@ -344,6 +363,7 @@ impl ErrorCode {
         ErrorCode::UnknownKeyId,
         ErrorCode::KeyBackend,
         ErrorCode::KeyInUse,
+        ErrorCode::SecretInUse,
         ErrorCode::InvalidBatch,
         ErrorCode::Store,
         ErrorCode::ImportSyntax,
@@ -367,6 +387,7 @@ impl ErrorCode {
             ErrorCode::UnknownKeyId => "unknown_key_id",
             ErrorCode::KeyBackend => "key_backend",
             ErrorCode::KeyInUse => "key_in_use",
+            ErrorCode::SecretInUse => "secret_in_use",
             ErrorCode::InvalidBatch => "invalid_batch",
             ErrorCode::Store => "store",
             ErrorCode::ImportSyntax => "import_syntax",
@@ -388,7 +409,7 @@ impl ErrorCode {
     /// | `import_syntax`, `template_syntax`, `option_unavailable`, `missing_credential` | 422 Unprocessable Content | the error's text |
     /// | `permission_denied` | 403 Forbidden | the error's text |
     /// | `not_found` | 404 Not Found | the error's text |
-    /// | `already_exists`, `conflict` | 409 Conflict | the error's text (`conflict`: retry) |
+    /// | `already_exists`, `conflict`, `secret_in_use` | 409 Conflict | the error's text (`conflict`: retry; `secret_in_use`: names the workflows) |
     /// | `store`, `key_backend` | 503 Service Unavailable | a fixed sentence (retry later) |
     /// | `tampered`, `unknown_key_id`, `invalid_batch`, `key_in_use` | 500 Internal Server Error | a fixed sentence |
     ///
@@ -406,7 +427,7 @@ impl ErrorCode {
             | ErrorCode::MissingCredential => 422,
             ErrorCode::PermissionDenied => 403,
             ErrorCode::NotFound => 404,
-            ErrorCode::AlreadyExists | ErrorCode::Conflict => 409,
+            ErrorCode::AlreadyExists | ErrorCode::Conflict | ErrorCode::SecretInUse => 409,
             ErrorCode::Store | ErrorCode::KeyBackend => 503,
             ErrorCode::Tampered
             | ErrorCode::UnknownKeyId

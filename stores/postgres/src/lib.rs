@@ -60,7 +60,11 @@
 //! three columns (kind 1 workflow, 2 workspace, 3 personal; owner the workflow or user
 //! id, empty for the workspace scope), never one concatenated string, with a second
 //! unique index `secrets_by_key` on (workspace, key, kind, owner) for resolutions;
-//! and `schema_version` (3), which [`PostgresStore::migrate`] creates, checks,
+//! `secret_usage`, usage rows (which workflows resolved a secret, and when last)
+//! keyed by (workspace, kind, owner, key, workflow), apart from `secrets`: deleting
+//! a record leaves its rows, and `record_usage` (one statement, an upsert keeping
+//! the latest time) never locks a record;
+//! and `schema_version` (4), which [`PostgresStore::migrate`] creates, checks,
 //! upgrades in place from an older version, one version at a time in the
 //! migration's transaction, and refuses when a newer release wrote it:
 //!
@@ -72,6 +76,7 @@
 //!   a rotation-age report may show such a record due later than it should, never
 //!   earlier. Adding a column locks the table exclusively until the migration
 //!   commits: reads and writes wait for its one pass over the table.
+//! - 3 to 4 creates `secret_usage` (empty: nothing to fill, no lock on `secrets`).
 
 mod error;
 mod sql;

@@ -12,7 +12,7 @@ use workflow_secrets::store::StoreError;
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
 
 /// The schema version this crate writes.
-pub(crate) const SCHEMA_VERSION: i32 = 4;
+pub(crate) const SCHEMA_VERSION: i32 = 5;
 
 /// The columns of a record after its scope and key, in the order every `SELECT`
 /// returns them (`sealed` last, where it is read at all).
@@ -80,6 +80,11 @@ pub(crate) struct Sql {
     /// order, so every batch takes its locks in one order and two batches never
     /// deadlock on them; a deadlock would still only be a `Conflict`).
     pub(crate) claim: String,
+    /// `record_usage`: `$1` to `$6` the marks as arrays (workspace, kind, owner,
+    /// key, workflow, time), one statement.
+    pub(crate) record_usage: String,
+    /// `usage`: `$1` to `$4` the scope and key.
+    pub(crate) usage: String,
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
@@ -185,6 +190,25 @@ impl Sql {
                  FROM {v} WHERE {PK} ORDER BY version DESC"
             ),
             claim: "SELECT pg_advisory_xact_lock(c) FROM unnest($1::int8[]) AS c".to_owned(),
+            // The marks are grouped first: one statement may not update a row twice,
+            // and a caller may pass two marks of one (scope, key, workflow). The
+            // database's collations are deterministic, so grouping text is bytewise.
+            // Sorted, so concurrent flushes lock rows in one order.
+            record_usage: format!(
+                "INSERT INTO \"{schema}\".secret_usage AS u \
+                     (workspace, kind, owner, key, workflow, last_used_at) \
+                 SELECT workspace, kind, owner, key, workflow, max(at) \
+                 FROM unnest($1::text[], $2::int2[], $3::text[], $4::text[], $5::text[], \
+                     $6::int8[]) AS m(workspace, kind, owner, key, workflow, at) \
+                 GROUP BY workspace, kind, owner, key, workflow \
+                 ORDER BY workspace, kind, owner, key, workflow \
+                 ON CONFLICT (workspace, kind, owner, key, workflow) DO UPDATE \
+                 SET last_used_at = GREATEST(u.last_used_at, EXCLUDED.last_used_at)"
+            ),
+            usage: format!(
+                "SELECT workflow, last_used_at FROM \"{schema}\".secret_usage \
+                 WHERE {PK} ORDER BY workflow"
+            ),
             migrate: format!(
                 "CREATE SCHEMA IF NOT EXISTS \"{schema}\";
                  CREATE TABLE IF NOT EXISTS \"{schema}\".schema_version (
@@ -259,6 +283,26 @@ impl Sql {
                  restored_from bigint,
                  sealed        bytea    NOT NULL,
                  PRIMARY KEY (workspace, kind, owner, key, version)
+             );"
+        )
+    }
+
+    /// Version 5: usage rows, which workflows resolved a secret and when last, one
+    /// per (scope, key, workflow), apart from the records: a delete of a record
+    /// leaves its rows (they describe the name workflows reference), and recording
+    /// usage never locks a record. Ids, keys and workflow ids are `COLLATE "C"`;
+    /// the primary key serves the upsert and `usage` (a prefix, in workflow
+    /// order). A new table: nothing to fill, no lock on `secrets`.
+    pub(crate) fn v5(schema: &str) -> String {
+        format!(
+            "CREATE TABLE \"{schema}\".secret_usage (
+                 workspace    text     COLLATE \"C\" NOT NULL,
+                 kind         smallint NOT NULL CHECK (kind IN (1, 2, 3)),
+                 owner        text     COLLATE \"C\" NOT NULL,
+                 key          text     COLLATE \"C\" NOT NULL,
+                 workflow     text     COLLATE \"C\" NOT NULL,
+                 last_used_at bigint   NOT NULL,
+                 PRIMARY KEY (workspace, kind, owner, key, workflow)
              );"
         )
     }

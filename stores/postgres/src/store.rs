@@ -13,10 +13,10 @@ use workflow_secrets::store::codec::{
     scope_from_columns, sealed_from_column, u64_from_column, u64_to_column, user_from_column,
 };
 use workflow_secrets::{
-    Scope, SecretKey, WorkspaceId,
+    Scope, SecretKey, WorkflowId, WorkspaceId,
     store::{
-        Expect, FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret,
-        VersionMeta, WriteBatch, WriteOp,
+        Expect, FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, Usage,
+        UsageMark, VersionMeta, WriteBatch, WriteOp,
     },
 };
 
@@ -97,6 +97,7 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 /// GRANT USAGE ON SCHEMA workflow_secrets TO app_service;
 /// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.secrets TO app_service;
 /// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.versions TO app_service;
+/// GRANT SELECT, INSERT, UPDATE ON workflow_secrets.secret_usage TO app_service;
 /// GRANT SELECT ON workflow_secrets.schema_version TO app_service;
 /// ```
 ///
@@ -273,6 +274,11 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
         }
+        if from < 5 {
+            tx.batch_execute(&Sql::v5(&self.schema))
+                .await
+                .map_err(backend)?;
+        }
         if from < SCHEMA_VERSION {
             tx.execute(&self.sql.update_schema_version, &[&SCHEMA_VERSION])
                 .await
@@ -313,6 +319,12 @@ fn newer_schema() -> StoreError {
     StoreError::corrupt(
         "the schema holds a version this crate does not know (written by a newer release?)",
     )
+}
+
+/// A usage time as a column: times past `i64::MAX` ms (never a real clock's) are
+/// kept as `i64::MAX`, so the column's signed order is the times' order.
+fn time_to_column(at: u64) -> i64 {
+    i64::try_from(at).unwrap_or(i64::MAX)
 }
 
 /// A scope's columns as this store binds them: the kind as PostgreSQL's `int2`.
@@ -880,5 +892,67 @@ impl SecretStore for PostgresStore {
             }
         }
         Ok(lists)
+    }
+
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let n = marks.len();
+        let (mut workspaces, mut kinds, mut owners) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut keys, mut workflows, mut times) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for mark in marks {
+            let (kind, workspace, owner) = scope_columns(&mark.scope);
+            workspaces.push(workspace);
+            kinds.push(kind);
+            owners.push(owner);
+            keys.push(mark.key.as_str());
+            workflows.push(mark.workflow.as_str());
+            times.push(time_to_column(mark.used_at));
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.record_usage)
+            .await
+            .map_err(backend)?;
+        // One statement: every mark or none.
+        client
+            .execute(
+                &statement,
+                &[&workspaces, &kinds, &owners, &keys, &workflows, &times],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.usage)
+            .await
+            .map_err(backend)?;
+        let (kind, workspace, owner) = scope_columns(scope);
+        let rows = client
+            .query(&statement, &[&workspace, &kind, &owner, &key.as_str()])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let workflow: String = row.try_get(0).map_err(backend)?;
+                let at: i64 = row.try_get(1).map_err(backend)?;
+                let workflow = WorkflowId::new(workflow)
+                    .map_err(|_| StoreError::corrupt("a usage row holds an invalid workflow id"))?;
+                Ok(Usage::new(workflow, u64_from_column(at)))
+            })
+            .collect()
     }
 }

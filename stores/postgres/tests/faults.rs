@@ -167,6 +167,7 @@ fn documented_grants(database: &str, schema: &str, role: &str) -> String {
          GRANT USAGE ON SCHEMA {schema} TO {role};
          GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.secrets TO {role};
          GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.versions TO {role};
+         GRANT SELECT, INSERT, UPDATE ON {schema}.secret_usage TO {role};
          GRANT SELECT ON {schema}.schema_version TO {role};"
     )
 }
@@ -252,6 +253,10 @@ async fn the_documented_grants_suffice() {
         .await
         .unwrap();
     assert!(app.versions(&scope, &key("KEPT")).await.unwrap().is_empty());
+    // Usage rows: a flush and a read.
+    let mark = workflow_secrets::store::UsageMark::new(scope.clone(), key("ONE"), id("wf"), 7);
+    app.record_usage(&[mark.clone(), mark]).await.unwrap();
+    assert_eq!(app.usage(&scope, &key("ONE")).await.unwrap().len(), 1);
     // The grants are needed: without `USAGE` on the schema the role reads nothing.
     let revoke = format!("REVOKE USAGE ON SCHEMA {} FROM {role}", owner.schema());
     let owner_client = owner.pool().get().await.unwrap();

@@ -17,6 +17,7 @@
 //! | reads | never blocked by another store's write (WAL); a store's reads wait behind its own write in progress, including its wait (up to 30 s) for another process's lock |
 //! | paths | always a file name, never a URI; a file from a newer release is refused unchanged |
 //! | order | `list` sorts keys bytewise, ids and keys are compared byte for byte |
+//! | usage | `record_usage`: one transaction, an upsert keeping the latest time per (scope, key, workflow); `usage`: one primary-key range |
 //!
 //! For many service instances sharing one database, use
 //! `workflow-secrets-postgres`.
@@ -50,9 +51,12 @@
 //! second unique index `workflow_secrets_by_key` on (workspace, key, kind, owner)
 //! for resolutions. `workflow_secrets_versions` keeps the last versions of each
 //! record, one row per (workspace, kind, owner, key, version), sealed for the
-//! history slot; a record's delete drops them in the same transaction. A third
-//! table, `workflow_secrets_schema`, records the schema
-//! version (4); [`SqliteStore::open`] creates it, upgrades a file of an older version
+//! history slot; a record's delete drops them in the same transaction.
+//! `workflow_secrets_usage` keeps usage rows (which workflows resolved a secret,
+//! and when last), one per (workspace, kind, owner, key, workflow), apart from the
+//! records: deleting a record leaves its rows. A last table,
+//! `workflow_secrets_schema`, records the schema
+//! version (5); [`SqliteStore::open`] creates it, upgrades a file of an older version
 //! in place, one version at a time in the open's write transaction, and refuses a
 //! file written by a newer release:
 //!
@@ -66,6 +70,7 @@
 //! - 3 to 4 creates `workflow_secrets_versions`, empty: a record written before
 //!   keeps its value as its only version until its first rotation, which keeps
 //!   that value too (as an `Earlier` version).
+//! - 4 to 5 creates the usage table (empty: nothing to fill).
 
 mod schema;
 mod store;

@@ -7,7 +7,7 @@ use crate::store::backend;
 
 /// The schema this crate writes. A file that records a newer one is refused, so an
 /// old binary never writes rows it does not understand.
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// Version 1: one row per record. Text columns use SQLite's default `BINARY`
 /// collation (memcmp), so ids and keys compare byte for byte and `ORDER BY key` is
@@ -78,9 +78,26 @@ CREATE TABLE workflow_secrets_versions (
 ) WITHOUT ROWID;
 ";
 
+/// Version 5: usage rows, which workflows resolved a secret and when last, one per
+/// (scope, key, workflow), apart from the records: a delete of a record leaves its
+/// rows (they describe the name workflows reference), and recording usage never
+/// touches a record. The primary key serves the upsert and `usage` (a prefix, in
+/// workflow order). A new table: nothing to fill.
+const V5: &str = "
+CREATE TABLE workflow_secrets_usage (
+    workspace    TEXT    COLLATE BINARY NOT NULL,
+    kind         INTEGER NOT NULL CHECK (kind IN (1, 2, 3)),
+    owner        TEXT    COLLATE BINARY NOT NULL,
+    key          TEXT    COLLATE BINARY NOT NULL,
+    workflow     TEXT    COLLATE BINARY NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    PRIMARY KEY (workspace, kind, owner, key, workflow)
+) WITHOUT ROWID;
+";
+
 /// The upgrade to each version after the first: `UPGRADES[i]` takes a file from
 /// version `i + 1` to `i + 2`.
-const UPGRADES: [&str; 3] = [V2, V3, V4];
+const UPGRADES: [&str; 4] = [V2, V3, V4, V5];
 const _: () = assert!(UPGRADES.len() as i64 + 1 == SCHEMA_VERSION);
 
 /// Creates the schema, or checks the one the file holds, in one write transaction,

@@ -10,10 +10,10 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior, params,
 };
 use workflow_secrets::{
-    Scope, SecretKey, WorkspaceId,
+    Scope, SecretKey, WorkflowId, WorkspaceId,
     store::{
-        FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, WriteBatch,
-        WriteOp,
+        FoundSealed, KeptVersion, SecretMeta, SecretStore, StoreError, StoredSecret, Usage,
+        UsageMark, WriteBatch, WriteOp,
     },
 };
 
@@ -95,6 +95,13 @@ const UPSERT: &str = "INSERT OR REPLACE INTO workflow_secrets (workspace, kind, 
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 const DELETE: &str = "DELETE FROM workflow_secrets
     WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4";
+const RECORD_USAGE: &str = "INSERT INTO workflow_secrets_usage
+        (workspace, kind, owner, key, workflow, last_used_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT (workspace, kind, owner, key, workflow)
+    DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at)";
+const SELECT_USAGE: &str = "SELECT workflow, last_used_at FROM workflow_secrets_usage
+    WHERE workspace = ?1 AND kind = ?2 AND owner = ?3 AND key = ?4 ORDER BY workflow";
 
 /// A durable [`SecretStore`] in one SQLite file: the embedded default for one node.
 ///
@@ -656,6 +663,12 @@ fn list_in(tx: &Connection, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError
     Ok(listed)
 }
 
+/// A usage time as a column: times past `i64::MAX` ms (never a real clock's) are
+/// kept as `i64::MAX`, so the column's signed order is the times' order.
+fn time_to_column(at: u64) -> i64 {
+    i64::try_from(at).unwrap_or(i64::MAX)
+}
+
 /// A scope's columns as this store binds them: the kind as SQLite's `INTEGER`.
 pub(crate) fn scope_columns(scope: &Scope) -> (i64, &str, &str) {
     let columns = ScopeColumns::of(scope);
@@ -753,6 +766,51 @@ impl SecretStore for SqliteStore {
 
     async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
         self.read(|tx| scopes.iter().map(|scope| list_in(tx, scope)).collect())
+    }
+    async fn record_usage(&self, marks: &[UsageMark]) -> Result<(), StoreError> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        // One transaction: every mark or none.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        {
+            let mut stmt = tx.prepare_cached(RECORD_USAGE).map_err(backend)?;
+            for mark in marks {
+                let (kind, workspace, owner) = scope_columns(&mark.scope);
+                stmt.execute(params![
+                    workspace,
+                    kind,
+                    owner,
+                    mark.key.as_str(),
+                    mark.workflow.as_str(),
+                    time_to_column(mark.used_at),
+                ])
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    async fn usage(&self, scope: &Scope, key: &SecretKey) -> Result<Vec<Usage>, StoreError> {
+        let conn = self.lock();
+        let (kind, workspace, owner) = scope_columns(scope);
+        let mut stmt = conn.prepare_cached(SELECT_USAGE).map_err(backend)?;
+        let rows = stmt
+            .query_map(params![workspace, kind, owner, key.as_str()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })
+            .map_err(backend)?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (workflow, at) = row.map_err(backend)?;
+            let workflow = WorkflowId::new(workflow)
+                .map_err(|_| StoreError::corrupt("a usage row holds an invalid workflow id"))?;
+            found.push(Usage::new(workflow, u64_from_column(at)));
+        }
+        Ok(found)
     }
 }
 

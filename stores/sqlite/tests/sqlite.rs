@@ -16,9 +16,12 @@ use workflow_secrets::testing::fixtures::{id, key, marker, open, put, record, va
 use workflow_secrets::testing::{get_many_is_a_snapshot, store_conformance};
 use workflow_secrets::{
     Scope, SecretValue, UserId, Vault, WorkflowId, WorkspaceId,
-    store::{Expect, SecretStore, StoreError, StoredSecret, WriteBatch},
+    store::{Expect, SecretStore, StoreError, StoredSecret, UsageMark, WriteBatch},
 };
 use workflow_secrets_sqlite::SqliteStore;
+
+/// The schema version this release writes.
+const CURRENT_SCHEMA: i64 = 5;
 
 fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -657,7 +660,11 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
             .unwrap();
         (version, index)
     };
-    assert_eq!(version(&path), (4, 1), "upgraded to version 4, index added");
+    assert_eq!(
+        version(&path),
+        (CURRENT_SCHEMA, 1),
+        "upgraded to the current version, index added"
+    );
     for (i, scope) in places.iter().enumerate() {
         let got = block_on(store.get(scope, &key("K"))).unwrap().unwrap();
         assert_eq!(got.meta.revision, 7, "rows kept as they were");
@@ -671,7 +678,11 @@ fn a_file_of_the_previous_schema_is_upgraded_in_place() {
     }
     drop(store);
     drop(SqliteStore::open(&path).unwrap());
-    assert_eq!(version(&path), (4, 1), "reopening changes nothing");
+    assert_eq!(
+        version(&path),
+        (CURRENT_SCHEMA, 1),
+        "reopening changes nothing"
+    );
 }
 
 /// What schema version 2 added to version 1.
@@ -762,11 +773,15 @@ fn older_files_get_value_changed_at_from_their_rows() {
             }
         };
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(schema_version(&path), 4, "from version {from}: upgraded");
+        assert_eq!(
+            schema_version(&path),
+            CURRENT_SCHEMA,
+            "from version {from}: upgraded"
+        );
         check(&store, "after the upgrade");
         drop(store);
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(schema_version(&path), 4);
+        assert_eq!(schema_version(&path), CURRENT_SCHEMA);
         check(&store, "reopened");
         // The column is live: a rotation's time is written and read back.
         let mut rotated = block_on(store.get(&scope, &key("ROTATED")))
@@ -782,4 +797,72 @@ fn older_files_get_value_changed_at_from_their_rows() {
             (600, 500)
         );
     }
+}
+
+/// A file of schema version 4 (every record table, no usage table) opens at the
+/// current version with its records as they were; usage is then recorded and read,
+/// kept across a reopen, and a reopen changes nothing else.
+#[test]
+fn a_version_4_file_gains_usage_rows() {
+    let dir = temp_dir();
+    let path = dir.path().join("v3.db");
+    let vault = vault();
+    let scope = workspace("acme");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        block_on(store.write(WriteBatch::from(vec![put(
+            record(&vault, &scope, "API_KEY", "kept-value"),
+            Expect::Absent,
+        )])))
+        .unwrap();
+    }
+    {
+        // Version 5 only added the usage table: without it, this is a version 4 file.
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "DROP TABLE workflow_secrets_usage;
+             UPDATE workflow_secrets_schema SET version = 4 WHERE id = 1;",
+        )
+        .unwrap();
+    }
+    let tables = |path: &Path| -> (i64, i64) {
+        let raw = rusqlite::Connection::open(path).unwrap();
+        let version = raw
+            .query_row("SELECT version FROM workflow_secrets_schema", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let usage = raw
+            .query_row(
+                "SELECT count(*) FROM sqlite_master
+                 WHERE type = 'table' AND name = 'workflow_secrets_usage'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (version, usage)
+    };
+    assert_eq!(tables(&path), (4, 0));
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(tables(&path), (CURRENT_SCHEMA, 1), "upgraded, table added");
+    let got = block_on(store.get(&scope, &key("API_KEY")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(open(&vault, &scope, "API_KEY", &got), "kept-value");
+    let mark = UsageMark::new(scope.clone(), key("API_KEY"), id("wf"), 1_700_000_000_123);
+    block_on(store.record_usage(&[mark])).unwrap();
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        tables(&path),
+        (CURRENT_SCHEMA, 1),
+        "reopening changes nothing"
+    );
+    let usage = block_on(store.usage(&scope, &key("API_KEY"))).unwrap();
+    assert_eq!(usage.len(), 1);
+    assert_eq!(
+        (usage[0].workflow.as_str(), usage[0].last_used_at),
+        ("wf", 1_700_000_000_123),
+        "usage survives a reopen"
+    );
 }
