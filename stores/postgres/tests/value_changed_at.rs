@@ -75,7 +75,7 @@ async fn older_schemas_get_value_changed_at_from_their_rows() {
         let store = PostgresStore::with_schema(server.pool(2), &schema).unwrap();
         for when in ["after the upgrade", "after a second migrate"] {
             store.migrate().await.unwrap();
-            assert_eq!(schema_version().await, 4, "from version {from}, {when}");
+            assert_eq!(schema_version().await, 6, "from version {from}, {when}");
             let listed = store.list(&scope).await.unwrap();
             assert_eq!(listed.len(), OLD_ROWS.len());
             for (name, version, created, updated, changed) in OLD_ROWS {
