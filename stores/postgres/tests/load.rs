@@ -195,7 +195,10 @@ async fn run_task(store: PostgresStore, vault: Vault, reader: u64, end: Instant)
             let names = [key(&format!("ID{j}")), key(&format!("SECRET{j}"))];
             let start = now_ns();
             let version = loop {
-                let current = store.get_many(std::slice::from_ref(scope), &names).await.unwrap();
+                let current = store
+                    .get_many(std::slice::from_ref(scope), &names)
+                    .await
+                    .unwrap();
                 let current: Vec<&StoredSecret> =
                     current.iter().map(|r| r.as_ref().unwrap()).collect();
                 assert_eq!(current[0].meta.version, current[1].meta.version);
