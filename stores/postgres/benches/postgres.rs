@@ -9,6 +9,10 @@
 //! - `get`: one point read against the same raw `SELECT`.
 //! - `find_sealed_3_scopes`: what a resolution reads (the same worst case), one
 //!   descent of the key-first index, against the same raw point `SELECT`.
+//! - `find_sealed cache hit` (interleaved only): a cached store's hit (the
+//!   change-number round trip and a clone) against `MemoryStore::find_sealed`;
+//!   `cache miss`: a cache that keeps nothing (every lookup reads through, the
+//!   read joined to the change counter) against the uncached `find_sealed`.
 //! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
 //!   personal scope) against one raw `SELECT` round trip plus the envelope-unseal
 //!   floor of the core crate's `benches/resolve.rs` (goal: within 1.2x).
@@ -219,6 +223,54 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The cache (issue 20 item 2): a hit against `MemoryStore`'s resolution read,
+    // a miss (a cache that keeps nothing) against the uncached `find_sealed`.
+    let (hit_store, listener) = PostgresStore::with_schema(server.pool(1), &schema)
+        .unwrap()
+        .with_cache(
+            workflow_secrets_postgres::CacheConfig::new(),
+            server.config().clone(),
+            NoTls,
+        );
+    rt.spawn(listener.run());
+    let (miss_store, _idle) = PostgresStore::with_schema(server.pool(1), &schema)
+        .unwrap()
+        .with_cache(
+            workflow_secrets_postgres::CacheConfig::new().max_entries(0),
+            server.config().clone(),
+            NoTls,
+        );
+    let memory = workflow_secrets::MemoryStore::new();
+    rt.block_on(async {
+        memory
+            .write(put(
+                record(&vault, &order[2], "PERSONAL_ONLY"),
+                Expect::Absent,
+            ))
+            .await
+            .unwrap();
+        while !hit_store.cache_stats().unwrap().listening {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        hit_store.find_sealed(&order, &personal_key).await.unwrap();
+    });
+    interleaved(
+        &rt,
+        "find_sealed cache hit vs MemoryStore::find_sealed",
+        3000,
+        || async { memory.find_sealed(&order, &personal_key).await.unwrap() },
+        || async { hit_store.find_sealed(&order, &personal_key).await.unwrap() },
+    );
+    let hits = hit_store.cache_stats().unwrap();
+    assert!(hits.hits >= 3000, "the hits were hits: {hits:?}");
+    interleaved(
+        &rt,
+        "find_sealed cache miss vs uncached find_sealed",
+        3000,
+        || async { store.find_sealed(&order, &personal_key).await.unwrap() },
+        || async { miss_store.find_sealed(&order, &personal_key).await.unwrap() },
+    );
 
     let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
     let resolver = Resolver::new(vault.clone(), store.clone());

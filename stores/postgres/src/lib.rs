@@ -8,7 +8,7 @@
 //!
 //! | | |
 //! |---|---|
-//! | batches | one transaction each (a one-operation batch: one statement) |
+//! | batches | one transaction each (a one-operation batch: one statement), recording its change number and names |
 //! | compare-and-swap | revision-checked `UPDATE`/`DELETE`, `INSERT ... ON CONFLICT DO NOTHING`, row counts |
 //! | concurrent batches | an advisory lock per record of a batch: batches sharing a record serialize, so every expectation holds against the state before the batch |
 //! | round trips | one per call: `get_first` over three scopes is one statement |
@@ -17,9 +17,10 @@
 //! | ids and keys | `COLLATE "C"`: compared and sorted byte for byte |
 //! | SQL | parameters only; the schema name is checked and quoted |
 //! | migrations | [`PostgresStore::migrate`]: idempotent, advisory-locked; on a current schema one `SELECT`, no lock, no DDL; refuses a database not in `UTF8` |
-//! | privileges | the service's role needs `CONNECT`, `USAGE` on the schema and `SELECT, INSERT, UPDATE, DELETE` on its tables (`SELECT` on `schema_version`): see [`PostgresStore`]'s "Privileges" |
+//! | privileges | the service's role needs `CONNECT`, `USAGE` on the schema and `SELECT, INSERT, UPDATE, DELETE` on its record tables (fewer on `changes`, `change_log` and `schema_version`): see [`PostgresStore`]'s "Privileges" |
 //! | errors | the SQLSTATE and the server's message, never a row; a client-side failure (refused connection, TLS, timeout) keeps the driver's error as its `source()` |
 //! | pool | a call waits for a connection at most 30 s ([`PostgresStore::with_wait_timeout`]), then fails with a store error |
+//! | cache | opt-in ([`PostgresStore::with_cache`]): sealed records per process, kept fresh by `LISTEN`/`NOTIFY`, the rotation rule exact on every instance: see "Cache" |
 //!
 //! For one node with nothing to run, use `workflow-secrets-sqlite`.
 //!
@@ -53,6 +54,54 @@
 //! # }
 //! ```
 //!
+//! # Cache
+//!
+//! [`PostgresStore::with_cache`] keeps sealed records (what the store holds,
+//! never plaintext) in the process, bounded by [`CacheConfig`], for
+//! `get_first`, `find_sealed`, `get_many` and `list_many`. The guarantee: **a
+//! lookup that starts after a write has committed, on any instance, never
+//! answers what that write replaced**, so a step started after a rotation
+//! committed sees the new value, and a `get_many` from the cache is one snapshot.
+//!
+//! - **What a write records.** Every write batch, on every instance (cached or
+//!   not), bumps the one-row counter `changes.seq` as its last statement before
+//!   `COMMIT` (the row stays locked until the commit, so numbers follow commit
+//!   order), appends the names it touched, (workspace, kind, owner, key), never a
+//!   value, to `change_log` under that number, and sends `NOTIFY` on the
+//!   schema's channel with the number. PostgreSQL delivers it only if and after
+//!   the batch commits.
+//! - **What the listener does.** [`CacheListener`] (run by the host) holds one
+//!   connection outside the pool, `LISTEN`s, and on each notification reads
+//!   `change_log` past the last number it applied, drops the entries of every
+//!   name logged, and raises `applied` to the number. The notification's
+//!   payload is only a wake-up: any role that can connect may `NOTIFY`, so what
+//!   is applied comes from the table, which only the service's role writes; a
+//!   forged notification costs one read of the log.
+//! - **How a lookup is served.** The cache must hold every entry the lookup
+//!   needs (else it reads the database: one round trip, as without a cache). It
+//!   then reads the current `changes.seq` (one small round trip, on a pooled
+//!   connection, after the lookup started, so it counts every write committed
+//!   before) and serves only if `applied` is at least that number; otherwise it
+//!   reads the database. Entries are filled by reads that return the change
+//!   number of their own snapshot (one statement), and a fill is refused if the
+//!   listener has already applied a later change (the fill could predate it).
+//!   So every entry served reflects the database at `applied`, not older than
+//!   the lookup's start.
+//! - **Between a commit and its delivery** the counter is ahead of `applied`:
+//!   every lookup that starts in that window reads the database (counted as
+//!   [`CacheStats::behind`]), and sees the commit.
+//! - **A lost listener.** When its connection fails, the cache serves nothing
+//!   (every lookup reads the database) until the listener has subscribed again
+//!   and applied the log up to the current number; a listener further behind
+//!   than the log keeps (10,000 changes) clears the cache instead. It retries
+//!   after 100 ms, doubling to 5 s. A listener that is dropped turns the cache
+//!   off for good.
+//! - **Cost.** A hit is the counter's round trip plus a lock and a clone of the
+//!   sealed record (an `Arc`); a miss is one statement, the uncached read joined
+//!   to the one-row counter. Writes pay the counter, the log row and the
+//!   notification in their transaction, and serialize on the counter's row from
+//!   their last statement to their commit.
+//!
 //! # Schema
 //!
 //! In the store's schema (`workflow_secrets` unless [`PostgresStore::with_schema`]
@@ -64,7 +113,7 @@
 //! keyed by (workspace, kind, owner, key, workflow), apart from `secrets`: deleting
 //! a record leaves its rows, and `record_usage` (one statement, an upsert keeping
 //! the latest time) never locks a record;
-//! and `schema_version` (4), which [`PostgresStore::migrate`] creates, checks,
+//! `changes` and `change_log` (see "Cache"); and `schema_version` (6), which [`PostgresStore::migrate`] creates, checks,
 //! upgrades in place from an older version, one version at a time in the
 //! migration's transaction, and refuses when a newer release wrote it:
 //!
@@ -76,12 +125,16 @@
 //!   a rotation-age report may show such a record due later than it should, never
 //!   earlier. Adding a column locks the table exclusively until the migration
 //!   commits: reads and writes wait for its one pass over the table.
-//! - 3 to 4 creates `secret_usage` (empty: nothing to fill, no lock on `secrets`).
+//! - 3 to 4 adds `versions` (kept versions), empty.
+//! - 4 to 5 creates `secret_usage` (empty: nothing to fill, no lock on `secrets`).
+//! - 5 to 6 adds `changes` (one row, 0) and `change_log`, empty.
 
+mod cache;
 mod error;
 mod sql;
 mod store;
 
+pub use cache::{CacheConfig, CacheListener, CacheStats};
 pub use store::PostgresStore;
 
 /// The driver and pool this crate builds on, re-exported so a host uses the same

@@ -12,7 +12,14 @@ use workflow_secrets::store::StoreError;
 pub(crate) const DEFAULT_SCHEMA: &str = "workflow_secrets";
 
 /// The schema version this crate writes.
-pub(crate) const SCHEMA_VERSION: i32 = 5;
+pub(crate) const SCHEMA_VERSION: i32 = 6;
+
+/// How many changes `change_log` keeps: a cache listener further behind than this
+/// (a long disconnection) clears its cache instead of catching up.
+pub(crate) const CHANGE_LOG_KEEP: i64 = 10_000;
+
+/// How many log rows a cache listener reads per statement while catching up.
+pub(crate) const CHANGE_LOG_PAGE: i64 = 1_000;
 
 /// The columns of a record after its scope and key, in the order every `SELECT`
 /// returns them (`sealed` last, where it is read at all).
@@ -35,9 +42,12 @@ const PK: &str = "workspace = $1 AND kind = $2 AND owner = $3 AND key = $4";
 /// The statements of one store.
 pub(crate) struct Sql {
     table: String,
+    changes: String,
     pub(crate) get: String,
     /// `get_first` over 1, 2, ... scopes (index n - 1).
     pub(crate) get_first: Vec<String>,
+    /// The same with the change number (see `find_sealed_seq`).
+    get_first_seq: Vec<String>,
     /// `find_sealed` over scopes of one workspace: `$1` workspace, `$2` key, `$3` to
     /// `$6` the lowest and highest requested (kind, owner), `$7` each requested
     /// scope as `kind:owner` text (the kind is one digit, so one text names one
@@ -85,6 +95,30 @@ pub(crate) struct Sql {
     pub(crate) record_usage: String,
     /// `usage`: `$1` to `$4` the scope and key.
     pub(crate) usage: String,
+    /// Single-operation writes as one statement that also records the change when
+    /// the operation wrote (schema version 6): each answers one row, the
+    /// operation's row count then the count of notifications sent (0 or 1). `$1`
+    /// to `$4` are the record, as in the plain statements.
+    pub(crate) insert_absent_logged: String,
+    pub(crate) upsert_any_logged: String,
+    pub(crate) update_at_logged: String,
+    pub(crate) delete_at_logged: String,
+    pub(crate) delete_any_logged: String,
+    /// A batch's change, its last statement before `COMMIT`: bumps `changes.seq`,
+    /// logs the touched names (`$1` workspaces, `$2` kinds, `$3` owners, `$4`
+    /// keys), prunes the log and notifies the schema's channel with the new seq.
+    pub(crate) log_change: String,
+    /// The current change number (one row).
+    pub(crate) current_seq: String,
+    /// The changes after `$1`, oldest first, at most [`CHANGE_LOG_PAGE`].
+    pub(crate) changes_after: String,
+    /// The reads of a cached store: the plain statement joined to `changes` in one
+    /// statement (one snapshot), so each answer carries the change number it
+    /// reflects, in its last column; a lookup that finds nothing answers one row
+    /// of `NULL`s and the number.
+    pub(crate) find_sealed_seq: String,
+    pub(crate) get_many_seq: String,
+    pub(crate) list_many_seq: String,
     pub(crate) migrate: String,
     pub(crate) schema_version: String,
     pub(crate) set_schema_version: String,
@@ -107,37 +141,75 @@ impl Sql {
                                written_at = EXCLUDED.written_at, written_by = EXCLUDED.written_by, \
                                reason = EXCLUDED.reason, restored_from = EXCLUDED.restored_from, \
                                sealed = EXCLUDED.sealed";
+        let changes = format!("\"{schema}\".changes");
+        let log = format!("\"{schema}\".change_log");
+        // After `op` (a CTE answering one row per record written): bump, log and
+        // notify only when it wrote. The schema name is a checked identifier, so
+        // it is safe as the channel's literal too. Data-modifying CTEs run once,
+        // whether read or not; `n` is read, so its `pg_notify` runs.
+        let log_tail = |names: &str, when: &str| {
+            format!(
+                "b AS (UPDATE {changes} SET seq = seq + 1 WHERE id = 1 {when} RETURNING seq), \
+                 l AS (INSERT INTO {log} (seq, workspaces, kinds, owners, keys) \
+                     SELECT seq, {names} FROM b), \
+                 p AS (DELETE FROM {log} WHERE seq <= (SELECT seq FROM b) - {CHANGE_LOG_KEEP}), \
+                 n AS (SELECT pg_notify('{schema}', seq::text) FROM b)"
+            )
+        };
+        let one_name = "ARRAY[$1::text], ARRAY[$2::int2], ARRAY[$3::text], ARRAY[$4::text]";
+        let logged = |op: &str| {
+            format!(
+                "WITH {op}, {} SELECT (SELECT count(*) FROM op), (SELECT count(*) FROM n)",
+                log_tail(one_name, "AND EXISTS (SELECT 1 FROM op)")
+            )
+        };
+        let with_seq = |inner: &str, order: &str| {
+            format!(
+                "SELECT x.*, c.seq FROM {changes} c LEFT JOIN LATERAL ({inner}) x ON true \
+                 WHERE c.id = 1{order}"
+            )
+        };
+        let find_sealed = format!(
+            "SELECT kind, owner, version, sealed FROM {t} \
+             WHERE workspace = $1 AND key = $2 \
+             AND (kind, owner) >= ($3, $4 COLLATE \"C\") \
+             AND (kind, owner) <= ($5, $6 COLLATE \"C\") \
+             AND (kind::text || ':' || owner) = ANY ($7::text[]) \
+             ORDER BY kind, owner LIMIT $8"
+        );
+        let get_many = format!(
+            "SELECT DISTINCT ON (k.ord) {META}, s.sealed, q.ord AS scope_ord, k.ord \
+             FROM unnest($4::text[]) WITH ORDINALITY AS k(key, ord) \
+             CROSS JOIN {JOIN_SCOPES} \
+             CROSS JOIN LATERAL (SELECT * FROM {t} s \
+                 WHERE {ON_SCOPE} AND s.key = k.key COLLATE \"C\") s \
+             ORDER BY k.ord, q.ord"
+        );
+        let list_many = format!(
+            "SELECT {META}, s.key, q.ord FROM {JOIN_SCOPES} \
+             CROSS JOIN LATERAL (SELECT * FROM {t} s WHERE {ON_SCOPE}) s \
+             ORDER BY q.ord, s.key"
+        );
         Sql {
             table: t.clone(),
+            changes: changes.clone(),
             get: format!("SELECT {META}, s.sealed FROM {t} s WHERE {PK}"),
             get_first: (1..=GET_FIRST_PREPARED)
                 .map(|n| get_first_sql(&t, n))
                 .collect(),
-            find_sealed: format!(
-                "SELECT kind, owner, version, sealed FROM {t} \
-                 WHERE workspace = $1 AND key = $2 \
-                 AND (kind, owner) >= ($3, $4 COLLATE \"C\") \
-                 AND (kind, owner) <= ($5, $6 COLLATE \"C\") \
-                 AND (kind::text || ':' || owner) = ANY ($7::text[]) \
-                 ORDER BY kind, owner LIMIT $8"
-            ),
-            get_many: format!(
-                "SELECT DISTINCT ON (k.ord) {META}, s.sealed, q.ord, k.ord \
-                 FROM unnest($4::text[]) WITH ORDINALITY AS k(key, ord) \
-                 CROSS JOIN {JOIN_SCOPES} \
-                 CROSS JOIN LATERAL (SELECT * FROM {t} s \
-                     WHERE {ON_SCOPE} AND s.key = k.key COLLATE \"C\") s \
-                 ORDER BY k.ord, q.ord"
-            ),
+            get_first_seq: (1..=GET_FIRST_PREPARED)
+                .map(|n| with_seq(&get_first_sql(&t, n), ""))
+                .collect(),
+            find_sealed_seq: with_seq(&find_sealed, ""),
+            find_sealed,
+            get_many_seq: with_seq(&get_many, ""),
+            get_many,
             list: format!(
                 "SELECT {META}, s.key FROM {t} s \
                  WHERE workspace = $1 AND kind = $2 AND owner = $3 ORDER BY s.key"
             ),
-            list_many: format!(
-                "SELECT {META}, s.key, q.ord FROM {JOIN_SCOPES} \
-                 CROSS JOIN LATERAL (SELECT * FROM {t} s WHERE {ON_SCOPE}) s \
-                 ORDER BY q.ord, s.key"
-            ),
+            list_many_seq: with_seq(&list_many, " ORDER BY x.ord, x.key"),
+            list_many,
             scopes: format!("SELECT DISTINCT kind, owner FROM {t} WHERE workspace = $1"),
             insert_absent: format!(
                 "INSERT INTO {t} ({insert_cols}) VALUES ({values}) ON CONFLICT DO NOTHING"
@@ -189,6 +261,43 @@ impl Sql {
                 "SELECT key, version, written_at, written_by, reason, restored_from, sealed \
                  FROM {v} WHERE {PK} ORDER BY version DESC"
             ),
+            insert_absent_logged: logged(&format!(
+                "op AS (INSERT INTO {t} ({insert_cols}) VALUES ({values}) \
+                 ON CONFLICT DO NOTHING RETURNING 1)"
+            )),
+            upsert_any_logged: logged(&format!(
+                "op AS (INSERT INTO {t} AS s ({insert_cols}) VALUES ({values}) \
+                 ON CONFLICT (workspace, kind, owner, key) DO UPDATE SET \
+                 version = EXCLUDED.version, display_name = EXCLUDED.display_name, \
+                 description = EXCLUDED.description, members = EXCLUDED.members, \
+                 created_by = EXCLUDED.created_by, updated_by = EXCLUDED.updated_by, \
+                 created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, \
+                 sealed = EXCLUDED.sealed, value_changed_at = EXCLUDED.value_changed_at, \
+                 revision = s.revision + 1 RETURNING 1)"
+            )),
+            update_at_logged: logged(&format!(
+                "op AS (UPDATE {t} SET version = $5, display_name = $6, description = $7, \
+                 members = $8, created_by = $9, updated_by = $10, created_at = $11, \
+                 updated_at = $12, sealed = $13, value_changed_at = $14, \
+                 revision = revision + 1 WHERE {PK} AND revision = $15 RETURNING 1)"
+            )),
+            delete_at_logged: logged(&format!(
+                "op AS (DELETE FROM {t} WHERE {PK} AND revision = $5 RETURNING 1), \
+                 v AS (DELETE FROM {v} WHERE {PK} AND EXISTS (SELECT 1 FROM op))"
+            )),
+            delete_any_logged: logged(&format!(
+                "v AS (DELETE FROM {v} WHERE {PK}), \
+                 op AS (DELETE FROM {t} WHERE {PK} RETURNING 1)"
+            )),
+            log_change: format!(
+                "WITH {} SELECT (SELECT seq FROM b), (SELECT count(*) FROM n)",
+                log_tail("$1::text[], $2::int2[], $3::text[], $4::text[]", "")
+            ),
+            current_seq: format!("SELECT seq FROM {changes} WHERE id = 1"),
+            changes_after: format!(
+                "SELECT seq, workspaces, kinds, owners, keys FROM {log} \
+                 WHERE seq > $1 ORDER BY seq LIMIT {CHANGE_LOG_PAGE}"
+            ),
             claim: "SELECT pg_advisory_xact_lock(c) FROM unnest($1::int8[]) AS c".to_owned(),
             // The marks are grouped first: one statement may not update a row twice,
             // and a caller may pass two marks of one (scope, key, workflow). The
@@ -232,6 +341,18 @@ impl Sql {
         match self.get_first.get(scopes.wrapping_sub(1)) {
             Some(sql) => std::borrow::Cow::Borrowed(sql),
             None => std::borrow::Cow::Owned(get_first_sql(&self.table, scopes)),
+        }
+    }
+
+    /// `get_first` with the change number in its last column.
+    pub(crate) fn get_first_seq(&self, scopes: usize) -> std::borrow::Cow<'_, str> {
+        match self.get_first_seq.get(scopes.wrapping_sub(1)) {
+            Some(sql) => std::borrow::Cow::Borrowed(sql),
+            None => std::borrow::Cow::Owned(format!(
+                "SELECT x.*, c.seq FROM {} c LEFT JOIN LATERAL ({}) x ON true WHERE c.id = 1",
+                self.changes,
+                get_first_sql(&self.table, scopes)
+            )),
         }
     }
 
@@ -303,6 +424,28 @@ impl Sql {
                  workflow     text     COLLATE \"C\" NOT NULL,
                  last_used_at bigint   NOT NULL,
                  PRIMARY KEY (workspace, kind, owner, key, workflow)
+             );"
+        )
+    }
+
+    /// Version 6: the change counter and log a cache of sealed records keeps
+    /// fresh by (see the crate's "Cache" section). `changes` is one row, bumped by
+    /// every write in its own transaction, so the numbers follow commit order;
+    /// `change_log` keeps, per change, the names it touched (never a value), the
+    /// last [`CHANGE_LOG_KEEP`] of them. Two new, small tables: instant.
+    pub(crate) fn v6(schema: &str) -> String {
+        format!(
+            "CREATE TABLE \"{schema}\".changes (
+                 id  int    PRIMARY KEY CHECK (id = 1),
+                 seq bigint NOT NULL
+             );
+             INSERT INTO \"{schema}\".changes (id, seq) VALUES (1, 0);
+             CREATE TABLE \"{schema}\".change_log (
+                 seq        bigint   PRIMARY KEY,
+                 workspaces text[]   NOT NULL,
+                 kinds      int2[]   NOT NULL,
+                 owners     text[]   NOT NULL,
+                 keys       text[]   NOT NULL
              );"
         )
     }

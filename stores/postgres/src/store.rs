@@ -20,6 +20,7 @@ use workflow_secrets::{
     },
 };
 
+use crate::cache::{self, Cache, CacheConfig, CacheListener, CacheStats, State};
 use crate::error::{PgError, backend, pool_error, pool_timeout};
 use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema};
 
@@ -98,8 +99,14 @@ use crate::sql::{DEFAULT_SCHEMA, META_COLUMNS, SCHEMA_VERSION, Sql, check_schema
 /// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.secrets TO app_service;
 /// GRANT SELECT, INSERT, UPDATE, DELETE ON workflow_secrets.versions TO app_service;
 /// GRANT SELECT, INSERT, UPDATE ON workflow_secrets.secret_usage TO app_service;
+/// GRANT SELECT, UPDATE ON workflow_secrets.changes TO app_service;
+/// GRANT SELECT, INSERT, DELETE ON workflow_secrets.change_log TO app_service;
 /// GRANT SELECT ON workflow_secrets.schema_version TO app_service;
 /// ```
+///
+/// (`changes` and `change_log`, schema version 6, record every write for the
+/// caches of [`with_cache`](Self::with_cache): every instance writes them, cached
+/// or not. `LISTEN` and `NOTIFY` need no grant.)
 ///
 /// With them it may call `migrate` at every start: on a current schema that is one
 /// `SELECT` of the version, no lock and no DDL. On a missing or older schema it
@@ -137,6 +144,8 @@ pub struct PostgresStore {
     sql: Arc<Sql>,
     /// How long a call waits for a connection from the pool.
     wait: Duration,
+    /// The cache of sealed records, when [`with_cache`](Self::with_cache) made one.
+    cache: Option<Arc<Cache>>,
 }
 
 impl PostgresStore {
@@ -147,6 +156,7 @@ impl PostgresStore {
             schema: Arc::from(DEFAULT_SCHEMA),
             sql: Arc::new(Sql::new(DEFAULT_SCHEMA)),
             wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
+            cache: None,
         }
     }
 
@@ -164,6 +174,7 @@ impl PostgresStore {
             schema: Arc::from(name),
             sql: Arc::new(Sql::new(name)),
             wait: PostgresStore::DEFAULT_WAIT_TIMEOUT,
+            cache: None,
         })
     }
 
@@ -179,6 +190,63 @@ impl PostgresStore {
     pub fn with_wait_timeout(mut self, wait: Duration) -> PostgresStore {
         self.wait = wait;
         self
+    }
+
+    /// This store with a cache of sealed records (opt-in, per process, bounded by
+    /// `config`), and the listener that keeps it fresh: run it for as long as the
+    /// store is used (`tokio::spawn(listener.run())`). Until it has subscribed,
+    /// and whenever its connection is lost, the cache serves nothing.
+    ///
+    /// `get_first`, `find_sealed`, `get_many` and `list_many` read through it;
+    /// `get`, `list`, `scopes` and `versions` always read the database. See the
+    /// crate docs' "Cache" for the guarantee (the rotation rule holds on every
+    /// instance) and what a lookup costs.
+    ///
+    /// The listener holds one connection of its own, outside the pool (a
+    /// subscription is a session's state): `listen` and `tls` make it, as the
+    /// pool's manager makes its own (same database, same role). Clones of the
+    /// returned store share the cache. Needs schema version 6
+    /// ([`migrate`](Self::migrate)), which every instance's writes then keep
+    /// current, cached or not.
+    pub fn with_cache<T>(
+        mut self,
+        config: CacheConfig,
+        listen: tokio_postgres::Config,
+        tls: T,
+    ) -> (PostgresStore, CacheListener)
+    where
+        T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        T::Stream: Send + Sync + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+    {
+        let cache = Arc::new(Cache::new(config));
+        let listener = CacheListener::new(
+            cache.clone(),
+            self.sql.clone(),
+            self.schema.clone(),
+            listen,
+            tls,
+        );
+        self.cache = Some(cache);
+        (self, listener)
+    }
+
+    /// The cache's counters and state; `None` without a cache.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(|cache| cache.stats())
+    }
+
+    /// Drops a committed batch's names from this process's cache at once (the
+    /// listener applies the change by number as well).
+    fn forget(&self, ops: &[WriteOp]) {
+        if let Some(cache) = &self.cache {
+            cache.forget(ops.iter().map(WriteOp::target));
+        }
     }
 
     /// How long a call waits for a connection unless
@@ -279,6 +347,11 @@ impl PostgresStore {
                 .await
                 .map_err(backend)?;
         }
+        if from < 6 {
+            tx.batch_execute(&Sql::v6(&self.schema))
+                .await
+                .map_err(backend)?;
+        }
         if from < SCHEMA_VERSION {
             tx.execute(&self.sql.update_schema_version, &[&SCHEMA_VERSION])
                 .await
@@ -328,7 +401,7 @@ fn time_to_column(at: u64) -> i64 {
 }
 
 /// A scope's columns as this store binds them: the kind as PostgreSQL's `int2`.
-fn scope_columns(scope: &Scope) -> (i16, &str, &str) {
+pub(crate) fn scope_columns(scope: &Scope) -> (i16, &str, &str) {
     let columns = ScopeColumns::of(scope);
     (i16::from(columns.kind), columns.workspace, columns.owner)
 }
@@ -380,11 +453,16 @@ fn record_from(row: &Row, scope: Scope, key: SecretKey) -> Result<StoredSecret, 
 
 /// The element of `items` a 1-based `WITH ORDINALITY` column names.
 fn nth<'a, T>(items: &'a [T], row: &Row, column: usize) -> Result<&'a T, StoreError> {
+    Ok(&items[nth_at(items.len(), row, column)?])
+}
+
+/// The 0-based index a 1-based `WITH ORDINALITY` column names among `len` items.
+fn nth_at(len: usize, row: &Row, column: usize) -> Result<usize, StoreError> {
     let ord: i64 = row.try_get(column).map_err(backend)?;
     usize::try_from(ord)
         .ok()
         .and_then(|ord| ord.checked_sub(1))
-        .and_then(|i| items.get(i))
+        .filter(|i| *i < len)
         .ok_or_else(|| StoreError::corrupt("the database answered an ordinal out of range"))
 }
 
@@ -416,7 +494,15 @@ fn claim_key(schema: &str, scope: &Scope, key: &SecretKey) -> i64 {
 
 /// Applies one operation, checking its expectation in the same statement. `Ok(false)`:
 /// the expectation did not hold.
-async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<bool, StoreError> {
+///
+/// `logged`: the operation is a batch of its own, so its statement also records
+/// the change (schema version 6); otherwise the batch records it last.
+async fn apply(
+    sql: &Sql,
+    client: &impl GenericClient,
+    op: &WriteOp,
+    logged: bool,
+) -> Result<bool, StoreError> {
     let (scope, key) = op.target();
     let (kind, workspace, owner) = scope_columns(scope);
     let key = key.as_str();
@@ -448,22 +534,36 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                 &sealed,
                 &value_changed_at,
             ];
-            let (statement, revision) = match expect {
-                Expect::Absent => (&sql.insert_absent, None),
-                Expect::Any => (&sql.upsert_any, None),
-                Expect::Revision(n) => (&sql.update_at, Some(u64_to_column(*n))),
-                other => return Err(unsupported(other)),
+            let (statement, revision) = match (expect, logged) {
+                (Expect::Absent, false) => (&sql.insert_absent, None),
+                (Expect::Absent, true) => (&sql.insert_absent_logged, None),
+                (Expect::Any, false) => (&sql.upsert_any, None),
+                (Expect::Any, true) => (&sql.upsert_any_logged, None),
+                (Expect::Revision(n), false) => (&sql.update_at, Some(u64_to_column(*n))),
+                (Expect::Revision(n), true) => (&sql.update_at_logged, Some(u64_to_column(*n))),
+                (other, _) => return Err(unsupported(other)),
             };
             if let Some(revision) = &revision {
                 params.push(revision);
             }
             let statement = client.prepare_cached(statement).await.map_err(backend)?;
+            if logged {
+                return written(client.query_one(&statement, &params).await);
+            }
             let rows = client.execute(&statement, &params).await.map_err(backend)?;
             Ok(rows == 1)
         }
         WriteOp::Delete { expect, .. } => {
             let pk: [&(dyn ToSql + Sync); 4] = [&workspace, &kind, &owner, &key];
             match expect {
+                Expect::Any if logged => {
+                    let statement = client
+                        .prepare_cached(&sql.delete_any_logged)
+                        .await
+                        .map_err(backend)?;
+                    written(client.query_one(&statement, &pk).await)?;
+                    Ok(true)
+                }
                 Expect::Any => {
                     let statement = client
                         .prepare_cached(&sql.delete_any)
@@ -474,15 +574,17 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
                 }
                 Expect::Revision(n) => {
                     let n = u64_to_column(*n);
-                    let statement = client
-                        .prepare_cached(&sql.delete_at)
-                        .await
-                        .map_err(backend)?;
-                    let row = client
-                        .query_one(&statement, &[&workspace, &kind, &owner, &key, &n])
-                        .await
-                        .map_err(backend)?;
-                    Ok(row.try_get::<_, i64>(0).map_err(backend)? == 1)
+                    let statement = if logged {
+                        &sql.delete_at_logged
+                    } else {
+                        &sql.delete_at
+                    };
+                    let statement = client.prepare_cached(statement).await.map_err(backend)?;
+                    written(
+                        client
+                            .query_one(&statement, &[&workspace, &kind, &owner, &key, &n])
+                            .await,
+                    )
                 }
                 // Deleting a record expected absent deletes nothing: check only.
                 Expect::Absent => {
@@ -541,6 +643,41 @@ async fn apply(sql: &Sql, client: &impl GenericClient, op: &WriteOp) -> Result<b
             Ok(true)
         }
         other => Err(unsupported(other)),
+    }
+}
+
+/// Whether a statement answering its operation's row count first wrote one row.
+fn written(row: Result<Row, tokio_postgres::Error>) -> Result<bool, StoreError> {
+    let count: i64 = row.map_err(backend)?.try_get(0).map_err(backend)?;
+    Ok(count == 1)
+}
+
+/// The names (never values) a batch touches, as the four arrays `change_log`
+/// keeps.
+struct ChangedNames<'a> {
+    workspaces: Vec<&'a str>,
+    kinds: Vec<i16>,
+    owners: Vec<&'a str>,
+    keys: Vec<&'a str>,
+}
+
+impl<'a> ChangedNames<'a> {
+    fn of(ops: &'a [WriteOp]) -> ChangedNames<'a> {
+        let mut names = ChangedNames {
+            workspaces: Vec::with_capacity(ops.len()),
+            kinds: Vec::with_capacity(ops.len()),
+            owners: Vec::with_capacity(ops.len()),
+            keys: Vec::with_capacity(ops.len()),
+        };
+        for op in ops {
+            let (scope, key) = op.target();
+            let (kind, workspace, owner) = scope_columns(scope);
+            names.workspaces.push(workspace);
+            names.kinds.push(kind);
+            names.owners.push(owner);
+            names.keys.push(key.as_str());
+        }
+        names
     }
 }
 
@@ -620,9 +757,13 @@ impl SecretStore for PostgresStore {
         let mut client = self.client().await?;
         // A `Keep` is two statements (store, then drop the oldest): never alone.
         if let [op @ (WriteOp::Put { .. } | WriteOp::Delete { .. })] = ops.as_slice() {
-            // One statement is its own transaction: one round trip.
-            return match apply(&self.sql, &client, op).await? {
-                true => Ok(()),
+            // One statement is its own transaction: one round trip. It records
+            // the change (`changes`, `change_log`, `NOTIFY`) when it wrote.
+            return match apply(&self.sql, &client, op, true).await? {
+                true => {
+                    self.forget(&ops);
+                    Ok(())
+                }
                 false => Err(StoreError::Conflict),
             };
         }
@@ -644,12 +785,28 @@ impl SecretStore for PostgresStore {
         let statement = tx.prepare_cached(&self.sql.claim).await.map_err(backend)?;
         tx.execute(&statement, &[&claims]).await.map_err(backend)?;
         for op in &ops {
-            if !apply(&self.sql, &tx, op).await? {
+            if !apply(&self.sql, &tx, op, false).await? {
                 tx.rollback().await.map_err(backend)?;
                 return Err(StoreError::Conflict);
             }
         }
-        tx.commit().await.map_err(backend)
+        // The change, last: the one row of `changes` is locked from here to the
+        // commit, so change numbers follow commit order, and a batch holds it for
+        // one statement and its commit only (never while its records wait).
+        let names = ChangedNames::of(&ops);
+        let statement = tx
+            .prepare_cached(&self.sql.log_change)
+            .await
+            .map_err(backend)?;
+        tx.execute(
+            &statement,
+            &[&names.workspaces, &names.kinds, &names.owners, &names.keys],
+        )
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        self.forget(&ops);
+        Ok(())
     }
 
     async fn versions(
@@ -719,37 +876,18 @@ impl SecretStore for PostgresStore {
         if scopes.is_empty() {
             return Ok(None);
         }
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&self.sql.get_first(scopes.len()))
-            .await
-            .map_err(backend)?;
-        let key_str = key.as_str();
-        let columns: Vec<(i16, &str, &str)> = scopes.iter().map(scope_columns).collect();
-        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(1 + 3 * scopes.len());
-        params.push(&key_str);
-        for (kind, workspace, owner) in &columns {
-            params.push(workspace);
-            params.push(kind);
-            params.push(owner);
+        let look = |state: &mut State| cache::look_first(state, scopes, key);
+        if let Some(found) = self.cached(look).await? {
+            return Ok(found);
         }
-        let rows = client.query(&statement, &params).await.map_err(backend)?;
-        // At most one row per scope; `ord` is its 0-based place in `scopes`.
-        let mut best: Option<(usize, &tokio_postgres::Row)> = None;
-        for row in &rows {
-            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
-            let ord = usize::try_from(ord)
-                .ok()
-                .filter(|i| *i < scopes.len())
-                .ok_or_else(|| {
-                    StoreError::corrupt("the database answered an ordinal out of range")
-                })?;
-            if best.is_none_or(|(b, _)| ord < b) {
-                best = Some((ord, row));
-            }
+        let (holders, seq) = self.get_first_rows(scopes, key).await?;
+        if let (Some(cache), Some(seq)) = (&self.cache, seq) {
+            cache.keep(seq, cache::first_cells(scopes, key, &holders));
         }
-        best.map(|(ord, row)| record_from(row, scopes[ord].clone(), key.clone()))
-            .transpose()
+        Ok(holders
+            .into_iter()
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, r)| r))
     }
 
     async fn find_sealed(
@@ -770,65 +908,15 @@ impl SecretStore for PostgresStore {
                 .map(|record| FoundSealed::of(scopes, key, record))
                 .transpose();
         }
-        // (kind, owner) of each scope in the request's order, compared as the index
-        // orders them (number, then bytes: `COLLATE "C"`), so `lo..=hi` spans them.
-        let places: Vec<(i16, &str)> = scopes
-            .iter()
-            .map(|s| {
-                let (kind, _, owner) = scope_columns(s);
-                (kind, owner)
-            })
-            .collect();
-        let (Some(lo), Some(hi)) = (places.iter().min(), places.iter().max()) else {
-            return Ok(None);
-        };
-        // Ascending: the index's first holder is the request's first. Otherwise every
-        // holder (at most one per scope) comes back and the lowest position wins.
-        let ascending = places.windows(2).all(|w| w[0] < w[1]);
-        let limit = if ascending { 1 } else { places.len() };
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let tags: Vec<String> = places
-            .iter()
-            .map(|(kind, owner)| format!("{kind}:{owner}"))
-            .collect();
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&self.sql.find_sealed)
-            .await
-            .map_err(backend)?;
-        let (workspace, key_str) = (workspace.as_str(), key.as_str());
-        let rows = client
-            .query(
-                &statement,
-                &[
-                    &workspace, &key_str, &lo.0, &lo.1, &hi.0, &hi.1, &tags, &limit,
-                ],
-            )
-            .await
-            .map_err(backend)?;
-        let mut found: Option<FoundSealed> = None;
-        for row in &rows {
-            let kind: i16 = row.try_get(0).map_err(backend)?;
-            let owner: &str = row.try_get(1).map_err(backend)?;
-            // The binding check: the row's own scope, by position in the request.
-            // The filter makes this always succeed; a row it let through is refused.
-            let at = places
-                .iter()
-                .position(|p| *p == (kind, owner))
-                .ok_or_else(|| {
-                    StoreError::corrupt("the database answered a scope it was not asked for")
-                })?;
-            if found.as_ref().is_none_or(|best| at < best.at) {
-                let version: i64 = row.try_get(2).map_err(backend)?;
-                let sealed: &[u8] = row.try_get(3).map_err(backend)?;
-                found = Some(FoundSealed::new(
-                    at,
-                    u64_from_column(version),
-                    sealed_from_column(sealed)?,
-                ));
-            }
+        let look = |state: &mut State| cache::look_sealed(state, scopes, key);
+        if let Some(found) = self.cached(look).await? {
+            return Ok(found);
         }
-        Ok(found)
+        let (holders, seq) = self.find_sealed_rows(scopes, key).await?;
+        if let (Some(cache), Some(seq)) = (&self.cache, seq) {
+            cache.keep(seq, cache::sealed_cells(scopes, key, &holders));
+        }
+        Ok(holders.found)
     }
 
     async fn get_many(
@@ -836,60 +924,33 @@ impl SecretStore for PostgresStore {
         scopes: &[Scope],
         keys: &[SecretKey],
     ) -> Result<Vec<Option<StoredSecret>>, StoreError> {
-        let mut found: Vec<Option<StoredSecret>> = keys.iter().map(|_| None).collect();
         if scopes.is_empty() || keys.is_empty() {
+            return Ok(keys.iter().map(|_| None).collect());
+        }
+        // From the cache only when every key is there (one snapshot: the state at
+        // the listener's `applied`); otherwise one statement for all of them.
+        let look = |state: &mut State| cache::look_many(state, scopes, keys);
+        if let Some(found) = self.cached(look).await? {
             return Ok(found);
         }
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&self.sql.get_many)
-            .await
-            .map_err(backend)?;
-        let (workspaces, kinds, owners) = scope_arrays(scopes);
-        let names: Vec<&str> = keys.iter().map(SecretKey::as_str).collect();
-        // One statement: one snapshot, so a pair written by one batch comes back whole.
-        let rows = client
-            .query(&statement, &[&workspaces, &kinds, &owners, &names])
-            .await
-            .map_err(backend)?;
-        for row in &rows {
-            let scope = nth(scopes, row, META_COLUMNS + 1)?;
-            let key = nth(keys, row, META_COLUMNS + 2)?;
-            let ord: i64 = row.try_get(META_COLUMNS + 2).map_err(backend)?;
-            let slot = usize::try_from(ord - 1)
-                .ok()
-                .and_then(|i| found.get_mut(i))
-                .ok_or_else(|| {
-                    StoreError::corrupt("the database answered an ordinal out of range")
-                })?;
-            *slot = Some(record_from(row, scope.clone(), key.clone())?);
+        let (firsts, seq) = self.get_many_rows(scopes, keys).await?;
+        if let (Some(cache), Some(seq)) = (&self.cache, seq) {
+            cache.keep(seq, cache::many_cells(scopes, keys, &firsts));
         }
-        Ok(found)
+        Ok(firsts.into_iter().map(|f| f.map(|(_, r)| r)).collect())
     }
 
     async fn list_many(&self, scopes: &[Scope]) -> Result<Vec<Vec<SecretMeta>>, StoreError> {
-        let mut lists: Vec<Vec<SecretMeta>> = scopes.iter().map(|_| Vec::new()).collect();
         if scopes.is_empty() {
-            return Ok(lists);
+            return Ok(Vec::new());
         }
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(&self.sql.list_many)
-            .await
-            .map_err(backend)?;
-        let (workspaces, kinds, owners) = scope_arrays(scopes);
-        let rows = client
-            .query(&statement, &[&workspaces, &kinds, &owners])
-            .await
-            .map_err(backend)?;
-        for row in &rows {
-            let scope = nth(scopes, row, META_COLUMNS + 1)?;
-            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
-            let name = row.try_get::<_, String>(META_COLUMNS).map_err(backend)?;
-            let meta = meta_from(row, scope.clone(), key_from_column(name)?)?;
-            if let Some(list) = usize::try_from(ord - 1).ok().and_then(|i| lists.get_mut(i)) {
-                list.push(meta);
-            }
+        let look = |state: &mut State| cache::look_lists(state, scopes);
+        if let Some(found) = self.cached(look).await? {
+            return Ok(found);
+        }
+        let (lists, seq) = self.list_many_rows(scopes).await?;
+        if let (Some(cache), Some(seq)) = (&self.cache, seq) {
+            cache.keep(seq, cache::list_cells(scopes, &lists));
         }
         Ok(lists)
     }
@@ -954,5 +1015,278 @@ impl SecretStore for PostgresStore {
                 Ok(Usage::new(workflow, u64_from_column(at)))
             })
             .collect()
+    }
+}
+
+/// `find_sealed`'s answer and what it learned of each requested scope.
+pub(crate) struct SealedHolders {
+    /// The answer.
+    pub(crate) found: Option<FoundSealed>,
+    /// Every holder the statement returned: (position, version, sealed).
+    pub(crate) holders: Vec<(usize, u64, workflow_secrets::crypto::SealedSecret)>,
+    /// Every holder in the request was returned (the request is not ascending in
+    /// index order); otherwise only the first, and positions after it are unknown.
+    pub(crate) complete: bool,
+}
+
+/// The change number in the last column of a cached read's first row (every
+/// such read answers at least one row, `NULL`s when nothing matched).
+fn seq_of(rows: &[Row]) -> Result<u64, StoreError> {
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::corrupt("the schema has no change counter (run migrate)"))?;
+    let seq: i64 = row.try_get(row.len() - 1).map_err(backend)?;
+    Ok(u64_from_column(seq))
+}
+
+/// Whether a cached read's row is the `NULL`s of "nothing matched" (`column`
+/// is never `NULL` in a real row).
+fn is_empty_row(row: &Row, column: usize) -> Result<bool, StoreError> {
+    Ok(row
+        .try_get::<_, Option<i64>>(column)
+        .map_err(backend)?
+        .is_none())
+}
+
+impl PostgresStore {
+    /// A lookup from the cache, or `None` to read the database: the cache must
+    /// hold every entry `look` needs, then the change number is read (one small
+    /// round trip, after the lookup started) and the entries are served only if
+    /// every change up to it has been applied.
+    async fn cached<T>(
+        &self,
+        look: impl Fn(&mut State) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        if !cache.could_serve(&look) {
+            return Ok(None);
+        }
+        let current = self.current_seq().await?;
+        Ok(cache.serve(current, &look))
+    }
+
+    /// The change number now (schema version 6).
+    async fn current_seq(&self) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&self.sql.current_seq)
+            .await
+            .map_err(backend)?;
+        let row = client.query_one(&statement, &[]).await.map_err(backend)?;
+        Ok(u64_from_column(row.try_get(0).map_err(backend)?))
+    }
+
+    /// `get_first`'s holders (position, record), and the change number of the
+    /// snapshot when cached.
+    async fn get_first_rows(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<(Vec<(usize, StoredSecret)>, Option<u64>), StoreError> {
+        let cached = self.cache.is_some();
+        let client = self.client().await?;
+        let sql = if cached {
+            self.sql.get_first_seq(scopes.len())
+        } else {
+            self.sql.get_first(scopes.len())
+        };
+        let statement = client.prepare_cached(&sql).await.map_err(backend)?;
+        let key_str = key.as_str();
+        let columns: Vec<(i16, &str, &str)> = scopes.iter().map(scope_columns).collect();
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(1 + 3 * scopes.len());
+        params.push(&key_str);
+        for (kind, workspace, owner) in &columns {
+            params.push(workspace);
+            params.push(kind);
+            params.push(owner);
+        }
+        let rows = client.query(&statement, &params).await.map_err(backend)?;
+        let seq = if cached { Some(seq_of(&rows)?) } else { None };
+        // At most one row per scope; `ord` is its 0-based place in `scopes`.
+        let mut holders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if cached && is_empty_row(row, META_COLUMNS + 1)? {
+                continue;
+            }
+            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
+            let ord = usize::try_from(ord)
+                .ok()
+                .filter(|i| *i < scopes.len())
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered an ordinal out of range")
+                })?;
+            if holders.iter().any(|(at, _)| *at == ord) {
+                continue;
+            }
+            holders.push((ord, record_from(row, scopes[ord].clone(), key.clone())?));
+        }
+        Ok((holders, seq))
+    }
+
+    /// `find_sealed` over scopes of one workspace.
+    async fn find_sealed_rows(
+        &self,
+        scopes: &[Scope],
+        key: &SecretKey,
+    ) -> Result<(SealedHolders, Option<u64>), StoreError> {
+        let cached = self.cache.is_some();
+        // (kind, owner) of each scope in the request's order, compared as the index
+        // orders them (number, then bytes: `COLLATE "C"`), so `lo..=hi` spans them.
+        let places: Vec<(i16, &str)> = scopes
+            .iter()
+            .map(|s| {
+                let (kind, _, owner) = scope_columns(s);
+                (kind, owner)
+            })
+            .collect();
+        let (Some(lo), Some(hi)) = (places.iter().min(), places.iter().max()) else {
+            let none = SealedHolders {
+                found: None,
+                holders: Vec::new(),
+                complete: true,
+            };
+            return Ok((none, None));
+        };
+        let workspace = scopes[0].workspace_id();
+        // Ascending: the index's first holder is the request's first. Otherwise every
+        // holder (at most one per scope) comes back and the lowest position wins.
+        let ascending = places.windows(2).all(|w| w[0] < w[1]);
+        let limit = if ascending { 1 } else { places.len() };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let tags: Vec<String> = places
+            .iter()
+            .map(|(kind, owner)| format!("{kind}:{owner}"))
+            .collect();
+        let client = self.client().await?;
+        let sql = if cached {
+            &self.sql.find_sealed_seq
+        } else {
+            &self.sql.find_sealed
+        };
+        let statement = client.prepare_cached(sql).await.map_err(backend)?;
+        let (workspace, key_str) = (workspace.as_str(), key.as_str());
+        let rows = client
+            .query(
+                &statement,
+                &[
+                    &workspace, &key_str, &lo.0, &lo.1, &hi.0, &hi.1, &tags, &limit,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        let seq = if cached { Some(seq_of(&rows)?) } else { None };
+        let mut found: Option<FoundSealed> = None;
+        let mut holders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(kind) = row.try_get::<_, Option<i16>>(0).map_err(backend)? else {
+                // The `NULL`s of a cached read that matched nothing.
+                continue;
+            };
+            let owner: &str = row.try_get(1).map_err(backend)?;
+            // The binding check: the row's own scope, by position in the request.
+            // The filter makes this always succeed; a row it let through is refused.
+            let at = places
+                .iter()
+                .position(|p| *p == (kind, owner))
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered a scope it was not asked for")
+                })?;
+            let version: i64 = row.try_get(2).map_err(backend)?;
+            let sealed: &[u8] = row.try_get(3).map_err(backend)?;
+            let sealed = sealed_from_column(sealed)?;
+            let version = u64_from_column(version);
+            if found.as_ref().is_none_or(|best| at < best.at) {
+                found = Some(FoundSealed::new(at, version, sealed.clone()));
+            }
+            if cached {
+                holders.push((at, version, sealed));
+            }
+        }
+        let holders = SealedHolders {
+            found,
+            holders,
+            complete: !ascending,
+        };
+        Ok((holders, seq))
+    }
+
+    /// `get_many`: for each key, its first holder (position, record).
+    #[allow(clippy::type_complexity)] // a private pair, named by its use
+    async fn get_many_rows(
+        &self,
+        scopes: &[Scope],
+        keys: &[SecretKey],
+    ) -> Result<(Vec<Option<(usize, StoredSecret)>>, Option<u64>), StoreError> {
+        let cached = self.cache.is_some();
+        let mut found: Vec<Option<(usize, StoredSecret)>> = keys.iter().map(|_| None).collect();
+        let client = self.client().await?;
+        let sql = if cached {
+            &self.sql.get_many_seq
+        } else {
+            &self.sql.get_many
+        };
+        let statement = client.prepare_cached(sql).await.map_err(backend)?;
+        let (workspaces, kinds, owners) = scope_arrays(scopes);
+        let names: Vec<&str> = keys.iter().map(SecretKey::as_str).collect();
+        // One statement: one snapshot, so a pair written by one batch comes back whole.
+        let rows = client
+            .query(&statement, &[&workspaces, &kinds, &owners, &names])
+            .await
+            .map_err(backend)?;
+        let seq = if cached { Some(seq_of(&rows)?) } else { None };
+        for row in &rows {
+            if cached && is_empty_row(row, META_COLUMNS + 2)? {
+                continue;
+            }
+            let at = nth_at(scopes.len(), row, META_COLUMNS + 1)?;
+            let scope = &scopes[at];
+            let key = nth(keys, row, META_COLUMNS + 2)?;
+            let ord: i64 = row.try_get(META_COLUMNS + 2).map_err(backend)?;
+            let slot = usize::try_from(ord - 1)
+                .ok()
+                .and_then(|i| found.get_mut(i))
+                .ok_or_else(|| {
+                    StoreError::corrupt("the database answered an ordinal out of range")
+                })?;
+            *slot = Some((at, record_from(row, scope.clone(), key.clone())?));
+        }
+        Ok((found, seq))
+    }
+
+    /// `list_many`: each scope's listing.
+    async fn list_many_rows(
+        &self,
+        scopes: &[Scope],
+    ) -> Result<(Vec<Vec<SecretMeta>>, Option<u64>), StoreError> {
+        let cached = self.cache.is_some();
+        let mut lists: Vec<Vec<SecretMeta>> = scopes.iter().map(|_| Vec::new()).collect();
+        let client = self.client().await?;
+        let sql = if cached {
+            &self.sql.list_many_seq
+        } else {
+            &self.sql.list_many
+        };
+        let statement = client.prepare_cached(sql).await.map_err(backend)?;
+        let (workspaces, kinds, owners) = scope_arrays(scopes);
+        let rows = client
+            .query(&statement, &[&workspaces, &kinds, &owners])
+            .await
+            .map_err(backend)?;
+        let seq = if cached { Some(seq_of(&rows)?) } else { None };
+        for row in &rows {
+            if cached && is_empty_row(row, META_COLUMNS + 1)? {
+                continue;
+            }
+            let scope = nth(scopes, row, META_COLUMNS + 1)?;
+            let ord: i64 = row.try_get(META_COLUMNS + 1).map_err(backend)?;
+            let name = row.try_get::<_, String>(META_COLUMNS).map_err(backend)?;
+            let meta = meta_from(row, scope.clone(), key_from_column(name)?)?;
+            if let Some(list) = usize::try_from(ord - 1).ok().and_then(|i| lists.get_mut(i)) {
+                list.push(meta);
+            }
+        }
+        Ok((lists, seq))
     }
 }

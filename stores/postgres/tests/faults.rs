@@ -168,6 +168,8 @@ fn documented_grants(database: &str, schema: &str, role: &str) -> String {
          GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.secrets TO {role};
          GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.versions TO {role};
          GRANT SELECT, INSERT, UPDATE ON {schema}.secret_usage TO {role};
+         GRANT SELECT, UPDATE ON {schema}.changes TO {role};
+         GRANT SELECT, INSERT, DELETE ON {schema}.change_log TO {role};
          GRANT SELECT ON {schema}.schema_version TO {role};"
     )
 }

@@ -33,10 +33,13 @@ async fn a_version_4_schema_gains_usage_rows() {
         .await
         .unwrap();
     let admin = server.pool(1).get().await.unwrap();
-    // Version 5 only added the usage table: without it, this is a version 4 schema.
+    // Versions 5 and 6 added the usage table and the change tables: without them,
+    // this is a version 4 schema.
     admin
         .batch_execute(&format!(
             "DROP TABLE \"{schema}\".secret_usage;
+             DROP TABLE \"{schema}\".changes;
+             DROP TABLE \"{schema}\".change_log;
              UPDATE \"{schema}\".schema_version SET version = 4 WHERE id = 1;"
         ))
         .await

@@ -28,7 +28,7 @@ pub const URL_VAR: &str = "WORKFLOW_SECRETS_PG_URL";
 /// Set to `1` to make a missing server a failure instead of a skip.
 pub const REQUIRE_VAR: &str = "WORKFLOW_SECRETS_REQUIRE_PG";
 /// The schema version this release writes.
-pub const CURRENT_SCHEMA: i32 = 5;
+pub const CURRENT_SCHEMA: i32 = 6;
 
 /// Where the tests find PostgreSQL.
 #[derive(Debug)]
