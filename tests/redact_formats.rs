@@ -563,6 +563,36 @@ fn format_masks_do_not_read_registered_bytes() {
     assert_eq!(outputs[0], "see [REDACTED:format=github_token] ok");
 }
 
+/// The JWT header check decodes the first segment's bytes: a registered value
+/// inside it must not be read, or whether the token around it is masked (and
+/// whether the value keeps its own label) would tell a log reader something about
+/// the value's bytes. Two registered values of one length, one that completes a
+/// JWT header after `eyJ` (`{"alg":"x"}`) and one that does not, give the same
+/// output: the value's own labelled mask, the rest as written (a first segment
+/// that holds a registered value is no header).
+#[test]
+fn the_jwt_header_check_does_not_read_registered_bytes() {
+    let key = SecretKey::new("API_KEY").unwrap();
+    let outputs: Vec<String> = ["hbGciOiJ4In0", "AAAAAAAAAAAA"]
+        .iter()
+        .map(|value| {
+            let r = Redactor::builder()
+                .labelled(true)
+                .encodings(Encodings::none())
+                .mask_token_formats(TokenFormats::all())
+                .secret_named(&key, &SecretValue::new(*value).unwrap())
+                .build();
+            r.redact(&format!("t=eyJ{value}.eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok"))
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(
+        outputs[0],
+        "t=eyJ[REDACTED:API_KEY].eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok"
+    );
+}
+
 #[test]
 fn debug_names_the_formats() {
     let b = Redactor::builder().mask_token_formats(TokenFormats::none().with(TokenFormat::Jwt));
