@@ -563,6 +563,36 @@ fn format_masks_do_not_read_registered_bytes() {
     assert_eq!(outputs[0], "see [REDACTED:format=github_token] ok");
 }
 
+/// The JWT header check decodes the first segment's bytes: a registered value
+/// inside it must not be read, or whether the token around it is masked (and
+/// whether the value keeps its own label) would tell a log reader something about
+/// the value's bytes. Two registered values of one length, one that completes a
+/// JWT header after `eyJ` (`{"alg":"x"}`) and one that does not, give the same
+/// output: the value's own labelled mask, the rest as written (a first segment
+/// that holds a registered value is no header).
+#[test]
+fn the_jwt_header_check_does_not_read_registered_bytes() {
+    let key = SecretKey::new("API_KEY").unwrap();
+    let outputs: Vec<String> = ["hbGciOiJ4In0", "AAAAAAAAAAAA"]
+        .iter()
+        .map(|value| {
+            let r = Redactor::builder()
+                .labelled(true)
+                .encodings(Encodings::none())
+                .mask_token_formats(TokenFormats::all())
+                .secret_named(&key, &SecretValue::new(*value).unwrap())
+                .build();
+            r.redact(&format!("t=eyJ{value}.eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok"))
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(
+        outputs[0],
+        "t=eyJ[REDACTED:API_KEY].eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok"
+    );
+}
+
 #[test]
 fn debug_names_the_formats() {
     let b = Redactor::builder().mask_token_formats(TokenFormats::none().with(TokenFormat::Jwt));
@@ -628,4 +658,121 @@ proptest! {
         prop_assert_eq!(written(&r, &parts), want);
     }
 
+}
+
+/// `value` percent-encoded byte by byte: 0 kept, 1 `%XX`, 2 `%xx`, by `choices`.
+fn escaped(value: &str, choices: &[u8]) -> String {
+    value
+        .bytes()
+        .zip(choices.iter().cycle())
+        .map(|(b, c)| match c % 3 {
+            1 => format!("%{b:02X}"),
+            2 => format!("%{b:02x}"),
+            _ => char::from(b).to_string(),
+        })
+        .collect()
+}
+
+/// `text` percent-decoded (either hex case), as the redactor's decoded view reads it.
+fn percent_decoded(text: &[u8]) -> Vec<u8> {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        match (text[i], hex(text.get(i + 1)), hex(text.get(i + 2))) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// Formats and percent-decoding together, through writes and live flushes (the
+    /// property above writes texts shorter than the hold-back and never flushes, so
+    /// its writer decides everything at `finish`): tokens, PEM blocks, look-alike
+    /// prefixes and registered values raw and escaped (`%XX`, `%xx`, mixes), some
+    /// right after a prefix, in writes cut anywhere with a flush after some, and now
+    /// and then a write of over 24 KiB (decided in place). The output is one-shot
+    /// redaction's and holds no value, raw or decoded.
+    #[test]
+    fn writer_with_flushes_equals_redact_with_formats_and_percent(
+        pieces in prop::collection::vec(
+            (piece(), 0usize..3, 0u8..4, prop::collection::vec(0u8..3, 1..5)),
+            0..10,
+        ),
+        values in prop::collection::vec("[a-zA-Z0-9-]{8,14}", 1..3),
+        cuts in prop::collection::vec((0usize..40_000, any::<bool>()), 0..10),
+        big in 0u8..8,
+        every_encoding in any::<bool>(),
+    ) {
+        let secrets: Vec<SecretValue> =
+            values.iter().map(|v| SecretValue::new(v.clone()).unwrap()).collect();
+        let encodings = if every_encoding {
+            Encodings::all()
+        } else {
+            Encodings { percent: true, ..Encodings::none() }
+        };
+        let r = Redactor::builder()
+            .secrets(&secrets)
+            .encodings(encodings)
+            .mask_token_formats(TokenFormats::all())
+            .build();
+        let mut text = String::new();
+        for (i, (piece, which, how, choices)) in pieces.iter().enumerate() {
+            text.push_str(piece);
+            let value = &values[which % values.len()];
+            match how {
+                0 => {}
+                1 => text.push_str(value),
+                _ => text.push_str(&escaped(value, choices)),
+            }
+            if big == 0 && i == 0 {
+                text.push_str(&"log line with nothing secret in it\n".repeat(800));
+            }
+        }
+        let want = r.redact(&text).into_owned();
+        let bytes = text.as_bytes();
+        let mut w = r.writer(Vec::new());
+        let mut cuts: Vec<(usize, bool)> =
+            cuts.into_iter().map(|(c, f)| (c.min(bytes.len()), f)).collect();
+        cuts.sort_unstable();
+        let mut at = 0;
+        for (c, flush) in cuts {
+            w.write_all(&bytes[at..c]).unwrap();
+            at = c;
+            if flush {
+                w.flush().unwrap();
+            }
+        }
+        w.write_all(&bytes[at..]).unwrap();
+        let out = w.finish().unwrap();
+        let view = percent_decoded(&out);
+        for v in &values {
+            prop_assert!(
+                !view.windows(v.len()).any(|w| w == v.as_bytes()),
+                "{:?} in the output", v
+            );
+        }
+        // The first difference and what follows it (the texts run to 28 KiB).
+        let out = String::from_utf8(out).unwrap();
+        let at = out.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
+        prop_assert!(
+            out == want,
+            "writer and redact differ at byte {}: {:?} vs {:?}",
+            at,
+            String::from_utf8_lossy(&out.as_bytes()[at..(at + 120).min(out.len())]),
+            String::from_utf8_lossy(&want.as_bytes()[at..(at + 120).min(want.len())])
+        );
+    }
 }

@@ -12,8 +12,9 @@
 //! purpose (resuming one byte after each hit); it is not a production searcher and
 //! is left out.
 
+use workflow_secrets::redact::{Encodings, TokenFormats};
 use workflow_secrets::testing::searchers::{Reason, Searcher, used, with_searcher, work};
-use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
+use workflow_secrets::{Redactor, SecretValue};
 
 /// Work allowed per text byte, and a constant for short texts (the budget the
 /// searchers fall back at, `matcher.rs`, plus the linear pass).
@@ -362,4 +363,110 @@ fn abbreviated_secrets_cost_the_bytes_compared() {
         "{cost} steps for {} bytes",
         text.len()
     );
+}
+
+/// The token-format scan's adversarial texts: prefixes repeated back to back and
+/// chained so each one's body could run through the next (`eyJ`, `sk-proj-`,
+/// `-----BEGIN `, `ghp_`, families with different body charsets nested), JWT
+/// headers that check out in segments that never make a token, PEM headers with
+/// and without a body, and a registered value inside a token's body (a run the
+/// scan steps over).
+fn format_cases() -> Vec<(&'static str, String)> {
+    // `{"alg":"HS256"}`: a first segment that checks out.
+    let header = "eyJhbGciOiJIUzI1NiJ9";
+    vec![
+        ("`eyJ` back to back", "eyJ".into()),
+        ("`eyJ.` chain", "eyJ.".into()),
+        ("`eyJ` and a space", "eyJ ".into()),
+        ("valid JWT headers joined by `.`", format!("{header}.")),
+        (
+            "two valid segments, then a space",
+            format!("{header}.{header} "),
+        ),
+        ("`sk-proj-` back to back", "sk-proj-".into()),
+        ("`sk-proj-` and a space", "sk-proj- ".into()),
+        ("`sk-` chain with `_`", "sk-_".into()),
+        ("`sk-ant-` back to back", "sk-ant-".into()),
+        ("`sk-proj-` body holding `-ghp_`", "sk-proj--ghp_".into()),
+        ("`-----BEGIN ` back to back", "-----BEGIN ".into()),
+        (
+            "PEM headers back to back",
+            "-----BEGIN PRIVATE KEY-----".into(),
+        ),
+        (
+            "PEM headers, each with a line",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n".into(),
+        ),
+        ("`ghp_` back to back", "ghp_".into()),
+        ("`ghp_` and 300 alnum", format!("ghp_{} ", "A1".repeat(150))),
+        ("`github_pat_` back to back", "github_pat_".into()),
+        (
+            "`xoxb-` body holding `_github_pat_`",
+            "xoxb-1_github_pat_".into(),
+        ),
+        ("`SG.` back to back", "SG.".into()),
+        ("`AKIA` back to back", "AKIA".into()),
+        (
+            "one `eyJ` and a long base64url run",
+            format!("eyJ{}", "Ab1-_".repeat(4000)),
+        ),
+        (
+            "every prefix, nested in turn",
+            "eyJ-xoxb-1_github_pat_-sk-proj--ghp_-AKIA-AIza-SG.-sk_live_.-----BEGIN ".into(),
+        ),
+    ]
+}
+
+/// Work allowed per text byte for the format scan's texts. A body scan steps over
+/// registered runs (a value inside a token's body does not cut the token), and a
+/// token may start right after a run, so a body of up to 251 bytes may be read
+/// again from each prefix that follows a run: at worst `sk-ant-` and a 1-byte
+/// value repeated, 252 reads every 8 bytes (measured: under 4 a byte with no value,
+/// under 9 with a 12-byte one, 34 with `sk-ant-` and the 1-byte one). Before the JWT header
+/// stopped at a run, `eyJ` and a 12-byte value repeated read 8 KiB from every
+/// `eyJ`: 179 a byte at 16 KiB.
+const FORMAT_PER_BYTE: u64 = 40;
+
+/// With every token format on, the format scan charges its bytes read (prefix
+/// search, bodies, JWT headers decoded, PEM labels and bodies) to the same counter:
+/// at 16, 64 and 256 KiB of each adversarial text the work stays under a fixed
+/// multiple of the text, with no registered value in it, a 12-byte one (every
+/// encoding on) or a 1-byte one after each piece, so no text makes the scan read a
+/// byte more than a fixed number of times.
+#[test]
+fn format_scan_work_is_linear_in_the_text() {
+    let plain = Redactor::builder()
+        .encodings(Encodings::none())
+        .mask_token_formats(TokenFormats::all())
+        .build();
+    let twelve = Redactor::builder()
+        .mask_token_formats(TokenFormats::all())
+        .secret(&SecretValue::new("Zq7Zq7Zq7Zq7").unwrap())
+        .build();
+    let one = Redactor::builder()
+        .min_len(1)
+        .encodings(Encodings::none())
+        .mask_token_formats(TokenFormats::all())
+        .secret(&SecretValue::new("Q").unwrap())
+        .build();
+    let mut worst = (0.0, String::new());
+    for (name, unit) in format_cases() {
+        for (r, value) in [(&plain, ""), (&twelve, "Zq7Zq7Zq7Zq7"), (&one, "Q")] {
+            let unit = format!("{unit}{value}");
+            for len in [16 * 1024, 64 * 1024, 256 * 1024] {
+                let text = text(&unit, len);
+                let (_, cost) = work(|| r.redact(&text).into_owned());
+                let ctx = format!("{name}, value {value:?}, {len} bytes");
+                assert!(
+                    cost <= FORMAT_PER_BYTE * len as u64 + CONSTANT,
+                    "{ctx}: {cost} steps"
+                );
+                let per_byte = cost as f64 / len as f64;
+                if per_byte > worst.0 {
+                    worst = (per_byte, ctx);
+                }
+            }
+        }
+    }
+    eprintln!("worst: {:.2} steps a byte ({})", worst.0, worst.1);
 }

@@ -5,16 +5,63 @@
 //! that cuts one masks it line by line); neither output holds a registered value of
 //! at least 8 bytes, or a line of at least 8 bytes of a multi-line one, that does not
 //! contain the mask.
+//!
+//! The input's first byte picks the configuration: bit 0 masks every token format
+//! too (`mask_token_formats`); bits 1-2 the encodings: every one, percent only (the
+//! smallest hold-back with percent-decoding, where a cut backs off over escapes),
+//! none, or every one.
 
 use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
+use workflow_secrets::redact::{Encodings, TokenFormat, TokenFormats};
 use workflow_secrets::{Redactor, SecretValue};
 
+/// `out` with every format mask replaced by a 0x00 byte (which no value holds: values
+/// are split on it). A value could be spelled by a mask's letters and the caller's
+/// own bytes around it, which reveals nothing; only the rest of the output is checked.
+fn without_format_masks(out: &[u8]) -> Vec<u8> {
+    let masks: Vec<&[u8]> = TokenFormat::ALL
+        .iter()
+        .map(|f| f.mask().as_bytes())
+        .collect();
+    let mut kept = Vec::with_capacity(out.len());
+    let mut at = 0;
+    while at < out.len() {
+        match masks.iter().find(|m| out[at..].starts_with(m)) {
+            Some(m) => {
+                kept.push(0);
+                at += m.len();
+            }
+            None => {
+                kept.push(out[at]);
+                at += 1;
+            }
+        }
+    }
+    kept
+}
+
 fuzz_target!(|data: &[u8]| {
+    let Some((&config, data)) = data.split_first() else {
+        return;
+    };
+    let formats = match config & 1 {
+        0 => TokenFormats::none(),
+        _ => TokenFormats::all(),
+    };
+    let encodings = match (config >> 1) & 3 {
+        1 => Encodings {
+            percent: true,
+            ..Encodings::none()
+        },
+        2 => Encodings::none(),
+        _ => Encodings::all(),
+    };
     // Layout: secrets separated by 0x00, then 0x01, then chunk sizes up to 0x02, then text.
     let mut parts = data.splitn(3, |b| *b == 1 || *b == 2);
-    let (Some(secrets), Some(chunks), Some(text)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(secrets), Some(chunks), Some(text)) = (parts.next(), parts.next(), parts.next())
+    else {
         return;
     };
     let values: Vec<SecretValue> = secrets
@@ -37,7 +84,11 @@ fuzz_target!(|data: &[u8]| {
         .map(|line| line.trim_ascii())
         .filter(|line| line.len() >= 8 && !line.contains('*'))
         .collect();
-    let redactor = Redactor::new(&values);
+    let redactor = Redactor::builder()
+        .secrets(&values)
+        .encodings(encodings)
+        .mask_token_formats(formats)
+        .build();
     let want = redactor.redact_bytes(text).into_owned();
     let mut writer = redactor.writer(Vec::new());
     let mut at = 0;
@@ -59,6 +110,7 @@ fuzz_target!(|data: &[u8]| {
     if !multi_line {
         assert_eq!(got, want);
     }
+    let (got, want) = (without_format_masks(&got), without_format_masks(&want));
     for value in checked {
         let needle = value.expose_secret().as_bytes();
         assert!(!want.windows(needle.len()).any(|w| w == needle));

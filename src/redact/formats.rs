@@ -8,8 +8,9 @@
 //!
 //! The scan runs after the registered values are found, and reads the text with
 //! every registered run as an opaque span: a prefix is never looked for inside one,
-//! a token's body runs through one without reading its bytes, and the byte before a
-//! token counts as a boundary when it lies in a run. So where format masks land
+//! a token's body runs through one without reading its bytes (except a JWT's
+//! header, which is decoded: one that meets a run makes no JWT), and the byte
+//! before a token counts as a boundary when it lies in a run. So where format masks land
 //! depends on the text outside the registered runs and on where those runs are,
 //! never on a registered value's bytes: the output still depends on the values only
 //! through the spans they cover (`guide::masking`).
@@ -19,7 +20,7 @@ use std::fmt;
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use base64::Engine;
 
-use super::matcher::Run;
+use super::matcher::{Run, charge};
 
 /// A well-known credential format that a redactor can mask without the value being
 /// registered ([`RedactorBuilder::mask_token_formats`](super::RedactorBuilder::mask_token_formats)).
@@ -63,7 +64,8 @@ pub enum TokenFormat {
     /// JSON Web Tokens (and JWE): three to five base64url segments joined by `.`,
     /// the first starting `eyJ` and decoding to a JSON object that names `"alg"`,
     /// the second not empty. At most 8 KiB; a longer one whose header checks out is
-    /// masked for its first 8 KiB (the rest shows).
+    /// masked for its first 8 KiB (the rest shows). A first segment that holds a
+    /// registered value is not decoded, and makes no JWT.
     Jwt,
     /// PEM private-key blocks: `-----BEGIN <label>-----` where the label holds
     /// `PRIVATE KEY` (`RSA PRIVATE KEY`, `EC PRIVATE KEY`, `OPENSSH PRIVATE KEY`,
@@ -655,7 +657,10 @@ impl Scanner {
         let mut meets_cursor = 0;
         let mut before_cursor = 0;
         while at < limit.min(hay.len()) {
-            let Some(m) = self.ac.find(Input::new(hay).span(at..hay.len())) else {
+            let found = self.ac.find(Input::new(hay).span(at..hay.len()));
+            // The prefix search reads through the match (or the text's end).
+            charge(found.map_or(hay.len(), |m| m.end()).saturating_sub(at));
+            let Some(m) = found else {
                 break;
             };
             let (back, family) = &self.anchors[m.pattern().as_usize()];
@@ -785,12 +790,12 @@ impl Seen {
 
 /// Scans a body of `charset` from `from`, stepping over runs: `Ok(end)` at the first
 /// byte outside the charset (or the text's end, with `at_end`); `Err(No)` once the
-/// body passes `max` bytes; `Err(Undecided)` at the text's end otherwise. Reads at
-/// most `max + 1` bytes.
+/// body passes `max` bytes, or at a run when `runs` is `Runs::End`; `Err(Undecided)`
+/// at the text's end otherwise. Reads at most `max + 1` bytes.
 fn scan_body(
     text: &Text<'_>,
     from: usize,
-    charset: Charset,
+    (charset, runs): (Charset, Runs),
     max: usize,
     at_end: bool,
     seen: &mut Seen,
@@ -799,6 +804,8 @@ fn scan_body(
     let mut cursor = text.cursor(from);
     let mut at = from;
     loop {
+        // Each byte read, and each registered run stepped over, is a step.
+        charge(1);
         if at - from > max {
             return Err(Outcome::No);
         }
@@ -810,6 +817,9 @@ fn scan_body(
             };
         }
         if let Some(end) = text.run_at(at, &mut cursor) {
+            if runs == Runs::End {
+                return Err(Outcome::No);
+            }
             at = end;
             continue;
         }
@@ -820,6 +830,15 @@ fn scan_body(
         seen.add(b);
         at += 1;
     }
+}
+
+/// What a body scan does at a registered run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runs {
+    /// Steps over it, unread: part of the body.
+    Step,
+    /// Ends the scan with no token: a body whose bytes must be read (a JWT header).
+    End,
 }
 
 /// The byte at `end` closes a token: no letter or digit (and, by the scan, not in
@@ -838,7 +857,7 @@ fn body_token(
     at_end: bool,
 ) -> Outcome {
     let mut seen = Seen::default();
-    match scan_body(text, from, charset, max, at_end, &mut seen) {
+    match scan_body(text, from, (charset, Runs::Step), max, at_end, &mut seen) {
         Ok(end) if end - from >= min && seen.meets(classes) && closes(text.hay, end) => {
             Outcome::Token(end)
         }
@@ -850,7 +869,7 @@ fn body_token(
 /// `SG.` + 22 base64url + `.` + 43 base64url.
 fn sendgrid(text: &Text<'_>, from: usize, at_end: bool) -> Outcome {
     let mut seen = Seen::default();
-    let first = match scan_body(text, from, Base64Url, 22, at_end, &mut seen) {
+    let first = match scan_body(text, from, (Base64Url, Runs::Step), 22, at_end, &mut seen) {
         Ok(end) => end,
         Err(outcome) => return outcome,
     };
@@ -860,7 +879,14 @@ fn sendgrid(text: &Text<'_>, from: usize, at_end: bool) -> Outcome {
     if text.hay.get(first) != Some(&b'.') {
         return Outcome::No;
     }
-    match scan_body(text, first + 1, Base64Url, 43, at_end, &mut seen) {
+    match scan_body(
+        text,
+        first + 1,
+        (Base64Url, Runs::Step),
+        43,
+        at_end,
+        &mut seen,
+    ) {
         Ok(end) if end - (first + 1) == 43 && closes(text.hay, end) => Outcome::Token(end),
         Ok(_) => Outcome::No,
         Err(outcome) => outcome,
@@ -873,6 +899,7 @@ fn is_jwt_header(segment: &[u8]) -> bool {
     // A header is a few dozen bytes; a longer first segment is read no further than
     // its first KiB, which must hold the `{` and, in practice, the `"alg"`.
     let head = &segment[..segment.len().min(1024) / 4 * 4];
+    charge(head.len());
     let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(head) else {
         return false;
     };
@@ -883,6 +910,13 @@ fn is_jwt_header(segment: &[u8]) -> bool {
 /// `eyJ…` header `.` payload `.` signature (`.` up to two more segments), at most
 /// [`LONG_MAX`] bytes; one whose header checks out and that runs past the bound is
 /// masked up to it.
+///
+/// The header is decoded, so its bytes are read: a first segment that meets a
+/// registered run is no header. (Read, a value inside it would decide whether the
+/// token is masked and whether the value keeps its own label: a bit about its
+/// bytes. And the read stops at the run: a body stepping over runs, read again
+/// from each `eyJ` that follows a run, cost up to 8 KiB a candidate.) Later
+/// segments step over runs, unread.
 fn jwt(text: &Text<'_>, start: usize, at_end: bool) -> Outcome {
     let hay = text.hay;
     let bound = start + LONG_MAX;
@@ -890,12 +924,15 @@ fn jwt(text: &Text<'_>, start: usize, at_end: bool) -> Outcome {
     let mut segments = 0;
     let mut at = start;
     loop {
-        let end = match scan_body(text, at, Base64Url, bound - at, at_end, &mut seen) {
+        let runs = if segments == 0 { Runs::End } else { Runs::Step };
+        let end = match scan_body(text, at, (Base64Url, runs), bound - at, at_end, &mut seen) {
             Ok(end) => end,
             Err(Outcome::No) => {
                 // The token runs past the bound: masked up to it once its header
-                // checked out.
-                let header = segments > 0 || is_jwt_header(&hay[start..bound.min(hay.len())]);
+                // checked out. (A first segment that stopped at a run is none.)
+                let header = segments > 0
+                    || (!text.meets(start, bound.min(hay.len()), &mut 0)
+                        && is_jwt_header(&hay[start..bound.min(hay.len())]));
                 return if header {
                     Outcome::Token(bound)
                 } else {
@@ -949,6 +986,7 @@ fn pem(text: &Text<'_>, start: usize, label_from: usize, at_end: bool) -> Outcom
     let hay = text.hay;
     let mut at = label_from;
     while at < hay.len() && at - label_from <= LABEL_MAX {
+        charge(1);
         let b = hay[at];
         if b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ' {
             at += 1;
@@ -994,6 +1032,7 @@ fn pem_body(text: &Text<'_>, from: usize, open: PemOpen, at_end: bool) -> Outcom
     let PemOpen { mut len, mut phase } = open;
     let mut at = from;
     loop {
+        charge(1);
         if len >= LONG_MAX {
             return Outcome::Token(at);
         }

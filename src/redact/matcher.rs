@@ -1020,10 +1020,11 @@ thread_local! {
 }
 
 /// Charges `n` steps of search work: bytes a search may read, candidates verified,
-/// automaton steps. Counted only with the `testing` feature, for the test that
-/// proves redaction linear without timing it.
+/// automaton steps (the token-format scan charges the bytes it reads too). Counted
+/// only with the `testing` feature, for the test that proves redaction linear
+/// without timing it.
 #[inline(always)]
-fn charge(n: usize) {
+pub(crate) fn charge(n: usize) {
     #[cfg(feature = "testing")]
     WORK.with(|w| w.set(w.get() + n as u64));
     #[cfg(not(feature = "testing"))]
