@@ -260,6 +260,19 @@ fn methods() -> Vec<Method> {
             writes: store,
         },
         Method {
+            name: "rename_checked",
+            kind: AuditKind::Renamed,
+            call: |s, a| {
+                let check = DeleteCheck::used_within(std::time::Duration::from_secs(3600));
+                let (from, to) = (key("API_KEY"), key("RENAMED"));
+                block_on(s.rename_checked(a, &workspace_scope(), &from, &to, &check)).map(|_| ())
+            },
+            allowed: "admin",
+            refused: "vic",
+            reads: store,
+            writes: store,
+        },
+        Method {
             name: "meta",
             kind: AuditKind::Listed,
             call: |s, a| block_on(s.meta(a, &personal("ada"), &key("MINE"))).map(|_| ()),
@@ -407,7 +420,7 @@ fn every_call_records_exactly_one_event_whatever_its_end() {
             }
         }
     }
-    assert_eq!(checked.len(), 19, "every method of Secrets is in the table");
+    assert_eq!(checked.len(), 20, "every method of Secrets is in the table");
 }
 
 /// An input error found before the store is read (a `.env` syntax problem) is

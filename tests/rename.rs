@@ -312,3 +312,126 @@ fn a_create_of_the_new_name_racing_a_rename_wins_cleanly() {
         1
     );
 }
+
+/// `rename_checked` refuses like a checked delete: a workflow that used the old
+/// name within the window, or one the host declares, keeps it; nothing moves.
+#[test]
+fn a_checked_rename_refuses_while_workflows_use_the_old_name() {
+    use std::time::Duration;
+    const HOUR: u64 = 3_600_000;
+    struct Case {
+        name: &'static str,
+        used_ago: Option<u64>,
+        window: Duration,
+        declared: &'static [&'static str],
+        want: Result<(), Vec<&'static str>>,
+    }
+    let cases = [
+        Case {
+            name: "never used, nothing declared",
+            used_ago: None,
+            window: Duration::from_secs(3600),
+            declared: &[],
+            want: Ok(()),
+        },
+        Case {
+            name: "used within the window",
+            used_ago: Some(0),
+            window: Duration::from_secs(3600),
+            declared: &[],
+            want: Err(vec!["wf-used"]),
+        },
+        Case {
+            name: "used before the window",
+            used_ago: Some(2 * HOUR),
+            window: Duration::from_secs(3600),
+            declared: &[],
+            want: Ok(()),
+        },
+        Case {
+            name: "declared, never used",
+            used_ago: None,
+            window: Duration::from_secs(3600),
+            declared: &["wf-declared"],
+            want: Err(vec!["wf-declared"]),
+        },
+        Case {
+            name: "both, named once each, sorted",
+            used_ago: Some(0),
+            window: Duration::from_secs(3600),
+            declared: &["wf-declared", "wf-used"],
+            want: Err(vec!["wf-declared", "wf-used"]),
+        },
+    ];
+    for case in cases {
+        let w = World::new();
+        let scope = workspace_scope();
+        w.put(&scope, "OLD", VALUE);
+        let now = SystemClock.now();
+        if let Some(ago) = case.used_ago {
+            let mark = UsageMark::new(scope.clone(), key("OLD"), id("wf-used"), now - ago);
+            block_on(w.store.record_usage(&[mark])).unwrap();
+        }
+        let check = DeleteCheck::used_within(case.window)
+            .declared_by(case.declared.iter().map(|d| id::<WorkflowId>(d)));
+        w.audit.take();
+        let got =
+            block_on(
+                w.secrets
+                    .rename_checked(&admin(), &scope, &key("OLD"), &key("NEW"), &check),
+            );
+        let event = w.audit.take().pop().unwrap();
+        assert_eq!(event.kind, AuditKind::Renamed, "{}", case.name);
+        match (&case.want, got) {
+            (Ok(()), Ok(meta)) => {
+                assert_eq!(meta.key, key("NEW"), "{}", case.name);
+                assert_eq!(resolves(&w, "NEW").as_deref(), Ok(VALUE), "{}", case.name);
+            }
+            (Err(want), Err(Error::SecretInUse { workflows, .. })) => {
+                let names: Vec<&str> = workflows.iter().map(|w| w.as_str()).collect();
+                assert_eq!(&names, want, "{}", case.name);
+                assert_eq!(event.outcome, Err(ErrorCode::SecretInUse), "{}", case.name);
+                assert_eq!(event.keys, [key("OLD"), key("NEW")], "{}", case.name);
+                assert_eq!(
+                    resolves(&w, "OLD").as_deref(),
+                    Ok(VALUE),
+                    "{}: nothing moved",
+                    case.name
+                );
+                assert!(resolves(&w, "NEW").is_err(), "{}", case.name);
+            }
+            (want, got) => panic!("{}: wanted {want:?}, got {got:?}", case.name),
+        }
+    }
+    // Permissions first: a viewer is refused as such, whatever the usage.
+    let w = World::new();
+    w.put(&workspace_scope(), "OLD", VALUE);
+    let check =
+        DeleteCheck::used_within(Duration::from_secs(60)).declared_by([id::<WorkflowId>("wf")]);
+    let err = block_on(w.secrets.rename_checked(
+        &member("vic", WorkspaceRole::Viewer),
+        &workspace_scope(),
+        &key("OLD"),
+        &key("NEW"),
+        &check,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "permission_denied");
+    // A store that keeps no usage fails the check closed.
+    let store = CutIn {
+        inner: w.store.clone(),
+        before_write: Mutex::new(None),
+    };
+    let secrets = Secrets::new(w.vault.clone(), store);
+    let check = DeleteCheck::used_within(Duration::from_secs(60));
+    let err = block_on(secrets.rename_checked(
+        &admin(),
+        &workspace_scope(),
+        &key("OLD"),
+        &key("NEW"),
+        &check,
+    ))
+    .unwrap_err();
+    assert_eq!(err.code(), "store");
+    assert_eq!(resolves(&w, "OLD").as_deref(), Ok(VALUE));
+}

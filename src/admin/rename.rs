@@ -1,9 +1,9 @@
 //! Renaming a key in its scope: the record and every kept version sealed again
 //! under the new name, in one batch.
 
-use super::Secrets;
 use super::audited::Call;
 use super::secrets::CAS_RETRIES;
+use super::{DeleteCheck, Secrets};
 use crate::access::Operation;
 use crate::audit::AuditKind;
 use crate::crypto::RecordRole;
@@ -22,7 +22,9 @@ impl<S: SecretStore> Secrets<S> {
     ///
     /// **A rename breaks every `{{FROM}}` and `credential("FROM")` in the
     /// workflows that use the old name**: their next step misses it. Update the
-    /// references first, or use the dependency check the usage records allow.
+    /// references first, or rename with [`rename_checked`](Self::rename_checked),
+    /// which refuses while workflows use or declare the old name. This unchecked
+    /// rename stays available to whoever may delete the secret.
     ///
     /// Allowed to whoever may delete the secret and create in its scope: admins for
     /// workspace and workflow scopes, the owner for a personal one.
@@ -77,8 +79,43 @@ impl<S: SecretStore> Secrets<S> {
         }
         let keys = [from.clone(), to.clone()];
         let call = Call::new(AuditKind::Renamed, actor, Some(scope), &keys);
-        self.audited(&call, self.rename_body(&call, actor, scope, from, to))
+        self.audited(&call, self.rename_body(&call, actor, scope, from, to, None))
             .await
+    }
+
+    /// [`rename`](Self::rename), refused like a checked delete
+    /// ([`delete_checked`](Self::delete_checked)) when workflows used the old name
+    /// within `check`'s window or the host declares that they reference it: a
+    /// rename breaks every `{{FROM}}` reference. The check runs after the
+    /// permission check and before anything is opened; one `Renamed` event either
+    /// way, with `secret_in_use` when refused (naming both keys, not the
+    /// workflows).
+    ///
+    /// # Errors
+    ///
+    /// As [`rename`](Self::rename), and `secret_in_use` naming the workflows;
+    /// `store` also when the store keeps no usage (never taken as "unused").
+    pub async fn rename_checked(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        from: &SecretKey,
+        to: &SecretKey,
+        check: &DeleteCheck,
+    ) -> Result<SecretMeta, Error> {
+        if let Err(err) = to.check_new_name() {
+            let call = Call::new(
+                AuditKind::Renamed,
+                actor,
+                Some(scope),
+                std::slice::from_ref(from),
+            );
+            return self.audited(&call, async { Err(err) }).await;
+        }
+        let keys = [from.clone(), to.clone()];
+        let call = Call::new(AuditKind::Renamed, actor, Some(scope), &keys);
+        let body = self.rename_body(&call, actor, scope, from, to, Some(check));
+        self.audited(&call, body).await
     }
 
     async fn rename_body(
@@ -88,6 +125,7 @@ impl<S: SecretStore> Secrets<S> {
         scope: &Scope,
         from: &SecretKey,
         to: &SecretKey,
+        check: Option<&DeleteCheck>,
     ) -> Result<SecretMeta, Error> {
         let taken = || Error::AlreadyExists {
             what: format!("secret {to} in the {scope}"),
@@ -97,6 +135,9 @@ impl<S: SecretStore> Secrets<S> {
             crate::access::check(actor, Operation::Create, scope, None)?;
             if from == to {
                 return Err(taken());
+            }
+            if let Some(check) = check {
+                self.not_in_use(scope, from, check).await?;
             }
             let revision = record.meta.revision;
             let kept = super::binding::kept(scope, from, self.store.versions(scope, from).await?)?;

@@ -83,8 +83,9 @@ impl SecretDetails {
     }
 }
 
-/// What a checked delete ([`Secrets::delete_checked`]) refuses on: recent use, and
-/// the workflows the host says reference the key.
+/// What a checked delete ([`Secrets::delete_checked`]) or a checked rename
+/// ([`Secrets::rename_checked`]) refuses on: recent use, and the workflows the host
+/// says reference the key (a rename breaks their references as a delete does).
 ///
 /// # Example
 ///
@@ -785,25 +786,37 @@ impl<S: SecretStore> Secrets<S> {
         let call = Call::new(AuditKind::Deleted, actor, Some(scope), slice::from_ref(key));
         let body = async {
             let record = self.existing(actor, Operation::Delete, scope, key).await?;
-            let rows = self.store.usage(scope, key).await?;
-            let now = self.now();
-            let recent = |at: u64| Duration::from_millis(now.saturating_sub(at)) <= check.window;
-            let mut users: BTreeSet<WorkflowId> = rows
-                .into_iter()
-                .filter(|u| recent(u.last_used_at))
-                .map(|u| u.workflow)
-                .collect();
-            users.extend(check.declared.iter().cloned());
-            if !users.is_empty() {
-                return Err(Error::SecretInUse {
-                    scope: scope.clone(),
-                    key: key.clone(),
-                    workflows: users.into_iter().collect(),
-                });
-            }
+            self.not_in_use(scope, key, check).await?;
             self.remove(&call, scope, key, record.meta.version).await
         };
         self.audited(&call, body).await
+    }
+
+    /// `Ok` when no workflow used `key` from `scope` within `check`'s window and
+    /// the host declares none; else `secret_in_use`, naming them (sorted).
+    pub(super) async fn not_in_use(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+        check: &DeleteCheck,
+    ) -> Result<(), Error> {
+        let rows = self.store.usage(scope, key).await?;
+        let now = self.now();
+        let recent = |at: u64| Duration::from_millis(now.saturating_sub(at)) <= check.window;
+        let mut users: BTreeSet<WorkflowId> = rows
+            .into_iter()
+            .filter(|u| recent(u.last_used_at))
+            .map(|u| u.workflow)
+            .collect();
+        users.extend(check.declared.iter().cloned());
+        if users.is_empty() {
+            return Ok(());
+        }
+        Err(Error::SecretInUse {
+            scope: scope.clone(),
+            key: key.clone(),
+            workflows: users.into_iter().collect(),
+        })
     }
 
     /// Which workflows resolved `key` from `scope`, each with the latest time

@@ -131,7 +131,9 @@
 //! **Registered values first.** The formats are searched after the registered
 //! values, and each registered run is read as an opaque span: no prefix is looked
 //! for inside one, a token's body runs through one (its length counts, its bytes are
-//! not read), and the byte before a token counts as a boundary when it lies in one.
+//! not read), a JWT whose header would meet one is no JWT (its header is decoded to
+//! check it, and a registered value's bytes are never decoded), and the byte before
+//! a token counts as a boundary when it lies in one.
 //! So a format mask never takes away a registered value's mask (every byte a
 //! registered run covers stays covered: `formats_never_unmask`, a property over the
 //! runs), and where it lands depends on where registered values are, never on their
