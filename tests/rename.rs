@@ -435,3 +435,84 @@ fn a_checked_rename_refuses_while_workflows_use_the_old_name() {
     assert_eq!(err.code(), "store");
     assert_eq!(resolves(&w, "OLD").as_deref(), Ok(VALUE));
 }
+
+/// A record written before versions were kept (format 1, a frozen golden vector)
+/// has no kept copy: a rename keeps its value as an `Earlier` version under the
+/// new name, so a rename with a new value can be undone.
+#[test]
+fn a_rename_of_an_older_record_keeps_its_value() {
+    #[derive(serde::Deserialize)]
+    struct Golden {
+        kek_hex: String,
+        vectors: Vec<Vector>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Vector {
+        scope_kind: String,
+        version: u64,
+        value: String,
+        sealed_hex: String,
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let unhex = |t: &str| -> Vec<u8> {
+        (0..t.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let kek: [u8; 32] = unhex(&golden.kek_hex).try_into().unwrap();
+    let vault = Vault::new(LocalKeyring::from_key(KeyId::from(7), Zeroizing::new(kek)));
+    let v = golden
+        .vectors
+        .iter()
+        .find(|v| v.scope_kind == "workspace" && v.version == 3)
+        .unwrap();
+    let store = Arc::new(MemoryStore::new());
+    let scope = workspace_scope();
+    let mut meta = SecretMeta::new(scope.clone(), key("EMPTY"), user("old-admin"), 1_000);
+    meta.version = 3;
+    meta.value_changed_at = 2_000;
+    meta.updated_by = user("old-rotator");
+    let old = StoredSecret {
+        meta,
+        sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+    };
+    block_on(store.write(WriteBatch::from(vec![WriteOp::Put {
+        record: old,
+        expect: Expect::Absent,
+    }])))
+    .unwrap();
+    let secrets = Secrets::new(vault, store);
+    block_on(secrets.rename(&admin(), &scope, &key("EMPTY"), &key("RENAMED"))).unwrap();
+    let kept: Vec<_> = block_on(secrets.versions(&admin(), &scope, &key("RENAMED")))
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.version, m.reason, m.written_by.to_string(), m.written_at))
+        .collect();
+    assert_eq!(
+        kept,
+        [(3, VersionReason::Earlier, "old-rotator".to_string(), 2_000)]
+    );
+    block_on(secrets.rotate(&admin(), &scope, &key("RENAMED"), value(VALUE))).unwrap();
+    block_on(secrets.restore(&admin(), &scope, &key("RENAMED"), 3)).unwrap();
+    assert!(block_on(secrets.verify(&admin(), &scope, &key("RENAMED"), &value(&v.value))).unwrap());
+    // Keeping one version still keeps the current one: the renamed record's copy.
+    let store = Arc::new(MemoryStore::new());
+    let mut meta = SecretMeta::new(scope.clone(), key("EMPTY"), user("old-admin"), 1_000);
+    meta.version = 3;
+    let old = StoredSecret {
+        meta,
+        sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+    };
+    block_on(store.write(WriteBatch::from(vec![WriteOp::Put {
+        record: old,
+        expect: Expect::Absent,
+    }])))
+    .unwrap();
+    let vault = Vault::new(LocalKeyring::from_key(KeyId::from(7), Zeroizing::new(kek)));
+    let one = Secrets::new(vault, store).with_versions_kept(1);
+    block_on(one.rename(&admin(), &scope, &key("EMPTY"), &key("RENAMED"))).unwrap();
+    let kept = block_on(one.versions(&admin(), &scope, &key("RENAMED"))).unwrap();
+    assert_eq!(kept.iter().map(|m| m.version).collect::<Vec<_>>(), [3]);
+}

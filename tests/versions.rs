@@ -550,3 +550,129 @@ fn the_first_rotation_of_an_older_record_keeps_its_value() {
     let restored = block_on(secrets.verify(&admin(), &scope, &key("EMPTY"), &value(&v.value)));
     assert!(restored.unwrap(), "the golden value is current again");
 }
+
+/// How a lying store bends its answer to `versions` (or `list`).
+#[derive(Clone, Copy, Debug)]
+enum Bend {
+    /// One version names another key.
+    OtherKey,
+    /// One version names another scope.
+    OtherScope,
+    /// A version twice (a copied row).
+    Repeat,
+    /// Lowest first.
+    Ascending,
+    /// More than any write keeps.
+    TooMany,
+    /// The listing repeats a key.
+    ListRepeat,
+}
+
+/// A store that answers `versions` and `list` bent as `bend` says.
+struct Bent {
+    inner: std::sync::Arc<MemoryStore>,
+    bend: Bend,
+}
+
+impl SecretStore for Bent {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        let mut listed = self.inner.list(scope).await?;
+        if let (Bend::ListRepeat, Some(first)) = (self.bend, listed.first().cloned()) {
+            listed.insert(0, first);
+        }
+        Ok(listed)
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        let mut kept = self.inner.versions(scope, key).await?;
+        match self.bend {
+            Bend::OtherKey => kept[1].meta.key = SecretKey::new("OTHER").unwrap(),
+            Bend::OtherScope => kept[1].meta.scope = personal("pat"),
+            Bend::Repeat => {
+                let again = kept[1].clone();
+                kept.insert(1, again);
+            }
+            Bend::Ascending => kept.reverse(),
+            Bend::TooMany => {
+                let last = kept.last().unwrap().clone();
+                while kept.len() <= MAX_VERSIONS_KEPT {
+                    let mut older = last.clone();
+                    older.meta.version = 0;
+                    kept.push(older);
+                }
+                // Strictly descending still: number them down from the last.
+                let n = kept.len() as u64;
+                for (i, k) in kept.iter_mut().enumerate() {
+                    k.meta.version = n - i as u64 + 1_000;
+                }
+            }
+            Bend::ListRepeat => {}
+        }
+        Ok(kept)
+    }
+}
+
+/// A store's answer to `versions` is checked against the request before anything
+/// is listed or opened: a version of another key or scope, a repeated or
+/// misordered version, or more than any write keeps is refused as `store`; so is a
+/// listing that repeats a key.
+#[test]
+fn a_bent_answer_about_versions_is_refused() {
+    for bend in [
+        Bend::OtherKey,
+        Bend::OtherScope,
+        Bend::Repeat,
+        Bend::Ascending,
+        Bend::TooMany,
+    ] {
+        let w = World::new();
+        let scope = workspace_scope();
+        w.put(&scope, "K", V1);
+        w.rotate(&scope, "K", V2);
+        w.rotate(&scope, "K", V3);
+        let secrets = Secrets::new(
+            w.vault.clone(),
+            Bent {
+                inner: w.store.clone(),
+                bend,
+            },
+        );
+        let listed = block_on(secrets.versions(&admin(), &scope, &key("K"))).unwrap_err();
+        assert_eq!(listed.code(), "store", "{bend:?}: versions");
+        let restored = block_on(secrets.restore(&admin(), &scope, &key("K"), 1)).unwrap_err();
+        assert_eq!(restored.code(), "store", "{bend:?}: restore");
+        let renamed =
+            block_on(secrets.rename(&admin(), &scope, &key("K"), &key("NEW"))).unwrap_err();
+        assert_eq!(renamed.code(), "store", "{bend:?}: rename");
+        assert!(current_is(&w, &scope, "K", V3), "{bend:?}: nothing written");
+    }
+    let w = World::new();
+    let scope = workspace_scope();
+    w.put(&scope, "A", V1);
+    w.put(&scope, "B", V2);
+    let secrets = Secrets::new(
+        w.vault.clone(),
+        Bent {
+            inner: w.store.clone(),
+            bend: Bend::ListRepeat,
+        },
+    );
+    let err = block_on(secrets.list(&admin(), &scope)).unwrap_err();
+    assert_eq!(err.code(), "store", "a listing that repeats a key");
+}

@@ -169,7 +169,8 @@ impl<S: SecretStore> Secrets<S> {
     /// it), put `record` under `to` expecting it absent, and keep every version
     /// under `to`, each opened with the old binding and sealed with the new. A
     /// current value of format 1 has no kept copy: it gets one (`Earlier`), as its
-    /// first rotation would give it. The `Put` is the batch's second op.
+    /// first rotation would give it, so the renamed record (now of format 2) has its
+    /// kept copy like every other. The `Put` is the batch's second op.
     pub(super) fn renamed(
         &self,
         scope: &Scope,
@@ -181,7 +182,7 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<WriteBatch, Error> {
         let version = record.meta.version;
         let value = self.vault.unseal(scope, from, version, &record.sealed)?;
-        let earlier = (record.sealed.format() == 1 && self.versions_kept > 1).then(|| {
+        let earlier = (record.sealed.format() == 1).then(|| {
             crate::store::VersionMeta::new(
                 scope.clone(),
                 to.clone(),
