@@ -40,7 +40,8 @@ impl<S: SecretStore> Secrets<S> {
     /// A previous value sealed in format 1 was written before versions were kept,
     /// so the history lacks it: it is kept now as [`VersionReason::Earlier`], opened
     /// and sealed again for the history slot, so the first rotation after an
-    /// upgrade can be undone too.
+    /// upgrade can be undone too. (With one version kept, the store drops it again
+    /// at once; one rare unseal buys one rule.)
     pub(super) fn keep_ops(
         &self,
         new: &NewVersion<'_>,
@@ -49,7 +50,7 @@ impl<S: SecretStore> Secrets<S> {
     ) -> Result<Vec<WriteOp>, Error> {
         let keep = self.versions_kept;
         let mut ops = Vec::with_capacity(2);
-        if let Some(previous) = previous.filter(|p| keep > 1 && p.sealed.format() == 1) {
+        if let Some(previous) = previous.filter(|p| p.sealed.format() == 1) {
             let (scope, key, meta) = (new.scope, new.key, &previous.meta);
             // Opened with the scope and key asked for (the caller checked the binding).
             let value = self
