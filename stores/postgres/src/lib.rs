@@ -67,8 +67,9 @@
 //!   not), bumps the one-row counter `changes.seq` as its last statement before
 //!   `COMMIT` (the row stays locked until the commit, so numbers follow commit
 //!   order), appends the names it touched, (workspace, kind, owner, key), never a
-//!   value, to `change_log` under that number, and sends `NOTIFY` on the
-//!   schema's channel with the number. PostgreSQL delivers it only if and after
+//!   value, to `change_log` under that number (deleting the change that
+//!   leaves its 10,000-change window: one index descent), and sends `NOTIFY`
+//!   on the schema's channel with the number. PostgreSQL delivers it only if and after
 //!   the batch commits.
 //! - **What the listener does.** [`CacheListener`] (run by the host) holds one
 //!   connection outside the pool, `LISTEN`s, and on each notification reads
