@@ -3,7 +3,9 @@
 //! throwaway cluster on a unix socket, or `WORKFLOW_SECRETS_PG_URL`).
 //!
 //! - `cas_write`: a one-operation compare-and-swap `write` against a raw
-//!   `BEGIN; UPDATE ... WHERE revision = $n; COMMIT` (goal: within 1.5x).
+//!   `BEGIN; UPDATE ... WHERE revision = $n; COMMIT` (goal: within 1.5x). The
+//!   write is logged as every write is (the change counter, `change_log`, a
+//!   `NOTIFY`), with no listener running in this process.
 //! - `get_first_3_scopes`: the worst case of a resolution's read (the value only in
 //!   the third, personal scope) against one raw prepared point `SELECT` round trip.
 //! - `get`: one point read against the same raw `SELECT`.
@@ -13,6 +15,7 @@
 //!   change-number round trip and a clone) against `MemoryStore::find_sealed`;
 //!   `cache miss`: a cache that keeps nothing (every lookup reads through, the
 //!   read joined to the change counter) against the uncached `find_sealed`.
+//!   The cache's listener is stopped after these (see `cas_write`).
 //! - `resolve_personal`: a worst-case `Resolver::resolve` (the value only in the
 //!   personal scope) against one raw `SELECT` round trip plus the envelope-unseal
 //!   floor of the core crate's `benches/resolve.rs` (goal: within 1.2x).
@@ -20,6 +23,10 @@
 //!   the worst case through a store over a pool of 8, against 16 tasks making raw
 //!   prepared point `SELECT`s over another pool of 8 (goal: at least 0.8x the raw
 //!   throughput). Criterion reports each as elements per second.
+//!
+//! - `capacity` (printed only): resolutions per second of server CPU, uncached
+//!   and cached, from the CPU time `/proc` reports for the server processes
+//!   serving 16 callers over 8 connections (when the server is on this machine).
 //!
 //! Run: `cargo bench -p workflow-secrets-postgres -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: a panic is the failure report
@@ -233,7 +240,7 @@ fn bench(c: &mut Criterion) {
             server.config().clone(),
             NoTls,
         );
-    rt.spawn(listener.run());
+    let listening = rt.spawn(listener.run());
     let (miss_store, _idle) = PostgresStore::with_schema(server.pool(1), &schema)
         .unwrap()
         .with_cache(
@@ -271,6 +278,9 @@ fn bench(c: &mut Criterion) {
         || async { store.find_sealed(&order, &personal_key).await.unwrap() },
         || async { miss_store.find_sealed(&order, &personal_key).await.unwrap() },
     );
+    // The listener stops here: it runs on this runtime, and its reads of the log
+    // after each notification would land inside the write benches' timings.
+    listening.abort();
 
     let floor = floor::Floor::new(floor::personal_aad_len("acme", "ada", "PERSONAL_ONLY"));
     let resolver = Resolver::new(vault.clone(), store.clone());
@@ -375,6 +385,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     concurrent(c, server, &schema, &vault);
+    capacity(server, &schema, &vault);
 }
 
 /// Callers at once, and the connections they share.
@@ -486,3 +497,117 @@ fn concurrent(c: &mut Criterion, server: &support::Server, schema: &str, vault: 
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
+
+/// CPU seconds (user + system) the processes `pids` have used so far, from
+/// `/proc/<pid>/stat` (Linux, and the server on this machine); `None` otherwise.
+fn cpu_seconds(pids: &[i32]) -> Option<f64> {
+    let mut ticks = 0u64;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command (in parentheses, which may hold spaces): the state is
+        // field 3, so utime (14) and stime (15) are the 12th and 13th after it.
+        let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+        let field = |i: usize| fields.get(i)?.parse::<u64>().ok();
+        ticks += field(11)? + field(12)?;
+    }
+    // `/proc` counts in USER_HZ, 100 per second on Linux whatever the kernel's HZ.
+    Some(ticks as f64 / 100.0)
+}
+
+/// The server processes serving connections named `app` (`pg_stat_activity`).
+async fn backends(server: &support::Server, app: &str) -> Vec<i32> {
+    let admin = server.pool(1).get().await.unwrap();
+    admin
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// Capacity on paper (issue 20 item 5): resolutions per second of server CPU,
+/// uncached and cached, 16 callers over 8 connections. Wall-clock throughput on
+/// a shared machine says little about a server; CPU time does: the server
+/// processes serving the pools (and the cache's listener) are found by
+/// `application_name` and their CPU time read from `/proc` before and after a
+/// fixed number of resolutions, and the client's from `/proc/self`. Printed
+/// only when the server runs on this machine (a throwaway cluster).
+fn capacity(server: &support::Server, schema: &str, vault: &Vault) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let ada = UserId::new("ada").unwrap();
+    let ctx = Arc::new(RunContext::manual(
+        WorkspaceId::new("acme").unwrap(),
+        WorkflowId::new("wf").unwrap(),
+        ada.clone(),
+        ada,
+    ));
+    let personal_key = SecretKey::new("PERSONAL_ONLY").unwrap();
+    let uncached =
+        PostgresStore::with_schema(server.pool_named(POOL, "wfs-capacity-uncached"), schema)
+            .unwrap();
+    let mut listen = server.config().clone();
+    listen.application_name("wfs-capacity-cached");
+    let (cached, listener) =
+        PostgresStore::with_schema(server.pool_named(POOL, "wfs-capacity-cached"), schema)
+            .unwrap()
+            .with_cache(workflow_secrets_postgres::CacheConfig::new(), listen, NoTls);
+    rt.spawn(listener.run());
+    rt.block_on(async {
+        while !cached.cache_stats().unwrap().listening {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    for (name, store) in [("uncached", uncached), ("cached", cached.clone())] {
+        let resolver = Resolver::new(vault.clone(), store);
+        let (ctx, key) = (ctx.clone(), personal_key.clone());
+        let resolve = move || {
+            let (resolver, ctx, key) = (resolver.clone(), ctx.clone(), key.clone());
+            async move {
+                black_box(resolver.resolve(&ctx, &key).await.unwrap());
+            }
+        };
+        let app = format!("wfs-capacity-{name}");
+        let ops = CALLERS * 2_000;
+        let measured = rt.block_on(async {
+            // Every connection open and every statement prepared first.
+            callers(CALLERS * 50, resolve.clone()).await;
+            let pids = backends(server, &app).await;
+            let before = (
+                cpu_seconds(&pids),
+                cpu_seconds(&[std::process::id() as i32]),
+            );
+            let wall = callers(ops, resolve.clone()).await;
+            let after = (
+                cpu_seconds(&pids),
+                cpu_seconds(&[std::process::id() as i32]),
+            );
+            Some((pids.len(), wall, after.0? - before.0?, after.1? - before.1?))
+        });
+        let Some((processes, wall, server_cpu, client_cpu)) = measured else {
+            eprintln!("capacity {name}: the server's processes are not on this machine");
+            return;
+        };
+        let rate = |seconds: f64| ops as f64 / seconds;
+        eprintln!(
+            "capacity {name}: {ops} resolutions in {wall:?} ({:.0}/s wall); server CPU \
+             {server_cpu:.2} s over {processes} processes ({:.0} resolutions per server \
+             core-second), client CPU {client_cpu:.2} s ({:.0} per client core-second)",
+            rate(wall.as_secs_f64()),
+            rate(server_cpu),
+            rate(client_cpu),
+        );
+    }
+    let stats = cached.cache_stats().unwrap();
+    eprintln!(
+        "capacity cached: {} hits, {} misses, {} behind",
+        stats.hits, stats.misses, stats.behind
+    );
+}

@@ -21,6 +21,7 @@
 //! | errors | the SQLSTATE and the server's message, never a row; a client-side failure (refused connection, TLS, timeout) keeps the driver's error as its `source()` |
 //! | pool | a call waits for a connection at most 30 s ([`PostgresStore::with_wait_timeout`]), then fails with a store error |
 //! | cache | opt-in ([`PostgresStore::with_cache`]): sealed records per process, kept fresh by `LISTEN`/`NOTIFY`, the rotation rule exact on every instance: see "Cache" |
+//! | capacity | ~42,000 resolutions per server core-second uncached, ~66,000 cached; writes serialize at one per commit flush: see "Capacity" |
 //!
 //! For one node with nothing to run, use `workflow-secrets-sqlite`.
 //!
@@ -67,8 +68,9 @@
 //!   not), bumps the one-row counter `changes.seq` as its last statement before
 //!   `COMMIT` (the row stays locked until the commit, so numbers follow commit
 //!   order), appends the names it touched, (workspace, kind, owner, key), never a
-//!   value, to `change_log` under that number, and sends `NOTIFY` on the
-//!   schema's channel with the number. PostgreSQL delivers it only if and after
+//!   value, to `change_log` under that number (deleting the change that
+//!   leaves its 10,000-change window: one index descent), and sends `NOTIFY`
+//!   on the schema's channel with the number. PostgreSQL delivers it only if and after
 //!   the batch commits.
 //! - **What the listener does.** [`CacheListener`] (run by the host) holds one
 //!   connection outside the pool, `LISTEN`s, and on each notification reads
@@ -101,6 +103,86 @@
 //!   to the one-row counter. Writes pay the counter, the log row and the
 //!   notification in their transaction, and serialize on the counter's row from
 //!   their last statement to their commit.
+//!
+//! # Capacity
+//!
+//! Measured by `benches/postgres.rs` (its `capacity` lines) on a shared 2-core
+//! machine, client and server on it, over a unix socket: `Resolver::resolve`
+//! of a worst-case key (only in the third, personal scope) among 10,000
+//! records, 16 callers over 8 connections, 32,000 resolutions per sample.
+//! **Per server core** is not throughput divided by cores (the client shared
+//! them, as did other work): it is the resolutions divided by the CPU time,
+//! user plus system, that `/proc/<pid>/stat` reports for the server processes
+//! serving the pool (and the cache's listener), found by `application_name`,
+//! read before and after. The host's side is the bench process's own CPU
+//! time. Eight samples, five with everything pinned to one core:
+//!
+//! | per core-second | uncached | cached (every lookup a hit) |
+//! |---|---|---|
+//! | server, median (range) | ~42,000 resolutions (30,000-55,000) | ~66,000 (38,000-78,000) |
+//! | host (resolve, unseal), median | ~80,000 | ~86,000 |
+//! | wall throughput, this whole box | 20,000-33,000/s | 25,000-39,000/s |
+//!
+//! - **Why the cache saves only about a third of the server's CPU.** A hit
+//!   still makes one round trip, the change-number read (the rotation rule
+//!   needs it: see "Cache"); most of a resolution's server cost is the round
+//!   trip (a backend woken, a message parsed and answered), not the index
+//!   descent it replaces. The cache's gain is the database's work per
+//!   resolution and the bytes moved, not the round trip.
+//! - **Optimistic in four ways:** one hot row (production reads 10^6 rows,
+//!   whose pages must stay in `shared_buffers` to match), no TLS, no network
+//!   (add the round trip's latency to every resolution, hit or miss), and no
+//!   other traffic on the server.
+//! - **Writes serialize** on the counter's row from their last statement to
+//!   their commit, so a commit's WAL flush is inside the hold: the platform's
+//!   writes (every instance's, cached or not) run one after another at about
+//!   one per flush. Measured with `pgbench`, `fsync` and `synchronous_commit`
+//!   on, this machine's disk (~1 ms flush), 8 writers on 8 records: 660 logged
+//!   writes/s against 4,300/s for the same updates unlogged (which share
+//!   flushes). `record_usage` is not a logged write.
+//!
+//! **For a platform** of 10^4 workspaces × 10^2 secrets (10^6 records) and
+//! 10^3 runs/s × 10 steps × 3 credentials = 3 × 10^4 resolutions/s:
+//!
+//! - **Primary.** Uncached, 3 × 10^4 / 42,000 ≈ 0.7 server cores at 100%;
+//!   with the optimism above taken as a factor of 2 and the server kept at 50%,
+//!   about 3 cores for resolutions; cached, about 2. One primary with 4 to 8
+//!   cores carries the resolutions with room for the rest; no replica is needed
+//!   for them, and none may serve them (below).
+//! - **Hosts.** About 0.4 of a core for resolving and unsealing, spread over
+//!   the instances, before their own work.
+//! - **Pools.** A connection is busy for a round trip per resolution: at
+//!   3 × 10^4/s and 0.3 ms per round trip across a network, about 9
+//!   connections are busy on average; 8 connections kept this machine's two
+//!   cores busy. Size the pools so the whole fleet's sum is a few times the
+//!   primary's cores (e.g. 10 instances × 4 to 8), more only queues at the
+//!   server; `max_connections` must cover every pool plus one listener per
+//!   cached instance.
+//! - **Writes.** Rotations of 10^6 secrets every 90 days are 0.13/s; edits from
+//!   settings pages, tens per second: far below one write per flush. An import
+//!   of many secrets should be one batch (one change), not one write each.
+//!
+//! **Read replicas.** A replica replays the primary's WAL some time after the
+//! commit, so a read there, cached or not, may return a value older than a
+//! rotation that has committed (and acknowledged) on the primary.
+//!
+//! - **May go to a replica:** what a person reads and no step uses: listings
+//!   for a settings page (`list`, `list_many`, `scopes`), a record's details
+//!   and kept versions for display (`get`, `versions`), usage and
+//!   rotation-age reports. An edit form's revision read there and written back
+//!   with `Expect::Revision` at worst fails with a conflict (the check runs on
+//!   the primary), never loses an update.
+//! - **May not:** a step's resolution (`find_sealed`, `get_first`, `get_many`
+//!   for a run, anything behind `Resolver::resolve`), a check that a secret was
+//!   deleted or revoked, and every write (`write`, `record_usage`, `migrate`:
+//!   a replica refuses them). Nor a cache: `LISTEN` is refused during recovery,
+//!   so a cached store on a replica never serves.
+//! - **Unless the host waits:** a resolution may use a replica only after
+//!   reading the primary's `changes.seq` (or `pg_current_wal_lsn()`) when the
+//!   step starts, and reading the replica only once its own `changes.seq` (or
+//!   `pg_last_wal_replay_lsn()`) has reached it. That is the round trip a
+//!   cache hit already pays on the primary, so it saves little; this crate
+//!   does not route reads to replicas.
 //!
 //! # Schema
 //!

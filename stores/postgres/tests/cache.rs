@@ -562,3 +562,85 @@ async fn a_pool_that_cannot_connect_fails_calls_and_recovers() {
     assert_eq!(opened(read().await.unwrap()), "gen-2");
     assert!(stats(&b).hits > before.hits, "{:?}", stats(&b));
 }
+
+/// The log's rows above `floor` as (count, lowest, highest), and how many are at
+/// or below it.
+async fn log_rows(server: &Server, schema: &str, floor: i64) -> ((i64, i64, i64), i64) {
+    let admin = server.pool(1).get().await.unwrap();
+    let row = admin
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE seq > $1), min(seq) FILTER (WHERE seq > $1), \
+                 max(seq), count(*) FILTER (WHERE seq <= $1) FROM \"{schema}\".change_log"
+            ),
+            &[&floor],
+        )
+        .await
+        .unwrap();
+    ((row.get(0), row.get(1), row.get(2)), row.get(3))
+}
+
+/// Every write, on every instance, keeps `change_log` to the last 10,000 changes:
+/// the change that leaves the window is deleted by the write that pushes it
+/// out (a one-operation write and a batch alike), and rows a skipped number left
+/// behind (a counter raised by hand) go at the next sweep, every 1,024th change.
+/// The log is bounded whatever the write rate, so a listener's catch-up is too.
+#[tokio::test]
+async fn writes_keep_the_change_log_to_its_window() {
+    let Some(server) = server() else { return };
+    let store = server.fresh_store(server.pool(1)).await;
+    let schema = store.schema().to_owned();
+    let admin = server.pool(1).get().await.unwrap();
+    // A full window, 10,001..=20,000, and three rows below a skipped range
+    // (1..=3): what a hand-raised counter leaves.
+    let fill = |from: i64, to: i64| {
+        format!(
+            "INSERT INTO \"{schema}\".change_log (seq, workspaces, kinds, owners, keys) \
+             SELECT g, ARRAY['acme'], ARRAY[2::int2], ARRAY[''], ARRAY['OLD'] \
+             FROM generate_series({from}, {to}) g"
+        )
+    };
+    admin
+        .batch_execute(&format!(
+            "{}; {}; UPDATE \"{schema}\".changes SET seq = 20000",
+            fill(1, 3),
+            fill(10_001, 20_000)
+        ))
+        .await
+        .unwrap();
+    let vault = vault();
+    let scope = workspace("acme");
+    store
+        .write(WriteBatch::from(vec![put(
+            record(&vault, &scope, "K", "gen-1"),
+            Expect::Absent,
+        )]))
+        .await
+        .unwrap();
+    // Change 20,001 pushed 10,001 out (the leftovers may wait for a sweep).
+    assert_eq!(
+        log_rows(server, &schema, 3).await.0,
+        (10_000, 10_002, 20_001)
+    );
+
+    // Up to 20,479 (a full window again), then a two-record batch: change
+    // 20,480, a multiple of 1,024, sweeps.
+    admin
+        .batch_execute(&format!(
+            "{}; UPDATE \"{schema}\".changes SET seq = 20479",
+            fill(20_002, 20_479)
+        ))
+        .await
+        .unwrap();
+    store
+        .write(WriteBatch::from(vec![
+            put(record(&vault, &scope, "K", "gen-2"), Expect::Revision(1)),
+            put(record(&vault, &scope, "L", "gen-1"), Expect::Absent),
+        ]))
+        .await
+        .unwrap();
+    assert_eq!(
+        log_rows(server, &schema, 3).await,
+        ((10_000, 10_481, 20_480), 0)
+    );
+}
