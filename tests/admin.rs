@@ -181,49 +181,8 @@ fn personal_secrets_are_their_owners_alone() {
     assert!(block_on(s.list(&ada, &personal("ada"))).unwrap().is_empty());
 }
 
-/// A store that lets another write in just before the next write it is given: the
-/// race a compare-and-swap must survive, made deterministic.
-struct Racing {
-    inner: std::sync::Arc<MemoryStore>,
-    cut_in: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl SecretStore for Racing {
-    async fn get(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Option<StoredSecret>, StoreError> {
-        self.inner.get(scope, key).await
-    }
-    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
-        self.inner.list(scope).await
-    }
-    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let cut_in = self.cut_in.lock().unwrap().take();
-        if let Some(other_write) = cut_in {
-            other_write();
-        }
-        self.inner.write(batch).await
-    }
-    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes(workspace).await
-    }
-    async fn versions(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Vec<KeptVersion>, StoreError> {
-        self.inner.versions(scope, key).await
-    }
-}
-
-fn racing(w: &World, other_write: impl FnOnce() + Send + 'static) -> Secrets<Racing> {
-    let store = Racing {
-        inner: w.store.clone(),
-        cut_in: std::sync::Mutex::new(Some(Box::new(other_write))),
-    };
-    Secrets::new(w.vault.clone(), store)
+fn racing(w: &World, other_write: impl FnOnce() + Send + 'static) -> Secrets<CutIn> {
+    cut_in(w, other_write)
 }
 
 #[test]

@@ -218,50 +218,6 @@ fn a_rename_is_audited_with_both_names() {
     assert_eq!((event.version, event.outcome), (Some(1), Ok(())));
 }
 
-/// A store that lets another write land between a call's read and its write, once.
-struct CutIn {
-    inner: Arc<MemoryStore>,
-    before_write: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl SecretStore for CutIn {
-    async fn get(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Option<StoredSecret>, StoreError> {
-        self.inner.get(scope, key).await
-    }
-    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
-        self.inner.list(scope).await
-    }
-    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let cut_in = self.before_write.lock().unwrap().take();
-        if let Some(other) = cut_in {
-            other();
-        }
-        self.inner.write(batch).await
-    }
-    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes(workspace).await
-    }
-    async fn versions(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Vec<KeptVersion>, StoreError> {
-        self.inner.versions(scope, key).await
-    }
-}
-
-fn cut_in(w: &World, other: impl FnOnce() + Send + 'static) -> Secrets<CutIn> {
-    let store = CutIn {
-        inner: w.store.clone(),
-        before_write: Mutex::new(Some(Box::new(other))),
-    };
-    Secrets::new(w.vault.clone(), store)
-}
-
 #[test]
 fn a_rotation_racing_a_rename_is_not_lost() {
     let w = World::new();
@@ -441,33 +397,8 @@ fn a_checked_rename_refuses_while_workflows_use_the_old_name() {
 /// new name, so a rename with a new value can be undone.
 #[test]
 fn a_rename_of_an_older_record_keeps_its_value() {
-    #[derive(serde::Deserialize)]
-    struct Golden {
-        kek_hex: String,
-        vectors: Vec<Vector>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Vector {
-        scope_kind: String,
-        version: u64,
-        value: String,
-        sealed_hex: String,
-    }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
-    let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let unhex = |t: &str| -> Vec<u8> {
-        (0..t.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap())
-            .collect()
-    };
-    let kek: [u8; 32] = unhex(&golden.kek_hex).try_into().unwrap();
-    let vault = Vault::new(LocalKeyring::from_key(KeyId::from(7), Zeroizing::new(kek)));
-    let v = golden
-        .vectors
-        .iter()
-        .find(|v| v.scope_kind == "workspace" && v.version == 3)
-        .unwrap();
+    let v = GoldenV1::load();
+    let vault = v.vault();
     let store = Arc::new(MemoryStore::new());
     let scope = workspace_scope();
     let mut meta = SecretMeta::new(scope.clone(), key("EMPTY"), user("old-admin"), 1_000);
@@ -476,7 +407,7 @@ fn a_rename_of_an_older_record_keeps_its_value() {
     meta.updated_by = user("old-rotator");
     let old = StoredSecret {
         meta,
-        sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+        sealed: v.sealed.clone(),
     };
     block_on(store.write(WriteBatch::from(vec![WriteOp::Put {
         record: old,
@@ -503,14 +434,14 @@ fn a_rename_of_an_older_record_keeps_its_value() {
     meta.version = 3;
     let old = StoredSecret {
         meta,
-        sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+        sealed: v.sealed.clone(),
     };
     block_on(store.write(WriteBatch::from(vec![WriteOp::Put {
         record: old,
         expect: Expect::Absent,
     }])))
     .unwrap();
-    let vault = Vault::new(LocalKeyring::from_key(KeyId::from(7), Zeroizing::new(kek)));
+    let vault = v.vault();
     let one = Secrets::new(vault, store).with_versions_kept(1);
     block_on(one.rename(&admin(), &scope, &key("EMPTY"), &key("RENAMED"))).unwrap();
     let kept = block_on(one.versions(&admin(), &scope, &key("RENAMED"))).unwrap();

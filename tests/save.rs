@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use common::*;
 
 fn names(w: &World, scope: &Scope) -> Vec<(String, u64)> {
@@ -336,60 +334,20 @@ fn an_empty_save_writes_and_records_nothing() {
     assert!(w.audit.take().is_empty());
 }
 
-/// A store that lets another write land between a call's read and its write, once.
-struct CutIn {
-    inner: Arc<MemoryStore>,
-    before_write: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl SecretStore for CutIn {
-    async fn get(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Option<StoredSecret>, StoreError> {
-        self.inner.get(scope, key).await
-    }
-    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
-        self.inner.list(scope).await
-    }
-    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
-        let cut_in = self.before_write.lock().unwrap().take();
-        if let Some(other) = cut_in {
-            other();
-        }
-        self.inner.write(batch).await
-    }
-    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes(workspace).await
-    }
-    async fn versions(
-        &self,
-        scope: &Scope,
-        key: &SecretKey,
-    ) -> Result<Vec<KeptVersion>, StoreError> {
-        self.inner.versions(scope, key).await
-    }
-}
-
 #[test]
 fn a_write_racing_a_save_is_not_lost() {
     let w = world();
     let scope = workspace_scope();
     let other = Secrets::new(w.vault.clone(), w.store.clone());
-    let store = CutIn {
-        inner: w.store.clone(),
-        before_write: Mutex::new(Some(Box::new(move || {
-            block_on(other.rotate(
-                &admin(),
-                &workspace_scope(),
-                &key("A"),
-                value("A-racer-0002"),
-            ))
-            .unwrap();
-        }))),
-    };
-    let saving = Secrets::new(w.vault.clone(), store);
+    let saving = cut_in(&w, move || {
+        block_on(other.rotate(
+            &admin(),
+            &workspace_scope(),
+            &key("A"),
+            value("A-racer-0002"),
+        ))
+        .unwrap();
+    });
     let report = block_on(saving.save(
         &admin(),
         &scope,

@@ -482,40 +482,8 @@ fn rewrap_all_moves_kept_versions_too() {
 /// so that rotation can be undone too.
 #[test]
 fn the_first_rotation_of_an_older_record_keeps_its_value() {
-    #[derive(serde::Deserialize)]
-    struct Golden {
-        kek_hex: String,
-        vectors: Vec<Vector>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Vector {
-        scope_kind: String,
-        key: String,
-        version: u64,
-        value: String,
-        sealed_hex: String,
-    }
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/sealed_v1.json"
-    ))
-    .unwrap();
-    let golden: Golden = serde_json::from_str(&text).unwrap();
-    let unhex = |t: &str| -> Vec<u8> {
-        (0..t.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap())
-            .collect()
-    };
-    let kek: [u8; 32] = unhex(&golden.kek_hex).try_into().unwrap();
-    let keyring = LocalKeyring::from_key(KeyId::from(7), Zeroizing::new(kek));
-    let vault = Vault::new(keyring);
-    let v = golden
-        .vectors
-        .iter()
-        .find(|v| v.scope_kind == "workspace" && v.version == 3)
-        .unwrap();
-    assert_eq!(v.key, "EMPTY");
+    let v = GoldenV1::load();
+    let vault = v.vault();
     let store = std::sync::Arc::new(MemoryStore::new());
     let scope = workspace_scope();
     let mut meta = SecretMeta::new(scope.clone(), key("EMPTY"), user("old-admin"), 1_000);
@@ -524,7 +492,7 @@ fn the_first_rotation_of_an_older_record_keeps_its_value() {
     meta.updated_by = user("old-rotator");
     let old = StoredSecret {
         meta,
-        sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+        sealed: v.sealed.clone(),
     };
     block_on(store.write(WriteBatch::from(vec![WriteOp::Put {
         record: old,

@@ -1,6 +1,8 @@
 //! Renaming a key in its scope: the record and every kept version sealed again
 //! under the new name, in one batch.
 
+use std::slice;
+
 use super::audited::Call;
 use super::secrets::CAS_RETRIES;
 use super::{DeleteCheck, Secrets};
@@ -67,20 +69,7 @@ impl<S: SecretStore> Secrets<S> {
         from: &SecretKey,
         to: &SecretKey,
     ) -> Result<SecretMeta, Error> {
-        if let Err(err) = to.check_new_name() {
-            // As `create`: a name that looks like a token is not named.
-            let call = Call::new(
-                AuditKind::Renamed,
-                actor,
-                Some(scope),
-                std::slice::from_ref(from),
-            );
-            return self.audited(&call, async { Err(err) }).await;
-        }
-        let keys = [from.clone(), to.clone()];
-        let call = Call::new(AuditKind::Renamed, actor, Some(scope), &keys);
-        self.audited(&call, self.rename_body(&call, actor, scope, from, to, None))
-            .await
+        self.renaming(actor, scope, from, to, None).await
     }
 
     /// [`rename`](Self::rename), refused like a checked delete
@@ -103,18 +92,31 @@ impl<S: SecretStore> Secrets<S> {
         to: &SecretKey,
         check: &DeleteCheck,
     ) -> Result<SecretMeta, Error> {
+        self.renaming(actor, scope, from, to, Some(check)).await
+    }
+
+    /// Both renames: the new name's check first, then the audited body.
+    async fn renaming(
+        &self,
+        actor: &Actor,
+        scope: &Scope,
+        from: &SecretKey,
+        to: &SecretKey,
+        check: Option<&DeleteCheck>,
+    ) -> Result<SecretMeta, Error> {
         if let Err(err) = to.check_new_name() {
+            // As `create`: a name that looks like a token is not named.
             let call = Call::new(
                 AuditKind::Renamed,
                 actor,
                 Some(scope),
-                std::slice::from_ref(from),
+                slice::from_ref(from),
             );
             return self.audited(&call, async { Err(err) }).await;
         }
         let keys = [from.clone(), to.clone()];
         let call = Call::new(AuditKind::Renamed, actor, Some(scope), &keys);
-        let body = self.rename_body(&call, actor, scope, from, to, Some(check));
+        let body = self.rename_body(&call, actor, scope, from, to, check);
         self.audited(&call, body).await
     }
 

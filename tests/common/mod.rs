@@ -101,3 +101,103 @@ pub fn policy(
     }
     policy
 }
+
+/// A store that lets another write land between a call's read and its write, once.
+pub struct CutIn {
+    pub inner: Arc<MemoryStore>,
+    pub before_write: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl SecretStore for CutIn {
+    async fn get(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Option<StoredSecret>, StoreError> {
+        self.inner.get(scope, key).await
+    }
+    async fn list(&self, scope: &Scope) -> Result<Vec<SecretMeta>, StoreError> {
+        self.inner.list(scope).await
+    }
+    async fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let cut_in = self.before_write.lock().unwrap().take();
+        if let Some(other) = cut_in {
+            other();
+        }
+        self.inner.write(batch).await
+    }
+    async fn scopes(&self, workspace: &WorkspaceId) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes(workspace).await
+    }
+    async fn versions(
+        &self,
+        scope: &Scope,
+        key: &SecretKey,
+    ) -> Result<Vec<KeptVersion>, StoreError> {
+        self.inner.versions(scope, key).await
+    }
+}
+
+pub fn cut_in(w: &World, other: impl FnOnce() + Send + 'static) -> Secrets<CutIn> {
+    let store = CutIn {
+        inner: w.store.clone(),
+        before_write: std::sync::Mutex::new(Some(Box::new(other))),
+    };
+    Secrets::new(w.vault.clone(), store)
+}
+
+/// A record written before versions were kept: the frozen format-1 golden vector of
+/// `EMPTY` in workspace `acme`'s scope at version 3.
+pub struct GoldenV1 {
+    /// The bytes of its key-encryption key (id 7).
+    pub kek: [u8; 32],
+    /// Its sealed bytes, format 1.
+    pub sealed: SealedSecret,
+    /// Its value.
+    pub value: String,
+}
+
+impl GoldenV1 {
+    pub fn load() -> GoldenV1 {
+        #[derive(serde::Deserialize)]
+        struct Golden {
+            kek_hex: String,
+            vectors: Vec<Vector>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Vector {
+            scope_kind: String,
+            key: String,
+            version: u64,
+            value: String,
+            sealed_hex: String,
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sealed_v1.json");
+        let golden: Golden = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let unhex = |t: &str| -> Vec<u8> {
+            (0..t.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&t[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let v = golden
+            .vectors
+            .iter()
+            .find(|v| v.scope_kind == "workspace" && v.version == 3)
+            .unwrap();
+        assert_eq!(v.key, "EMPTY");
+        GoldenV1 {
+            kek: unhex(&golden.kek_hex).try_into().unwrap(),
+            sealed: SealedSecret::from_bytes(&unhex(&v.sealed_hex)).unwrap(),
+            value: v.value.clone(),
+        }
+    }
+
+    /// A vault over its key-encryption key.
+    pub fn vault(&self) -> Vault {
+        Vault::new(LocalKeyring::from_key(
+            KeyId::from(7),
+            Zeroizing::new(self.kek),
+        ))
+    }
+}
