@@ -326,6 +326,38 @@ fn details_at_their_bounds_are_kept() {
     assert_eq!(err.code(), "invalid_details");
 }
 
+/// An update that changes nothing is no change, whoever sends it: nothing is written
+/// (not even `updated_by`), nothing is recorded, and it is not in the report.
+#[test]
+fn an_update_that_changes_nothing_writes_nothing() {
+    let w = world();
+    let scope = workspace_scope();
+    let before = block_on(w.secrets.meta(&admin(), &scope, &key("A"))).unwrap();
+    w.audit.take();
+    let nothing = || Edit::Update {
+        key: key("A"),
+        value: None,
+        details: None,
+        rename_to: None,
+    };
+    let viewer = member("vic", WorkspaceRole::Viewer);
+    let report = block_on(w.secrets.save(&viewer, &scope, vec![nothing()])).unwrap();
+    assert_eq!(report, SaveReport::default());
+    assert!(w.audit.take().is_empty());
+    let after = block_on(w.secrets.meta(&admin(), &scope, &key("A"))).unwrap();
+    assert_eq!(after, before, "no write: revision and updated_by unchanged");
+    // Beside a real change, only the real change lands and is recorded.
+    w.audit.take();
+    let edits = vec![nothing(), Edit::details(key("B"), prod())];
+    let report = block_on(w.secrets.save(&admin(), &scope, edits)).unwrap();
+    assert_eq!(report.saved.len(), 1);
+    assert_eq!(report.saved[0].key, key("B"));
+    let kinds: Vec<AuditKind> = w.audit.take().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [AuditKind::DetailsChanged]);
+    let after = block_on(w.secrets.meta(&admin(), &scope, &key("A"))).unwrap();
+    assert_eq!(after.revision, before.revision);
+}
+
 #[test]
 fn an_empty_save_writes_and_records_nothing() {
     let w = world();

@@ -197,7 +197,8 @@ impl<S: SecretStore> Secrets<S> {
     /// [`rename`](Self::rename), [`delete`](Self::delete)), and each change is
     /// audited as that call: one event per change (an update with a new name, a
     /// new value and new details records `Renamed`, `Rotated` and `DetailsChanged`),
-    /// all with the save's outcome. A save of no edits writes and records nothing.
+    /// all with the save's outcome. A save of no edits, or an update that changes
+    /// nothing (no value, details or name), writes and records nothing for it.
     /// Kept versions are written as the single calls write them.
     ///
     /// A conflict with another writer re-reads and tries again, as the single calls
@@ -322,7 +323,14 @@ impl<S: SecretStore> Secrets<S> {
                     .await?;
                 versions.push(version);
             }
-            match self.store.write(batch).await {
+            // Edits that change nothing leave nothing to write; a store is never
+            // given an empty batch.
+            let written = if batch.is_empty() {
+                Ok(())
+            } else {
+                self.store.write(batch).await
+            };
+            match written {
                 Ok(()) => {
                     for (edit_calls, version) in calls.iter().zip(versions) {
                         for call in edit_calls {
@@ -425,6 +433,11 @@ impl<S: SecretStore> Secrets<S> {
                 rename_to,
             } => {
                 let record = current.get(key).ok_or_else(|| not_found(key))?;
+                if value.is_none() && details.is_none() && rename_to.is_none() {
+                    // Changes nothing: no write (it would move `updated_by` with no
+                    // permission checked and no event), no event, not in the report.
+                    return Ok(None);
+                }
                 let members = Some(&record.meta.members);
                 if value.is_some() {
                     access::check(actor, Operation::Rotate, scope, members)?;

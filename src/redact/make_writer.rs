@@ -58,6 +58,7 @@ use super::platform::PlatformRedactor;
 /// let token = SecretValue::new("sk-live-0123456789")?;
 /// platform.note(&token); // what `Resolver::with_platform_redactor` does for each value
 /// tracing::subscriber::with_default(subscriber, || {
+///     // The mistake this writer exists to catch: never log a value on purpose.
 ///     tracing::info!("calling the API with {}", token.expose_secret());
 /// });
 /// let log = String::from_utf8(sink.0.lock().unwrap().clone())?;
