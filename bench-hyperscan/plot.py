@@ -12,7 +12,7 @@ library only, so it runs wherever Python 3 does. Usually run through `plot.sh`.
 import math
 import sys
 
-TOOLS = [("ours", 2, "#d62728"), ("Hyperscan", 4, "#1f77b4"), ("aho-corasick", 6, "#2ca02c")]
+TOOLS = [("ours", "#d62728"), ("Hyperscan", "#1f77b4"), ("aho-corasick", "#2ca02c")]
 CORPORA = [("random tokens", ""), ("real shapes", "6,4")]
 TEXTS = ["clean", "noise", "hits"]
 
@@ -20,14 +20,18 @@ TEXTS = ["clean", "noise", "hits"]
 def read(path):
     """{(text, tool): [(N, MiB/s)]} from one run's first table."""
     series = {}
+    header = None
     with open(path) as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) < 8 or not cells[0].isdigit():
+            if cells[:2] == ["N", "text"]:
+                header = cells  # columns are found by name
+                continue
+            if header is None or len(cells) != len(header) or not cells[0].isdigit():
                 continue
             n, text = int(cells[0]), cells[1]
-            for tool, col, _ in TOOLS:
-                series.setdefault((text, tool), []).append((n, float(cells[col])))
+            for tool, _ in TOOLS:
+                series.setdefault((text, tool), []).append((n, float(cells[header.index(tool)])))
     return series
 
 
@@ -75,7 +79,7 @@ def main():
         if i == 0:
             out.append(f'<text transform="translate({left + 12},{h / 2}) rotate(-90)" text-anchor="middle">MiB/s</text>')
         for run, (corpus, dash) in zip(runs, CORPORA):
-            for tool, _, color in TOOLS:
+            for tool, color in TOOLS:
                 pts = sorted(run.get((text, tool), []))
                 if not pts:
                     continue
@@ -84,7 +88,7 @@ def main():
                 out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"{style}/>')
     # Legend.
     lx, ly = 30, h + 55
-    for tool, _, color in TOOLS:
+    for tool, color in TOOLS:
         out.append(f'<line x1="{lx}" x2="{lx + 20}" y1="{ly}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
         out.append(f'<text x="{lx + 24}" y="{ly + 4}">{tool}</text>')
         lx += 120

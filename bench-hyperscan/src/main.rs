@@ -34,19 +34,35 @@ const NOISE_POOL: usize = 8_192;
 
 const MIB: f64 = (1 << 20) as f64;
 
-/// The best time of `f` over at least 3 runs and about `budget`.
-fn best(budget: Duration, mut f: impl FnMut() -> usize) -> f64 {
-    let mut best = f64::MAX;
+/// The best time of each method over interleaved rounds: at least 5, and until
+/// `budget` has passed.
+fn interleaved(budget: Duration, methods: &mut [Box<dyn FnMut() -> usize + '_>]) -> Vec<f64> {
+    let mut best = vec![f64::MAX; methods.len()];
     let start = Instant::now();
-    let mut runs = 0;
-    while runs < 3 || start.elapsed() < budget {
-        let t = Instant::now();
-        black_box(f());
-        best = best.min(t.elapsed().as_secs_f64());
-        runs += 1;
+    let mut rounds = 0;
+    while rounds < 5 || start.elapsed() < budget {
+        for (f, best) in methods.iter_mut().zip(&mut best) {
+            let t = Instant::now();
+            black_box(f());
+            *best = best.min(t.elapsed().as_secs_f64());
+        }
+        rounds += 1;
     }
     best
 }
+
+/// The writer over `text` in writes of `chunk` bytes, into `io::sink()`.
+fn write_in(r: &Redactor, text: &str, chunk: usize) -> usize {
+    let mut w = r.writer(std::io::sink());
+    for piece in text.as_bytes().chunks(chunk) {
+        w.write_all(piece).unwrap();
+    }
+    w.finish().unwrap();
+    0
+}
+
+/// Past this many patterns the regex alternation is not built (minutes, gigabytes).
+const REGEX_MAX_PATTERNS: usize = 10_000;
 
 fn mibs(bytes: usize, secs: f64) -> f64 {
     bytes as f64 / MIB / secs
@@ -56,6 +72,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let enc = args.iter().any(|a| a == "--enc");
     let real = args.iter().any(|a| a == "--shapes");
+    if args.iter().any(|a| a == "--adversarial") {
+        return adversarial();
+    }
     let secrets = |n: usize| {
         if real {
             shapes::real_secrets(n)
@@ -81,24 +100,25 @@ fn main() {
     } else {
         Encodings::none()
     };
-    let budget = Duration::from_millis(600);
+    let budget = Duration::from_millis(2500);
     println!(
-        "secrets: {}; encodings {}; MiB/s, best of >= 3 runs; ratios are ours / other",
+        "secrets: {}; encodings {}; MiB/s, best of interleaved rounds (>= 5, about 2.5 s); \
+         ratios are ours / other, and on `hits` rows the other's time includes one copy of the text",
         if real {
             "real shapes (benches/support/shapes.rs)"
         } else {
             "random base64url tokens, 16-64 characters"
         },
         if enc {
-            "on (Hyperscan and aho-corasick get every variant)"
+            "on (Hyperscan, aho-corasick and regex get every variant)"
         } else {
             "off"
         }
     );
     println!(
-        "| N | text | ours | writer 64K | Hyperscan | HS+copy | aho-corasick | memcpy | ours/HS | ours/(HS+copy) | ours/AC | writer/ours |"
+        "| N | text | ours | writer 64K | writer 4K | Hyperscan | aho-corasick | regex | memcpy | fastest | ours/HS | ours/fastest | ours/AC | writer 64K/ours | writer 4K/ours |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut builds = Vec::new();
     for &n in &counts {
         let secrets = secrets(n);
@@ -133,7 +153,7 @@ fn main() {
         // the default automaton and, where it fits, the DFA; the best of them counts.
         let mut acs = Vec::new();
         for kind in [None, Some(AhoCorasickKind::DFA)] {
-            if kind.is_some() && (bytes > 512 * 1024 || patterns.len() <= 64) {
+            if kind.is_some() && bytes > 512 * 1024 {
                 continue;
             }
             for mk in [
@@ -150,49 +170,70 @@ fn main() {
                 );
             }
         }
+        // A regex alternation, where it builds in reasonable time and memory.
+        let re = (patterns.len() <= REGEX_MAX_PATTERNS)
+            .then(|| {
+                let alternation = patterns
+                    .iter()
+                    .map(|p| regex::escape(std::str::from_utf8(p).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                regex::bytes::RegexBuilder::new(&alternation)
+                    .size_limit(1 << 30)
+                    .dfa_size_limit(1 << 30)
+                    .build()
+                    .ok()
+            })
+            .flatten();
         for &state in texts {
             let hits = state == "hits";
             let noise = pool.as_deref().filter(|_| state != "clean");
             let text = log_text_with(hits.then_some(&secrets[..]), noise);
             let len = text.len();
-            let ours = mibs(len, best(budget, || r.redact(black_box(&text)).len()));
-            let writer = mibs(
-                len,
-                best(budget, || {
-                    let mut w = r.writer(std::io::sink());
-                    for chunk in text.as_bytes().chunks(64 * 1024) {
-                        w.write_all(chunk).unwrap();
-                    }
-                    w.finish().unwrap();
-                    0
-                }),
-            );
-            let hs = mibs(len, best(budget, || db.scan(black_box(text.as_bytes()))));
-            let ac = acs
-                .iter()
-                .map(|ac| {
-                    mibs(
-                        len,
-                        best(budget, || ac.find_iter(black_box(text.as_bytes())).count()),
-                    )
-                })
-                .fold(0.0, f64::max);
             let mut buf = vec![0u8; len];
-            let copy = mibs(
-                len,
-                best(budget, || {
+            // Interleaved: each round runs every method once, so a slow stretch of
+            // the machine hits them all alike; each keeps its best time.
+            let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = vec![
+                Box::new(|| r.redact(black_box(&text)).len()),
+                Box::new(|| write_in(&r, &text, 64 * 1024)),
+                Box::new(|| write_in(&r, &text, 4 * 1024)),
+                Box::new(|| db.scan(black_box(text.as_bytes()))),
+                Box::new(|| {
                     buf.copy_from_slice(black_box(text.as_bytes()));
                     buf[len / 2] as usize
                 }),
-            );
-            // Scan then copy: their times add.
-            let hs_copy = 1.0 / (1.0 / hs + 1.0 / copy);
+            ];
+            for ac in &acs {
+                methods.push(Box::new(|| ac.find_iter(black_box(text.as_bytes())).count()));
+            }
+            if let Some(re) = &re {
+                methods.push(Box::new(|| re.find_iter(black_box(text.as_bytes())).count()));
+            }
+            let times = interleaved(budget, &mut methods);
+            drop(methods);
+            let (ours, w64, w4, hs, copy) = (times[0], times[1], times[2], times[3], times[4]);
+            let ac = times[5..5 + acs.len()].iter().copied().fold(f64::MAX, f64::min);
+            let regex = re.as_ref().map(|_| times[5 + acs.len()]);
+            let fastest = hs.min(ac).min(regex.unwrap_or(f64::MAX));
+            // A redactor must build its output: where the text has hits, its floor is
+            // the scan and then one copy of the text.
+            let floor = |t: f64| if hits { t + copy } else { t };
+            let m = |t: f64| mibs(len, t);
             println!(
-                "| {n} | {state} | {ours:.0} | {writer:.0} | {hs:.0} | {hs_copy:.0} | {ac:.0} | {copy:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                ours / hs,
-                ours / hs_copy,
-                ours / ac,
-                writer / ours
+                "| {n} | {state} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                m(ours),
+                m(w64),
+                m(w4),
+                m(hs),
+                m(ac),
+                regex.map_or("-".to_owned(), |t| format!("{:.0}", m(t))),
+                m(copy),
+                m(floor(fastest)),
+                floor(hs) / ours,
+                floor(fastest) / ours,
+                floor(ac) / ours,
+                ours / w64,
+                ours / w4,
             );
         }
     }
@@ -232,5 +273,91 @@ fn main() {
             "add one value at N = {base} (add + next read, mean of 512): {:.1} us",
             t.elapsed().as_secs_f64() * 1e6 / 512.0
         );
+    }
+}
+
+/// `--adversarial`: the sets of `benches/redact.rs`'s `adversarial` group (one long
+/// periodic secret, secrets that are prefixes of one another, thousands sharing one
+/// long prefix) over texts of their repeated unit, at three lengths, so that both
+/// linearity (time per KiB as the text grows) and the ratio to Hyperscan show.
+fn adversarial() {
+    let prefix = "a".repeat(1024);
+    let sets: Vec<(&str, Vec<String>)> = vec![
+        ("periodic_2k", vec!["a".repeat(2048)]),
+        ("periodic_16k", vec!["a".repeat(16 * 1024)]),
+        (
+            "prefix_chain_128",
+            (1..=128).map(|k| "a".repeat(16 * k)).collect(),
+        ),
+        (
+            "shared_prefix_2000",
+            (0..2000).map(|i| format!("{prefix}{i:08}")).collect(),
+        ),
+        (
+            "shared_growing_prefix_64",
+            (1..=64).map(|k| format!("{}b", "a".repeat(32 * k))).collect(),
+        ),
+    ];
+    println!(
+        "adversarial sets over texts of `a`; MiB/s, best of interleaved rounds (>= 5, about 2 s); \
+         ns/KiB shows linearity; ratios are ours / other"
+    );
+    println!(
+        "| set | patterns | text | ours | ours ns/KiB | Hyperscan | aho-corasick | ours/HS | ours/AC |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (name, set) in &sets {
+        let vals: Vec<SecretValue> = set
+            .iter()
+            .map(|s| SecretValue::new(s.clone()).unwrap())
+            .collect();
+        let r = Redactor::builder()
+            .secrets(&vals)
+            .encodings(Encodings::none())
+            .build();
+        let patterns = r.__registered_patterns();
+        // Hyperscan refuses literals past its length limit (16 KiB is past it).
+        let mut db = hs::Database::literals(&patterns).ok();
+        // The best aho-corasick can do here: leftmost-longest (the redactor's own
+        // semantics) with and without its prefilter.
+        let acs: Vec<AhoCorasick> = [true, false]
+            .into_iter()
+            .map(|prefilter| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .prefilter(prefilter)
+                    .build(&patterns)
+                    .unwrap()
+            })
+            .collect();
+        for kib in [64, 256, 1024] {
+            let len = kib * 1024;
+            let text = "a".repeat(len);
+            let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = vec![
+                Box::new(|| r.redact(black_box(&text)).len()),
+                Box::new(|| db.as_mut().map_or(0, |db| db.scan(black_box(text.as_bytes())))),
+            ];
+            for ac in &acs {
+                methods.push(Box::new(|| ac.find_iter(black_box(text.as_bytes())).count()));
+            }
+            let times = interleaved(Duration::from_secs(2), &mut methods);
+            drop(methods);
+            let ac = times[2..].iter().copied().fold(f64::MAX, f64::min);
+            let (hs, vs_hs) = match db {
+                Some(_) => (
+                    format!("{:.0}", mibs(len, times[1])),
+                    format!("{:.2}", times[1] / times[0]),
+                ),
+                None => ("refused".to_owned(), "-".to_owned()),
+            };
+            println!(
+                "| {name} | {} | {kib} KiB | {:.0} | {:.0} | {hs} | {:.0} | {vs_hs} | {:.2} |",
+                patterns.len(),
+                mibs(len, times[0]),
+                times[0] * 1e9 / kib as f64,
+                mibs(len, ac),
+                ac / times[0],
+            );
+        }
     }
 }
