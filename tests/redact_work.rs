@@ -92,6 +92,7 @@ fn redaction_work_is_linear_in_the_text_for_adversarial_sets() {
         for searcher in [
             Searcher::Auto,
             Searcher::Packed,
+            Searcher::Memmem,
             Searcher::Fingerprint,
             Searcher::Linear,
         ] {

@@ -180,9 +180,16 @@ impl Fingerprint {
         }
     }
 
-    /// Appends to `out` every `(start, pattern)` of `hay` where a long pattern may
-    /// occur: a superset of the occurrences, each found exactly once, in no
-    /// particular order.
+    /// The probe stride S: [`scan`](Fingerprint::scan)'s ranges start at multiples of it.
+    pub(crate) fn step(&self) -> usize {
+        self.step
+    }
+
+    /// Appends to `out` every `(start, pattern)` where a long pattern may occur in
+    /// `hay` and is met by a probe in `from..to` (`from` a multiple of the stride):
+    /// over consecutive ranges that cover `hay`, a superset of the occurrences, each
+    /// found exactly once, in no particular order. (A caller scans a long text range
+    /// by range, verifying each range's candidates while its bytes are in cache.)
     ///
     /// Probes that pass the filter are resolved in batches, bucket bounds first and
     /// then items, so that the cache misses of a batch (the tables of a large set
@@ -192,7 +199,15 @@ impl Fingerprint {
     /// candidates: patterns sharing their leading windows (thousands with one
     /// prefix) make a probe a candidate for each, and the caller then searches
     /// another way rather than verify them all.
-    pub(crate) fn scan(&self, hay: &[u8], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
+    pub(crate) fn scan(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        out: &mut Vec<(usize, u32)>,
+        limit: usize,
+    ) -> bool {
+        debug_assert!(from.is_multiple_of(self.step) && from <= to && to <= hay.len());
         // The probe loop is the whole cost on clean text: the filter word and its
         // two bits come from fixed shifts of the hash (`probe_bits`), and the
         // fields are locals.
@@ -205,12 +220,12 @@ impl Fingerprint {
         };
         let mut passed = [(0usize, 0u64); BATCH];
         let mut n = 0;
-        let mut x = 0;
+        let mut x = from;
         // Whole 8-byte loads, then the last probes zero-padded.
         // A stride of at least 8 (every automatic choice): each probe reads the
         // head of its own stride-long chunk, with no bounds check per probe.
         if step >= MAX_Q {
-            for chunk in hay.chunks_exact(step) {
+            for chunk in hay[from..to].chunks_exact(step) {
                 let mut word = [0u8; MAX_Q];
                 word.copy_from_slice(&chunk[..MAX_Q]);
                 let h = (u64::from_le_bytes(word) & window).wrapping_mul(K);
@@ -228,7 +243,7 @@ impl Fingerprint {
             }
         }
         let whole = hay.len().checked_sub(MAX_Q);
-        while whole.is_some_and(|last| x <= last) {
+        while x < to && whole.is_some_and(|last| x <= last) {
             let h = (load(hay, x) & window).wrapping_mul(K);
             if passes(h) {
                 passed[n] = (x, h);
@@ -242,7 +257,7 @@ impl Fingerprint {
             }
             x += step;
         }
-        while x + self.q <= hay.len() {
+        while x < to && x + self.q <= hay.len() {
             let h = (load_padded(hay, x) & self.window).wrapping_mul(K);
             if passes(h) {
                 passed[n] = (x, h);

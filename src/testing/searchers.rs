@@ -3,7 +3,8 @@
 //!
 //! A [`Redactor`] finds occurrences with one of several searchers, picked per
 //! segment by the size and shape of its pattern set: `aho-corasick`'s automaton,
-//! its packed SIMD searcher, or the fingerprint prefilter. Random tests compare
+//! its packed SIMD searcher, `memchr`'s `memmem` for one pattern, or the fingerprint
+//! prefilter. Random tests compare
 //! them, but a named rule ("touching occurrences are one mask") is proved for a
 //! searcher only when its table runs through that searcher. As `aho-corasick`'s own
 //! tests run every table under every engine, the crate's redaction tables run under
@@ -33,8 +34,8 @@
 //!         Ok(redactor) => {
 //!             assert_eq!(redactor.redact("pw=abcd"), "pw=***", "{searcher}");
 //!             let want = match searcher {
-//!                 // One short pattern: the automatic choice keeps the automaton.
-//!                 Searcher::Auto => Searcher::Automaton,
+//!                 // One pattern: the automatic choice searches with memmem.
+//!                 Searcher::Auto => Searcher::Memmem,
 //!                 forced => forced,
 //!             };
 //!             assert_eq!(used(&redactor)?, [want]);
@@ -64,6 +65,10 @@ pub enum Searcher {
     Automaton,
     /// `aho-corasick`'s packed SIMD searcher (Teddy) alone, at most 64 patterns.
     Packed,
+    /// `memchr`'s `memmem`, for a set of exactly one pattern (what the automatic
+    /// choice uses there). Forced on more patterns, it cannot be built
+    /// ([`Reason::TooManyPatterns`] with `max: 1`).
+    Memmem,
     /// The fingerprint prefilter for the longer patterns, with a small automaton for
     /// the few shortest. Forced, its window cycles through 4, 5 and 8 bytes with the
     /// set's size, so tables cover every width.
@@ -77,21 +82,23 @@ pub enum Searcher {
 impl Searcher {
     /// The automatic choice, then every searcher. A searcher added to the engine is
     /// added here, so every table that loops over this list covers it.
-    pub const ALL: [Searcher; 5] = [
+    pub const ALL: [Searcher; 6] = [
         Searcher::Auto,
         Searcher::Automaton,
         Searcher::Packed,
+        Searcher::Memmem,
         Searcher::Fingerprint,
         Searcher::Linear,
     ];
 
-    /// The searcher's name, for reports: `auto`, `automaton`, `packed`, `fingerprint`,
-    /// `linear`.
+    /// The searcher's name, for reports: `auto`, `automaton`, `packed`, `memmem`,
+    /// `fingerprint`, `linear`.
     pub fn name(self) -> &'static str {
         match self {
             Searcher::Auto => "auto",
             Searcher::Automaton => "automaton",
             Searcher::Packed => "packed",
+            Searcher::Memmem => "memmem",
             Searcher::Fingerprint => "fingerprint",
             Searcher::Linear => "linear",
         }
@@ -102,6 +109,7 @@ impl Searcher {
             Searcher::Auto => None,
             Searcher::Automaton => Some(Kind::Automaton),
             Searcher::Packed => Some(Kind::Packed),
+            Searcher::Memmem => Some(Kind::Memmem),
             Searcher::Fingerprint => Some(Kind::Fingerprint),
             Searcher::Linear => Some(Kind::Linear),
         }
@@ -111,6 +119,7 @@ impl Searcher {
         match kind {
             Kind::Automaton => Searcher::Automaton,
             Kind::Packed => Searcher::Packed,
+            Kind::Memmem => Searcher::Memmem,
             Kind::Fingerprint => Searcher::Fingerprint,
             Kind::Linear => Searcher::Linear,
         }

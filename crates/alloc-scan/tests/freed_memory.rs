@@ -63,15 +63,16 @@ const PHASES: &[&str] = &[
 
 /// The one copy the crate cannot wipe (SECURITY.md, "Redaction", says what a host can
 /// do about it): `aho-corasick` keeps each pattern of a packed (Teddy) searcher, and
-/// the first pattern of its memmem prefilter, in a `Vec<u8>` of exactly the pattern's
-/// length (`packed::Patterns::add`, `MemmemBuilder::add`), and frees it unwiped when the
-/// builder or the searcher drops. A hit is excused only with that exact shape: the
+/// `memchr`'s `memmem` (a segment of one pattern, and the automaton's prefilter) its
+/// needle, in a block of exactly the pattern's length (`packed::Patterns::add`,
+/// `memmem::Finder::into_owned`), and frees it unwiped when the builder or the
+/// searcher drops. A hit is excused only with that exact shape: the
 /// needle at offset 0 of a block whose size is the length of a registered pattern.
 /// Every buffer of the crate's own is wiped, so no hit of the crate has this shape
 /// today; one that had would be a whole pattern copied by `to_vec`, which review
 /// catches (the crate wraps every such copy in `Zeroizing`).
 const EXCEPTION: &str =
-    "aho-corasick's own copy of a pattern (packed::Patterns / memmem prefilter)";
+    "a searcher's own copy of a pattern (aho-corasick's packed::Patterns, memchr's memmem)";
 
 /// `parts` concatenated into a string of exactly its length, wiped on drop.
 fn exact(parts: &[&str]) -> Zeroizing<String> {
