@@ -376,3 +376,62 @@ proptest! {
         }
     }
 }
+
+/// A long text is searched a range at a time (the fingerprint's probes and the short
+/// patterns' automaton, range by range, each range 64 KiB rounded up to the probe
+/// stride): occurrences that start just before a range's end, cross it, or touch
+/// across it are masked as the oracle masks them. The set has long patterns (the
+/// fingerprint's) and short ones (the short automaton's); the text repeats a unit
+/// holding both, touching, and is shifted by every offset within the unit, so a
+/// range boundary falls on every byte of each kind of occurrence.
+#[test]
+fn long_texts_are_searched_range_by_range_like_the_oracle() {
+    // Distinct pseudo-random tails, so the fingerprint keeps its budget (tails of one
+    // repeated byte would send it to the linear pass, which has no ranges).
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let long: Vec<String> = (0..120)
+        .map(|i| {
+            let tail: String = (0..24 + i % 17)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(seed % 36) as usize])
+                })
+                .collect();
+            format!("tok{i:03}-{tail}")
+        })
+        .collect();
+    let short = ["zz1!", "y2y2", "x3x3x", "w4w4w4"];
+    let secrets: Vec<String> = long
+        .iter()
+        .cloned()
+        .chain(short.iter().map(|s| (*s).to_owned()))
+        .collect();
+    let oracle = build(&secrets, Searcher::Automaton, false, 4, Encodings::none());
+    let fast: Vec<(Searcher, Redactor)> = [Searcher::Fingerprint, Searcher::Auto]
+        .into_iter()
+        .map(|s| (s, build(&secrets, s, false, 4, Encodings::none())))
+        .collect();
+    for (searcher, r) in &fast {
+        let ran = used(r).unwrap();
+        assert!(ran.contains(&Searcher::Fingerprint), "{searcher}: {ran:?}");
+    }
+    // The unit's text stays within the fingerprint's budget, so the ranges are what
+    // runs (checked: dropping the short patterns' reach past a range's end, or a
+    // range's probes, fails this test).
+    let unit = format!(".{}..{}{}.{}", short[0], long[5], short[1], long[77]);
+    for shift in 0..unit.len() {
+        let mut text = ".".repeat(shift).into_bytes();
+        while text.len() < 140 * 1024 {
+            text.extend_from_slice(unit.as_bytes());
+        }
+        let want = oracle.redact_bytes(&text).into_owned();
+        for (searcher, r) in &fast {
+            assert!(
+                r.redact_bytes(&text).into_owned() == want,
+                "{searcher}, shift {shift}"
+            );
+        }
+    }
+}

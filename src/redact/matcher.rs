@@ -109,6 +109,8 @@ const Q4_MAX_PATTERNS: usize = 4_000;
 struct Short {
     ac: AhoCorasick,
     ids: Vec<u32>,
+    /// The longest short pattern (shorter than the fingerprint's L).
+    max_len: usize,
 }
 
 /// How a segment finds occurrences.
@@ -671,39 +673,51 @@ impl Segment {
         let mut spent = 0usize;
         // (start, end, pattern id)
         let mut spans: Vec<(usize, usize, u32)> = Vec::new();
-        if let Some(short) = short {
-            let mut at = 0;
-            while at < hay.len() {
-                let Some(m) = short.ac.find(Input::new(hay).span(at..hay.len())) else {
-                    charge(hay.len() - at);
-                    break;
-                };
-                let cost = self.find_cost(hay, at, m.start());
-                charge(cost);
-                spent += cost;
-                if spent > budget {
-                    return false;
-                }
-                spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
-                at = m.start() + 1;
-            }
-        }
         // Candidates are bounded too: thousands of patterns sharing their leading
         // windows make every probe a candidate for each of them. Ordinary text has
         // one in hundreds of bytes; past one per byte the linear pass is cheaper than
         // holding them (16 bytes each).
-        let limit = budget
-            .saturating_sub(spent)
-            .min(hay.len() + CANDIDATE_CONSTANT);
+        let limit = budget.min(hay.len() + CANDIDATE_CONSTANT);
         let mut found = 0usize;
         let mut candidates = Vec::new();
-        // A long text is probed a range at a time, and each range's candidates are
-        // verified at once, while its bytes are still in cache (a 4 MiB text probed
-        // whole and verified after ran 1.5x slower than 64 KiB writes of it).
+        // A long text is searched a range at a time, both passes (the short patterns'
+        // automaton, then the fingerprint's probes and their verification) while the
+        // range's bytes are still in cache: a 4 MiB text searched whole, pass after
+        // pass, ran 1.5x slower than 64 KiB writes of it.
         let range = CHUNK.div_ceil(fingerprint.step()) * fingerprint.step();
+        // Where the short patterns' search resumes, across ranges.
+        let mut short_at = 0;
         let mut from = 0;
         while from < hay.len() {
             let to = (from + range).min(hay.len());
+            if let Some(short) = short {
+                // The occurrences that start in this range: the longest at any start
+                // before `to` ends by `end`, so the search reads no further.
+                let end = (to + short.max_len).min(hay.len());
+                while short_at < to {
+                    let Some(m) = short.ac.find(Input::new(hay).span(short_at..end)) else {
+                        charge(end - short_at);
+                        spent += end - short_at;
+                        short_at = to;
+                        break;
+                    };
+                    // Up to the start, then as far as a longer occurrence there could
+                    // reach.
+                    let cost = (m.start() + short.max_len).min(end) - short_at;
+                    charge(cost);
+                    spent += cost;
+                    if m.start() >= to {
+                        // The next range's, found again there.
+                        short_at = m.start();
+                        break;
+                    }
+                    spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
+                    short_at = m.start() + 1;
+                }
+                if spent > budget {
+                    return false;
+                }
+            }
             candidates.clear();
             let scanned = fingerprint.scan(hay, from, to, &mut candidates, limit - found);
             found += candidates.len();
@@ -1041,12 +1055,13 @@ impl Searcher {
             None
         } else {
             choice.allows_automaton()?;
+            let max_len = short.iter().map(|p| p.len()).max().unwrap_or(0);
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .prefilter(prefilter)
                 .build(short)
                 .map_err(|_| Unbuilt::Automaton)?;
-            Some(Short { ac, ids })
+            Some(Short { ac, ids, max_len })
         };
         Ok(Searcher::Fast { fingerprint, short })
     }
