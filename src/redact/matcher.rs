@@ -133,8 +133,8 @@ enum Searcher {
     Linear(Reverse),
     /// One pattern: `memchr`'s `memmem` (the automaton's own prefilter for one
     /// pattern), without the automaton. Its hits are exact, where the automaton
-    /// re-reads each hit through its states to confirm it (1,000 hits of one
-    /// 300-byte token in 4 MiB of log: about a third of the time).
+    /// re-reads each hit through its states to confirm it (a secret every 4 KiB of
+    /// a 4 MiB log: 5% to 17% faster, measured on random and real-shape tokens).
     Memmem(memchr::memmem::Finder<'static>),
 }
 
@@ -682,8 +682,8 @@ impl Segment {
         let mut candidates = Vec::new();
         // A long text is searched a range at a time, both passes (the short patterns'
         // automaton, then the fingerprint's probes and their verification) while the
-        // range's bytes are still in cache: a 4 MiB text searched whole, pass after
-        // pass, ran 1.5x slower than 64 KiB writes of it.
+        // range's bytes are still in cache (4 MiB at N = 10,000, one core: about
+        // 440 µs whole, pass after pass; 395 µs range by range).
         let range = CHUNK.div_ceil(fingerprint.step()) * fingerprint.step();
         // Where the short patterns' search resumes, across ranges.
         let mut short_at = 0;
