@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
-//! The fast matcher (fingerprint prefilter plus a short-pattern automaton) and the
-//! packed searcher against the oracle (plain leftmost-longest `aho-corasick` over
+//! The fast matcher (fingerprint prefilter plus a short-pattern automaton), the
+//! packed searcher and `memmem` against the oracle (plain leftmost-longest `aho-corasick` over
 //! every pattern): same output for `redact` and for the writer under random chunking,
 //! on random overlapping secret sets of every length from `min_len` up, random text
 //! built from their pieces, with live adds (several segments) and with encodings on
@@ -309,6 +309,35 @@ proptest! {
         let want = oracle.redact_bytes(&text).into_owned();
         prop_assert_eq!(linear.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
         prop_assert_eq!(&write_chunked(&linear, &text, &random), &want, "chunks {:?}", random);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// `memmem` (one pattern) against the oracle. It searches a pattern by its last
+    /// 32 bytes and compares the bytes before them, so the secrets here run past 32
+    /// bytes over two or three letters: the key recurs where the bytes before it
+    /// differ, occurrences overlap, and the text carries the pattern's prefixes and
+    /// suffixes.
+    #[test]
+    fn memmem_matcher_equals_oracle(
+        secret in prop_oneof!["[ab]{2,80}", "[ab*]{30,120}", "a{20,40}b?a{0,40}"],
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+    ) {
+        let secrets = [secret];
+        let memmem = build(&secrets, Searcher::Memmem, labelled, 1, Encodings::none());
+        let oracle = build(&secrets, Searcher::Automaton, labelled, 1, Encodings::none());
+        prop_assert_eq!(used(&memmem), Ok(vec![Searcher::Memmem]));
+        let patterns = oracle.__registered_patterns();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        prop_assert_eq!(memmem.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
+        prop_assert_eq!(&write_chunked(&memmem, &text, &random), &want, "chunks {:?}", random);
     }
 }
 

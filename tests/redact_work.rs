@@ -46,6 +46,19 @@ fn cases() -> Vec<Case> {
             values: vec!["z".repeat(16 * 1024)],
             unit: "z".into(),
         },
+        // One pattern is searched by its last 32 bytes, each hit confirmed by
+        // comparing the bytes before them: here the key recurs at every byte and the
+        // comparison fails 1,000 bytes in.
+        Case {
+            name: "one secret whose end recurs, differing late",
+            values: vec![format!("{}b{}", "a".repeat(1000), "a".repeat(1047))],
+            unit: "a".into(),
+        },
+        Case {
+            name: "one secret whose end recurs, text of whole hits",
+            values: vec![format!("{}b{}", "a".repeat(1000), "a".repeat(1047))],
+            unit: format!("{}b{}", "a".repeat(1000), "a".repeat(1047)),
+        },
         Case {
             name: "prefix chain of 128",
             values: (1..=128).map(|k| "a".repeat(16 * k)).collect(),

@@ -131,12 +131,21 @@ enum Searcher {
     /// too large for its state ids), so that a segment always builds and every
     /// accepted value is masked.
     Linear(Reverse),
-    /// One pattern: `memchr`'s `memmem` (the automaton's own prefilter for one
-    /// pattern), without the automaton. Its hits are exact, where the automaton
-    /// re-reads each hit through its states to confirm it (a secret every 4 KiB of
-    /// a 4 MiB log: 5% to 17% faster, measured on random and real-shape tokens).
+    /// One pattern: `memchr`'s `memmem` over its last [`KEY_MAX`] bytes (all of it
+    /// when shorter), each hit confirmed by comparing the bytes before it. Without
+    /// the automaton, which re-reads each hit through its states (a secret every
+    /// 4 KiB of a 4 MiB log: 5% to 17% faster); keyed on the end, because real
+    /// secrets share their beginnings (a JWT's header, `github_pat_`) and differ in
+    /// their random ends, and because `memmem` searches a needle of at most 32 bytes
+    /// with its fastest (packed pair) searcher, a longer one with Two-Way (a 205-byte
+    /// JWT in a log carrying it every 4 KiB: 167 µs per 4 MiB whole, 96 µs keyed on
+    /// its last 32 bytes, against Hyperscan's 119 µs).
     Memmem(memchr::memmem::Finder<'static>),
 }
+
+/// The most bytes of its pattern a one-pattern segment's `memmem` key holds: the
+/// longest needle `memchr` searches with its packed pair searcher.
+const KEY_MAX: usize = 32;
 
 /// The most pattern bytes the packed SIMD searcher (Teddy) may compare at one text
 /// position. Teddy confirms each candidate by comparing the patterns of its bucket
@@ -575,21 +584,21 @@ impl Segment {
     /// searcher); `false`, with `out` partly written, as soon as the work charged
     /// passes `budget`.
     fn ac_runs(&self, hay: &[u8], budget: Option<usize>, out: &mut Vec<Run>) -> bool {
-        let find = |at: usize| match &self.searcher {
-            Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
-            Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
-            Searcher::Memmem(finder) => finder.find(&hay[at..]).map(|found| {
-                let start = at + found;
-                Match::must(0, start..start + finder.needle().len())
-            }),
-            Searcher::Fast { .. } | Searcher::Linear(_) => None,
-        };
         let budget = budget.unwrap_or(usize::MAX);
         let mut spent = 0usize;
+        let find = |at: usize, spent: &mut usize| match &self.searcher {
+            Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
+            Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
+            Searcher::Memmem(finder) => self.key_find(finder, hay, at, spent, budget),
+            Searcher::Fast { .. } | Searcher::Linear(_) => None,
+        };
         let mut at = 0;
         let mut current: Option<Run> = None;
         while at < hay.len() {
-            let Some(m) = find(at) else {
+            let Some(m) = find(at, &mut spent) else {
+                if spent > budget {
+                    return false;
+                }
                 charge(hay.len() - at);
                 break;
             };
@@ -648,6 +657,41 @@ impl Segment {
         });
         out[base..].reverse();
         charge(steps);
+    }
+
+    /// The first occurrence of the segment's one pattern that starts at `at` or
+    /// later: each occurrence of its key (its last bytes) from where it could end
+    /// one, confirmed by comparing the pattern's bytes before the key. The bytes
+    /// compared are added to `spent` and charged: a pattern whose key recurs in a
+    /// text where the bytes before it differ late (`a^1000 b a^1047` over `a^n`)
+    /// costs text x pattern length: past `budget` it gives up (`None`, `spent`
+    /// over the budget), and the caller searches with the linear automaton.
+    fn key_find(
+        &self,
+        finder: &memchr::memmem::Finder<'_>,
+        hay: &[u8],
+        at: usize,
+        spent: &mut usize,
+        budget: usize,
+    ) -> Option<Match> {
+        let pattern = self.pattern(0);
+        let head = pattern.len() - finder.needle().len();
+        let mut from = at + head;
+        while from < hay.len() {
+            let key = from + finder.find(&hay[from..])?;
+            let start = key - head;
+            let common = common_prefix(&hay[start..key], &pattern[..head]);
+            if common == head {
+                return Some(Match::must(0, start..start + pattern.len()));
+            }
+            charge(common + 1);
+            *spent += common + 1;
+            if *spent > budget {
+                return None;
+            }
+            from = key + 1;
+        }
+        None
     }
 
     /// What one leftmost-longest search from `at` that finds an occurrence at
@@ -961,9 +1005,13 @@ impl Searcher {
     /// `memmem` over a segment's one pattern.
     fn memmem(arena: &[u8], ranges: &[(u32, u32)]) -> Result<Searcher, Unbuilt> {
         match ranges {
-            &[range] => Ok(Searcher::Memmem(
-                memchr::memmem::Finder::new(pattern(arena, range)).into_owned(),
-            )),
+            &[range] => {
+                let bytes = pattern(arena, range);
+                let key = &bytes[bytes.len().saturating_sub(KEY_MAX)..];
+                Ok(Searcher::Memmem(
+                    memchr::memmem::Finder::new(key).into_owned(),
+                ))
+            }
             _ => Err(Unbuilt::TooManyPatterns {
                 patterns: ranges.len(),
                 max: 1,
