@@ -8,13 +8,16 @@
 //! when nothing does, already the search for the next hit. An overlapping search
 //! would find the same union but switches the prefilter off.
 //!
-//! That plain, obviously-correct search stays as the oracle. A segment of more than
-//! 64 patterns (past what the SIMD prefilter covers) searches instead with the
-//! fingerprint prefilter of `fingerprint.rs` for its long patterns, plus a small
-//! automaton for at most 32 much shorter ones, and folds every occurrence they find
-//! into runs exactly as the oracle does (`tests/redact_oracle.rs` checks that the two
+//! That plain, obviously-correct search stays as the oracle. The searchers
+//! `Choice::Auto` picks instead key on the patterns' distinct parts, because real
+//! secrets share their beginnings: one pattern is `memmem` over its last 32 bytes, 2
+//! to 64 are Teddy over their last 16 ([`Ends`]), and more go to the fingerprint
+//! prefilter of `fingerprint.rs` (windows from where each parts from its neighbours)
+//! plus a small automaton for at most 32 much shorter ones. Each confirms its hits
+//! by comparing bytes, charged to a linear budget, and folds every occurrence into
+//! runs exactly as the oracle does (`tests/redact_oracle.rs` checks that they
 //! agree). The partial occurrences at a text's ends have their own filters and
-//! sorted tables, shared by both searchers.
+//! sorted tables, shared by every searcher.
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
@@ -82,9 +85,6 @@ pub(crate) enum Unbuilt {
     ShorterThanWindow { window: usize },
     /// `aho-corasick` refused the automaton (a set too large for its state ids).
     Automaton,
-    /// The packed searcher could compare more than [`VERIFY_MAX`] pattern bytes at
-    /// one text position (patterns sharing long prefixes).
-    SharedPrefixes { bytes: usize, max: usize },
 }
 
 /// At most this many patterns shorter than the fingerprint's L go to the short
@@ -117,11 +117,11 @@ struct Short {
 enum Searcher {
     /// Leftmost-longest `aho-corasick` over every pattern: the oracle.
     Ac(AhoCorasick),
-    /// Mid-sized sets in `Choice::Auto`: `aho-corasick`'s packed searcher (Teddy, with
-    /// Rabin-Karp for short texts) on its own. It searches exactly as the automaton's
-    /// SIMD prefilter does, and builds without the automaton (5 secrets with encodings:
-    /// about 100 µs as an automaton, a few µs packed).
-    Packed(packed::Searcher),
+    /// Sets of 2 to 64 patterns in `Choice::Auto`: `aho-corasick`'s packed searcher
+    /// (Teddy, with Rabin-Karp for short texts) over each pattern's last bytes
+    /// ([`Ends`]), without the automaton (5 secrets with encodings: about 100 µs to
+    /// build as an automaton, a few µs packed).
+    Packed(Ends),
     /// Long patterns through the fingerprint, short ones through a small automaton.
     Fast {
         fingerprint: Fingerprint,
@@ -147,16 +147,43 @@ enum Searcher {
 /// longest needle `memchr` searches with its packed pair searcher.
 const KEY_MAX: usize = 32;
 
-/// The most pattern bytes the packed SIMD searcher (Teddy) may compare at one text
-/// position. Teddy confirms each candidate by comparing the patterns of its bucket
-/// from that position, each until the first byte that differs: for patterns that
-/// share a long prefix, over text that repeats it without a hit, that is text x
-/// their total length (64 secrets `a^32k b` over `a^n`). Past this bound the set is
-/// searched without Teddy (the automaton without a prefilter, which reads each byte
-/// once), so verification costs at most this many byte comparisons per text byte,
-/// whatever the secrets. Ordinary sets stay far under it: distinct secrets diverge
-/// within a few bytes, and a value's own encodings (base64 padded and not, standard
-/// and URL-safe) add about four times its encoded length on their shared path.
+/// The packed searcher keyed on the patterns' ends: Teddy over the distinct last `key`
+/// bytes of every pattern (`key` the shortest pattern's length, at most
+/// [`ENDS_KEY_MAX`]), each hit confirmed by comparing the bytes before it for each
+/// pattern that ends so.
+///
+/// Why the ends: Teddy picks its candidates by a pattern's first three bytes, and
+/// real secrets share their beginnings (`sk-proj-`, `ghp_`, a JWT's 36-byte header)
+/// with each other and with the unregistered tokens of the same shape that logs are
+/// full of; their random ends are what sets them apart (10 real-shape secrets over
+/// 4 MiB of log text with such tokens every 512 B to 1 KiB: 306 µs keyed on their
+/// starts, 242 µs on their ends; random tokens alike either way). And Teddy's own
+/// confirmation compares at most `key` bytes per pattern, at most 64 x 16 at one
+/// position whatever the secrets, while the rest, compared here, is charged to the
+/// search's linear budget (patterns sharing a long prefix: `tests/redact_work.rs`).
+struct Ends {
+    packed: packed::Searcher,
+    key: usize,
+    /// Key `k`'s patterns (segment ids, those ending with it) are
+    /// `ids[starts[k]..starts[k + 1]]`; keys in the packed searcher's pattern order.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+/// The longest key of [`Ends`]: enough bytes that distinct secrets' keys differ, few
+/// enough that Teddy's confirmation stays short (8 to 18 measured alike).
+const ENDS_KEY_MAX: usize = 16;
+
+/// The most pattern bytes the automaton's SIMD prefilter (Teddy over whole
+/// patterns) may compare at one text position. Teddy confirms each candidate by
+/// comparing the patterns of its bucket from that position, each until the first
+/// byte that differs: for patterns that share a long prefix, over text that repeats
+/// it without a hit, that is text x their total length (64 secrets `a^32k b` over
+/// `a^n`), work the search's budget cannot see. Past this bound the automaton runs
+/// without its prefilter (reading each byte once), so verification costs at most
+/// this many byte comparisons per text byte, whatever the secrets. (The segment's
+/// own packed searcher, [`Ends`], hands Teddy keys of at most 16 bytes, so it stays
+/// under this bound for any 64 patterns, and compares the rest itself, charged.)
 const VERIFY_MAX: usize = 2048;
 
 /// The most bytes Teddy can compare at one text position for `ranges` (patterns
@@ -563,6 +590,7 @@ impl Segment {
             Searcher::Fast { fingerprint, short } => {
                 self.fast_runs(fingerprint, short.as_ref(), hay, budget, out)
             }
+            Searcher::Packed(ends) => self.ends_runs(ends, hay, budget, out),
             _ => self.ac_runs(hay, budget, out),
         };
         if !within {
@@ -580,17 +608,15 @@ impl Segment {
         }
     }
 
-    /// [`Segment::runs`] through `aho-corasick` (the automaton or the packed
-    /// searcher); `false`, with `out` partly written, as soon as the work charged
+    /// [`Segment::runs`] through the automaton or `memmem`; `false`, with `out` partly written, as soon as the work charged
     /// passes `budget`.
     fn ac_runs(&self, hay: &[u8], budget: Option<usize>, out: &mut Vec<Run>) -> bool {
         let budget = budget.unwrap_or(usize::MAX);
         let mut spent = 0usize;
         let find = |at: usize, spent: &mut usize| match &self.searcher {
             Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
-            Searcher::Packed(packed) => packed.find_in(hay, Span::from(at..hay.len())),
             Searcher::Memmem(finder) => self.key_find(finder, hay, at, spent, budget),
-            Searcher::Fast { .. } | Searcher::Linear(_) => None,
+            Searcher::Packed(_) | Searcher::Fast { .. } | Searcher::Linear(_) => None,
         };
         let mut at = 0;
         let mut current: Option<Run> = None;
@@ -627,6 +653,51 @@ impl Segment {
         if let Some(run) = current {
             out.push(run);
         }
+        true
+    }
+
+    /// [`Segment::runs`] through [`Ends`]: every occurrence of every pattern (each
+    /// key hit, then each pattern ending with that key confirmed by the bytes before
+    /// it), sorted and folded into runs as the fingerprint's are. `false`, with `out`
+    /// untouched, as soon as the work charged passes `budget`.
+    fn ends_runs(
+        &self,
+        ends: &Ends,
+        hay: &[u8],
+        budget: Option<usize>,
+        out: &mut Vec<Run>,
+    ) -> bool {
+        let budget = budget.unwrap_or(usize::MAX);
+        let mut spent = 0usize;
+        let mut spans: Vec<(usize, usize, u32)> = Vec::new();
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = ends.packed.find_in(hay, Span::from(at..hay.len())) else {
+                charge(hay.len() - at);
+                break;
+            };
+            charge(m.end() - at);
+            spent += m.end() - at;
+            let k = m.pattern().as_usize();
+            for &id in &ends.ids[ends.starts[k] as usize..ends.starts[k + 1] as usize] {
+                let pattern = self.pattern(id as usize);
+                let head = pattern.len() - ends.key;
+                let Some(start) = m.start().checked_sub(head) else {
+                    continue;
+                };
+                let common = common_prefix(&hay[start..m.start()], &pattern[..head]);
+                charge(common + 1);
+                spent += common + 1;
+                if common == head {
+                    spans.push((start, m.end(), id));
+                }
+            }
+            if spent > budget {
+                return false;
+            }
+            at = m.start() + 1;
+        }
+        fold_spans(spans, &self.masks, out);
         true
     }
 
@@ -789,30 +860,7 @@ impl Segment {
             }
             from = to;
         }
-        if spans.is_empty() {
-            return true;
-        }
-        spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let mut current: Option<Run> = None;
-        for (start, end, id) in spans {
-            match current.as_mut() {
-                Some(run) if start <= run.end => run.end = run.end.max(end),
-                _ => {
-                    if let Some(run) = current.take() {
-                        out.push(run);
-                    }
-                    current = Some(Run {
-                        start,
-                        end,
-                        first_len: end - start,
-                        mask: self.masks[id as usize],
-                    });
-                }
-            }
-        }
-        if let Some(run) = current {
-            out.push(run);
-        }
+        fold_spans(spans, &self.masks, out);
         true
     }
 
@@ -1032,30 +1080,49 @@ impl Searcher {
     /// `aho-corasick`'s packed searcher alone.
     fn packed(arena: &[u8], ranges: &[(u32, u32)]) -> Result<Searcher, Unbuilt> {
         let n = ranges.len();
-        // Past 64 patterns the builder's own refusal comes first.
-        if n <= PACKED_MAX {
-            let compared = verify_bound(arena, ranges);
-            if compared > VERIFY_MAX {
-                return Err(Unbuilt::SharedPrefixes {
-                    bytes: compared,
-                    max: VERIFY_MAX,
-                });
+        let key = ranges
+            .iter()
+            .map(|&(_, l)| l as usize)
+            .min()
+            .unwrap_or(0)
+            .min(ENDS_KEY_MAX);
+        let key_of = |i: u32| {
+            let p = pattern(arena, ranges[i as usize]);
+            &p[p.len() - key..]
+        };
+        // Patterns grouped by key, keys in byte order (the order they are handed
+        // to the packed searcher, which numbers them so).
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| key_of(a).cmp(key_of(b)));
+        let mut starts = Vec::new();
+        for (at, &id) in order.iter().enumerate() {
+            if at == 0 || key_of(order[at - 1]) != key_of(id) {
+                starts.push(at as u32);
             }
         }
+        let keys = starts.len();
+        starts.push(n as u32);
         packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostLongest)
+            .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
-            .extend(ranges.iter().map(|&r| pattern(arena, r)))
+            .extend(starts[..keys].iter().map(|&at| key_of(order[at as usize])))
             .build()
-            .map(Searcher::Packed)
+            .map(|packed| {
+                Searcher::Packed(Ends {
+                    packed,
+                    key,
+                    starts,
+                    ids: order,
+                })
+            })
             // The builder says only "no"; these are its documented reasons, in the
             // order it checks them.
-            .ok_or(if n > PACKED_MAX {
+            .ok_or(if keys > PACKED_MAX {
                 Unbuilt::TooManyPatterns {
                     patterns: n,
                     max: PACKED_MAX,
                 }
-            } else if n > 16 && ranges.iter().any(|&(_, l)| l == 1) {
+            } else if keys > 16 && key == 1 {
                 Unbuilt::OneBytePatterns { patterns: n }
             } else {
                 Unbuilt::Unsupported
@@ -1117,7 +1184,9 @@ impl Searcher {
     fn memory_usage(&self) -> usize {
         match self {
             Searcher::Ac(ac) => ac.memory_usage(),
-            Searcher::Packed(packed) => packed.memory_usage(),
+            Searcher::Packed(ends) => {
+                ends.packed.memory_usage() + (ends.starts.capacity() + ends.ids.capacity()) * 4
+            }
             Searcher::Fast { fingerprint, short } => {
                 fingerprint.memory_usage()
                     + short
@@ -1152,6 +1221,34 @@ pub(crate) fn charge(n: usize) {
 #[cfg(feature = "testing")]
 pub(crate) fn work() -> u64 {
     WORK.with(std::cell::Cell::get)
+}
+
+/// Appends to `out` the runs of the occurrences `spans` (`(start, end, pattern)`, in
+/// any order, every occurrence or at least the longest at each start): sorted by
+/// start, longest first, and folded as the oracle folds its hits, so each run's
+/// first occurrence is the longest at its start.
+fn fold_spans(mut spans: Vec<(usize, usize, u32)>, masks: &[u32], out: &mut Vec<Run>) {
+    spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut current: Option<Run> = None;
+    for (start, end, id) in spans {
+        match current.as_mut() {
+            Some(run) if start <= run.end => run.end = run.end.max(end),
+            _ => {
+                if let Some(run) = current.take() {
+                    out.push(run);
+                }
+                current = Some(Run {
+                    start,
+                    end,
+                    first_len: end - start,
+                    mask: masks[id as usize],
+                });
+            }
+        }
+    }
+    if let Some(run) = current {
+        out.push(run);
+    }
 }
 
 /// Pattern `(offset, len)` of `arena`.

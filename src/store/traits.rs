@@ -21,7 +21,7 @@ use crate::vocab::{Scope, WorkspaceId};
 ///
 /// # Implementation notes
 ///
-/// What each method must guarantee (the [`testing`](crate::testing) conformance suite,
+/// What each method must guarantee (the `testing` module's conformance suite,
 /// feature `testing`, checks every point):
 ///
 /// - **Identity.** A record is named by (scope, key), compared byte for byte: ids

@@ -160,15 +160,6 @@ pub enum Reason {
     },
     /// `aho-corasick` refused to build an automaton (a set too large for it).
     Automaton,
-    /// The packed searcher could compare more pattern bytes at one text position
-    /// than its bound (patterns sharing long prefixes: its cost would grow with
-    /// their length).
-    SharedPrefixes {
-        /// The most bytes it could compare at one position.
-        bytes: usize,
-        /// The bound.
-        max: usize,
-    },
 }
 
 impl fmt::Display for Reason {
@@ -185,10 +176,6 @@ impl fmt::Display for Reason {
                 write!(f, "every pattern is shorter than its {window}-byte window")
             }
             Reason::Automaton => f.write_str("aho-corasick refused the automaton"),
-            Reason::SharedPrefixes { bytes, max } => write!(
-                f,
-                "it could compare {bytes} pattern bytes at one position, past its {max}"
-            ),
         }
     }
 }
@@ -201,7 +188,6 @@ impl From<Unbuilt> for Reason {
             Unbuilt::Unsupported => Reason::Unsupported,
             Unbuilt::ShorterThanWindow { window } => Reason::ShorterThanWindow { window },
             Unbuilt::Automaton => Reason::Automaton,
-            Unbuilt::SharedPrefixes { bytes, max } => Reason::SharedPrefixes { bytes, max },
         }
     }
 }
