@@ -317,11 +317,11 @@ proptest! {
         std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
     ))]
 
-    /// `memmem` (one pattern) against the oracle. It searches a pattern by its last
-    /// 32 bytes and compares the bytes before them, so the secrets here run past 32
-    /// bytes over two or three letters: the key recurs where the bytes before it
-    /// differ, occurrences overlap, and the text carries the pattern's prefixes and
-    /// suffixes.
+    /// The one-pattern searcher against the oracle. It confirms each candidate of
+    /// a two-byte prefilter itself and hands a text's last bytes to `memmem`, so
+    /// the secrets here are short and long over two or three letters: the pair
+    /// recurs where the rest differs, occurrences overlap, and the text carries the
+    /// pattern's prefixes and suffixes.
     #[test]
     fn memmem_matcher_equals_oracle(
         secret in prop_oneof!["[ab]{2,80}", "[ab*]{30,120}", "a{20,40}b?a{0,40}"],

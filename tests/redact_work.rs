@@ -46,18 +46,18 @@ fn cases() -> Vec<Case> {
             values: vec!["z".repeat(16 * 1024)],
             unit: "z".into(),
         },
-        // One pattern is searched by its last 32 bytes, each hit confirmed by
-        // comparing the bytes before them: here the key recurs at every byte and the
-        // comparison fails 1,000 bytes in.
+        // One pattern's candidates are where its two rarest bytes (among its first
+        // 255) are, each confirmed by comparing its bytes: here they recur at every
+        // other byte and the comparison fails 2,000 bytes in, at the `z`.
         Case {
-            name: "one secret whose end recurs, differing late",
-            values: vec![format!("{}b{}", "a".repeat(1000), "a".repeat(1047))],
-            unit: "a".into(),
+            name: "one secret recurring but for its last byte",
+            values: vec![format!("{}z", "xy".repeat(1000))],
+            unit: "xy".into(),
         },
         Case {
-            name: "one secret whose end recurs, text of whole hits",
-            values: vec![format!("{}b{}", "a".repeat(1000), "a".repeat(1047))],
-            unit: format!("{}b{}", "a".repeat(1000), "a".repeat(1047)),
+            name: "one secret recurring but for its last byte, text of whole hits",
+            values: vec![format!("{}z", "xy".repeat(1000))],
+            unit: format!("{}z", "xy".repeat(1000)),
         },
         Case {
             name: "prefix chain of 128",

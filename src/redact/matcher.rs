@@ -10,11 +10,11 @@
 //!
 //! That plain, obviously-correct search stays as the oracle. The searchers
 //! `Choice::Auto` picks instead key on the patterns' distinct parts, because real
-//! secrets share their beginnings: one pattern is `memmem` over its last 32 bytes, 2
-//! to 64 are Teddy over their last 16 ([`Ends`]), and more go to the fingerprint
-//! prefilter of `fingerprint.rs` (windows from where each parts from its neighbours)
-//! plus a small automaton for at most 32 much shorter ones. Each confirms its hits
-//! by comparing bytes, charged to a linear budget, and folds every occurrence into
+//! secrets share their beginnings: one pattern is found by its two rarest bytes
+//! (`pair.rs`), 2 to 64 by Teddy over their last 16 ([`Ends`]), and more by the
+//! fingerprint prefilter of `fingerprint.rs` (windows from where each parts from its
+//! neighbours) plus a small automaton for at most 32 much shorter ones. Each
+//! confirms its candidates by comparing bytes, charged to a linear budget, and folds every occurrence into
 //! runs exactly as the oracle does (`tests/redact_oracle.rs` checks that they
 //! agree). The partial occurrences at a text's ends have their own filters and
 //! sorted tables, shared by every searcher.
@@ -26,6 +26,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, Match, MatchKind, Span, 
 use zeroize::{Zeroize, Zeroizing};
 
 use super::fingerprint::{self, Fingerprint};
+use super::pair::PairPrefilter;
 use super::reverse::Reverse;
 use super::variants::{MIN_FRAGMENT, Origin};
 
@@ -131,21 +132,18 @@ enum Searcher {
     /// too large for its state ids), so that a segment always builds and every
     /// accepted value is masked.
     Linear(Reverse),
-    /// One pattern: `memchr`'s `memmem` over its last [`KEY_MAX`] bytes (all of it
-    /// when shorter), each hit confirmed by comparing the bytes before it. Without
-    /// the automaton, which re-reads each hit through its states (a secret every
-    /// 4 KiB of a 4 MiB log: 5% to 17% faster); keyed on the end, because real
-    /// secrets share their beginnings (a JWT's header, `github_pat_`) and differ in
-    /// their random ends, and because `memmem` searches a needle of at most 32 bytes
-    /// with its fastest (packed pair) searcher, a longer one with Two-Way (a 205-byte
-    /// JWT in a log carrying it every 4 KiB: 167 µs per 4 MiB whole, 96 µs keyed on
-    /// its last 32 bytes, against Hyperscan's 119 µs).
-    Memmem(memchr::memmem::Finder<'static>),
+    /// One pattern: `memchr`'s packed-pair prefilter on the whole pattern, each
+    /// candidate confirmed here ([`PairPrefilter`] says why), with `memmem` for
+    /// the text's last bytes (shorter than the prefilter takes) and where the
+    /// machine has no SIMD prefilter. Without the automaton, which re-reads each
+    /// hit through its states (a secret every 4 KiB of a 4 MiB log: 5% to 17%
+    /// faster).
+    Memmem {
+        finder: memchr::memmem::Finder<'static>,
+        /// Boxed: vectors of the pair's bytes, far larger than the other variants.
+        pair: Option<Box<PairPrefilter>>,
+    },
 }
-
-/// The most bytes of its pattern a one-pattern segment's `memmem` key holds: the
-/// longest needle `memchr` searches with its packed pair searcher.
-const KEY_MAX: usize = 32;
 
 /// The packed searcher keyed on the patterns' ends: Teddy over the distinct last `key`
 /// bytes of every pattern (`key` the shortest pattern's length, at most
@@ -560,7 +558,7 @@ impl Segment {
             Searcher::Packed(_) => Kind::Packed,
             Searcher::Fast { .. } => Kind::Fingerprint,
             Searcher::Linear(_) => Kind::Linear,
-            Searcher::Memmem(_) => Kind::Memmem,
+            Searcher::Memmem { .. } => Kind::Memmem,
         })
     }
 
@@ -615,7 +613,9 @@ impl Segment {
         let mut spent = 0usize;
         let find = |at: usize, spent: &mut usize| match &self.searcher {
             Searcher::Ac(ac) => ac.find(Input::new(hay).span(at..hay.len())),
-            Searcher::Memmem(finder) => self.key_find(finder, hay, at, spent, budget),
+            Searcher::Memmem { finder, pair } => {
+                self.one_find(finder, pair.as_deref(), hay, at, spent, budget)
+            }
             Searcher::Packed(_) | Searcher::Fast { .. } | Searcher::Linear(_) => None,
         };
         let mut at = 0;
@@ -731,38 +731,44 @@ impl Segment {
     }
 
     /// The first occurrence of the segment's one pattern that starts at `at` or
-    /// later: each occurrence of its key (its last bytes) from where it could end
-    /// one, confirmed by comparing the pattern's bytes before the key. The bytes
-    /// compared are added to `spent` and charged: a pattern whose key recurs in a
-    /// text where the bytes before it differ late (`a^1000 b a^1047` over `a^n`)
-    /// costs text x pattern length: past `budget` it gives up (`None`, `spent`
-    /// over the budget), and the caller searches with the linear automaton.
-    fn key_find(
+    /// later: each candidate of the pair prefilter confirmed by comparing the
+    /// pattern's bytes, then `memmem` over the last bytes, too few for the
+    /// prefilter. The bytes compared for candidates that fail are added to `spent`
+    /// and charged: a pattern whose pair recurs where the rest differs late costs
+    /// text x pattern length, so past `budget` this gives up (`None`, `spent` over
+    /// the budget), and the caller searches with the linear automaton.
+    fn one_find(
         &self,
         finder: &memchr::memmem::Finder<'_>,
+        pair: Option<&PairPrefilter>,
         hay: &[u8],
         at: usize,
         spent: &mut usize,
         budget: usize,
     ) -> Option<Match> {
         let pattern = self.pattern(0);
-        let head = pattern.len() - finder.needle().len();
-        let mut from = at + head;
-        while from < hay.len() {
-            let key = from + finder.find(&hay[from..])?;
-            let start = key - head;
-            let common = common_prefix(&hay[start..key], &pattern[..head]);
-            if common == head {
-                return Some(Match::must(0, start..start + pattern.len()));
+        let found = |start: usize| Match::must(0, start..start + pattern.len());
+        let mut from = at;
+        if let Some(pair) = pair {
+            while hay.len() - from >= pair.min_haystack_len() {
+                let start = from + pair.find(&hay[from..])?;
+                if hay.len() - start < pattern.len() {
+                    // No later start fits either.
+                    return None;
+                }
+                let common = common_prefix(&hay[start..], pattern);
+                if common == pattern.len() {
+                    return Some(found(start));
+                }
+                charge(common + 1);
+                *spent += common + 1;
+                if *spent > budget {
+                    return None;
+                }
+                from = start + 1;
             }
-            charge(common + 1);
-            *spent += common + 1;
-            if *spent > budget {
-                return None;
-            }
-            from = key + 1;
         }
-        None
+        finder.find(&hay[from..]).map(|i| found(from + i))
     }
 
     /// What one leftmost-longest search from `at` that finds an occurrence at
@@ -1055,10 +1061,10 @@ impl Searcher {
         match ranges {
             &[range] => {
                 let bytes = pattern(arena, range);
-                let key = &bytes[bytes.len().saturating_sub(KEY_MAX)..];
-                Ok(Searcher::Memmem(
-                    memchr::memmem::Finder::new(key).into_owned(),
-                ))
+                Ok(Searcher::Memmem {
+                    finder: memchr::memmem::Finder::new(bytes).into_owned(),
+                    pair: PairPrefilter::new(bytes).map(Box::new),
+                })
             }
             _ => Err(Unbuilt::TooManyPatterns {
                 patterns: ranges.len(),
@@ -1194,7 +1200,9 @@ impl Searcher {
                         .map_or(0, |s| s.ac.memory_usage() + s.ids.capacity() * 4)
             }
             Searcher::Linear(reverse) => reverse.memory_usage(),
-            Searcher::Memmem(finder) => finder.needle().len(),
+            Searcher::Memmem { finder, .. } => {
+                finder.needle().len() + std::mem::size_of::<PairPrefilter>()
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
+//! | `pair.rs` | `memchr`'s packed-pair prefilter for one pattern, confirmed by the segment |
 //! | `reverse.rs` | the linear-time searcher of last resort (reversed-pattern automaton) |
 //! | `set.rs` | the live set: snapshots, geometric merging, masks |
 //! | `redactor.rs` | [`Redactor`] |
@@ -29,6 +30,7 @@ mod formats;
 #[cfg(feature = "tracing")]
 mod make_writer;
 mod matcher;
+mod pair;
 mod platform;
 mod redactor;
 mod reverse;
