@@ -341,6 +341,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// The packed searcher keys on the patterns' last 16 bytes; where every pattern
+    /// ends alike it searches that one key with `memmem`. Secrets here share one
+    /// end of 16 to 20 bytes (periodic ones among them, so keys overlap in the text)
+    /// after different starts, and are compared with the oracle.
+    #[test]
+    fn packed_matcher_on_a_shared_end_equals_oracle(
+        end in prop_oneof!["a{16,20}", "(ab){8,10}", "[ab]{16,20}"],
+        starts in prop::collection::vec("[ab]{0,12}", 1..8),
+        pieces in pieces(),
+        random in prop::collection::vec(1usize..=40, 1..6),
+        labelled in any::<bool>(),
+    ) {
+        let secrets: Vec<String> = starts.iter().map(|s| format!("{s}{end}")).collect();
+        let packed = build(&secrets, Searcher::Packed, labelled, 1, Encodings::none());
+        let oracle = build(&secrets, Searcher::Automaton, labelled, 1, Encodings::none());
+        prop_assert!(used(&packed).unwrap().iter().all(|s| *s == Searcher::Packed));
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        prop_assert_eq!(packed.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
+        prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
+    }
+}
+
 /// Vendor-like prefixes (issue 17): many secrets share one, and texts carry
 /// unregistered tokens that start with it too.
 const PREFIXES: [&str; 5] = [

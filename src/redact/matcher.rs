@@ -160,12 +160,43 @@ enum Searcher {
 /// position whatever the secrets, while the rest, compared here, is charged to the
 /// search's linear budget (patterns sharing a long prefix: `tests/redact_work.rs`).
 struct Ends {
-    packed: packed::Searcher,
+    keys: Keys,
     key: usize,
     /// Key `k`'s patterns (segment ids, those ending with it) are
     /// `ids[starts[k]..starts[k + 1]]`; keys in the packed searcher's pattern order.
     starts: Vec<u32>,
     ids: Vec<u32>,
+}
+
+/// How [`Ends`] finds its keys.
+enum Keys {
+    /// Teddy, over two or more distinct keys.
+    Packed(packed::Searcher),
+    /// `memmem`, where every pattern ends with the same key (64 secrets `a^32k b`):
+    /// Teddy would pick its candidates by the key's first bytes, which such
+    /// patterns share with text that repeats them (`aaa`), where `memmem`'s pair of
+    /// rarest bytes holds the `b`. At most 16 bytes, so `memmem` confirms each of
+    /// its candidates with one short comparison, linear in the text.
+    One(memchr::memmem::Finder<'static>),
+}
+
+impl Keys {
+    /// The first occurrence of a key that starts at `at` or later: `(start, key)`.
+    fn find(&self, hay: &[u8], at: usize) -> Option<(usize, usize)> {
+        match self {
+            Keys::Packed(packed) => packed
+                .find_in(hay, Span::from(at..hay.len()))
+                .map(|m| (m.start(), m.pattern().as_usize())),
+            Keys::One(finder) => finder.find(&hay[at..]).map(|i| (at + i, 0)),
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Keys::Packed(packed) => packed.memory_usage(),
+            Keys::One(finder) => finder.needle().len(),
+        }
+    }
 }
 
 /// The longest key of [`Ends`]: enough bytes that distinct secrets' keys differ, few
@@ -672,30 +703,30 @@ impl Segment {
         let mut spans: Vec<(usize, usize, u32)> = Vec::new();
         let mut at = 0;
         while at < hay.len() {
-            let Some(m) = ends.packed.find_in(hay, Span::from(at..hay.len())) else {
+            let Some((key_at, k)) = ends.keys.find(hay, at) else {
                 charge(hay.len() - at);
                 break;
             };
-            charge(m.end() - at);
-            spent += m.end() - at;
-            let k = m.pattern().as_usize();
+            let key_end = key_at + ends.key;
+            charge(key_end - at);
+            spent += key_end - at;
             for &id in &ends.ids[ends.starts[k] as usize..ends.starts[k + 1] as usize] {
                 let pattern = self.pattern(id as usize);
                 let head = pattern.len() - ends.key;
-                let Some(start) = m.start().checked_sub(head) else {
+                let Some(start) = key_at.checked_sub(head) else {
                     continue;
                 };
-                let common = common_prefix(&hay[start..m.start()], &pattern[..head]);
+                let common = common_prefix(&hay[start..key_at], &pattern[..head]);
                 charge(common + 1);
                 spent += common + 1;
                 if common == head {
-                    spans.push((start, m.end(), id));
+                    spans.push((start, key_end, id));
                 }
             }
             if spent > budget {
                 return false;
             }
-            at = m.start() + 1;
+            at = key_at + 1;
         }
         fold_spans(spans, &self.masks, out);
         true
@@ -1108,14 +1139,22 @@ impl Searcher {
         }
         let keys = starts.len();
         starts.push(n as u32);
-        packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(starts[..keys].iter().map(|&at| key_of(order[at as usize])))
-            .build()
-            .map(|packed| {
+        let found = if keys == 1 {
+            Some(Keys::One(
+                memchr::memmem::Finder::new(key_of(order[0])).into_owned(),
+            ))
+        } else {
+            packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(starts[..keys].iter().map(|&at| key_of(order[at as usize])))
+                .build()
+                .map(Keys::Packed)
+        };
+        found
+            .map(|keys| {
                 Searcher::Packed(Ends {
-                    packed,
+                    keys,
                     key,
                     starts,
                     ids: order,
@@ -1191,7 +1230,7 @@ impl Searcher {
         match self {
             Searcher::Ac(ac) => ac.memory_usage(),
             Searcher::Packed(ends) => {
-                ends.packed.memory_usage() + (ends.starts.capacity() + ends.ids.capacity()) * 4
+                ends.keys.memory_usage() + (ends.starts.capacity() + ends.ids.capacity()) * 4
             }
             Searcher::Fast { fingerprint, short } => {
                 fingerprint.memory_usage()
