@@ -146,7 +146,10 @@ impl Fingerprint {
             .clamp(MIN_FILTER_LOG2, MAX_FILTER_LOG2);
         let word_bits = filter_log2 - 6;
         let mut filter = vec![0u64; 1 << word_bits].into_boxed_slice();
-        let bucket_bits = (windows.len() / 2)
+        // About four windows per bucket: 32 bytes of items, within one cache line
+        // or two, and a quarter of the bucket bounds' memory per window (4 B), which
+        // at two windows per bucket was the largest table after the items.
+        let bucket_bits = (windows.len() / 4)
             .next_power_of_two()
             .trailing_zeros()
             .clamp(1, 30);

@@ -452,15 +452,17 @@ impl Segment {
         let mut tails = heads.clone();
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
-        // About 8 bits per gram, between 4 Kib and 8 Mib (1 MiB).
+        // About 4 bits per gram, between 4 Kib and 4 Mib (512 KiB): one probe per
+        // text end, so a false positive (about one in five) costs one partial
+        // check of one text, while the table is held for the set's life.
         let gram_count: usize = entries
             .iter()
             .map(|e| e.bytes.len().saturating_sub(7))
             .sum();
-        let grams_log2 = (gram_count * 8)
+        let grams_log2 = (gram_count * 4)
             .next_power_of_two()
             .trailing_zeros()
-            .clamp(12, 23);
+            .clamp(12, 22);
         let mut grams = vec![0u64; (1usize << grams_log2) / 64].into_boxed_slice();
         for entry in &entries {
             let offset = u32::try_from(arena.len()).ok()?;
