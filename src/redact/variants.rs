@@ -30,7 +30,9 @@ pub(crate) enum Encoding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Origin {
     pub(crate) encoding: Encoding,
-    pub(crate) plain_len: usize,
+    /// `u32` (saturating): one is kept per pattern, and a form longer than 4 GiB is
+    /// not a secret a partial occurrence of which needs this bound.
+    pub(crate) plain_len: u32,
 }
 
 impl Origin {
@@ -42,7 +44,7 @@ impl Origin {
     /// byte each, and a base64 fragment one byte less: the count never overstates.
     pub(crate) fn partial_allowed(&self, pattern: &[u8], len: usize, prefix: bool) -> bool {
         let covered = self.covered(pattern, len, prefix);
-        covered >= MIN_FRAGMENT && 2 * covered >= self.plain_len
+        covered >= MIN_FRAGMENT && 2 * covered >= self.plain_len as usize
     }
 
     /// The plaintext bytes that `len` bytes of `pattern` (prefix or suffix) wholly encode.
@@ -122,7 +124,7 @@ pub(crate) fn for_each_pattern(
     for form in &forms {
         let origin = |encoding| Origin {
             encoding,
-            plain_len: form.len(),
+            plain_len: u32::try_from(form.len()).unwrap_or(u32::MAX),
         };
         emit(form, origin(Encoding::Plain));
         if encodings.base64 {
