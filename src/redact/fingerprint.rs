@@ -198,8 +198,11 @@ impl Fingerprint {
     /// then items, so that the cache misses of a batch (the tables of a large set
     /// far exceed the caches) overlap instead of following one another.
     ///
-    /// Returns `false`, `out` incomplete, once `out` holds more than `limit`
-    /// candidates: patterns sharing their leading windows (thousands with one
+    /// Items whose check matches but whose pattern would start before the text are
+    /// counted in `skipped` (work all the same: a probe near the start over
+    /// thousands of patterns sharing its window examines them all and keeps none).
+    /// Returns `false`, `out` incomplete, once `out` and `skipped` hold more than
+    /// `limit` between them: patterns sharing their leading windows (thousands with one
     /// prefix) make a probe a candidate for each, and the caller then searches
     /// another way rather than verify them all.
     pub(crate) fn scan(
@@ -208,6 +211,7 @@ impl Fingerprint {
         from: usize,
         to: usize,
         out: &mut Vec<(usize, u32)>,
+        skipped: &mut usize,
         limit: usize,
     ) -> bool {
         debug_assert!(from.is_multiple_of(self.step) && from <= to && to <= hay.len());
@@ -223,6 +227,7 @@ impl Fingerprint {
         };
         let mut passed = [(0usize, 0u64); BATCH];
         let mut n = 0;
+
         let mut x = from;
         // Whole 8-byte loads, then the last probes zero-padded.
         // A stride of at least 8 (every automatic choice): each probe reads the
@@ -236,7 +241,7 @@ impl Fingerprint {
                     passed[n] = (x, h);
                     n += 1;
                     if n == BATCH {
-                        if !self.resolve(&passed, out, limit) {
+                        if !self.resolve(&passed, out, skipped, limit) {
                             return false;
                         }
                         n = 0;
@@ -252,7 +257,7 @@ impl Fingerprint {
                 passed[n] = (x, h);
                 n += 1;
                 if n == BATCH {
-                    if !self.resolve(&passed, out, limit) {
+                    if !self.resolve(&passed, out, skipped, limit) {
                         return false;
                     }
                     n = 0;
@@ -266,7 +271,7 @@ impl Fingerprint {
                 passed[n] = (x, h);
                 n += 1;
                 if n == BATCH {
-                    if !self.resolve(&passed, out, limit) {
+                    if !self.resolve(&passed, out, skipped, limit) {
                         return false;
                     }
                     n = 0;
@@ -274,14 +279,21 @@ impl Fingerprint {
             }
             x += self.step;
         }
-        self.resolve(&passed[..n], out, limit)
+        self.resolve(&passed[..n], out, skipped, limit)
     }
 
     /// Looks up the probes `passed`: each `(position, hash)` becomes its bucket's
-    /// item range, then the items whose check matches become candidates.
-    /// `false` once `out` holds more than `limit` candidates.
+    /// item range, then the items whose check matches become candidates (or, where
+    /// the pattern would start before the text, are counted in `skipped`).
+    /// `false` once `out` and `skipped` hold more than `limit` between them.
     #[inline(never)]
-    fn resolve(&self, passed: &[(usize, u64)], out: &mut Vec<(usize, u32)>, limit: usize) -> bool {
+    fn resolve(
+        &self,
+        passed: &[(usize, u64)],
+        out: &mut Vec<(usize, u32)>,
+        skipped: &mut usize,
+        limit: usize,
+    ) -> bool {
         let mut ranges = [(0usize, 0u32, 0u32, 0u64); BATCH];
         for (range, &(x, h)) in ranges.iter_mut().zip(passed) {
             let b = (h >> (64 - self.bucket_bits)) as usize;
@@ -302,9 +314,11 @@ impl Fingerprint {
                     self.anchors[id as usize] as usize + (item & ((1 << OFFSET_BITS) - 1)) as usize;
                 if offset <= x {
                     out.push((x - offset, id));
-                    if out.len() > limit {
-                        return false;
-                    }
+                } else {
+                    *skipped += 1;
+                }
+                if out.len() + *skipped > limit {
+                    return false;
                 }
             }
         }

@@ -874,10 +874,15 @@ impl Segment {
                 }
             }
             candidates.clear();
-            let scanned = fingerprint.scan(hay, from, to, &mut candidates, limit - found);
-            found += candidates.len();
-            charge(to - from + candidates.len());
-            spent += to - from + candidates.len();
+            // A range with more than one candidate per byte gives up at once rather
+            // than after the whole text's allowance (a text of `a` over 128 patterns
+            // sharing their windows: 16 MiB of candidates for a 1 MiB text before).
+            let allowed = (limit - found).min(to - from + CANDIDATE_CONSTANT);
+            let mut skipped = 0;
+            let scanned = fingerprint.scan(hay, from, to, &mut candidates, &mut skipped, allowed);
+            found += candidates.len() + skipped;
+            charge(to - from + candidates.len() + skipped);
+            spent += to - from + candidates.len() + skipped;
             if !scanned || spent > budget {
                 return false;
             }
