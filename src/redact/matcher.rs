@@ -343,7 +343,8 @@ pub(crate) struct Segment {
     origins: Vec<Origin>,
     /// Pattern ids sorted by their reversed bytes, for suffix look-ups.
     by_suffix: Vec<u32>,
-    /// 8-byte-gram filters of pattern heads and tails (for partial occurrences).
+    /// 8-byte-gram filters of pattern heads and tails (for partial occurrences), two
+    /// bits per gram.
     heads: Box<[u64]>,
     tails: Box<[u64]>,
     /// Every 8-byte gram of every pattern longer than 8: a text whose last (first)
@@ -354,25 +355,40 @@ pub(crate) struct Segment {
     max_len: usize,
 }
 
-const FILTER_BITS: u32 = 16;
+/// log2 of the bits of a filter for `count` grams at about `bits` bits each,
+/// between 4 Kib and `max` (log2).
+fn filter_log2(count: usize, bits: usize, max: u32) -> u32 {
+    (count * bits)
+        .next_power_of_two()
+        .trailing_zeros()
+        .clamp(12, max)
+}
 
-fn gram_slot(gram: &[u8], log2: u32) -> usize {
+/// The two bits of an 8-byte gram in a filter of `2^log2` bits (`log2 <= 32`): the
+/// top `log2` bits of its hash, and the `log2` below them.
+fn gram_slots(gram: &[u8], log2: u32) -> [usize; 2] {
     let mut word = [0u8; 8];
     word.copy_from_slice(&gram[..8]);
     let hash = u64::from_le_bytes(word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (hash >> (64 - log2)) as usize
+    let mask = (1u64 << log2) - 1;
+    [
+        (hash >> (64 - log2)) as usize,
+        ((hash >> (64 - 2 * log2)) & mask) as usize,
+    ]
 }
 
 fn filter_set(filter: &mut [u64], gram: &[u8]) {
     let log2 = (filter.len() * 64).trailing_zeros();
-    let slot = gram_slot(gram, log2);
-    filter[slot / 64] |= 1 << (slot % 64);
+    for slot in gram_slots(gram, log2) {
+        filter[slot / 64] |= 1 << (slot % 64);
+    }
 }
 
 fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
     let log2 = (filter.len() * 64).trailing_zeros();
-    let slot = gram_slot(gram, log2);
-    filter[slot / 64] & (1 << (slot % 64)) != 0
+    gram_slots(gram, log2)
+        .iter()
+        .all(|&slot| filter[slot / 64] & (1 << (slot % 64)) != 0)
 }
 
 /// A segment's pattern bytes at most: offsets and state ids are `u32`, and the
@@ -448,22 +464,29 @@ impl Segment {
         let mut ranges = Vec::with_capacity(entries.len());
         let mut masks = Vec::with_capacity(entries.len());
         let mut origins = Vec::with_capacity(entries.len());
-        let mut heads = vec![0u64; (1 << FILTER_BITS) / 64].into_boxed_slice();
+        // About 8 bits per pattern (two set each), between 64 Kib (8 KiB) and 8 Mib
+        // (1 MiB): a partial check probes `heads` or `tails` once for each length a
+        // partial occurrence could have, and each false positive costs a binary
+        // search of the patterns (at 73,000 patterns in 64 Kib, nearly every probe
+        // passed: 18 µs to redact a 100-byte line).
+        let long = entries
+            .iter()
+            .filter(|e| e.bytes.len() > MIN_FRAGMENT)
+            .count();
+        let mut heads =
+            vec![0u64; (1usize << filter_log2(long, 8, 23).max(16)) / 64].into_boxed_slice();
         let mut tails = heads.clone();
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
         // 2 to 4 bits per gram, between 4 Kib and 4 Mib (512 KiB): one probe per
-        // text end, so a false positive (one in three at worst) costs one partial
+        // text end, so a false positive (two in five at worst) costs one partial
         // check of one text (a probe of `heads` per start, a few hundred ns), while
         // the table is held for the set's life.
         let gram_count: usize = entries
             .iter()
             .map(|e| e.bytes.len().saturating_sub(7))
             .sum();
-        let grams_log2 = (gram_count * 2)
-            .next_power_of_two()
-            .trailing_zeros()
-            .clamp(12, 22);
+        let grams_log2 = filter_log2(gram_count, 2, 22);
         let mut grams = vec![0u64; (1usize << grams_log2) / 64].into_boxed_slice();
         for entry in &entries {
             let offset = u32::try_from(arena.len()).ok()?;
@@ -917,21 +940,32 @@ impl Segment {
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
             return None;
         }
+        // One probe per length, and for each that passes a binary search.
+        let mut spent = longest;
         for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
             let tail = &hay[start..];
             if !filter_has(&self.heads, &tail[..8]) {
                 continue;
             }
             let l = tail.len();
+            spent += self.search_cost(l);
             let mut i = self.first_at_least(tail);
             while i < self.len() && self.pattern(i).starts_with(tail) {
                 let p = self.pattern(i);
                 if p.len() > l && self.origins[i].partial_allowed(p, l, true) {
+                    charge(spent);
                     return Some((start, self.masks[i]));
                 }
+                spent += l;
                 i += 1;
             }
+            if spent > partial_budget(longest) {
+                // Fails closed: every byte a partial occurrence could cover.
+                charge(spent);
+                return Some((hay.len() - longest, 0));
+            }
         }
+        charge(spent);
         None
     }
 
@@ -942,11 +976,13 @@ impl Segment {
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[..8]) {
             return None;
         }
+        let mut spent = longest;
         for l in (MIN_FRAGMENT..=longest).rev() {
             let head = &hay[..l];
             if !filter_has(&self.tails, &head[l - 8..]) {
                 continue;
             }
+            spent += self.search_cost(l);
             let mut k = self
                 .by_suffix
                 .partition_point(|&i| rev_cmp(self.pattern(i as usize), head) == Ordering::Less);
@@ -956,12 +992,25 @@ impl Segment {
                     break;
                 }
                 if p.len() > l && self.origins[i as usize].partial_allowed(p, l, false) {
+                    charge(spent);
                     return Some((l, self.masks[i as usize]));
                 }
+                spent += l;
                 k += 1;
             }
+            if spent > partial_budget(longest) {
+                // Fails closed: every byte a partial occurrence could cover.
+                charge(spent);
+                return Some((longest, 0));
+            }
         }
+        charge(spent);
         None
+    }
+
+    /// What a binary search of the patterns for a key of `len` bytes may compare.
+    fn search_cost(&self, len: usize) -> usize {
+        (self.len().ilog2() as usize + 1) * len
     }
 
     /// The index of the first pattern not less than `key`.
@@ -1304,6 +1353,18 @@ fn fold_spans(mut spans: Vec<(usize, usize, u32)>, masks: &[u32], out: &mut Vec<
     if let Some(run) = current {
         out.push(run);
     }
+}
+
+/// The byte comparisons a partial check at one end of a text may spend, for
+/// partial occurrences of up to `longest` bytes. Ordinary text passes a few of the
+/// filter probes and spends far less; a text that repeats a self-similar secret
+/// (`(xy)^1000 z`, text of its copies) passes every probe, and each binary search
+/// compares up to the length: `longest^2` in all. Past this the check stops and
+/// masks the whole stretch a partial occurrence could cover, with the unnamed mask
+/// (masking fails closed; the stretch depends only on the text's last bytes, so a
+/// writer and one-shot redaction agree).
+fn partial_budget(longest: usize) -> usize {
+    16 * longest + 64 * 1024
 }
 
 /// Pattern `(offset, len)` of `arena`.
