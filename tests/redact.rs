@@ -968,3 +968,31 @@ fn large_writes_are_decided_in_place_and_agree_with_redact() {
     });
     report.expect(&[]);
 }
+
+/// `redact_into` appends exactly what `redact` returns, for texts with and without a
+/// match, partial occurrences at the ends included, and keeps what `out` held.
+#[test]
+fn redact_into_appends_what_redact_returns() {
+    let key = SecretKey::new("API_KEY").unwrap();
+    let r = Redactor::builder().labelled(true).build();
+    r.add(
+        Some(&key),
+        &SecretValue::new("sk-0123456789abcdef").unwrap(),
+    );
+    r.add(None, &SecretValue::new("hunter2-hunter2").unwrap());
+    let texts = [
+        "",
+        "nothing to mask",
+        "key=sk-0123456789abcdef and hunter2-hunter2",
+        "cut at the end: sk-0123456789",
+        "89abcdef starts it",
+        "a\u{e9}b sk-0123456789abcdef \u{1f600}",
+    ];
+    let mut out = String::from("kept|");
+    let mut want = String::from("kept|");
+    for text in texts {
+        r.redact_into(text, &mut out);
+        want.push_str(&r.redact(text));
+        assert_eq!(out, want, "{text:?}");
+    }
+}

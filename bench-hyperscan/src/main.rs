@@ -11,6 +11,8 @@
 //!
 //! For text with hits the floor a redactor is held to is the scan plus one copy of the
 //! text (it must build its output): the `HS+copy` column is that, from the two times.
+//! `ours into` is `Redactor::redact_into` a reused buffer, as the floor's copy is
+//! (`redact` allocates a fresh output per call with a match).
 //!
 //! `cargo run --release -- [--enc] [--shapes] [N...]` (see README.md).
 
@@ -124,9 +126,9 @@ fn main() {
         }
     );
     println!(
-        "| N | text | ours | writer 64K | writer 4K | Hyperscan | aho-corasick | regex | memcpy | fastest | ours/HS | ours/fastest | ours/AC | writer 64K/ours | writer 4K/ours |"
+        "| N | text | ours | writer 64K | writer 4K | Hyperscan | aho-corasick | regex | memcpy | fastest | ours/HS | ours/fastest | ours/AC | writer 64K/ours | writer 4K/ours | ours into | into/fastest |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut builds = Vec::new();
     for &n in &counts {
         let secrets = secrets(n);
@@ -199,10 +201,19 @@ fn main() {
             let text = log_text_with(hits.then_some(&secrets[..]), noise);
             let len = text.len();
             let mut buf = vec![0u8; len];
+            let mut into = String::with_capacity(2 * len);
             // Interleaved: each round runs every method once, so a slow stretch of
             // the machine hits them all alike; each keeps its best time.
+            // `redact_into` a reused buffer (second), as the floor's copy is: `redact`
+            // allocates a fresh text-sized output per call with a match, which the
+            // allocator may fault in anew each time.
             let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = vec![
                 Box::new(|| r.redact(black_box(&text)).len()),
+                Box::new(|| {
+                    into.clear();
+                    r.redact_into(black_box(&text), &mut into);
+                    into.len()
+                }),
                 Box::new(|| write_in(&r, &text, 64 * 1024)),
                 Box::new(|| write_in(&r, &text, 4 * 1024)),
                 Box::new(|| db.scan(black_box(text.as_bytes()))),
@@ -212,23 +223,31 @@ fn main() {
                 }),
             ];
             for ac in &acs {
-                methods.push(Box::new(|| ac.find_iter(black_box(text.as_bytes())).count()));
+                methods.push(Box::new(|| {
+                    ac.find_iter(black_box(text.as_bytes())).count()
+                }));
             }
             if let Some(re) = &re {
-                methods.push(Box::new(|| re.find_iter(black_box(text.as_bytes())).count()));
+                methods.push(Box::new(|| {
+                    re.find_iter(black_box(text.as_bytes())).count()
+                }));
             }
             let times = interleaved(budget, &mut methods);
             drop(methods);
-            let (ours, w64, w4, hs, copy) = (times[0], times[1], times[2], times[3], times[4]);
-            let ac = times[5..5 + acs.len()].iter().copied().fold(f64::MAX, f64::min);
-            let regex = re.as_ref().map(|_| times[5 + acs.len()]);
+            let (ours, into, w64, w4, hs, copy) =
+                (times[0], times[1], times[2], times[3], times[4], times[5]);
+            let ac = times[6..6 + acs.len()]
+                .iter()
+                .copied()
+                .fold(f64::MAX, f64::min);
+            let regex = re.as_ref().map(|_| times[6 + acs.len()]);
             let fastest = hs.min(ac).min(regex.unwrap_or(f64::MAX));
             // A redactor must build its output: where the text has hits, its floor is
             // the scan and then one copy of the text.
             let floor = |t: f64| if hits { t + copy } else { t };
             let m = |t: f64| mibs(len, t);
             println!(
-                "| {n} | {state} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| {n} | {state} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} |",
                 m(ours),
                 m(w64),
                 m(w4),
@@ -242,6 +261,8 @@ fn main() {
                 floor(ac) / ours,
                 ours / w64,
                 ours / w4,
+                m(into),
+                floor(fastest) / into,
             );
         }
     }
@@ -303,7 +324,9 @@ fn adversarial() {
         ),
         (
             "shared_growing_prefix_64",
-            (1..=64).map(|k| format!("{}b", "a".repeat(32 * k))).collect(),
+            (1..=64)
+                .map(|k| format!("{}b", "a".repeat(32 * k)))
+                .collect(),
         ),
     ];
     println!(
@@ -343,10 +366,15 @@ fn adversarial() {
             let text = "a".repeat(len);
             let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = vec![
                 Box::new(|| r.redact(black_box(&text)).len()),
-                Box::new(|| db.as_mut().map_or(0, |db| db.scan(black_box(text.as_bytes())))),
+                Box::new(|| {
+                    db.as_mut()
+                        .map_or(0, |db| db.scan(black_box(text.as_bytes())))
+                }),
             ];
             for ac in &acs {
-                methods.push(Box::new(|| ac.find_iter(black_box(text.as_bytes())).count()));
+                methods.push(Box::new(|| {
+                    ac.find_iter(black_box(text.as_bytes())).count()
+                }));
             }
             let times = interleaved(Duration::from_secs(2), &mut methods);
             drop(methods);

@@ -255,8 +255,15 @@ impl Snapshot {
     }
 
     fn emit_str(&self, text: &str, runs: &[Run]) -> String {
+        let mut out = String::new();
+        self.push_str(text, runs, &mut out);
+        out
+    }
+
+    /// Appends `text` with each run replaced by its mask to `out`.
+    fn push_str(&self, text: &str, runs: &[Run], out: &mut String) {
         let extra = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
-        let mut out = String::with_capacity(text.len() + extra);
+        out.reserve(text.len() + extra);
         let mut at = 0;
         for run in runs {
             out.push_str(piece(text, at, run.start));
@@ -264,7 +271,13 @@ impl Snapshot {
             at = run.end;
         }
         out.push_str(piece(text, at, text.len()));
-        out
+    }
+
+    /// One-shot redaction of a whole text, appended to `out`.
+    pub(crate) fn redact_str_into(&self, text: &str, out: &mut String) {
+        let mut runs = Vec::new();
+        self.find_runs(text.as_bytes(), Window::whole(text.len()), &mut runs);
+        self.push_str(text, &runs, out);
     }
 
     /// One-shot redaction of a whole text; `None` when nothing matched.
