@@ -525,7 +525,7 @@ fn partial_checks_of_a_short_line_do_not_grow_with_the_set() {
 /// the even lengths up to 2,000 compares hundreds of bytes before the `z`), it stops
 /// and masks the whole stretch a partial occurrence could cover: masking fails
 /// closed at a cost linear in that stretch, and a writer agrees with one-shot
-/// redaction. (Here the exact answer, the copy and then its 1,200-byte partial,
+/// redaction. (In the first two cases the exact answer, the copy and its partial,
 /// masks the same bytes.)
 #[test]
 fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
@@ -563,5 +563,42 @@ fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
     let (out, cost) = work(|| r.redact(&text).into_owned());
     assert_eq!(out, "*** end");
     assert!(cost <= bound(&text), "{cost} steps");
+    assert_eq!(written(&r, &text), out);
+
+    // Many patterns behind one length: 2,000 secrets sharing 1 KiB of `a`, and a
+    // text of 300 `a`s, which each of them starts with but too little of it to mask
+    // (half the value). The budget holds within one length's patterns too (before:
+    // 2,000 x 300 bytes compared for the first length alone), and the stretch is
+    // masked.
+    let prefix = "a".repeat(1024);
+    let values: Vec<SecretValue> = (0..2000)
+        .map(|i| SecretValue::new(format!("{prefix}{i:08}")).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    let text = "a".repeat(300);
+    let (out, cost) = work(|| r.redact(&text).into_owned());
+    assert_eq!(out, "***");
+    assert!(
+        cost <= PER_BYTE * 300 + CONSTANT + 16 * 300 + 64 * 1024,
+        "{cost} steps"
+    );
+    assert_eq!(written(&r, &text), out);
+    // And at the start: 2,000 sharing their last 1 KiB.
+    let values: Vec<SecretValue> = (0..2000)
+        .map(|i| SecretValue::new(format!("{i:08}{prefix}")).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    let (out, cost) = work(|| r.redact(&text).into_owned());
+    assert_eq!(out, "***");
+    assert!(
+        cost <= PER_BYTE * 300 + CONSTANT + 16 * 300 + 64 * 1024,
+        "{cost} steps"
+    );
     assert_eq!(written(&r, &text), out);
 }

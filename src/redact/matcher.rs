@@ -958,6 +958,10 @@ impl Segment {
                 }
                 spent += l;
                 i += 1;
+                // Inside the loop: thousands of patterns may start with `tail`.
+                if spent > partial_budget(longest) {
+                    break;
+                }
             }
             if spent > partial_budget(longest) {
                 // Fails closed: every byte a partial occurrence could cover.
@@ -997,6 +1001,10 @@ impl Segment {
                 }
                 spent += l;
                 k += 1;
+                // Inside the loop: thousands of patterns may end with `head`.
+                if spent > partial_budget(longest) {
+                    break;
+                }
             }
             if spent > partial_budget(longest) {
                 // Fails closed: every byte a partial occurrence could cover.
