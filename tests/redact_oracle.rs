@@ -495,3 +495,37 @@ fn long_texts_are_searched_range_by_range_like_the_oracle() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(32)
+    ))]
+
+    /// Issue 17: where secrets share all but their last few bytes, the fingerprint's
+    /// windows are shared too, and the fingerprint and the reversed-pattern automaton
+    /// search only the stretches of text where an occurrence can end (`gate.rs`: the
+    /// patterns' last bytes, when there are at most 16 of them). Texts here are long
+    /// runs of the shared byte between whole, cut and near occurrences, so stretches
+    /// start, end, merge and touch everywhere; both searchers equal the oracle.
+    #[test]
+    fn searches_gated_by_last_bytes_equal_oracle(
+        shared in 24usize..80,
+        tails in prop::collection::vec(prop_oneof!["[0-9]{1,4}", "[xy]{1,3}", "[0-9a-f]{2,4}", "a{0,3}[7]"], 100..200),
+        pieces in prop::collection::vec((0usize..256, 0u8..4, 0usize..128, "(a{0,200}[0-9xy]?){1,3}"), 0..16),
+        random in prop::collection::vec(1usize..=400, 1..6),
+    ) {
+        let prefix = "a".repeat(shared);
+        let secrets: Vec<String> = tails.iter().map(|t| format!("{prefix}{t}")).collect();
+        let oracle = build(&secrets, Searcher::Automaton, false, 1, Encodings::none());
+        let mut patterns = oracle.__registered_patterns();
+        patterns.sort();
+        patterns.dedup();
+        let text = text_from(&patterns, &pieces);
+        let want = oracle.redact_bytes(&text).into_owned();
+        for searcher in [Searcher::Auto, Searcher::Linear] {
+            let gated = build(&secrets, searcher, false, 1, Encodings::none());
+            prop_assert_eq!(gated.redact_bytes(&text).into_owned(), want.clone(), "{} text {:?}", searcher, String::from_utf8_lossy(&text));
+            prop_assert_eq!(&write_chunked(&gated, &text, &random), &want, "{} chunks {:?}", searcher, random);
+        }
+    }
+}

@@ -520,6 +520,36 @@ fn partial_checks_of_a_short_line_do_not_grow_with_the_set() {
     );
 }
 
+/// Issue 17 (found by `searches_gated_by_last_bytes_equal_oracle`): 200 secrets
+/// sharing 66 bytes, and a text whose first or last 31 bytes are those shared bytes.
+/// Each length a partial could have is a prefix (or suffix) of all 200 patterns, too
+/// short to mask, and the check compared it with each of them, charging its length
+/// every time: past the budget it masked the whole stretch (fail-closed) where
+/// nothing should be masked, and whether it did depended on how the set was cut into
+/// segments. It now finds the block of patterns sharing the text's end with two
+/// binary searches and checks each pattern's length in one step.
+#[test]
+fn partial_checks_over_patterns_sharing_a_prefix_cost_a_step_per_pattern() {
+    let shared = "a".repeat(66);
+    let values: Vec<SecretValue> = (0..200)
+        .map(|i| SecretValue::new(format!("{shared}{i:03}")).unwrap())
+        .collect();
+    let r = Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build();
+    let part = "a".repeat(31);
+    for text in [
+        format!("request completed 7 {part}"),
+        format!("{part} request completed"),
+    ] {
+        let (out, cost) = work(|| r.redact(&text).into_owned());
+        assert_eq!(out, text, "31 of 69 bytes: too short to mask");
+        // About 23 lengths x 200 patterns, plus the searches.
+        assert!(cost <= 16 * 1024, "{cost} steps for {text:?}");
+    }
+}
+
 /// Where the partial check at a text's end would cost more than its budget (a
 /// self-similar secret whose copy ends the text, then a long partial of it: each of
 /// the even lengths up to 2,000 compares hundreds of bytes before the `z`), it stops

@@ -183,6 +183,16 @@ impl Fingerprint {
         }
     }
 
+    /// The most items in one bucket: one window shared by that many pattern offsets
+    /// makes a probe landing on it a candidate for each.
+    pub(crate) fn largest_bucket(&self) -> usize {
+        self.starts
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The probe stride S: [`scan`](Fingerprint::scan)'s ranges start at multiples of it.
     pub(crate) fn step(&self) -> usize {
         self.step

@@ -26,6 +26,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, Match, MatchKind, Span, 
 use zeroize::{Zeroize, Zeroizing};
 
 use super::fingerprint::{self, Fingerprint};
+use super::gate::Gate;
 use super::pair::PairPrefilter;
 use super::reverse::Reverse;
 use super::variants::{MIN_FRAGMENT, Origin};
@@ -106,6 +107,23 @@ const MIN_STEP: usize = 8;
 /// 5-byte windows run 1.5x faster.
 const Q4_MAX_PATTERNS: usize = 4_000;
 
+/// The fingerprint searcher: long patterns through the fingerprint, short ones
+/// through a small automaton, and where the fingerprint's windows are crowded, only
+/// over the stretches of text where an occurrence can end.
+struct Fast {
+    fingerprint: Fingerprint,
+    short: Option<Short>,
+    /// Built where one of the fingerprint's windows stands for more than
+    /// [`CROWDED`] pattern offsets (thousands of secrets sharing the bytes before
+    /// their last few) and the patterns end with few distinct bytes: text repeating
+    /// the shared bytes would make every probe a candidate for each of them.
+    gate: Option<Gate>,
+}
+
+/// A fingerprint bucket holding more items than this is crowded: one window shared
+/// by that many pattern offsets (about four items per bucket otherwise).
+const CROWDED: usize = 256;
+
 /// The automaton of the short patterns, with each one's segment pattern id.
 struct Short {
     ac: AhoCorasick,
@@ -124,10 +142,7 @@ enum Searcher {
     /// build as an automaton, a few µs packed).
     Packed(Ends),
     /// Long patterns through the fingerprint, short ones through a small automaton.
-    Fast {
-        fingerprint: Fingerprint,
-        short: Option<Short>,
-    },
+    Fast(Fast),
     /// The reversed-pattern automaton: where `aho-corasick` refuses to build (a set
     /// too large for its state ids), so that a segment always builds and every
     /// accepted value is masked.
@@ -642,9 +657,7 @@ impl Segment {
             .budgeted
             .then(|| WORK_PER_BYTE.saturating_mul(hay.len()) + WORK_CONSTANT);
         let within = match &self.searcher {
-            Searcher::Fast { fingerprint, short } => {
-                self.fast_runs(fingerprint, short.as_ref(), hay, budget, out)
-            }
+            Searcher::Fast(fast) => self.fast_runs(fast, hay, budget, out),
             Searcher::Packed(ends) => self.ends_runs(ends, hay, budget, out),
             _ => self.ac_runs(hay, budget, out),
         };
@@ -673,7 +686,7 @@ impl Segment {
             Searcher::Memmem { finder, pair } => {
                 self.one_find(finder, pair.as_deref(), hay, at, spent, budget)
             }
-            Searcher::Packed(_) | Searcher::Fast { .. } | Searcher::Linear(_) => None,
+            Searcher::Packed(_) | Searcher::Fast(_) | Searcher::Linear(_) => None,
         };
         let mut at = 0;
         let mut current: Option<Run> = None;
@@ -841,8 +854,7 @@ impl Segment {
     /// first), folded into runs exactly as the oracle folds its hits.
     fn fast_runs(
         &self,
-        fingerprint: &Fingerprint,
-        short: Option<&Short>,
+        fast: &Fast,
         hay: &[u8],
         budget: Option<usize>,
         out: &mut Vec<Run>,
@@ -858,75 +870,101 @@ impl Segment {
         let limit = budget.min(hay.len() + CANDIDATE_CONSTANT);
         let mut found = 0usize;
         let mut candidates = Vec::new();
-        // A long text is searched a range at a time, both passes (the short patterns'
-        // automaton, then the fingerprint's probes and their verification) while the
-        // range's bytes are still in cache (4 MiB at N = 10,000, one core: about
-        // 440 µs whole, pass after pass; 395 µs range by range).
-        let range = CHUNK.div_ceil(fingerprint.step()) * fingerprint.step();
-        // Where the short patterns' search resumes, across ranges.
-        let mut short_at = 0;
-        let mut from = 0;
-        while from < hay.len() {
-            let to = (from + range).min(hay.len());
-            if let Some(short) = short {
-                // The occurrences that start in this range: the longest at any start
-                // before `to` ends by `end`, so the search reads no further.
-                let end = (to + short.max_len).min(hay.len());
-                while short_at < to {
-                    let Some(m) = short.ac.find(Input::new(hay).span(short_at..end)) else {
-                        charge(end - short_at);
-                        spent += end - short_at;
-                        short_at = to;
-                        break;
-                    };
-                    // Up to the start, then as far as a longer occurrence there could
-                    // reach.
-                    let cost = (m.start() + short.max_len).min(end) - short_at;
+        let whole = [(0, hay.len())];
+        let mut gated = Vec::new();
+        let stretches: &[(usize, usize)] = match &fast.gate {
+            // Crowded windows: only where an occurrence can end (`gate.rs`).
+            Some(gate) => {
+                gate.stretches(hay, &mut gated);
+                charge(hay.len());
+                spent += hay.len();
+                &gated
+            }
+            None => &whole,
+        };
+        for &(lo, hi) in stretches {
+            // Every occurrence lies inside one stretch: each is searched alone.
+            let hay = &hay[lo..hi];
+            // A long text is searched a range at a time, both passes (the short
+            // patterns' automaton, then the fingerprint's probes and their
+            // verification) while the range's bytes are still in cache (4 MiB at
+            // N = 10,000, one core: about 440 µs whole, pass after pass; 395 µs
+            // range by range).
+            let range = CHUNK.div_ceil(fast.fingerprint.step()) * fast.fingerprint.step();
+            // Where the short patterns' search resumes, across ranges.
+            let mut short_at = 0;
+            let mut from = 0;
+            while from < hay.len() {
+                let to = (from + range).min(hay.len());
+                if let Some(short) = &fast.short {
+                    // The occurrences that start in this range: the longest at any
+                    // start before `to` ends by `end`, so the search reads no further.
+                    let end = (to + short.max_len).min(hay.len());
+                    while short_at < to {
+                        let Some(m) = short.ac.find(Input::new(hay).span(short_at..end)) else {
+                            charge(end - short_at);
+                            spent += end - short_at;
+                            short_at = to;
+                            break;
+                        };
+                        // Up to the start, then as far as a longer occurrence there
+                        // could reach.
+                        let cost = (m.start() + short.max_len).min(end) - short_at;
+                        charge(cost);
+                        spent += cost;
+                        if m.start() >= to {
+                            // The next range's, found again there.
+                            short_at = m.start();
+                            break;
+                        }
+                        spans.push((
+                            lo + m.start(),
+                            lo + m.end(),
+                            short.ids[m.pattern().as_usize()],
+                        ));
+                        short_at = m.start() + 1;
+                    }
+                    if spent > budget {
+                        return false;
+                    }
+                }
+                candidates.clear();
+                // A range with more than one candidate per byte gives up at once
+                // rather than after the whole text's allowance (a text of `a` over
+                // 128 patterns sharing their windows: 16 MiB of candidates for a
+                // 1 MiB text before).
+                let allowed = limit
+                    .saturating_sub(found)
+                    .min(to - from + CANDIDATE_CONSTANT);
+                let mut skipped = 0;
+                let scanned =
+                    fast.fingerprint
+                        .scan(hay, from, to, &mut candidates, &mut skipped, allowed);
+                found += candidates.len() + skipped;
+                charge(to - from + candidates.len() + skipped);
+                spent += to - from + candidates.len() + skipped;
+                if !scanned || spent > budget {
+                    return false;
+                }
+                for &(start, id) in &candidates {
+                    let pattern = self.pattern(id as usize);
+                    // A candidate costs the bytes compared up to the first
+                    // difference (one more than the common prefix), not the
+                    // pattern's length: abbreviated tokens in a log (a key's first
+                    // 24 characters) are candidates of long patterns that fail early.
+                    let common = common_prefix(&hay[start..], pattern);
+                    let cost = (common + 1).min(pattern.len());
                     charge(cost);
                     spent += cost;
-                    if m.start() >= to {
-                        // The next range's, found again there.
-                        short_at = m.start();
-                        break;
+                    if spent > budget {
+                        return false;
                     }
-                    spans.push((m.start(), m.end(), short.ids[m.pattern().as_usize()]));
-                    short_at = m.start() + 1;
+                    if common == pattern.len() {
+                        spans.push((lo + start, lo + start + pattern.len(), id));
+                    }
                 }
-                if spent > budget {
-                    return false;
-                }
+                from = to;
             }
-            candidates.clear();
-            // A range with more than one candidate per byte gives up at once rather
-            // than after the whole text's allowance (a text of `a` over 128 patterns
-            // sharing their windows: 16 MiB of candidates for a 1 MiB text before).
-            let allowed = (limit - found).min(to - from + CANDIDATE_CONSTANT);
-            let mut skipped = 0;
-            let scanned = fingerprint.scan(hay, from, to, &mut candidates, &mut skipped, allowed);
-            found += candidates.len() + skipped;
-            charge(to - from + candidates.len() + skipped);
-            spent += to - from + candidates.len() + skipped;
-            if !scanned || spent > budget {
-                return false;
-            }
-            for &(start, id) in &candidates {
-                let pattern = self.pattern(id as usize);
-                // A candidate costs the bytes compared up to the first difference (one
-                // more than the common prefix), not the pattern's length: abbreviated
-                // tokens in a log (a key's first 24 characters) are candidates of long
-                // patterns that fail early.
-                let common = common_prefix(&hay[start..], pattern);
-                let cost = (common + 1).min(pattern.len());
-                charge(cost);
-                spent += cost;
-                if spent > budget {
-                    return false;
-                }
-                if common == pattern.len() {
-                    spans.push((start, start + pattern.len(), id));
-                }
-            }
-            from = to;
         }
         fold_spans(spans, &self.masks, out);
         true
@@ -940,24 +978,27 @@ impl Segment {
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[hay.len() - 8..]) {
             return None;
         }
-        // One probe per length, and for each that passes a binary search.
+        // One probe per length, and for each that passes the patterns that start
+        // with the text's tail: a block of the sorted patterns, found by two
+        // searches and checked one pattern at a time.
         let mut spent = longest;
+        let mut last_probe: Option<(&[u8], bool)> = None;
         for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
             let tail = &hay[start..];
-            if !filter_has(&self.heads, &tail[..8]) {
+            let probe = &tail[..8];
+            if !self.probe(&self.heads, probe, &mut last_probe) {
                 continue;
             }
             let l = tail.len();
-            spent += self.search_cost(l);
-            let mut i = self.first_at_least(tail);
-            while i < self.len() && self.pattern(i).starts_with(tail) {
+            let view = |i: usize| Bytes::Forward(self.pattern(i));
+            let (first, end) = self.block(tail, view, &mut spent);
+            for i in first..end {
                 let p = self.pattern(i);
+                spent += self.origins[i].check_cost(p.len());
                 if p.len() > l && self.origins[i].partial_allowed(p, l, true) {
                     charge(spent);
                     return Some((start, self.masks[i]));
                 }
-                spent += l;
-                i += 1;
                 // Inside the loop: thousands of patterns may start with `tail`.
                 if spent > partial_budget(longest) {
                     break;
@@ -981,26 +1022,22 @@ impl Segment {
             return None;
         }
         let mut spent = longest;
+        let mut last_probe: Option<(&[u8], bool)> = None;
         for l in (MIN_FRAGMENT..=longest).rev() {
             let head = &hay[..l];
-            if !filter_has(&self.tails, &head[l - 8..]) {
+            if !self.probe(&self.tails, &head[l - 8..], &mut last_probe) {
                 continue;
             }
-            spent += self.search_cost(l);
-            let mut k = self
-                .by_suffix
-                .partition_point(|&i| rev_cmp(self.pattern(i as usize), head) == Ordering::Less);
-            while let Some(&i) = self.by_suffix.get(k) {
+            // The patterns ending with `head`, in the order of their reversed bytes.
+            let view = |k: usize| Bytes::Reversed(self.pattern(self.by_suffix[k] as usize));
+            let (first, end) = self.block_of(Bytes::Reversed(head), view, &mut spent);
+            for &i in &self.by_suffix[first..end] {
                 let p = self.pattern(i as usize);
-                if !p.ends_with(head) {
-                    break;
-                }
+                spent += self.origins[i as usize].check_cost(p.len());
                 if p.len() > l && self.origins[i as usize].partial_allowed(p, l, false) {
                     charge(spent);
                     return Some((l, self.masks[i as usize]));
                 }
-                spent += l;
-                k += 1;
                 // Inside the loop: thousands of patterns may end with `head`.
                 if spent > partial_budget(longest) {
                     break;
@@ -1016,23 +1053,84 @@ impl Segment {
         None
     }
 
-    /// What a binary search of the patterns for a key of `len` bytes may compare.
-    fn search_cost(&self, len: usize) -> usize {
-        (self.len().ilog2() as usize + 1) * len
+    /// Whether 8 bytes pass a partial-check filter. Text that repeats its bytes
+    /// (`aaaa`, padding, rules) probes the same 8 bytes at every length: hashed once.
+    fn probe<'h>(
+        &self,
+        filter: &[u64],
+        bytes: &'h [u8],
+        last: &mut Option<(&'h [u8], bool)>,
+    ) -> bool {
+        let passes = match *last {
+            Some((seen, passes)) if seen == bytes => passes,
+            _ => filter_has(filter, bytes),
+        };
+        *last = Some((bytes, passes));
+        passes
     }
 
-    /// The index of the first pattern not less than `key`.
-    fn first_at_least(&self, key: &[u8]) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.pattern(mid) < key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+    /// The patterns (in byte order) that start with `key`: `first..end`.
+    fn block<'p>(
+        &'p self,
+        key: &[u8],
+        view: impl Fn(usize) -> Bytes<'p>,
+        spent: &mut usize,
+    ) -> (usize, usize) {
+        self.block_of(Bytes::Forward(key), view, spent)
+    }
+
+    /// The items `0..self.len()`, sorted by `view` (forward or reversed bytes), that
+    /// begin with `key` in that view: `first..end`, with the bytes compared added to
+    /// `spent`. Two binary searches, each comparison starting past the bytes `key`
+    /// shares with both bounds (every item between them shares those too): 2,000
+    /// patterns sharing 1 KiB compared it again at every step, 11 KiB per search.
+    fn block_of<'p>(
+        &'p self,
+        key: Bytes<'_>,
+        view: impl Fn(usize) -> Bytes<'p>,
+        spent: &mut usize,
+    ) -> (usize, usize) {
+        let n = self.len();
+        let l = key.len();
+        // How many leading bytes item `i` shares with `key`, given `skip` of them.
+        let common = |i: usize, skip: usize, spent: &mut usize| {
+            let c = view(i).common(&key, skip);
+            *spent += c - skip + 1;
+            c
+        };
+        // Whether item `i` sorts before `key` (`within`: or begins with it).
+        let before = |i: usize, c: usize, within: bool| {
+            if within && c >= l {
+                return true;
             }
-        }
-        lo
+            match (view(i).at(c), key.at(c)) {
+                (Some(a), Some(b)) => a < b,
+                (None, Some(_)) => true,
+                _ => false,
+            }
+        };
+        let first_common = common(0, 0, spent);
+        let last_common = common(n - 1, 0, spent);
+        let search =
+            |mut lo: usize, mut lo_common: usize, within: bool, spent: &mut usize| -> usize {
+                let (mut hi, mut hi_common) = (n, last_common);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    let c = common(mid, lo_common.min(hi_common), spent);
+                    if before(mid, c, within) {
+                        lo = mid + 1;
+                        lo_common = c;
+                    } else {
+                        hi = mid;
+                        hi_common = c;
+                    }
+                }
+                lo
+            };
+        let first = search(0, first_common, false, spent);
+        // The items from `first` on that begin with `key` come first.
+        let end = search(first, first_common, true, spent);
+        (first, end)
     }
 }
 
@@ -1288,7 +1386,23 @@ impl Searcher {
                 .map_err(|_| Unbuilt::Automaton)?;
             Some(Short { ac, ids, max_len })
         };
-        Ok(Searcher::Fast { fingerprint, short })
+        let gate = if fingerprint.largest_bucket() > CROWDED {
+            let mut ends = [false; 256];
+            for &r in ranges {
+                ends[usize::from(pattern(arena, r)[r.1 as usize - 1])] = true;
+            }
+            let ends: Zeroizing<Vec<u8>> =
+                Zeroizing::new((0..=255u8).filter(|&b| ends[usize::from(b)]).collect());
+            let longest = ranges.iter().map(|r| r.1 as usize).max().unwrap_or(0);
+            Gate::build(&ends, longest)
+        } else {
+            None
+        };
+        Ok(Searcher::Fast(Fast {
+            fingerprint,
+            short,
+            gate,
+        }))
     }
 
     fn memory_usage(&self) -> usize {
@@ -1297,11 +1411,13 @@ impl Searcher {
             Searcher::Packed(ends) => {
                 ends.keys.memory_usage() + (ends.starts.capacity() + ends.ids.capacity()) * 4
             }
-            Searcher::Fast { fingerprint, short } => {
-                fingerprint.memory_usage()
-                    + short
+            Searcher::Fast(fast) => {
+                fast.fingerprint.memory_usage()
+                    + fast
+                        .short
                         .as_ref()
                         .map_or(0, |s| s.ac.memory_usage() + s.ids.capacity() * 4)
+                    + fast.gate.as_ref().map_or(0, Gate::memory_usage)
             }
             Searcher::Linear(reverse) => reverse.memory_usage(),
             Searcher::Memmem { finder, .. } => {
@@ -1407,18 +1523,28 @@ fn fingerprint_shape(lens: &[usize], q: usize) -> (usize, usize) {
     (l, lens.partition_point(|&len| len < l))
 }
 
-/// The length of the common prefix of `a` and `b`: 16-byte blocks compared whole
-/// (a `memcmp` each), then bytes in the block that differs.
+/// The length of the common prefix of `a` and `b`: 16-byte blocks compared as
+/// integers, the first differing byte found from their xor (about twice as fast
+/// as comparing the blocks as slices), then bytes.
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 16;
     let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
     let mut at = 0;
-    while at + BLOCK <= n && a[at..at + BLOCK] == b[at..at + BLOCK] {
+    for (x, y) in a.chunks_exact(BLOCK).zip(b.chunks_exact(BLOCK)) {
+        let mut wx = [0u8; BLOCK];
+        let mut wy = [0u8; BLOCK];
+        wx.copy_from_slice(x);
+        wy.copy_from_slice(y);
+        let diff = u128::from_le_bytes(wx) ^ u128::from_le_bytes(wy);
+        if diff != 0 {
+            return at + (diff.trailing_zeros() / 8) as usize;
+        }
         at += BLOCK;
     }
-    at + a[at..n]
+    at + a[at..]
         .iter()
-        .zip(&b[at..n])
+        .zip(&b[at..])
         .take_while(|(x, y)| x == y)
         .count()
 }
@@ -1428,10 +1554,140 @@ fn rev_cmp(a: &[u8], b: &[u8]) -> Ordering {
     a.iter().rev().cmp(b.iter().rev())
 }
 
+/// A pattern or key read forward, or from its last byte back (the order of
+/// `by_suffix`).
+#[derive(Clone, Copy)]
+enum Bytes<'a> {
+    Forward(&'a [u8]),
+    Reversed(&'a [u8]),
+}
+
+impl Bytes<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Bytes::Forward(b) | Bytes::Reversed(b) => b.len(),
+        }
+    }
+
+    /// Byte `i` in this reading.
+    fn at(&self, i: usize) -> Option<u8> {
+        match self {
+            Bytes::Forward(b) => b.get(i).copied(),
+            Bytes::Reversed(b) => b.len().checked_sub(i + 1).map(|j| b[j]),
+        }
+    }
+
+    /// How many leading bytes (in this reading) `self` and `other`, read the same
+    /// way, share, given that they share `skip`.
+    fn common(&self, other: &Bytes<'_>, skip: usize) -> usize {
+        match (self, other) {
+            (Bytes::Forward(a), Bytes::Forward(b)) => skip + common_prefix(&a[skip..], &b[skip..]),
+            (Bytes::Reversed(a), Bytes::Reversed(b)) => {
+                skip + common_suffix(&a[..a.len() - skip], &b[..b.len() - skip])
+            }
+            _ => unreachable!("a block is searched in one reading"),
+        }
+    }
+}
+
+/// The length of the common suffix of `a` and `b` ([`common_prefix`] from the end).
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 16;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut done = 0;
+    for (x, y) in a.rchunks_exact(BLOCK).zip(b.rchunks_exact(BLOCK)) {
+        let mut wx = [0u8; BLOCK];
+        let mut wy = [0u8; BLOCK];
+        wx.copy_from_slice(x);
+        wy.copy_from_slice(y);
+        let diff = u128::from_le_bytes(wx) ^ u128::from_le_bytes(wy);
+        if diff != 0 {
+            return done + (diff.leading_zeros() / 8) as usize;
+        }
+        done += BLOCK;
+    }
+    done + a[..n - done]
+        .iter()
+        .rev()
+        .zip(b[..n - done].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 mod tests {
     use super::*;
+
+    fn segment(patterns: &[String]) -> Segment {
+        let entries = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Entry {
+                bytes: Zeroizing::new(p.as_bytes().to_vec()),
+                mask: i as u32,
+                origin: super::super::variants::Origin {
+                    encoding: super::super::variants::Encoding::Plain,
+                    plain_len: p.len() as u32,
+                },
+            })
+            .collect();
+        Segment::build(entries, Choice::Auto).unwrap()
+    }
+
+    fn gated(segment: &Segment) -> bool {
+        matches!(&segment.searcher, Searcher::Fast(fast) if fast.gate.is_some())
+    }
+
+    /// The fingerprint searches only where an occurrence can end when its windows
+    /// are crowded and the patterns end with at most 16 distinct bytes; otherwise
+    /// (every set of distinct secrets seen in practice) it scans the whole text.
+    #[test]
+    fn the_fingerprint_is_gated_only_where_its_windows_are_crowded() {
+        let shared = "a".repeat(1024);
+        // (name, patterns, gated)
+        let cases: Vec<(&str, Vec<String>, bool)> = vec![
+            (
+                "2,000 sharing 1 KiB, ending in digits",
+                (0..2000).map(|i| format!("{shared}{i:08}")).collect(),
+                true,
+            ),
+            (
+                "200 sharing 66 bytes, ending in x or y",
+                (0..200)
+                    .map(|i| {
+                        format!("{}{:08b}", &shared[..66], i)
+                            .replace('0', "x")
+                            .replace('1', "y")
+                    })
+                    .collect(),
+                true,
+            ),
+            (
+                "2,000 sharing 1 KiB, ending in 26 letters",
+                (0..2000)
+                    .map(|i| format!("{shared}{i:06}{}", char::from(b'a' + (i % 26) as u8)))
+                    .collect(),
+                false,
+            ),
+            (
+                "2,000 distinct, ending in digits",
+                (0..2000u64)
+                    .map(|i| format!("{:016x}{i:04}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+                    .collect(),
+                false,
+            ),
+        ];
+        for (name, patterns, want) in cases {
+            let segment = segment(&patterns);
+            assert!(
+                matches!(segment.searcher, Searcher::Fast(_)),
+                "{name}: fingerprint"
+            );
+            assert_eq!(gated(&segment), want, "{name}");
+        }
+    }
 
     /// `verify_bound` of `patterns`, laid out as a segment lays them: sorted, in one
     /// arena.

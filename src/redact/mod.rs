@@ -8,6 +8,7 @@
 //! | `variants.rs` | the patterns one value registers (lines, encodings) |
 //! | `matcher.rs` | a segment: one pattern set, its searcher, the span union, partials |
 //! | `fingerprint.rs` | the sampling prefilter for many long patterns |
+//! | `gate.rs` | where occurrences can end, by the patterns' last bytes |
 //! | `pair.rs` | `memchr`'s packed-pair prefilter for one pattern, confirmed by the segment |
 //! | `reverse.rs` | the linear-time searcher of last resort (reversed-pattern automaton) |
 //! | `set.rs` | the live set: snapshots, geometric merging, masks |
@@ -27,6 +28,7 @@ mod decode;
 mod encodings;
 mod fingerprint;
 mod formats;
+mod gate;
 #[cfg(feature = "tracing")]
 mod make_writer;
 mod matcher;

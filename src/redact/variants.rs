@@ -47,6 +47,15 @@ impl Origin {
         covered >= MIN_FRAGMENT && 2 * covered >= self.plain_len as usize
     }
 
+    /// The bytes [`Origin::partial_allowed`] reads for a pattern of `len` bytes: a
+    /// count for plain and hex forms, the pattern for base64 and JSON ones.
+    pub(crate) fn check_cost(&self, len: usize) -> usize {
+        match self.encoding {
+            Encoding::Plain | Encoding::Hex => 1,
+            Encoding::Base64 { .. } | Encoding::Json => len,
+        }
+    }
+
     /// The plaintext bytes that `len` bytes of `pattern` (prefix or suffix) wholly encode.
     fn covered(&self, pattern: &[u8], len: usize, prefix: bool) -> usize {
         let part = if prefix {
