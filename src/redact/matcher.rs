@@ -982,7 +982,7 @@ impl Segment {
         // with the text's tail: a block of the sorted patterns, found by two
         // searches and checked one pattern at a time.
         let mut spent = longest;
-        let mut last_probe: Option<(&[u8], bool)> = None;
+        let mut last_probe = None;
         for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
             let tail = &hay[start..];
             let probe = &tail[..8];
@@ -1022,7 +1022,7 @@ impl Segment {
             return None;
         }
         let mut spent = longest;
-        let mut last_probe: Option<(&[u8], bool)> = None;
+        let mut last_probe = None;
         for l in (MIN_FRAGMENT..=longest).rev() {
             let head = &hay[..l];
             if !self.probe(&self.tails, &head[l - 8..], &mut last_probe) {
@@ -1055,17 +1055,16 @@ impl Segment {
 
     /// Whether 8 bytes pass a partial-check filter. Text that repeats its bytes
     /// (`aaaa`, padding, rules) probes the same 8 bytes at every length: hashed once.
-    fn probe<'h>(
-        &self,
-        filter: &[u64],
-        bytes: &'h [u8],
-        last: &mut Option<(&'h [u8], bool)>,
-    ) -> bool {
+    fn probe(&self, filter: &[u64], bytes: &[u8], last: &mut Option<(u64, bool)>) -> bool {
+        // As one word: a slice comparison of unknown length calls `memcmp`.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[..8]);
+        let word = u64::from_ne_bytes(word);
         let passes = match *last {
-            Some((seen, passes)) if seen == bytes => passes,
+            Some((seen, passes)) if seen == word => passes,
             _ => filter_has(filter, bytes),
         };
-        *last = Some((bytes, passes));
+        *last = Some((word, passes));
         passes
     }
 
@@ -1128,8 +1127,13 @@ impl Segment {
                 lo
             };
         let first = search(0, first_common, false, spent);
+        // Most probes that pass a filter are false positives: no item begins with
+        // `key`, and the first not before it shows that.
+        if first == n || common(first, 0, spent) < l {
+            return (first, first);
+        }
         // The items from `first` on that begin with `key` come first.
-        let end = search(first, first_common, true, spent);
+        let end = search(first + 1, l, true, spent);
         (first, end)
     }
 }
@@ -1570,6 +1574,7 @@ impl Bytes<'_> {
     }
 
     /// Byte `i` in this reading.
+    #[inline]
     fn at(&self, i: usize) -> Option<u8> {
         match self {
             Bytes::Forward(b) => b.get(i).copied(),
@@ -1579,7 +1584,12 @@ impl Bytes<'_> {
 
     /// How many leading bytes (in this reading) `self` and `other`, read the same
     /// way, share, given that they share `skip`.
+    #[inline]
     fn common(&self, other: &Bytes<'_>, skip: usize) -> usize {
+        // Most comparisons of a search end at their first byte.
+        if self.at(skip) != other.at(skip) {
+            return skip;
+        }
         match (self, other) {
             (Bytes::Forward(a), Bytes::Forward(b)) => skip + common_prefix(&a[skip..], &b[skip..]),
             (Bytes::Reversed(a), Bytes::Reversed(b)) => {
