@@ -375,6 +375,28 @@ fn partials_at_the_ends() {
                 "x 89abcdef",
                 "x 89abcdef",
             ),
+            // The patterns sharing the text's end form a block in byte order; the
+            // first of it here is too long for the partial, a later one is not.
+            plain(
+                "prefix behind a pattern too long for it",
+                &[
+                    "0123456789AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                    "0123456789zzzzzzzzzz",
+                    "0123456789zzzzzzzzzzz",
+                ],
+                "log: 0123456789",
+                "log: ***",
+            ),
+            plain(
+                "suffix behind a pattern too long for it",
+                &[
+                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA0123456789",
+                    "zzzzzzzzzz0123456789",
+                    "zzzzzzzzzzz0123456789",
+                ],
+                "0123456789 tail",
+                "*** tail",
+            ),
         ],
     )
     .expect(&[]);

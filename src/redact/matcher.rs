@@ -13,7 +13,9 @@
 //! secrets share their beginnings: one pattern is found by its two rarest bytes
 //! (`pair.rs`), 2 to 64 by Teddy over their last 16 ([`Ends`]), and more by the
 //! fingerprint prefilter of `fingerprint.rs` (windows from where each parts from its
-//! neighbours) plus a small automaton for at most 32 much shorter ones. Each
+//! neighbours) plus a small automaton for at most 32 much shorter ones (where
+//! thousands of patterns share the fingerprint's windows, only over the stretches
+//! of text where one can end: `gate.rs`). Each
 //! confirms its candidates by comparing bytes, charged to a linear budget, and folds every occurrence into
 //! runs exactly as the oracle does (`tests/redact_oracle.rs` checks that they
 //! agree). The partial occurrences at a text's ends have their own filters and
@@ -1754,6 +1756,50 @@ mod tests {
                 want,
                 "{name}, swapped"
             );
+        }
+    }
+
+    /// `common_suffix` and `Bytes::common` in both readings, against a byte loop.
+    #[test]
+    fn common_suffix_counts_equal_trailing_bytes_across_blocks() {
+        let long = "0123456789abcdefghijklmnopqrstuvwxyz";
+        let cases: [(&str, &str, &str, usize); 7] = [
+            ("empty", "", long, 0),
+            ("differ at once", "wxyQ", long, 0),
+            ("a suffix of the other", &long[16..], long, 20),
+            ("equal", long, long, long.len()),
+            ("differ inside the last block", "Xtuvwxyz", long, 7),
+            ("differ on a block edge", "Xklmnopqrstuvwxyz", long, 16),
+            (
+                "differ in the block before",
+                "Xfghijklmnopqrstuvwxyz",
+                long,
+                21,
+            ),
+        ];
+        for (name, a, b, want) in cases {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            assert_eq!(common_suffix(a, b), want, "{name}");
+            assert_eq!(common_suffix(b, a), want, "{name}, swapped");
+            let naive = a
+                .iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
+            assert_eq!(naive, want, "{name}: the table");
+            for skip in 0..=want {
+                let common = Bytes::Reversed(a).common(&Bytes::Reversed(b), skip);
+                assert_eq!(common, want, "{name}, reversed, skipping {skip}");
+            }
+            let (ra, rb): (Vec<u8>, Vec<u8>) = (
+                a.iter().rev().copied().collect(),
+                b.iter().rev().copied().collect(),
+            );
+            for skip in 0..=want {
+                let common = Bytes::Forward(&ra).common(&Bytes::Forward(&rb), skip);
+                assert_eq!(common, want, "{name}, forward, skipping {skip}");
+            }
         }
     }
 
