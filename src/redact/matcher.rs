@@ -1538,11 +1538,7 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let (a, b) = (&a[..n], &b[..n]);
     let mut at = 0;
     for (x, y) in a.chunks_exact(BLOCK).zip(b.chunks_exact(BLOCK)) {
-        let mut wx = [0u8; BLOCK];
-        let mut wy = [0u8; BLOCK];
-        wx.copy_from_slice(x);
-        wy.copy_from_slice(y);
-        let diff = u128::from_le_bytes(wx) ^ u128::from_le_bytes(wy);
+        let diff = block_xor(x, y);
         if diff != 0 {
             return at + (diff.trailing_zeros() / 8) as usize;
         }
@@ -1602,6 +1598,17 @@ impl Bytes<'_> {
     }
 }
 
+/// Two 16-byte blocks xored as little-endian integers: zero where they are equal,
+/// else the first differing byte at the lowest set bit, the last at the highest.
+#[inline(always)]
+fn block_xor(x: &[u8], y: &[u8]) -> u128 {
+    let mut wx = [0u8; 16];
+    let mut wy = [0u8; 16];
+    wx.copy_from_slice(x);
+    wy.copy_from_slice(y);
+    u128::from_le_bytes(wx) ^ u128::from_le_bytes(wy)
+}
+
 /// The length of the common suffix of `a` and `b` ([`common_prefix`] from the end).
 fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     const BLOCK: usize = 16;
@@ -1609,11 +1616,7 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
     let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
     let mut done = 0;
     for (x, y) in a.rchunks_exact(BLOCK).zip(b.rchunks_exact(BLOCK)) {
-        let mut wx = [0u8; BLOCK];
-        let mut wy = [0u8; BLOCK];
-        wx.copy_from_slice(x);
-        wy.copy_from_slice(y);
-        let diff = u128::from_le_bytes(wx) ^ u128::from_le_bytes(wy);
+        let diff = block_xor(x, y);
         if diff != 0 {
             return done + (diff.leading_zeros() / 8) as usize;
         }
