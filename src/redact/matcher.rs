@@ -996,7 +996,7 @@ impl Segment {
             let (first, end) = self.block(tail, view, &mut spent);
             for i in first..end {
                 let p = self.pattern(i);
-                spent += self.origins[i].check_cost(p.len());
+                spent += self.origins[i].check_cost(p.len(), l);
                 if p.len() > l && self.origins[i].partial_allowed(p, l, true) {
                     charge(spent);
                     return Some((start, self.masks[i]));
@@ -1035,7 +1035,7 @@ impl Segment {
             let (first, end) = self.block_of(Bytes::Reversed(head), view, &mut spent);
             for &i in &self.by_suffix[first..end] {
                 let p = self.pattern(i as usize);
-                spent += self.origins[i as usize].check_cost(p.len());
+                spent += self.origins[i as usize].check_cost(p.len(), l);
                 if p.len() > l && self.origins[i as usize].partial_allowed(p, l, false) {
                     charge(spent);
                     return Some((l, self.masks[i as usize]));

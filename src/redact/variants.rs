@@ -47,12 +47,15 @@ impl Origin {
         covered >= MIN_FRAGMENT && 2 * covered >= self.plain_len as usize
     }
 
-    /// The bytes [`Origin::partial_allowed`] reads for a pattern of `len` bytes: a
-    /// count for plain and hex forms, the pattern for base64 and JSON ones.
-    pub(crate) fn check_cost(&self, len: usize) -> usize {
+    /// The bytes [`Origin::partial_allowed`] reads for `len` bytes of a pattern of
+    /// `pattern_len`: a count for plain and hex forms, the part for base64 (its
+    /// padding counted), the whole pattern for JSON (its escapes walked from the
+    /// start).
+    pub(crate) fn check_cost(&self, pattern_len: usize, len: usize) -> usize {
         match self.encoding {
             Encoding::Plain | Encoding::Hex => 1,
-            Encoding::Base64 { .. } | Encoding::Json => len,
+            Encoding::Base64 { .. } => len,
+            Encoding::Json => pattern_len,
         }
     }
 
