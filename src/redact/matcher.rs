@@ -408,6 +408,21 @@ fn filter_has(filter: &[u64], gram: &[u8]) -> bool {
         .all(|&slot| filter[slot / 64] & (1 << (slot % 64)) != 0)
 }
 
+/// Whether 8 bytes pass a partial-check filter. Text that repeats its bytes
+/// (`aaaa`, padding, rules) probes the same 8 bytes at every length: hashed once.
+fn filter_has_again(filter: &[u64], bytes: &[u8], last: &mut Option<(u64, bool)>) -> bool {
+    // As one word: a slice comparison of unknown length calls `memcmp`.
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[..8]);
+    let word = u64::from_ne_bytes(word);
+    let passes = match *last {
+        Some((seen, passes)) if seen == word => passes,
+        _ => filter_has(filter, bytes),
+    };
+    *last = Some((word, passes));
+    passes
+}
+
 /// A segment's pattern bytes at most: offsets and state ids are `u32`, and the
 /// reversed-pattern automaton has one state per byte.
 const SEGMENT_MAX_BYTES: usize = (u32::MAX / 2) as usize;
@@ -988,12 +1003,13 @@ impl Segment {
         for start in hay.len() - longest..=hay.len() - MIN_FRAGMENT {
             let tail = &hay[start..];
             let probe = &tail[..8];
-            if !self.probe(&self.heads, probe, &mut last_probe) {
+            if !filter_has_again(&self.heads, probe, &mut last_probe) {
                 continue;
             }
             let l = tail.len();
+            // The patterns starting with `tail`, in byte order.
             let view = |i: usize| Bytes::Forward(self.pattern(i));
-            let (first, end) = self.block(tail, view, &mut spent);
+            let (first, end) = self.block_of(Bytes::Forward(tail), view, &mut spent);
             for i in first..end {
                 let p = self.pattern(i);
                 spent += self.origins[i].check_cost(p.len(), l);
@@ -1027,7 +1043,7 @@ impl Segment {
         let mut last_probe = None;
         for l in (MIN_FRAGMENT..=longest).rev() {
             let head = &hay[..l];
-            if !self.probe(&self.tails, &head[l - 8..], &mut last_probe) {
+            if !filter_has_again(&self.tails, &head[l - 8..], &mut last_probe) {
                 continue;
             }
             // The patterns ending with `head`, in the order of their reversed bytes.
@@ -1053,31 +1069,6 @@ impl Segment {
         }
         charge(spent);
         None
-    }
-
-    /// Whether 8 bytes pass a partial-check filter. Text that repeats its bytes
-    /// (`aaaa`, padding, rules) probes the same 8 bytes at every length: hashed once.
-    fn probe(&self, filter: &[u64], bytes: &[u8], last: &mut Option<(u64, bool)>) -> bool {
-        // As one word: a slice comparison of unknown length calls `memcmp`.
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&bytes[..8]);
-        let word = u64::from_ne_bytes(word);
-        let passes = match *last {
-            Some((seen, passes)) if seen == word => passes,
-            _ => filter_has(filter, bytes),
-        };
-        *last = Some((word, passes));
-        passes
-    }
-
-    /// The patterns (in byte order) that start with `key`: `first..end`.
-    fn block<'p>(
-        &'p self,
-        key: &[u8],
-        view: impl Fn(usize) -> Bytes<'p>,
-        spent: &mut usize,
-    ) -> (usize, usize) {
-        self.block_of(Bytes::Forward(key), view, spent)
     }
 
     /// The items `0..self.len()`, sorted by `view` (forward or reversed bytes), that
@@ -1393,12 +1384,15 @@ impl Searcher {
             Some(Short { ac, ids, max_len })
         };
         let gate = if fingerprint.largest_bucket() > CROWDED {
-            let mut ends = [false; 256];
-            for &r in ranges {
-                ends[usize::from(pattern(arena, r)[r.1 as usize - 1])] = true;
-            }
-            let ends: Zeroizing<Vec<u8>> =
-                Zeroizing::new((0..=255u8).filter(|&b| ends[usize::from(b)]).collect());
+            // The patterns' last bytes, sorted and distinct (wiped: they are theirs).
+            let mut ends: Zeroizing<Vec<u8>> = Zeroizing::new(
+                ranges
+                    .iter()
+                    .map(|&r| pattern(arena, r)[r.1 as usize - 1])
+                    .collect(),
+            );
+            ends.sort_unstable();
+            ends.dedup();
             let longest = ranges.iter().map(|r| r.1 as usize).max().unwrap_or(0);
             Gate::build(&ends, longest)
         } else {
