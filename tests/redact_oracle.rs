@@ -101,6 +101,43 @@ fn write_chunked(r: &Redactor, text: &[u8], sizes: &[usize]) -> Vec<u8> {
     w.finish().unwrap()
 }
 
+/// A text built from the oracle's patterns (sorted, deduplicated) and `pieces`, and
+/// the oracle's output for it.
+fn oracle_text(oracle: &Redactor, pieces: &[(usize, u8, usize, String)]) -> (Vec<u8>, Vec<u8>) {
+    let mut patterns = oracle.__registered_patterns();
+    patterns.sort();
+    patterns.dedup();
+    let text = text_from(&patterns, pieces);
+    let want = oracle.redact_bytes(&text).into_owned();
+    (text, want)
+}
+
+/// `r` masks `text` as the oracle did (`want`): one-shot, and through a writer in
+/// writes of `sizes`. `name` says which searcher failed.
+fn agrees(
+    r: &Redactor,
+    name: &str,
+    text: &[u8],
+    want: &[u8],
+    sizes: &[usize],
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        &r.redact_bytes(text)[..],
+        want,
+        "{} text {:?}",
+        name,
+        String::from_utf8_lossy(text)
+    );
+    prop_assert_eq!(
+        &write_chunked(r, text, sizes)[..],
+        want,
+        "{} chunks {:?}",
+        name,
+        sizes
+    );
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
@@ -228,13 +265,8 @@ proptest! {
         let encodings = if encodings { Encodings::all() } else { Encodings::none() };
         let auto = build(&secrets, Searcher::Auto, labelled, min_len, encodings);
         let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
-        prop_assert_eq!(auto.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
-        prop_assert_eq!(&write_chunked(&auto, &text, &random), &want, "chunks {:?}", random);
+        let (text, want) = oracle_text(&oracle, &pieces);
+        agrees(&auto, "auto", &text, &want, &random)?;
     }
 }
 
@@ -270,13 +302,8 @@ proptest! {
                 "{}", e
             ),
         }
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
-        prop_assert_eq!(packed.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
-        prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
+        let (text, want) = oracle_text(&oracle, &pieces);
+        agrees(&packed, "packed", &text, &want, &random)?;
     }
 }
 
@@ -302,13 +329,8 @@ proptest! {
         let linear = build(&secrets, Searcher::Linear, labelled, min_len, encodings);
         let oracle = build(&secrets, Searcher::Automaton, labelled, min_len, encodings);
         prop_assert_eq!(used(&linear).map(|ran| ran.iter().all(|s| *s == Searcher::Linear)), Ok(true));
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
-        prop_assert_eq!(linear.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
-        prop_assert_eq!(&write_chunked(&linear, &text, &random), &want, "chunks {:?}", random);
+        let (text, want) = oracle_text(&oracle, &pieces);
+        agrees(&linear, "linear", &text, &want, &random)?;
     }
 }
 
@@ -333,11 +355,8 @@ proptest! {
         let memmem = build(&secrets, Searcher::Memmem, labelled, 1, Encodings::none());
         let oracle = build(&secrets, Searcher::Automaton, labelled, 1, Encodings::none());
         prop_assert_eq!(used(&memmem), Ok(vec![Searcher::Memmem]));
-        let patterns = oracle.__registered_patterns();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
-        prop_assert_eq!(memmem.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
-        prop_assert_eq!(&write_chunked(&memmem, &text, &random), &want, "chunks {:?}", random);
+        let (text, want) = oracle_text(&oracle, &pieces);
+        agrees(&memmem, "memmem", &text, &want, &random)?;
     }
 }
 
@@ -362,13 +381,8 @@ proptest! {
         let packed = build(&secrets, Searcher::Packed, labelled, 1, Encodings::none());
         let oracle = build(&secrets, Searcher::Automaton, labelled, 1, Encodings::none());
         prop_assert!(used(&packed).unwrap().iter().all(|s| *s == Searcher::Packed));
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
-        prop_assert_eq!(packed.redact_bytes(&text).into_owned(), want.clone(), "text {:?}", String::from_utf8_lossy(&text));
-        prop_assert_eq!(&write_chunked(&packed, &text, &random), &want, "chunks {:?}", random);
+        let (text, want) = oracle_text(&oracle, &pieces);
+        agrees(&packed, "packed", &text, &want, &random)?;
     }
 }
 
@@ -420,19 +434,14 @@ proptest! {
     ) {
         let encodings = if encodings { Encodings::all() } else { Encodings::none() };
         let oracle = build(&secrets, Searcher::Automaton, false, 4, encodings);
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
+        let (text, want) = oracle_text(&oracle, &pieces);
         for searcher in [Searcher::Fingerprint, Searcher::Auto] {
             let fast = build(&secrets, searcher, false, 4, encodings);
             match used(&fast) {
                 Ok(ran) => prop_assert!(ran.contains(&Searcher::Fingerprint) || searcher == Searcher::Auto, "{:?}", ran),
                 Err(e) => prop_assert!(matches!(e.reason, Reason::ShorterThanWindow { .. }), "{}", e),
             }
-            prop_assert_eq!(fast.redact_bytes(&text).into_owned(), want.clone(), "{} text {:?}", searcher, String::from_utf8_lossy(&text));
-            prop_assert_eq!(&write_chunked(&fast, &text, &random), &want, "{} chunks {:?}", searcher, random);
+            agrees(&fast, &searcher.to_string(), &text, &want, &random)?;
         }
     }
 }
@@ -528,15 +537,10 @@ proptest! {
         // searches the same stretches.
         secrets.extend(tails.iter().take(short).filter(|t| t.len() >= 2).cloned());
         let oracle = build(&secrets, Searcher::Automaton, false, 1, Encodings::none());
-        let mut patterns = oracle.__registered_patterns();
-        patterns.sort();
-        patterns.dedup();
-        let text = text_from(&patterns, &pieces);
-        let want = oracle.redact_bytes(&text).into_owned();
+        let (text, want) = oracle_text(&oracle, &pieces);
         for searcher in [Searcher::Auto, Searcher::Linear] {
             let gated = build(&secrets, searcher, false, 1, Encodings::none());
-            prop_assert_eq!(gated.redact_bytes(&text).into_owned(), want.clone(), "{} text {:?}", searcher, String::from_utf8_lossy(&text));
-            prop_assert_eq!(&write_chunked(&gated, &text, &random), &want, "{} chunks {:?}", searcher, random);
+            agrees(&gated, &searcher.to_string(), &text, &want, &random)?;
         }
     }
 }

@@ -107,6 +107,18 @@ fn text(unit: &str, len: usize) -> String {
     unit.repeat(len / unit.len() + 1)[..len].to_owned()
 }
 
+/// A redactor of `values` with no encodings: each value is its one pattern.
+fn plain(values: impl IntoIterator<Item = String>) -> Redactor {
+    let values: Vec<SecretValue> = values
+        .into_iter()
+        .map(|v| SecretValue::new(v).unwrap())
+        .collect();
+    Redactor::builder()
+        .encodings(Encodings::none())
+        .secrets(&values)
+        .build()
+}
+
 #[test]
 fn redaction_work_is_linear_in_the_text_for_adversarial_sets() {
     for case in cases() {
@@ -329,14 +341,7 @@ fn large_sets_with_many_short_passwords_keep_the_fingerprint() {
             }
         })
         .collect();
-    let values: Vec<SecretValue> = secrets
-        .iter()
-        .map(|v| SecretValue::new(v.clone()).unwrap())
-        .collect();
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&values)
-        .build();
+    let r = plain(secrets.iter().cloned());
     assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint]);
     let text = format!(
         "INFO login password={} token={} ok",
@@ -355,14 +360,7 @@ fn abbreviated_secrets_cost_the_bytes_compared() {
     const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut tokens = Tokens(0x5EC2_E7A5_0017_0003);
     let secrets: Vec<String> = (0..200).map(|_| tokens.take(B64URL, 400)).collect();
-    let values: Vec<SecretValue> = secrets
-        .iter()
-        .map(|v| SecretValue::new(v.clone()).unwrap())
-        .collect();
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&values)
-        .build();
+    let r = plain(secrets.iter().cloned());
     assert_eq!(used(&r).unwrap(), [Searcher::Fingerprint]);
     let len = 1 << 20;
     let mut text = String::with_capacity(len + 64);
@@ -531,13 +529,7 @@ fn partial_checks_of_a_short_line_do_not_grow_with_the_set() {
 #[test]
 fn partial_checks_over_patterns_sharing_a_prefix_cost_a_step_per_pattern() {
     let shared = "a".repeat(66);
-    let values: Vec<SecretValue> = (0..200)
-        .map(|i| SecretValue::new(format!("{shared}{i:03}")).unwrap())
-        .collect();
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&values)
-        .build();
+    let r = plain((0..200).map(|i| format!("{shared}{i:03}")));
     let part = "a".repeat(31);
     for text in [
         format!("request completed 7 {part}"),
@@ -561,10 +553,7 @@ fn partial_checks_over_patterns_sharing_a_prefix_cost_a_step_per_pattern() {
 fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
     use std::io::Write;
     let secret = format!("{}z", "xy".repeat(1000));
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&[SecretValue::new(secret.clone()).unwrap()])
-        .build();
+    let r = plain([secret.clone()]);
     let text = format!("log line {secret}{}", "xy".repeat(600));
     let (out, cost) = work(|| r.redact(&text).into_owned());
     assert_eq!(out, "log line ***");
@@ -585,10 +574,7 @@ fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
     // The same at a text's start: a secret starting with its `z`, and a text that
     // starts with a long suffix of it, then a copy.
     let secret = format!("z{}", "xy".repeat(1000));
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&[SecretValue::new(secret.clone()).unwrap()])
-        .build();
+    let r = plain([secret.clone()]);
     let text = format!("{}{secret} end", "xy".repeat(600));
     let (out, cost) = work(|| r.redact(&text).into_owned());
     assert_eq!(out, "*** end");
@@ -601,13 +587,7 @@ fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
     // 2,000 x 300 bytes compared for the first length alone), and the stretch is
     // masked.
     let prefix = "a".repeat(1024);
-    let values: Vec<SecretValue> = (0..2000)
-        .map(|i| SecretValue::new(format!("{prefix}{i:08}")).unwrap())
-        .collect();
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&values)
-        .build();
+    let r = plain((0..2000).map(|i| format!("{prefix}{i:08}")));
     let text = "a".repeat(300);
     let (out, cost) = work(|| r.redact(&text).into_owned());
     assert_eq!(out, "***");
@@ -617,13 +597,7 @@ fn a_partial_check_past_its_budget_masks_what_it_could_not_decide() {
     );
     assert_eq!(written(&r, &text), out);
     // And at the start: 2,000 sharing their last 1 KiB.
-    let values: Vec<SecretValue> = (0..2000)
-        .map(|i| SecretValue::new(format!("{i:08}{prefix}")).unwrap())
-        .collect();
-    let r = Redactor::builder()
-        .encodings(Encodings::none())
-        .secrets(&values)
-        .build();
+    let r = plain((0..2000).map(|i| format!("{i:08}{prefix}")));
     let (out, cost) = work(|| r.redact(&text).into_owned());
     assert_eq!(out, "***");
     assert!(
