@@ -513,7 +513,8 @@ proptest! {
     /// Issue 17: where secrets share all but their last few bytes, the fingerprint's
     /// windows are shared too, and the fingerprint and the reversed-pattern automaton
     /// search only the stretches of text where an occurrence can end (`gate.rs`: the
-    /// patterns' last bytes, when there are at most 16 of them). Texts here are long
+    /// patterns' last bytes, or those a few bytes before, when there are at most 16
+    /// of them). Texts here are long
     /// runs of the shared byte between whole, cut and near occurrences, so stretches
     /// start, end, merge and touch everywhere; both searchers equal the oracle.
     #[test]
@@ -526,6 +527,9 @@ proptest! {
             prop::collection::vec("[xy]{1,8}", 100..200),
             prop::collection::vec("[0-9]{1,4}", 100..200),
             prop::collection::vec("[0-9a-f]{2,4}", 100..200),
+            // Gated by bytes before the last: `0` or `1` 3 back, `z` 2 back.
+            prop::collection::vec("[0-9a-f]{1,4}[01][0-9]{3}", 100..200),
+            prop::collection::vec("[0-9]{0,3}z[0-9x]{2}", 100..200),
         ],
         pieces in prop::collection::vec((0usize..256, 0u8..4, 0usize..128, "(a{0,200}[0-9xy]?){1,3}"), 0..16),
         random in prop::collection::vec(1usize..=400, 1..6),

@@ -31,10 +31,15 @@ const GATE_MAX: usize = 16;
 const DENSITY: usize = 32;
 const SLACK: usize = 64;
 
-/// The search for a set's last bytes, and its longest pattern.
+/// The search for the bytes a set's patterns hold `back` bytes before their last
+/// (0: their last bytes), and its longest pattern.
 pub(crate) struct Gate {
     finder: Finder,
+    back: usize,
     longest: usize,
+    /// How many distinct bytes it searches for (the packed searcher does not say).
+    #[cfg(test)]
+    count: usize,
 }
 
 enum Finder {
@@ -45,10 +50,11 @@ enum Finder {
 }
 
 impl Gate {
-    /// The gate for patterns ending with `last` (sorted, distinct) and at most
-    /// `longest` bytes long; `None` where there are more than [`GATE_MAX`] such
-    /// bytes, or the packed searcher is not available on this machine.
-    pub(crate) fn build(last: &[u8], longest: usize) -> Option<Gate> {
+    /// The gate for patterns holding one of `last` (sorted, distinct) `back` bytes
+    /// before their end, and at most `longest` bytes long; `None` where there are
+    /// more than [`GATE_MAX`] such bytes, or the packed searcher is not available on
+    /// this machine.
+    pub(crate) fn build(last: &[u8], back: usize, longest: usize) -> Option<Gate> {
         let finder = match last.len() {
             1..=3 => Finder::Bytes(Zeroizing::new(last.to_vec())),
             4..=GATE_MAX => Finder::Packed(
@@ -60,10 +66,16 @@ impl Gate {
             ),
             _ => return None,
         };
-        Some(Gate { finder, longest })
+        Some(Gate {
+            finder,
+            back,
+            longest,
+            #[cfg(test)]
+            count: last.len(),
+        })
     }
 
-    /// The first position at or after `at` holding one of the last bytes.
+    /// The first position at or after `at` holding one of the gate's bytes.
     fn find(&self, hay: &[u8], at: usize) -> Option<usize> {
         let rest = &hay[at..];
         let found = match &self.finder {
@@ -89,10 +101,14 @@ impl Gate {
     /// (an occurrence ending later starts after the last end found, less `longest`).
     pub(crate) fn stretches(&self, hay: &[u8], out: &mut Vec<(usize, usize)>) {
         out.clear();
+        // A gate byte in the text's last `back` bytes ends no occurrence.
+        let Some(searched) = hay.len().checked_sub(self.back) else {
+            return;
+        };
         let mut found = 0;
         let mut at = 0;
-        while let Some(i) = self.find(hay, at) {
-            let end = i + 1;
+        while let Some(i) = self.find(&hay[..searched], at) {
+            let end = i + 1 + self.back;
             let lo = end.saturating_sub(self.longest);
             match out.last_mut() {
                 Some(last) if lo <= last.1 => last.1 = end,
@@ -105,8 +121,14 @@ impl Gate {
                 }
                 return;
             }
-            at = end;
+            at = i + 1;
         }
+    }
+
+    /// (bytes back from the ends, distinct bytes searched for).
+    #[cfg(test)]
+    pub(crate) fn shape(&self) -> (usize, usize) {
+        (self.back, self.count)
     }
 
     /// Heap bytes held.
@@ -123,8 +145,8 @@ impl Gate {
 mod tests {
     use super::*;
 
-    fn stretches(last: &[u8], longest: usize, hay: &[u8]) -> Vec<(usize, usize)> {
-        let gate = Gate::build(last, longest).expect("a gate for these bytes");
+    fn stretches(last: &[u8], back: usize, longest: usize, hay: &[u8]) -> Vec<(usize, usize)> {
+        let gate = Gate::build(last, back, longest).expect("a gate for these bytes");
         let mut out = vec![(7, 7)];
         gate.stretches(hay, &mut out);
         out
@@ -184,7 +206,7 @@ mod tests {
             // Every form of gate: memchr for one to three bytes, Teddy past that.
             for last in [&b"7"[..], b"07", b"079", b"0123456789"] {
                 assert_eq!(
-                    stretches(last, longest, &hay),
+                    stretches(last, 0, longest, &hay),
                     want,
                     "{name}, ends {last:?}"
                 );
@@ -197,23 +219,90 @@ mod tests {
         // An end byte every other byte: past 64 + 1/32 per byte the last stretch
         // runs to the text's end.
         let hay: Vec<u8> = b"a7".repeat(10_000);
-        let got = stretches(b"7", 40, &hay);
+        let got = stretches(b"7", 0, 40, &hay);
         assert_eq!(got, [(0, hay.len())]);
         // Sparse enough: every stretch its own.
         let mut sparse = vec![b'a'; 100_000];
         for i in (0..100_000).step_by(1000) {
             sparse[i] = b'7';
         }
-        assert_eq!(stretches(b"7", 40, &sparse).len(), 100);
+        assert_eq!(stretches(b"7", 0, 40, &sparse).len(), 100);
     }
 
     #[test]
     fn a_gate_is_built_for_at_most_sixteen_bytes() {
         let bytes: Vec<u8> = (b'a'..=b'z').collect();
         for n in 1..=16 {
-            assert!(Gate::build(&bytes[..n], 8).is_some() || n > 3, "{n} bytes");
+            assert!(
+                Gate::build(&bytes[..n], 0, 8).is_some() || n > 3,
+                "{n} bytes"
+            );
         }
-        assert!(Gate::build(&bytes[..17], 8).is_none());
-        assert!(Gate::build(&[], 8).is_none());
+        assert!(Gate::build(&bytes[..17], 0, 8).is_none());
+        assert!(Gate::build(&[], 0, 8).is_none());
+    }
+
+    /// A gate on the bytes `back` before the patterns' ends: an occurrence holding
+    /// one at `i` ends at `i + 1 + back`, and one in the text's last `back` bytes
+    /// ends none.
+    #[test]
+    fn a_gate_back_from_the_ends_stretches_to_where_occurrences_end() {
+        let far = |at: &[usize], len: usize| {
+            let mut hay = vec![b'a'; len];
+            for &i in at {
+                hay[i] = b'7';
+            }
+            hay
+        };
+        // (name, gate bytes at, text length, back, longest, stretches)
+        type BackCase = (
+            &'static str,
+            &'static [usize],
+            usize,
+            usize,
+            usize,
+            &'static [(usize, usize)],
+        );
+        let cases: &[BackCase] = &[
+            ("one, three back", &[500], 1000, 3, 10, &[(494, 504)]),
+            ("near the start", &[1], 1000, 3, 10, &[(0, 5)]),
+            (
+                "ending the text exactly",
+                &[996],
+                1000,
+                3,
+                10,
+                &[(990, 1000)],
+            ),
+            ("too near the end to end one", &[997, 999], 1000, 3, 10, &[]),
+            (
+                "one kept, one too near the end",
+                &[500, 998],
+                1000,
+                3,
+                10,
+                &[(494, 504)],
+            ),
+            ("text shorter than back", &[1], 2, 3, 10, &[]),
+            ("touching: merged", &[100, 110], 1000, 3, 10, &[(94, 114)]),
+            (
+                "one byte short of touching",
+                &[100, 111],
+                1000,
+                3,
+                10,
+                &[(94, 104), (105, 115)],
+            ),
+        ];
+        for &(name, at, len, back, longest, want) in cases {
+            let hay = far(at, len);
+            for last in [&b"7"[..], b"079", b"0123456789"] {
+                assert_eq!(
+                    stretches(last, back, longest, &hay),
+                    want,
+                    "{name}, gate bytes {last:?}"
+                );
+            }
+        }
     }
 }

@@ -124,7 +124,7 @@ impl Reverse {
         // The root's edges are the patterns' last bytes, in order.
         let (from, to) = reverse.row(0);
         let longest = depth.iter().copied().max().unwrap_or(0) as usize;
-        reverse.gate = Gate::build(&reverse.labels[from..to], longest);
+        reverse.gate = Gate::build(&reverse.labels[from..to], 0, longest);
         // Failure links and outputs in breadth-first order: a state's failure state is
         // shallower, so it is done first.
         let mut queue: Vec<u32> = vec![0];
