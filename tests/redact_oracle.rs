@@ -548,3 +548,56 @@ proptest! {
         }
     }
 }
+
+/// The longest run `a^j` a partial occurrence may be at a text's end (`at_end`) or
+/// start, worked out from the rule itself rather than by the redactor's code (which
+/// the oracle shares for partials): secrets `a^k` + a tail (`at_end`), or a tail +
+/// `a^k`, whose tails hold no `a`; `j` is at most `m` (the text's run) and `k`, at
+/// least 8, and half the secret.
+fn run_partial(secrets: &[(usize, String)], m: usize) -> Option<usize> {
+    secrets
+        .iter()
+        .map(|(k, tail)| (m.min(*k), k + tail.len()))
+        .filter(|&(j, len)| j >= 8 && 2 * j >= len)
+        .map(|(j, _)| j)
+        .max()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(32)
+    ))]
+
+    /// Issue 17: a text ending (starting) with a run of `a`, beside secrets that begin
+    /// (end) with runs of it of every length, crowded or not: the partial check jumps
+    /// over the run's lengths (`matcher.rs`), and what it masks is what the rule
+    /// gives, worked out here independently, one-shot and through a writer. (Before
+    /// this test, a jump that looked at only one of the sorted neighbours masked
+    /// nothing where a pattern sorting before the run held it.)
+    #[test]
+    fn partials_over_a_run_mask_what_the_rule_gives(
+        secrets in prop::collection::vec((0usize..300, "[xyz0-9]{1,12}"), 1..400),
+        m in 0usize..400,
+        at_end in any::<bool>(),
+        sizes in prop::collection::vec(1usize..=300, 1..6),
+    ) {
+        let values: Vec<String> = secrets
+            .iter()
+            .map(|(k, tail)| match at_end {
+                true => format!("{}{tail}", "a".repeat(*k)),
+                false => format!("{tail}{}", "a".repeat(*k)),
+            })
+            .collect();
+        let r = build(&values, Searcher::Auto, false, 1, Encodings::none());
+        let run = "a".repeat(m);
+        let (text, want) = match (at_end, run_partial(&secrets, m)) {
+            (true, Some(j)) => (format!("log line {run}"), format!("log line {}***", &run[j..])),
+            (true, None) => (format!("log line {run}"), format!("log line {run}")),
+            (false, Some(j)) => (format!("{run} log line"), format!("***{} log line", &run[j..])),
+            (false, None) => (format!("{run} log line"), format!("{run} log line")),
+        };
+        prop_assert_eq!(r.redact(&text), want.as_str());
+        let written = write_chunked(&r, text.as_bytes(), &sizes);
+        prop_assert_eq!(String::from_utf8(written).unwrap(), want);
+    }
+}
