@@ -100,6 +100,9 @@ pub struct RedactingWriter<W: Write> {
 struct Stage {
     /// Text not yet decided.
     buf: Vec<u8>,
+    /// The most bytes `buf` has held since it was last wiped: the stale copies that
+    /// steps leave (a step shifts the held text down) lie below it.
+    dirty: usize,
     progress: Progress,
 }
 
@@ -168,15 +171,35 @@ impl Reach {
 /// The first capacity of a buffer that holds stream text.
 const MIN_CAPACITY: usize = 64;
 
+/// A buffer of stream text grows by doubling up to this; past it, straight to the
+/// most it holds between steps ([`full_capacity`]).
+const SMALL_CAPACITY: usize = 4 * 1024;
+
+/// The most a stage's buffer holds between steps, with hold-back `hold`: less than
+/// `hold + STEP` before a write (else it would have been decided), plus a write
+/// shorter than `hold + IN_PLACE` (else it is decided in place).
+fn full_capacity(hold: usize) -> usize {
+    2 * hold + STEP + IN_PLACE
+}
+
 /// Appends `bytes` to `buf`, a buffer of stream text (which may hold a secret), so
 /// that no freed block keeps any of it: where `Vec` would reallocate and free the old
 /// block as it is, this moves the text to a new block of at least twice the capacity
 /// (the same amortized linear cost) and wipes the old block, spare capacity included
 /// (which holds the stale bytes `drain` shifted down), before it is freed.
-fn append_wiping(buf: &mut Vec<u8>, bytes: &[u8]) {
+///
+/// Past [`SMALL_CAPACITY`] the new block is the most the buffer will hold
+/// (`full_capacity(hold)`, 80 KiB for ordinary secrets): doubling went on to
+/// 128 KiB, which glibc maps afresh for every writer (its pages faulted in each
+/// time: 12% of a writer's time over 4 MiB in 4 KiB writes at N = 10), and each
+/// doubling wiped the block before it, a byte at a time.
+fn append_wiping(buf: &mut Vec<u8>, bytes: &[u8], hold: usize) {
     let need = buf.len() + bytes.len();
     if need > buf.capacity() {
-        let capacity = need.max(2 * buf.capacity()).max(MIN_CAPACITY);
+        let capacity = match need <= SMALL_CAPACITY {
+            true => need.max(2 * buf.capacity()).max(MIN_CAPACITY),
+            false => need.max(full_capacity(hold)),
+        };
         let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(buf);
         buf.zeroize();
@@ -220,6 +243,25 @@ impl<'h> Gather<'h> {
 }
 
 impl Stage {
+    /// Appends stream text ([`append_wiping`]).
+    fn append(&mut self, bytes: &[u8], hold: usize) {
+        append_wiping(&mut self.buf, bytes, hold);
+        self.dirty = self.dirty.max(self.buf.len());
+    }
+
+    /// Wipes every byte of the buffer that may hold stream text, and empties it:
+    /// up to `dirty`, not its whole capacity (80 KiB once small writes have filled
+    /// it, wiped again for every large write decided in place).
+    fn wipe(&mut self) {
+        let dirty = self.dirty.min(self.buf.capacity());
+        if dirty > self.buf.len() {
+            self.buf.resize(dirty, 0);
+        }
+        self.buf.as_mut_slice().zeroize();
+        self.buf.clear();
+        self.dirty = 0;
+    }
+
     /// Decides what `reach` allows of `hay`, the undecided text from this stage's
     /// position on, puts it, and returns how many bytes of `hay` it consumed (see
     /// [`Reach::cut`]; less when the cut would split an escape).
@@ -413,12 +455,12 @@ impl<W: Write> RedactingWriter<W> {
         let hold = snapshot.hold_back;
         // Top the buffer up with the first `hold` bytes and decide it: what stays
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
-        append_wiping(&mut stage.buf, &data[..hold]);
+        stage.append(&data[..hold], hold);
         stage.step(snapshot, Reach::HoldBack, runs, inner)?;
         if stage.buf.len() != hold {
             // The cut stopped short of an escape (`safe_cut`): the undecided text
             // begins before `data`, so the rest goes through the buffer.
-            append_wiping(&mut stage.buf, &data[hold..]);
+            stage.append(&data[hold..], hold);
             return stage.step(snapshot, Reach::HoldBack, runs, inner);
         }
         let mut out = Gather::new();
@@ -431,8 +473,8 @@ impl<W: Write> RedactingWriter<W> {
             &mut out,
         );
         out.write_to(inner)?;
-        stage.buf.zeroize();
-        append_wiping(&mut stage.buf, &data[consumed..]);
+        stage.wipe();
+        stage.append(&data[consumed..], hold);
         Ok(())
     }
 }
@@ -462,7 +504,7 @@ impl<W: Write> Write for RedactingWriter<W> {
             self.write_in_place(data)?;
             return Ok(data.len());
         }
-        append_wiping(&mut self.stage.buf, data);
+        self.stage.append(data, hold);
         if self.stage.buf.len() >= hold + STEP {
             self.drain(Reach::HoldBack)?;
         }

@@ -56,6 +56,7 @@ const PHASES: &[&str] = &[
     "redact: add a value",
     "writer, 1-byte writes",
     "writer, 64 KiB writes",
+    "writer, 4 KiB writes, then 64 KiB",
     "serialize",
     "errors",
     "drop",
@@ -399,6 +400,17 @@ fn walk() -> Vec<usize> {
     let mut log = standalone.writer(Vec::new());
     log.write_all(&other).unwrap();
     log.write_all(&other[..1000]).unwrap();
+    drop(log.finish().unwrap());
+
+    // Small writes grow the buffer past 4 KiB straight to the most it holds, and a
+    // large write after them is decided in place, wiping what the buffer held.
+    phase("writer, 4 KiB writes, then 64 KiB");
+    let mut log = redactor.writer(Vec::new());
+    for piece in big.chunks(4096).chain(big.chunks(4096)) {
+        log.write_all(piece).unwrap();
+    }
+    log.write_all(&big).unwrap();
+    log.write_all(&big[..3000]).unwrap();
     drop(log.finish().unwrap());
 
     phase("serialize");
