@@ -172,8 +172,13 @@ impl Reach {
 const MIN_CAPACITY: usize = 64;
 
 /// A buffer of stream text grows by doubling up to this; past it, straight to the
-/// most it holds between steps ([`full_capacity`]).
+/// most it holds between steps ([`full_capacity`]), up to [`JUMP_MAX`].
 const SMALL_CAPACITY: usize = 4 * 1024;
+
+/// The most a buffer jumps to at once: under glibc's threshold for mapping a block
+/// afresh (128 KiB). Only a hold-back of about 8 KiB or more (secrets of KiBs)
+/// needs more, and doubles on from here.
+const JUMP_MAX: usize = 96 * 1024;
 
 /// The most a stage's buffer holds between steps, with hold-back `hold`: less than
 /// `hold + STEP` before a write (else it would have been decided), plus a write
@@ -189,7 +194,8 @@ fn full_capacity(hold: usize) -> usize {
 /// (which holds the stale bytes `drain` shifted down), before it is freed.
 ///
 /// Past [`SMALL_CAPACITY`] the new block is the most the buffer will hold
-/// (`full_capacity(hold)`, 80 KiB for ordinary secrets): doubling went on to
+/// (`full_capacity(hold)`, 80 KiB for ordinary secrets, at most [`JUMP_MAX`]
+/// at once): doubling went on to
 /// 128 KiB, which glibc maps afresh for every writer (its pages faulted in each
 /// time: 12% of a writer's time over 4 MiB in 4 KiB writes at N = 10), and each
 /// doubling wiped the block before it, a byte at a time.
@@ -198,7 +204,9 @@ fn append_wiping(buf: &mut Vec<u8>, bytes: &[u8], hold: usize) {
     if need > buf.capacity() {
         let capacity = match need <= SMALL_CAPACITY {
             true => need.max(2 * buf.capacity()).max(MIN_CAPACITY),
-            false => need.max(full_capacity(hold)),
+            false => need
+                .max(2 * buf.capacity())
+                .max(full_capacity(hold).min(JUMP_MAX)),
         };
         let mut grown = Vec::with_capacity(capacity);
         grown.extend_from_slice(buf);
@@ -529,7 +537,9 @@ impl<W: Write> Drop for RedactingWriter<W> {
                 let _ = inner.flush();
             }
         }
-        self.stage.buf.zeroize();
+        // Up to the most it held: a buffer sized for a long hold-back may be far
+        // larger than what a short stream wrote into it.
+        self.stage.wipe();
     }
 }
 
@@ -539,5 +549,46 @@ impl<W: Write> fmt::Debug for RedactingWriter<W> {
             .field("redactor", &self.redactor)
             .field("held", &self.stage.buf.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+mod tests {
+    use super::*;
+    use crate::SecretValue;
+
+    fn writer_for(secret: &str) -> RedactingWriter<Vec<u8>> {
+        let r = Redactor::new([&SecretValue::new(secret).unwrap()]);
+        r.writer(Vec::new())
+    }
+
+    /// Past 4 KiB a writer's buffer goes straight to the most it holds between steps
+    /// (under glibc's 128 KiB threshold for mapping a block afresh for every
+    /// writer), and a long hold-back does not make a short stream's buffer large.
+    #[test]
+    fn the_buffer_jumps_to_the_most_it_holds_but_not_past_96_kib() {
+        // Ordinary secrets: 4 KiB writes fill it to exactly `full_capacity`.
+        let mut w = writer_for("0123456789abcdef0123456789abcdef");
+        let hold = w.snapshot.hold_back;
+        let text = "log line with nothing secret in it\n".repeat(8000);
+        for piece in text.as_bytes().chunks(4096) {
+            w.write_all(piece).unwrap();
+        }
+        assert_eq!(w.stage.buf.capacity(), full_capacity(hold));
+        assert!(full_capacity(hold) < 128 * 1024, "{hold}");
+        // A 60 KB secret (hold-back about three times it): a 6 KB stream in small
+        // writes stops at `JUMP_MAX`, not the 400 KB its hold-back could need.
+        let mut w = writer_for(&"s3cr3t-".repeat(60_000 / 7));
+        assert!(full_capacity(w.snapshot.hold_back) > JUMP_MAX);
+        for piece in text.as_bytes()[..6000].chunks(80) {
+            w.write_all(piece).unwrap();
+        }
+        assert_eq!(w.stage.buf.capacity(), JUMP_MAX);
+        // Up to its high-water mark, which `wipe` goes to.
+        assert_eq!(w.stage.dirty, 6000);
+        w.stage.wipe();
+        assert!(w.stage.buf.is_empty());
+        assert_eq!(w.stage.dirty, 0);
     }
 }
