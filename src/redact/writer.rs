@@ -556,7 +556,7 @@ impl<W: Write> fmt::Debug for RedactingWriter<W> {
 #[allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 mod tests {
     use super::*;
-    use crate::SecretValue;
+    use crate::vocab::SecretValue;
 
     fn writer_for(secret: &str) -> RedactingWriter<Vec<u8>> {
         let r = Redactor::new([&SecretValue::new(secret).unwrap()]);
