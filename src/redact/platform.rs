@@ -17,7 +17,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::{ArcSwap, Guard};
 use std::time::Duration;
 
 use zeroize::Zeroizing;
@@ -181,7 +183,7 @@ impl PlatformRedactorBuilder {
                 clock: self.clock,
                 report: self.report,
                 table: Mutex::new(Table::default()),
-                current: RwLock::new(empty),
+                current: ArcSwap::from_pointee(empty),
                 counters: Counters::default(),
             }),
         }
@@ -277,8 +279,10 @@ struct Shared {
     report: Option<Arc<dyn Fn(PlatformReport) + Send + Sync>>,
     table: Mutex<Table>,
     /// The redactor of the table's values and of those that left it since the last
-    /// rebuild. Replaced whole by a rebuild; `add`ed to otherwise.
-    current: RwLock<Redactor>,
+    /// rebuild. Replaced whole by a rebuild; `add`ed to otherwise. Read on every
+    /// redaction from every thread: see the `current` field of `set.rs`'s `Live`
+    /// for why not a lock.
+    current: ArcSwap<Redactor>,
     counters: Counters,
 }
 
@@ -474,7 +478,7 @@ impl PlatformRedactor {
 
     /// `text` with every value in the table masked; borrowed when nothing matched.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match self.current().redact(text) {
+        match self.loaded().redact(text) {
             Cow::Borrowed(_) => Cow::Borrowed(text),
             Cow::Owned(masked) => Cow::Owned(masked),
         }
@@ -482,7 +486,7 @@ impl PlatformRedactor {
 
     /// `bytes` with every value in the table masked; borrowed when nothing matched.
     pub fn redact_bytes<'t>(&self, bytes: &'t [u8]) -> Cow<'t, [u8]> {
-        match self.current().redact_bytes(bytes) {
+        match self.loaded().redact_bytes(bytes) {
             Cow::Borrowed(_) => Cow::Borrowed(bytes),
             Cow::Owned(masked) => Cow::Owned(masked),
         }
@@ -519,7 +523,7 @@ impl PlatformRedactor {
 
     /// Heap bytes the current redactor's searchers and tables hold.
     pub fn memory_usage(&self) -> usize {
-        self.current().memory_usage()
+        self.loaded().memory_usage()
     }
 
     /// A [`RedactingWriter`](super::RedactingWriter) that masks with this table, for
@@ -530,12 +534,14 @@ impl PlatformRedactor {
         super::RedactingWriter::new(super::writer::Source::Platform(self.clone()), inner)
     }
 
+    /// The current redactor, to keep (a writer follows it between writes).
     pub(crate) fn current(&self) -> Redactor {
-        self.shared
-            .current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        Redactor::clone(&self.loaded())
+    }
+
+    /// The current redactor, for one call (touches no shared cache line).
+    fn loaded(&self) -> Guard<Arc<Redactor>> {
+        self.shared.current.load()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -585,12 +591,7 @@ impl PlatformRedactor {
         };
         if fits(table.total().plus(size), caps) {
             table.insert(value, hash, seen, size);
-            shared
-                .current
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .live
-                .add(None, value);
+            shared.current.load().live.add(None, value);
             self.rebuild_if_stale(&mut table);
             return None;
         }
@@ -647,11 +648,7 @@ impl PlatformRedactor {
         let fresh = Redactor {
             live: Arc::new(live),
         };
-        *self
-            .shared
-            .current
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = fresh;
+        self.shared.current.store(Arc::new(fresh));
         table.stale = Size::default();
     }
 

@@ -370,7 +370,7 @@ impl<W: Write> RedactingWriter<W> {
         // The generation first: a snapshot taken after it covers at least that generation,
         // so an add racing this line is picked up by the next write, never missed.
         let generation = redactor.live.generation();
-        let snapshot = redactor.live.snapshot();
+        let snapshot = redactor.live.snapshot_arc();
         RedactingWriter {
             source,
             redactor,
@@ -420,13 +420,13 @@ impl<W: Write> RedactingWriter<W> {
             if !Arc::ptr_eq(&current.live, &self.redactor.live) {
                 self.redactor = current;
                 self.generation = self.redactor.live.generation();
-                self.snapshot = self.redactor.live.snapshot();
+                self.snapshot = self.redactor.live.snapshot_arc();
                 return;
             }
         }
         let generation = self.redactor.live.generation();
         if generation != self.generation {
-            self.snapshot = self.redactor.live.snapshot();
+            self.snapshot = self.redactor.live.snapshot_arc();
             self.generation = generation;
         }
     }
