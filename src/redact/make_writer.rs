@@ -92,7 +92,7 @@ impl<M> fmt::Debug for MaskingMakeWriter<M> {
 }
 
 impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for MaskingMakeWriter<M> {
-    type Writer = MaskedEvent<M::Writer>;
+    type Writer = MaskedEvent<'a, M::Writer>;
 
     fn make_writer(&'a self) -> Self::Writer {
         MaskedEvent::new(&self.platform, self.inner.make_writer())
@@ -108,23 +108,25 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for MaskingMakeWriter<M> {
 ///
 /// **Holds secret material**: the event's unmasked text, in a buffer wiped when it
 /// grows and when the writer drops. `Debug` shows its length only.
-pub struct MaskedEvent<W: Write> {
-    platform: PlatformRedactor,
+pub struct MaskedEvent<'a, W: Write> {
+    /// Borrowed: a clone would add and drop a count on an `Arc` every thread
+    /// shares, per event.
+    platform: &'a PlatformRedactor,
     buf: Zeroizing<Vec<u8>>,
     inner: W,
 }
 
-impl<W: Write> MaskedEvent<W> {
-    fn new(platform: &PlatformRedactor, inner: W) -> Self {
+impl<'a, W: Write> MaskedEvent<'a, W> {
+    fn new(platform: &'a PlatformRedactor, inner: W) -> Self {
         MaskedEvent {
-            platform: platform.clone(),
+            platform,
             buf: Zeroizing::new(Vec::new()),
             inner,
         }
     }
 }
 
-impl<W: Write> Write for MaskedEvent<W> {
+impl<W: Write> Write for MaskedEvent<'_, W> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let needed = self.buf.len().saturating_add(bytes.len());
         if needed > self.buf.capacity() {
@@ -145,7 +147,7 @@ impl<W: Write> Write for MaskedEvent<W> {
     }
 }
 
-impl<W: Write> Drop for MaskedEvent<W> {
+impl<W: Write> Drop for MaskedEvent<'_, W> {
     fn drop(&mut self) {
         if self.buf.is_empty() {
             return;
@@ -158,7 +160,7 @@ impl<W: Write> Drop for MaskedEvent<W> {
     }
 }
 
-impl<W: Write> fmt::Debug for MaskedEvent<W> {
+impl<W: Write> fmt::Debug for MaskedEvent<'_, W> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MaskedEvent")
             .field("buffered", &self.buf.len())

@@ -539,8 +539,9 @@ impl PlatformRedactor {
         Redactor::clone(&self.loaded())
     }
 
-    /// The current redactor, for one call (touches no shared cache line).
-    fn loaded(&self) -> Guard<Arc<Redactor>> {
+    /// The current redactor, for one call (its load writes only the calling
+    /// thread's own slot, nothing other readers write).
+    pub(crate) fn loaded(&self) -> Guard<Arc<Redactor>> {
         self.shared.current.load()
     }
 

@@ -416,9 +416,10 @@ impl<W: Write> RedactingWriter<W> {
             // A rebuild replaced the platform's redactor: follow it. Between steps a
             // set may change in any way (patterns gone included): the undecided text
             // and the end of a carried run do not depend on the set.
-            let current = platform.current();
-            if !Arc::ptr_eq(&current.live, &self.redactor.live) {
-                self.redactor = current;
+            // Compared through the platform's guard: cloning its redactor on every
+            // write would add and drop a count every thread's writers share.
+            if !Arc::ptr_eq(&platform.loaded().live, &self.redactor.live) {
+                self.redactor = platform.current();
                 self.generation = self.redactor.live.generation();
                 self.snapshot = self.redactor.live.snapshot_arc();
                 return;
