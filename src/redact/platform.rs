@@ -18,10 +18,9 @@ use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-
-use arc_swap::{ArcSwap, Guard};
 use std::time::Duration;
 
+use arc_swap::{ArcSwap, Guard};
 use zeroize::Zeroizing;
 
 use super::encodings::Encodings;

@@ -77,8 +77,8 @@ impl<T: ?Sized> fmt::Debug for Redacted<'_, T> {
 
 impl<T: Serialize + ?Sized> Serialize for Redacted<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // One snapshot for the whole value: one set, and no lock per string.
-        // Kept for the whole value, which may be long: an `Arc`, not a guard.
+        // One snapshot for the whole value: one set, and one load. Held for the
+        // whole value, which may be long: an `Arc`, not a guard.
         let snapshot = self.redactor.live.snapshot_arc();
         self.value.serialize(RedactingSerializer {
             inner: serializer,

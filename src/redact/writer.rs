@@ -416,10 +416,12 @@ impl<W: Write> RedactingWriter<W> {
             // A rebuild replaced the platform's redactor: follow it. Between steps a
             // set may change in any way (patterns gone included): the undecided text
             // and the end of a carried run do not depend on the set.
-            // Compared through the platform's guard: cloning its redactor on every
-            // write would add and drop a count every thread's writers share.
-            if !Arc::ptr_eq(&platform.loaded().live, &self.redactor.live) {
-                self.redactor = platform.current();
+            // Compared through the platform's guard, cloned only when it changed:
+            // a clone on every write would add and drop a count every thread's
+            // writers share.
+            let current = platform.loaded();
+            if !Arc::ptr_eq(&current.live, &self.redactor.live) {
+                self.redactor = Redactor::clone(&current);
                 self.generation = self.redactor.live.generation();
                 self.snapshot = self.redactor.live.snapshot_arc();
                 return;
