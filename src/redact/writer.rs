@@ -377,11 +377,17 @@ impl Stage {
             &mut out,
         );
         out.write_to(inner, &mut self.spare)?;
+        self.settle(consumed, runs);
+        Ok(())
+    }
+
+    /// After a step decided `consumed` bytes of the buffer with `runs`: wipes what was
+    /// masked and drops what was consumed.
+    fn settle(&mut self, consumed: usize, runs: &[Run]) {
         for run in runs.iter().take_while(|r| r.start < consumed) {
             self.buf[run.start..run.end.min(consumed)].zeroize();
         }
         self.buf.drain(..consumed);
-        Ok(())
     }
 }
 
@@ -487,24 +493,27 @@ impl<W: Write> RedactingWriter<W> {
         let hold = snapshot.hold_back;
         // Top the buffer up with the first `hold` bytes and decide it: what stays
         // undecided is then exactly `data[..hold]`, so deciding can go on in `data`.
+        // Both decisions go out in one vectored write (the buffer is wiped whole
+        // afterwards, masked bytes included).
         stage.append(&data[..hold], hold);
-        stage.step(snapshot, Reach::HoldBack, runs, inner)?;
-        if stage.buf.len() != hold {
+        let Stage {
+            buf,
+            progress,
+            spare,
+            ..
+        } = stage;
+        let mut out = Gather::new(spare);
+        let joint = Stage::decide(progress, buf, snapshot, Reach::HoldBack, runs, &mut out);
+        if buf.len() - joint != hold {
             // The cut stopped short of an escape (`safe_cut`): the undecided text
             // begins before `data`, so the rest goes through the buffer.
+            out.write_to(inner, spare)?;
+            stage.settle(joint, runs);
             stage.append(&data[hold..], hold);
             return stage.step(snapshot, Reach::HoldBack, runs, inner);
         }
-        let mut out = Gather::new(&mut stage.spare);
-        let consumed = Stage::decide(
-            &mut stage.progress,
-            data,
-            snapshot,
-            Reach::HoldBack,
-            runs,
-            &mut out,
-        );
-        out.write_to(inner, &mut stage.spare)?;
+        let consumed = Stage::decide(progress, data, snapshot, Reach::HoldBack, runs, &mut out);
+        out.write_to(inner, spare)?;
         stage.wipe();
         stage.append(&data[consumed..], hold);
         Ok(())
