@@ -5,7 +5,11 @@
 //! repeating any of the input.
 
 use libfuzzer_sys::fuzz_target;
-use workflow_secrets::{error::LineProblem, import::{ParsedEnv, parse_env}, Error, SecretKey, SecretValue};
+use workflow_secrets::{
+    Error, SecretKey, SecretValue,
+    error::LineProblem,
+    import::{ParsedEnv, parse_env},
+};
 
 /// Every reason `parse_env` may give. A tripwire as much as an oracle: a new
 /// reason fails this target until someone has checked that it is fixed text and
@@ -49,7 +53,10 @@ fn count_lines(text: &str) -> usize {
 fn check_parsed(parsed: &ParsedEnv, lines: usize) {
     let mut keys = std::collections::BTreeSet::new();
     for entry in parsed {
-        assert!(SecretKey::new_name(entry.key.as_str()).is_ok(), "a parsed key is fit for a new secret");
+        assert!(
+            SecretKey::new_name(entry.key.as_str()).is_ok(),
+            "a parsed key is fit for a new secret"
+        );
         assert!(keys.insert(entry.key.as_str()), "keys are unique");
         assert!(entry.value.len() <= SecretValue::MAX_LEN);
         assert!((1..=lines).contains(&entry.line));

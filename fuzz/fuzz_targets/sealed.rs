@@ -25,7 +25,12 @@ fn fixed() -> &'static Fixed {
         let key = SecretKey::new("API_KEY").unwrap();
         let value = SecretValue::new("fuzz-marker-value").unwrap();
         let genuine = vault.seal(&scope, &key, 1, &value).unwrap().to_bytes();
-        Fixed { vault, scope, key, genuine }
+        Fixed {
+            vault,
+            scope,
+            key,
+            genuine,
+        }
     })
 }
 
@@ -48,7 +53,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(sealed) = SealedSecret::from_bytes(&bytes) else {
         return;
     };
-    assert_eq!(SealedSecret::from_bytes(&sealed.to_bytes()).unwrap(), sealed);
+    assert_eq!(
+        SealedSecret::from_bytes(&sealed.to_bytes()).unwrap(),
+        sealed
+    );
     for version in [1, 2] {
         match f.vault.unseal(&f.scope, &f.key, version, &sealed) {
             Ok(value) => {

@@ -9,7 +9,9 @@
 //! The input's first byte picks the configuration: bit 0 masks every token format
 //! too (`mask_token_formats`); bits 1-2 the encodings: every one, percent only (the
 //! smallest hold-back with percent-decoding, where a cut backs off over escapes),
-//! none, or every one.
+//! none, or every one. Bit 3 inserts 17,000 filler bytes in the middle of the text,
+//! and a chunk size with bit 6 set then writes that many more bytes at once: a write
+//! long enough to be decided in place, with the input's own bytes at its edges.
 
 use std::io::Write;
 
@@ -89,6 +91,20 @@ fuzz_target!(|data: &[u8]| {
         .encodings(encodings)
         .mask_token_formats(formats)
         .build();
+    // A write of at least the hold-back plus 16 KiB is decided in place.
+    const LONG: usize = 17_000;
+    let long = config & 8 != 0;
+    let text = match long {
+        true => {
+            let mid = text.len() / 2;
+            let mut stretched = text[..mid].to_vec();
+            stretched.resize(mid + LONG, b'.');
+            stretched.extend_from_slice(&text[mid..]);
+            stretched
+        }
+        false => text.to_vec(),
+    };
+    let text = &text[..];
     let want = redactor.redact_bytes(text).into_owned();
     let mut writer = redactor.writer(Vec::new());
     let mut at = 0;
@@ -96,7 +112,12 @@ fuzz_target!(|data: &[u8]| {
         if at >= text.len() {
             break;
         }
-        let n = (usize::from(*size) % 64 + 1).min(text.len() - at);
+        let n = usize::from(*size) % 64 + 1;
+        let n = match long && size & 0x40 != 0 {
+            true => n + LONG,
+            false => n,
+        };
+        let n = n.min(text.len() - at);
         writer.write_all(&text[at..at + n]).unwrap();
         if size & 0x80 != 0 || i % 7 == 3 {
             writer.flush().unwrap();
