@@ -991,6 +991,131 @@ fn large_writes_are_decided_in_place_and_agree_with_redact() {
     report.expect(&[]);
 }
 
+/// A secret split across the end of a short write and the start of one decided in
+/// place: the run the first decision masks is carried into the large write, which
+/// goes on masking from its end. At every split, with and without token formats
+/// and encodings, the output is one-shot redaction's and holds no 8 bytes of the
+/// secret.
+#[test]
+fn a_secret_split_before_a_write_decided_in_place_stays_masked() {
+    let secret = "in-place-s3cr3t-0001";
+    let filler = "log line with nothing secret in it\n".repeat(1_000);
+    for (encodings, formats) in [(NONE, false), (ALL, true)] {
+        let mut builder = Redactor::builder()
+            .encodings(encodings)
+            .secret(&SecretValue::new(secret).unwrap());
+        if formats {
+            builder = builder.mask_token_formats(workflow_secrets::redact::TokenFormats::all());
+        }
+        let r = builder.build();
+        for split in 1..secret.len() {
+            let first = format!("short {}", &secret[..split]);
+            let second = format!("{}{filler}", &secret[split..]);
+            let want = r.redact(&format!("{first}{second}")).into_owned();
+            let mut w = r.writer(Vec::new());
+            w.write_all(first.as_bytes()).unwrap();
+            w.write_all(second.as_bytes()).unwrap();
+            let out = String::from_utf8(w.finish().unwrap()).unwrap();
+            assert!(out == want, "split {split}: {:?}", &out[..40]);
+            for piece in secret.as_bytes().windows(8) {
+                let piece = std::str::from_utf8(piece).unwrap();
+                assert!(!out.contains(piece), "split {split}: {piece:?} shows");
+            }
+        }
+    }
+}
+
+/// An inner writer that fails its `fail_at`-th write and takes every other,
+/// counting the bytes it takes after the failure in `late`.
+struct FailsOnce {
+    out: Vec<u8>,
+    writes: usize,
+    fail_at: usize,
+    late: usize,
+}
+
+impl Write for FailsOnce {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.writes += 1;
+        if self.writes == self.fail_at {
+            return Err(std::io::Error::other("disk full"));
+        }
+        if self.writes > self.fail_at {
+            self.late += bytes.len();
+        }
+        self.out.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// After a write to the inner writer fails, the writer is spent: a caller that
+/// ignores the error and goes on writing gets an error for every later call, and
+/// nothing more reaches the inner writer, not even from `Drop` (the failed step may
+/// have moved past text it never delivered; going on from there showed 8 to 12
+/// bytes of the secret's tail). Large writes (decided in place) and 4 KiB ones
+/// (decided through the buffer), the writer dropped right after the failure or
+/// written on, for the first three inner writes failing and every split.
+#[test]
+fn after_a_failed_inner_write_the_writer_emits_nothing_more() {
+    let secret = "in-place-s3cr3t-0001";
+    let r = Redactor::new([&SecretValue::new(secret).unwrap()]);
+    let filler = "log line with nothing secret in it\n".repeat(2_000);
+    for chunk in [usize::MAX, 4096] {
+        for go_on in [true, false] {
+            for fail_at in 1..4 {
+                for split in 1..secret.len() {
+                    let text = format!(
+                        "{filler}{}{}{filler}{filler}",
+                        &secret[..split],
+                        &secret[split..]
+                    );
+                    // The big writes cut the secret at `split`.
+                    let cut = filler.len() + split;
+                    let mut pieces: Vec<&[u8]> = Vec::new();
+                    for part in [&text.as_bytes()[..cut], &text.as_bytes()[cut..]] {
+                        pieces.extend(part.chunks(chunk));
+                    }
+                    let mut inner = FailsOnce {
+                        out: Vec::new(),
+                        writes: 0,
+                        fail_at,
+                        late: 0,
+                    };
+                    let mut failed = false;
+                    {
+                        let mut w = r.writer(&mut inner);
+                        for piece in pieces {
+                            let result = w.write_all(piece);
+                            assert!(!failed || result.is_err(), "a write after the failure");
+                            failed |= result.is_err();
+                            if failed && !go_on {
+                                break;
+                            }
+                        }
+                        if go_on {
+                            let flushed = w.flush();
+                            assert!(!failed || flushed.is_err(), "a flush after the failure");
+                            failed |= flushed.is_err();
+                        }
+                    }
+                    let case =
+                        format!("chunk {chunk} go_on {go_on} fail_at {fail_at} split {split}");
+                    assert!(failed, "{case}: the inner writer never failed");
+                    assert_eq!(inner.late, 0, "{case}: bytes emitted after the failure");
+                    let out = String::from_utf8(inner.out).unwrap();
+                    for piece in secret.as_bytes().windows(8) {
+                        let piece = std::str::from_utf8(piece).unwrap();
+                        assert!(!out.contains(piece), "{case}: {piece:?} shows");
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `redact_into` appends exactly what `redact` returns, for texts with and without a
 /// match, partial occurrences at the ends included, and keeps what `out` held.
 #[test]

@@ -66,6 +66,13 @@ const IN_PLACE: usize = 16 * 1024;
 /// pattern of its own, and a shorter line of it may show. A multi-line value
 /// written whole before a flush keeps its one mask.
 ///
+/// **After a failed write to the inner writer** the writer is spent: a step that
+/// failed midway leaves the stream's position unknown (it may have moved past text
+/// it never delivered), and going on from there could show the rest of a secret. So
+/// every later `write`, `flush` and `finish` returns an error, and dropping it emits
+/// nothing more; the text it held is wiped. Fail closed: output may be missing, never
+/// unmasked.
+///
 /// **Holds secret material** transiently: the held-back text may contain part of a
 /// secret; the buffers that hold stream text are wiped before they grow (a grown
 /// buffer's old block is never freed holding text) and on drop.
@@ -93,6 +100,9 @@ pub struct RedactingWriter<W: Write> {
     stage: Stage,
     runs: Vec<Run>,
     inner: Option<W>,
+    /// A write to `inner` failed: the stream's position is unknown (a step may have
+    /// advanced past text it never delivered), so the writer emits nothing more.
+    failed: bool,
 }
 
 /// The redaction of a stream: its undecided text and where it stands.
@@ -229,8 +239,8 @@ struct Gather<'h> {
 /// `slices`' allocation, emptied, for slices of another lifetime. (Collecting an
 /// emptied `vec::IntoIter` through `map` reuses its allocation: std's in-place
 /// collection, for items of one size and alignment. Were it ever to allocate, a
-/// step would only be slower.) A 64 KiB write decided in place makes two steps; their
-/// two allocations were a sixth of its cost beyond the search at N = 1.
+/// step would only be slower.) A stream flushed line by line makes a step per line,
+/// each of which allocated its gather.
 fn recycle<'a, 'b>(mut slices: Vec<IoSlice<'a>>) -> Vec<IoSlice<'b>> {
     slices.clear();
     slices.into_iter().map(|_| IoSlice::new(&[])).collect()
@@ -406,6 +416,7 @@ impl<W: Write> RedactingWriter<W> {
             stage: Stage::default(),
             runs: Vec::new(),
             inner: Some(inner),
+            failed: false,
         }
     }
 
@@ -414,8 +425,8 @@ impl<W: Write> RedactingWriter<W> {
     ///
     /// # Errors
     ///
-    /// Any error of the inner writer. After an error the writer's output is
-    /// unspecified (but still never holds an unmasked registered pattern it found).
+    /// Any error of the inner writer. After an error in a write to the inner writer
+    /// the writer is spent (see [`RedactingWriter`]).
     pub fn finish(mut self) -> io::Result<W> {
         self.drain(Reach::End)?;
         let mut inner = self
@@ -463,6 +474,24 @@ impl<W: Write> RedactingWriter<W> {
 
     /// Decides what `reach` allows of the buffer into the inner writer.
     fn drain(&mut self, reach: Reach) -> io::Result<()> {
+        self.usable()?;
+        let result = self.drain_unchecked(reach);
+        self.failed |= result.is_err();
+        result
+    }
+
+    /// `Err` once a write to the inner writer has failed (or after `finish`).
+    fn usable(&self) -> io::Result<()> {
+        match (&self.inner, self.failed) {
+            (None, _) => Err(io::Error::other("writer already finished")),
+            (Some(_), true) => Err(io::Error::other(
+                "an earlier write to the inner writer failed: this writer emits nothing more",
+            )),
+            (Some(_), false) => Ok(()),
+        }
+    }
+
+    fn drain_unchecked(&mut self, reach: Reach) -> io::Result<()> {
         self.refresh();
         let RedactingWriter {
             snapshot,
@@ -536,13 +565,13 @@ fn safe_cut(hay: &[u8], cut: usize, decodes: bool) -> usize {
 
 impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.inner.is_none() {
-            return Err(io::Error::other("writer already finished"));
-        }
+        self.usable()?;
         self.refresh();
         let hold = self.snapshot.hold_back;
         if data.len() >= hold + IN_PLACE {
-            self.write_in_place(data)?;
+            let result = self.write_in_place(data);
+            self.failed |= result.is_err();
+            result?;
             return Ok(data.len());
         }
         self.stage.append(data, hold);
@@ -564,7 +593,8 @@ impl<W: Write> Write for RedactingWriter<W> {
 impl<W: Write> Drop for RedactingWriter<W> {
     fn drop(&mut self) {
         if self.inner.is_some() {
-            // Best effort: a destructor cannot report an error.
+            // Best effort: a destructor cannot report an error. (After a failed
+            // write `drain` refuses: the held text is wiped below, never emitted.)
             let _ = self.drain(Reach::End);
             if let Some(inner) = self.inner.as_mut() {
                 let _ = inner.flush();
@@ -594,6 +624,21 @@ mod tests {
     fn writer_for(secret: &str) -> RedactingWriter<Vec<u8>> {
         let r = Redactor::new([&SecretValue::new(secret).unwrap()]);
         r.writer(Vec::new())
+    }
+
+    /// `recycle` hands back the very allocation it was given (checked while that
+    /// allocation is still the only one: a fresh block would have another address),
+    /// emptied.
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let text = b"held text".to_vec();
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(16);
+        slices.push(IoSlice::new(&text));
+        let (at, capacity) = (slices.as_ptr() as usize, slices.capacity());
+        let recycled: Vec<IoSlice<'static>> = recycle(slices);
+        assert_eq!(recycled.as_ptr() as usize, at);
+        assert_eq!(recycled.capacity(), capacity);
+        assert!(recycled.is_empty());
     }
 
     /// A step hands its pieces to the inner writer through the last step's
