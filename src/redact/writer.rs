@@ -690,5 +690,30 @@ mod tests {
         w.stage.wipe();
         assert!(w.stage.buf.is_empty());
         assert_eq!(w.stage.dirty, 0);
+        // Past `JUMP_MAX` (only so long a hold-back keeps that much) it doubles again.
+        for piece in text.as_bytes()[..100_000].chunks(80) {
+            w.write_all(piece).unwrap();
+        }
+        assert_eq!(w.stage.buf.len(), 100_000, "no step yet");
+        assert_eq!(w.stage.buf.capacity(), 2 * JUMP_MAX);
+    }
+
+    /// Below 4 KiB a buffer doubles from 64 bytes: a short stream keeps a short
+    /// buffer (many writers may be open at once), and byte-at-a-time writes copy
+    /// each byte a bounded number of times.
+    #[test]
+    fn a_short_streams_buffer_doubles_from_64_bytes() {
+        let mut w = writer_for("0123456789abcdef0123456789abcdef");
+        for byte in b"a short line of a log, one byte at a time, with nothing secret in it; \
+                      long enough to grow the buffer twice\n"
+        {
+            w.write_all(&[*byte]).unwrap();
+        }
+        assert!(
+            (65..=128).contains(&w.stage.buf.len()),
+            "{}",
+            w.stage.buf.len()
+        );
+        assert_eq!(w.stage.buf.capacity(), 128);
     }
 }
