@@ -57,12 +57,15 @@ use super::platform::PlatformRedactor;
 ///     .finish();
 /// let token = SecretValue::new("sk-live-0123456789")?;
 /// platform.note(&token); // what `Resolver::with_platform_redactor` does for each value
+/// // What this writer exists to catch: text that carries a value without anyone
+/// // meaning it to, such as an upstream's error echoing the key it refused. (The
+/// // host's code never formats a value; here the upstream's reply is a literal.)
+/// let upstream_error = "401: invalid key sk-live-0123456789";
 /// tracing::subscriber::with_default(subscriber, || {
-///     // The mistake this writer exists to catch: never log a value on purpose.
-///     tracing::info!("calling the API with {}", token.expose_secret());
+///     tracing::warn!("the API refused the call: {upstream_error}");
 /// });
 /// let log = String::from_utf8(sink.0.lock().unwrap().clone())?;
-/// assert!(log.contains("calling the API with [REDACTED]"));
+/// assert!(log.contains("the API refused the call: 401: invalid key [REDACTED]"));
 /// assert!(!log.contains("sk-live-0123456789"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

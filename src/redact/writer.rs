@@ -71,7 +71,10 @@ const IN_PLACE: usize = 16 * 1024;
 /// it never delivered), and going on from there could show the rest of a secret. So
 /// every later `write`, `flush` and `finish` returns an error, and dropping it emits
 /// nothing more; the text it held is wiped. Fail closed: output may be missing, never
-/// unmasked.
+/// unmasked. That includes `WouldBlock` from a non-blocking inner writer (only
+/// `Interrupted` is retried): over a non-blocking sink use the `tokio` feature's
+/// [`AsyncRedactingWriter`](super::AsyncRedactingWriter), which keeps what the sink
+/// has not taken yet.
 ///
 /// **Holds secret material** transiently: the held-back text may contain part of a
 /// secret; the buffers that hold stream text are wiped before they grow (a grown
@@ -114,7 +117,8 @@ struct Stage {
     /// steps leave (a step shifts the held text down) lie below it.
     dirty: usize,
     progress: Progress,
-    /// The allocation of the last step's [`Gather`], emptied: a step allocates nothing.
+    /// The allocation of the last step's [`Gather`], emptied: a step's gather
+    /// allocates nothing.
     spare: Vec<IoSlice<'static>>,
 }
 
