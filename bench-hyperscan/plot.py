@@ -18,13 +18,15 @@ TEXTS = ["clean", "noise", "hits"]
 
 
 def read(path):
-    """{(text, tool): [(N, MiB/s)]} from one run's first table."""
+    """{(text, tool): [(N, MiB/s)]} from one run's first table (later ones are skipped)."""
     series = {}
     header = None
     with open(path) as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if cells[:2] == ["N", "text"]:
+                if header is not None:
+                    break  # the next table (the writer's floors)
                 header = cells  # columns are found by name
                 continue
             if header is None or len(cells) != len(header) or not cells[0].isdigit():

@@ -18,10 +18,18 @@
 //! place; `redact_into` into its output), where `redact` on clean text copies
 //! nothing and returns the text it was given.
 //!
+//! A second table sets the writer beside what the fastest raw searches do when the
+//! text reaches them in the same writes (see [`write_floors`]): once per 64 KiB write,
+//! once per 4 KiB write, and 4 KiB writes gathered into a 64 KiB buffer. It shows how
+//! much of the writer's gap any writer would have: a search called per write pays
+//! its fixed cost per call, and a writer that gathers small writes copies every byte
+//! once more, where one-shot `redact` on clean text copies nothing.
+//!
 //! `cargo run --release -- [--enc] [--shapes] [N...]` (see README.md).
 
 mod hs;
 
+use std::cell::RefCell;
 use std::hint::black_box;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -73,6 +81,53 @@ fn write_in(r: &Redactor, text: &str, chunk: usize) -> usize {
     }
     w.finish().unwrap();
     0
+}
+
+/// The step a gathering writer searches at (ours decides its buffer every 64 KiB).
+const GATHER: usize = 64 * 1024;
+
+/// Best times of each raw search in `engines` over `text` written in pieces, as
+/// [`interleaved`] times them: `[whole, per 64 KiB write, per 4 KiB write, 4 KiB
+/// writes gathered]`, each the fastest engine's. "Gathered" copies each 4 KiB write
+/// into a reused 64 KiB buffer and searches it whenever it is full: the floor of a
+/// writer that gathers small writes (ours also holds a few bytes back, which this
+/// floor leaves out). None of them carries an occurrence across a write's edge, so
+/// each is a floor, not a writer.
+fn write_floors(
+    budget: Duration,
+    engines: &[RefCell<Box<dyn FnMut(&[u8]) -> usize + '_>>],
+    text: &[u8],
+) -> [f64; 4] {
+    let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = Vec::new();
+    for engine in engines {
+        let search = move |hay: &[u8]| (engine.borrow_mut())(black_box(hay));
+        methods.push(Box::new(move || search(text)));
+        methods.push(Box::new(move || text.chunks(64 * 1024).map(search).sum()));
+        methods.push(Box::new(move || text.chunks(4 * 1024).map(search).sum()));
+        let mut buf = Vec::with_capacity(GATHER);
+        methods.push(Box::new(move || {
+            let mut found = 0;
+            for piece in text.chunks(4 * 1024) {
+                buf.extend_from_slice(piece);
+                if buf.len() >= GATHER {
+                    found += search(&buf);
+                    buf.clear();
+                }
+            }
+            found += search(&buf);
+            buf.clear();
+            found
+        }));
+    }
+    let times = interleaved(budget, &mut methods);
+    std::array::from_fn(|way| {
+        times
+            .iter()
+            .skip(way)
+            .step_by(4)
+            .copied()
+            .fold(f64::MAX, f64::min)
+    })
 }
 
 /// Past this many patterns the regex alternation is not built (minutes, gigabytes).
@@ -134,6 +189,7 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut builds = Vec::new();
+    let mut write_rows = Vec::new();
     for &n in &counts {
         let secrets = secrets(n);
         let vals: Vec<SecretValue> = secrets
@@ -238,6 +294,32 @@ fn main() {
             }
             let times = interleaved(budget, &mut methods);
             drop(methods);
+            // The writer's floors (text without hits: where the writer has a gap).
+            if !hits {
+                let best_ac = (0..acs.len())
+                    .min_by(|&a, &b| times[6 + a].total_cmp(&times[6 + b]))
+                    .expect("at least one automaton");
+                let ac = &acs[best_ac];
+                let db = &mut db;
+                let mut engines: Vec<RefCell<Box<dyn FnMut(&[u8]) -> usize + '_>>> = vec![
+                    RefCell::new(Box::new(|hay: &[u8]| db.scan(hay))),
+                    RefCell::new(Box::new(move |hay: &[u8]| ac.find_iter(hay).count())),
+                ];
+                if let Some(re) = &re {
+                    engines.push(RefCell::new(Box::new(move |hay: &[u8]| {
+                        re.find_iter(hay).count()
+                    })));
+                }
+                let [whole, w64k, w4k, gathered] = write_floors(budget, &engines, text.as_bytes());
+                write_rows.push(format!(
+                    "| {n} | {state} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                    times[0] / times[2],
+                    whole / w64k,
+                    times[0] / times[3],
+                    whole / w4k,
+                    whole / gathered,
+                ));
+            }
             let (ours, into, w64, w4, hs, copy) =
                 (times[0], times[1], times[2], times[3], times[4], times[5]);
             let ac = times[6..6 + acs.len()]
@@ -270,6 +352,20 @@ fn main() {
                 into / w4,
             );
         }
+    }
+    println!();
+    println!(
+        "the writer beside the fastest raw search (Hyperscan, the fastest aho-corasick kind, regex) fed the same writes, \
+         each ÷ its own one-shot figure: `floor 64K` and `floor 4K` search each write as it comes, `floor 4K gathered` \
+         copies 4 KiB writes into a 64 KiB buffer and searches it when full; no floor carries a match across a write's \
+         edge. A writer of 4 KiB writes must do one or the other"
+    );
+    println!(
+        "| N | text | writer 64K/ours | floor 64K/floor | writer 4K/ours | floor 4K/floor | floor 4K gathered/floor |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for row in write_rows {
+        println!("{row}");
     }
     println!();
     println!(
