@@ -601,3 +601,59 @@ proptest! {
         prop_assert_eq!(String::from_utf8(written).unwrap(), want);
     }
 }
+
+/// The longest part of a secret that `text` ends with (`at_end`), or starts with,
+/// that the partial-occurrence rule lets a redactor mask (a proper part, at least 8
+/// bytes and half the secret), worked out from the rule alone.
+fn rule_partial(secrets: &[String], text: &str, at_end: bool) -> Option<usize> {
+    (8..=text.len()).rev().find(|&j| {
+        secrets.iter().any(|s| {
+            j < s.len()
+                && 2 * j >= s.len()
+                && match at_end {
+                    true => text.ends_with(&s[..j]),
+                    false => text.starts_with(&s[s.len() - j..]),
+                }
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// A text ending with a part of a secret (or starting with one), next to text of
+    /// the secrets' own bytes: the partial check looks only as far into the text as
+    /// its 8-byte grams all belong to some secret (`Segment::grams_back`), and what
+    /// it masks is still the longest part the rule allows, worked out here from the
+    /// rule, one-shot and through a writer. (`d` is in no secret: the far end of the
+    /// text has no partial, and the grams stop there.)
+    #[test]
+    fn partials_next_to_text_like_the_secrets_mask_what_the_rule_gives(
+        secrets in prop::collection::vec("[abc]{9,40}", 1..60),
+        pick in any::<prop::sample::Index>(),
+        keep in any::<prop::sample::Index>(),
+        context in "[abcd]{0,40}",
+        at_end in any::<bool>(),
+        sizes in prop::collection::vec(1usize..=300, 1..6),
+    ) {
+        let secret = pick.get(&secrets);
+        let l = 8 + keep.index(secret.len() - 8);
+        let text = match at_end {
+            true => format!("d{context}{}", &secret[..l]),
+            false => format!("{}{context}d", &secret[secret.len() - l..]),
+        };
+        // Whole occurrences have their own tests; here only the partial one.
+        prop_assume!(secrets.iter().all(|s| !text.contains(s.as_str())));
+        let want = match (at_end, rule_partial(&secrets, &text, at_end)) {
+            (true, Some(j)) => format!("{}***", &text[..text.len() - j]),
+            (false, Some(j)) => format!("***{}", &text[j..]),
+            (_, None) => text.clone(),
+        };
+        let r = build(&secrets, Searcher::Auto, false, 1, Encodings::none());
+        prop_assert_eq!(r.redact(&text), want.as_str());
+        let written = write_chunked(&r, text.as_bytes(), &sizes);
+        prop_assert_eq!(String::from_utf8(written).unwrap(), want);
+    }
+}

@@ -1008,13 +1008,18 @@ impl Segment {
         if longest < MIN_FRAGMENT || !filter_has(&self.grams, &hay[n - 8..]) {
             return None;
         }
+        let run = trailing_run(&hay[n - longest..]);
+        // Every 8 bytes of a partial occurrence are a gram of its pattern, so it is
+        // no longer than the text's last bytes whose grams all pass: a false
+        // positive of the filter on the last 8 bytes (a line ending that log text
+        // repeats) is then checked at a length or two, not at every length.
+        let reach = self.grams_back(&hay[n - longest..], run);
         // One probe per length, and for each that passes the patterns that start
         // with the text's tail: a block of the sorted patterns, found by two
         // searches and checked one pattern at a time.
-        let run = trailing_run(&hay[n - longest..]);
         let mut spent = run / 16;
         let mut last_probe = None;
-        let mut start = n - longest;
+        let mut start = n - reach;
         while start <= n - MIN_FRAGMENT {
             let tail = &hay[start..];
             let l = tail.len();
@@ -1073,7 +1078,7 @@ impl Segment {
         let run = leading_run(&hay[..longest]);
         let mut spent = run / 16;
         let mut last_probe = None;
-        let mut l = longest;
+        let mut l = self.grams_forward(&hay[..longest], run);
         while l >= MIN_FRAGMENT {
             let head = &hay[..l];
             let in_run = l <= run;
@@ -1112,6 +1117,46 @@ impl Segment {
         }
         charge(spent);
         None
+    }
+
+    /// How many of `tail`'s last bytes have each of their 8-byte grams in `grams`,
+    /// given that its last 8 do (the caller's gate): at most `tail.len()`. `run` is
+    /// its trailing run of one byte, whose grams are all that last one. One probe
+    /// when the byte before the last 8 already fails.
+    fn grams_back(&self, tail: &[u8], run: usize) -> usize {
+        let m = tail.len();
+        debug_assert!(m >= MIN_FRAGMENT && filter_has(&self.grams, &tail[m - 8..]));
+        let mut last = None;
+        // The end of the next gram to probe: every gram ending after it passed.
+        // Past the run first (a gram ending at `m - run + 7` starts before it).
+        let mut end = match run >= MIN_FRAGMENT {
+            true => m - run + 7,
+            false => m - 1,
+        };
+        while end >= MIN_FRAGMENT && filter_has_again(&self.grams, &tail[end - 8..end], &mut last) {
+            charge(1);
+            end -= 1;
+        }
+        m - end + 7
+    }
+
+    /// [`Segment::grams_back`] from the other end: how many of `head`'s first bytes
+    /// have each of their grams in `grams`, given that its first 8 do (`run`: its
+    /// leading run of one byte).
+    fn grams_forward(&self, head: &[u8], run: usize) -> usize {
+        let m = head.len();
+        debug_assert!(m >= MIN_FRAGMENT && filter_has(&self.grams, &head[..8]));
+        let mut last = None;
+        // The start of the next gram to probe: every gram before it passed.
+        let mut start = match run >= MIN_FRAGMENT {
+            true => run - 7,
+            false => 1,
+        };
+        while start + 8 <= m && filter_has_again(&self.grams, &head[start..start + 8], &mut last) {
+            charge(1);
+            start += 1;
+        }
+        start + 7
     }
 
     /// The items `0..self.len()`, sorted by `view` (forward or reversed bytes), that
