@@ -370,7 +370,8 @@ pub(crate) struct Segment {
     tails: Box<[u64]>,
     /// Every 8-byte gram of every pattern longer than 8: a text whose last (first)
     /// 8 bytes are in no pattern has no partial occurrence at its end (start), which
-    /// one probe tells.
+    /// one probe tells, and none is longer than the text's stretch whose grams all
+    /// pass ([`Segment::grams_back`]).
     grams: Box<[u64]>,
     min_len: usize,
     max_len: usize,
