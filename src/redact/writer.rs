@@ -79,8 +79,7 @@ const IN_PLACE: usize = 16 * 1024;
 /// nothing more; the text it held is wiped. Fail closed: output may be missing, never
 /// unmasked. That includes `WouldBlock` from a non-blocking inner writer (only
 /// `Interrupted` is retried): over a non-blocking sink use the `tokio` feature's
-/// [`AsyncRedactingWriter`](super::AsyncRedactingWriter), which keeps what the sink
-/// has not taken yet.
+/// `redact::AsyncRedactingWriter`, which keeps what the sink has not taken yet.
 ///
 /// **Holds secret material** transiently: the held-back text may contain part of a
 /// secret; the buffers that hold stream text are wiped before they grow (a grown
