@@ -50,9 +50,11 @@ use workflow_secrets::{
 mod support {
     pub(crate) mod corpus;
     pub(crate) mod shapes;
+    pub(crate) mod writes;
 }
 use support::corpus::{log_text, log_text_with, secrets, values};
 use support::shapes::{self, real_secrets, unregistered};
+use support::writes;
 
 const COUNTS: [usize; 6] = [1, 10, 100, 1_000, 10_000, 100_000];
 /// With encodings on, 100,000 secrets register over a million variants, whose raw
@@ -591,13 +593,13 @@ fn lines(c: &mut Criterion) {
 /// `writer_4k` (the text written in pieces of that size into `io::sink()`), and each
 /// floor over the whole text (`<floor>`), once per 64 KiB or 4 KiB write
 /// (`<floor>_per_64k`, `<floor>_per_4k`), and over 4 KiB writes copied into a 64 KiB
-/// buffer searched when full (`<floor>_gathered_4k`). Fed 4 KiB writes a search either
+/// buffer searched when full (`<floor>_gathered_4k`; both made by `support/writes.rs`,
+/// as `bench-hyperscan` makes them). Fed 4 KiB writes a search either
 /// pays its fixed cost per call or copies every byte once more, where one-shot
 /// redaction of clean text copies nothing: with 1 or 10 secrets both cost the
 /// fastest floor more than a tenth of its one-shot speed (`bench-hyperscan`'s second
 /// table, with Hyperscan too). No floor carries a match across a write's edge.
 fn writes(c: &mut Criterion) {
-    const GATHER: usize = 64 * 1024;
     let text = log_text(None);
     let bytes = text.as_bytes();
     for n in [1, 10, 100, 1_000] {
@@ -620,31 +622,15 @@ fn writes(c: &mut Criterion) {
         }
         for (name, find) in floors(&r.__registered_patterns()) {
             g.bench_function(&name, |b| b.iter(|| find(black_box(bytes))));
+            let search = |hay: &[u8]| find(black_box(hay));
             for (suffix, size) in [("per_64k", 64 * 1024), ("per_4k", 4 * 1024)] {
                 g.bench_function(format!("{name}_{suffix}"), |b| {
-                    b.iter(|| {
-                        bytes
-                            .chunks(size)
-                            .map(|p| find(black_box(p)))
-                            .sum::<usize>()
-                    })
+                    b.iter(|| writes::per_write(bytes, size, search))
                 });
             }
-            let mut buf = Vec::with_capacity(GATHER);
+            let mut buf = Vec::with_capacity(writes::GATHER);
             g.bench_function(format!("{name}_gathered_4k"), |b| {
-                b.iter(|| {
-                    let mut found = 0;
-                    for piece in bytes.chunks(4 * 1024) {
-                        buf.extend_from_slice(black_box(piece));
-                        if buf.len() >= GATHER {
-                            found += find(&buf);
-                            buf.clear();
-                        }
-                    }
-                    found += find(&buf);
-                    buf.clear();
-                    found
-                })
+                b.iter(|| writes::gathered(bytes, 4 * 1024, &mut buf, search))
             });
         }
         g.finish();

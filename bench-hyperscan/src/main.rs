@@ -41,6 +41,8 @@ use workflow_secrets::{Redactor, SecretValue, redact::Encodings};
 mod corpus;
 #[path = "../../benches/support/shapes.rs"]
 mod shapes;
+#[path = "../../benches/support/writes.rs"]
+mod writes;
 use corpus::log_text_with;
 
 /// The unregistered tokens the `--shapes` noise texts draw from (as in `redact.rs`).
@@ -83,40 +85,23 @@ fn write_in(r: &Redactor, text: &str, chunk: usize) -> usize {
     0
 }
 
-/// The step a gathering writer searches at (ours decides its buffer every 64 KiB).
-const GATHER: usize = 64 * 1024;
+/// A raw search, shared by the methods that feed it the text in different writes.
+type Engine<'a> = RefCell<Box<dyn FnMut(&[u8]) -> usize + 'a>>;
 
 /// Best times of each raw search in `engines` over `text` written in pieces, as
 /// [`interleaved`] times them: `[whole, per 64 KiB write, per 4 KiB write, 4 KiB
-/// writes gathered]`, each the fastest engine's. "Gathered" copies each 4 KiB write
-/// into a reused 64 KiB buffer and searches it whenever it is full: the floor of a
-/// writer that gathers small writes (ours also holds a few bytes back, which this
-/// floor leaves out). None of them carries an occurrence across a write's edge, so
-/// each is a floor, not a writer.
-fn write_floors(
-    budget: Duration,
-    engines: &[RefCell<Box<dyn FnMut(&[u8]) -> usize + '_>>],
-    text: &[u8],
-) -> [f64; 4] {
+/// writes gathered]` (`benches/support/writes.rs`), each the fastest engine's.
+/// "Gathered" leaves out the few bytes ours holds back at each step.
+fn write_floors(budget: Duration, engines: &[Engine<'_>], text: &[u8]) -> [f64; 4] {
     let mut methods: Vec<Box<dyn FnMut() -> usize + '_>> = Vec::new();
     for engine in engines {
         let search = move |hay: &[u8]| (engine.borrow_mut())(black_box(hay));
         methods.push(Box::new(move || search(text)));
-        methods.push(Box::new(move || text.chunks(64 * 1024).map(search).sum()));
-        methods.push(Box::new(move || text.chunks(4 * 1024).map(search).sum()));
-        let mut buf = Vec::with_capacity(GATHER);
+        methods.push(Box::new(move || writes::per_write(text, 64 * 1024, search)));
+        methods.push(Box::new(move || writes::per_write(text, 4 * 1024, search)));
+        let mut buf = Vec::with_capacity(writes::GATHER);
         methods.push(Box::new(move || {
-            let mut found = 0;
-            for piece in text.chunks(4 * 1024) {
-                buf.extend_from_slice(piece);
-                if buf.len() >= GATHER {
-                    found += search(&buf);
-                    buf.clear();
-                }
-            }
-            found += search(&buf);
-            buf.clear();
-            found
+            writes::gathered(text, 4 * 1024, &mut buf, search)
         }));
     }
     let times = interleaved(budget, &mut methods);
@@ -301,7 +286,7 @@ fn main() {
                     .expect("at least one automaton");
                 let ac = &acs[best_ac];
                 let db = &mut db;
-                let mut engines: Vec<RefCell<Box<dyn FnMut(&[u8]) -> usize + '_>>> = vec![
+                let mut engines: Vec<Engine<'_>> = vec![
                     RefCell::new(Box::new(|hay: &[u8]| db.scan(hay))),
                     RefCell::new(Box::new(move |hay: &[u8]| ac.find_iter(hay).count())),
                 ];
