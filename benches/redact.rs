@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use workflow_secrets::{
-    Redactor,
+    Redactor, SecretKey,
     redact::{Encodings, TokenFormats},
 };
 
@@ -357,24 +357,37 @@ fn build(c: &mut Criterion) {
         );
     }
     // Live adds into a redactor of 10,000 secrets with encodings: the queueing alone,
-    // and the queueing plus the next read, which compiles the value's own patterns.
-    for compile in [false, true] {
-        let id = if compile {
-            "add_then_read_at_10000"
-        } else {
-            "add_queue_at_10000"
+    // and the queueing plus the next read, which compiles the value's own patterns;
+    // and the same with labelled masks, each secret under a key of its own (as the
+    // resolver's redactors are), where each add brings a mask.
+    for (compile, labelled) in [(false, false), (true, false), (true, true)] {
+        let id = match (compile, labelled) {
+            (false, _) => "add_queue_at_10000",
+            (true, false) => "add_then_read_at_10000",
+            (true, true) => "add_then_read_labelled_at_10000",
         };
         let setup = std::cell::OnceCell::new();
         let mut i = 0;
         g.bench_function(id, |b| {
-            let (r, extra) = setup.get_or_init(|| {
-                let r = redactor(&secrets(10_000), Encodings::all());
-                (r, values(&secrets(20_000)[10_000..]))
+            let (r, extra, keys) = setup.get_or_init(|| {
+                let key = |i: usize| SecretKey::new(format!("KEY_{i}")).ok();
+                let mut builder = Redactor::builder()
+                    .encodings(Encodings::all())
+                    .labelled(labelled);
+                for (i, v) in values(&secrets(10_000)).iter().enumerate() {
+                    builder = match key(i) {
+                        Some(k) => builder.secret_named(&k, v),
+                        None => builder.secret(v),
+                    };
+                }
+                let keys: Vec<_> = (10_000..20_000).map(key).collect();
+                (builder.build(), values(&secrets(20_000)[10_000..]), keys)
             });
             b.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    r.add(None, &extra[i % extra.len()]);
+                    let k = i % extra.len();
+                    r.add(keys[k].as_ref().filter(|_| labelled), &extra[k]);
                     if compile {
                         black_box(r.redact("x"));
                     }

@@ -1143,3 +1143,50 @@ fn redact_into_appends_what_redact_returns() {
         assert_eq!(out, want, "{text:?}");
     }
 }
+
+/// Every key keeps its own label however many keys a labelled set holds, built
+/// with them or given them live (across the mask table's chunk edges, at ids 1023
+/// and 2047), in one-shot redaction, `redact_into` and a writer opened before the
+/// adds; and a redaction is not changed by a key added after it.
+#[test]
+fn each_of_thousands_of_keys_masks_with_its_own_label() {
+    let key = |i: usize| SecretKey::new(format!("KEY_{i}")).unwrap();
+    // One length, all distinct: no value holds another.
+    let value = |i: usize| SecretValue::new(format!("tok-{i:05}-secret")).unwrap();
+    let mut builder = Redactor::builder()
+        .labelled(true)
+        .encodings(Encodings::none());
+    for i in 0..1500 {
+        builder = builder.secret_named(&key(i), &value(i));
+    }
+    let r = builder.build();
+    let mut writer = r.writer(Vec::new());
+    let before = r.redact("tok-02999-secret").into_owned();
+    for i in 1500..3000 {
+        r.add(Some(&key(i)), &value(i));
+    }
+    // The same key again keeps its first label; a value without a key is unnamed.
+    r.add(
+        Some(&key(7)),
+        &SecretValue::new("another-value-of-7").unwrap(),
+    );
+    r.add(None, &SecretValue::new("no-key-at-all-here").unwrap());
+    assert_eq!(before, "tok-02999-secret");
+    let picks = [0, 1, 1022, 1023, 1499, 1500, 2046, 2047, 2999];
+    let text: String = picks
+        .iter()
+        .map(|&i| format!("k{i}=tok-{i:05}-secret\n"))
+        .chain(["7=another-value-of-7 none=no-key-at-all-here\n".to_owned()])
+        .collect();
+    let want: String = picks
+        .iter()
+        .map(|&i| format!("k{i}=[REDACTED:KEY_{i}]\n"))
+        .chain(["7=[REDACTED:KEY_7] none=[REDACTED]\n".to_owned()])
+        .collect();
+    assert_eq!(r.redact(&text), want);
+    let mut out = String::from("kept|");
+    r.redact_into(&text, &mut out);
+    assert_eq!(out, format!("kept|{want}"));
+    writer.write_all(text.as_bytes()).unwrap();
+    assert_eq!(String::from_utf8(writer.finish().unwrap()).unwrap(), want);
+}

@@ -31,6 +31,7 @@ mod formats;
 mod gate;
 #[cfg(feature = "tracing")]
 mod make_writer;
+mod masks;
 mod matcher;
 mod pair;
 mod platform;

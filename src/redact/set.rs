@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use super::decode::Decoded;
 use super::encodings::Encodings;
 use super::formats::{self, Context, PemOpen, Scanner, TokenFormats};
+use super::masks::{MaskView, Masks};
 use super::matcher::{CARRIED, Choice, Entry, Run, Segment};
 use super::variants::{MIN_FRAGMENT, for_each_pattern};
 use crate::vocab::SecretKey;
@@ -70,7 +71,7 @@ impl Window {
 pub(crate) struct Snapshot {
     pub(crate) segments: Vec<Arc<Segment>>,
     /// Mask bytes by mask id.
-    pub(crate) masks: Arc<Vec<Box<str>>>,
+    pub(crate) masks: MaskView,
     /// What a writer holds back: the longest occurrence less one byte. That is the
     /// longest pattern, or three times it when the decoded view is searched (each
     /// byte of an occurrence there may be a 3-byte escape in the text). With token
@@ -237,7 +238,7 @@ impl Snapshot {
         if let Some(format) = formats::format_of(id) {
             return format.mask();
         }
-        match self.masks.get(id as usize) {
+        match self.masks.get(id) {
             Some(mask) if id != CARRIED => mask,
             _ => "",
         }
@@ -264,7 +265,7 @@ impl Snapshot {
 
     /// Appends `text` with each run replaced by its mask to `out`.
     fn push_str(&self, text: &str, runs: &[Run], out: &mut String) {
-        let extra = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
+        let extra = self.masks.longest() * runs.len();
         out.reserve(text.len() + extra);
         let mut at = 0;
         for run in runs {
@@ -289,7 +290,7 @@ impl Snapshot {
         if runs.is_empty() {
             return None;
         }
-        let extra: usize = self.masks.iter().map(|m| m.len()).max().unwrap_or(0) * runs.len();
+        let extra = self.masks.longest() * runs.len();
         let mut out = Vec::with_capacity(text.len() + extra);
         self.emit(text, &runs, &mut out);
         Some(out)
@@ -310,7 +311,7 @@ impl Snapshot {
             .iter()
             .map(|s| s.memory_usage())
             .sum::<usize>()
-            + self.masks.iter().map(|m| m.len() + 16).sum::<usize>()
+            + self.masks.memory_usage()
             + self.scanner.as_ref().map_or(0, |s| s.memory_usage())
     }
 }
@@ -358,8 +359,9 @@ struct State {
     segments: Vec<Arc<Segment>>,
     /// Values added since the last snapshot, compiled together when the set is next read.
     pending: Pending,
-    /// The label of each mask id: id 0 is the unnamed (or only) mask.
-    labels: Vec<Option<SecretKey>>,
+    /// The masks by id: id 0 is the unnamed (or only) mask, then one per key when
+    /// labelled. Appended to, never rebuilt: a snapshot takes a view.
+    masks: Masks,
     key_ids: HashMap<SecretKey, u32>,
     values: usize,
     skipped: usize,
@@ -394,13 +396,14 @@ impl Live {
         let mut state = State {
             segments: Vec::new(),
             pending: Pending::default(),
-            labels: vec![None],
+            masks: Masks::default(),
             key_ids: HashMap::new(),
             values: 0,
             skipped: 0,
             spaced: false,
             scanner: Scanner::new(config.formats).map(Arc::new),
         };
+        state.masks.push(mask_text(&config, None));
         let mut entries = Vec::new();
         for (key, value) in values {
             state.register(&config, key, value, &mut entries);
@@ -493,6 +496,20 @@ impl Live {
     }
 }
 
+/// The mask of `key`'s values (or of values without a key), from the
+/// configuration alone: `[REDACTED:KEY]` (or `[REDACTED]`) when labelled, else the
+/// configured mask. Never chosen by the values' bytes: a value holding a mask's
+/// characters once switched the mask (`<REDACTED:KEY>`, `###`), a bit per guessed
+/// character for a log reader. The output may then spell a value where the mask and
+/// the caller's own bytes do; no byte of it comes from the masked input.
+fn mask_text(config: &Config, key: Option<&SecretKey>) -> String {
+    match (config.labelled, key) {
+        (true, Some(key)) => format!("[REDACTED:{}]", key.as_str()),
+        (true, None) => "[REDACTED]".to_owned(),
+        (false, _) => config.mask.clone(),
+    }
+}
+
 impl State {
     /// Appends the patterns of one value to `entries`, counting it.
     fn register(
@@ -512,7 +529,7 @@ impl State {
         self.values += 1;
         self.spaced |= value.contains(&b' ');
         let mask = match key {
-            Some(key) if config.labelled => self.mask_for(key),
+            Some(key) if config.labelled => self.mask_for(config, key),
             _ => 0,
         };
         for_each_pattern(value, config.min_len, config.encodings, &mut |p, origin| {
@@ -524,45 +541,19 @@ impl State {
         });
     }
 
-    /// The id of the labelled mask for `key`, adding it when new.
-    fn mask_for(&mut self, key: &SecretKey) -> u32 {
+    /// The id of the labelled mask for `key`, adding it when new (mask 0 past
+    /// `u32::MAX - 1` keys).
+    fn mask_for(&mut self, config: &Config, key: &SecretKey) -> u32 {
         if let Some(&id) = self.key_ids.get(key) {
             return id;
         }
-        let id = u32::try_from(self.labels.len()).unwrap_or(0);
-        self.labels.push(Some(key.clone()));
+        let id = self.masks.push(mask_text(config, Some(key))).unwrap_or(0);
         self.key_ids.insert(key.clone(), id);
         id
     }
 
-    /// The masks, by id, for brackets `open`/`close` (labelled) or one plain mask.
-    fn masks_with(&self, config: &Config, open: &str, close: &str, plain: &str) -> Vec<Box<str>> {
-        if config.labelled {
-            self.labels
-                .iter()
-                .map(|label| match label {
-                    Some(key) => format!("{open}REDACTED:{}{close}", key.as_str()),
-                    None => format!("{open}REDACTED{close}"),
-                })
-                .map(String::into_boxed_str)
-                .collect()
-        } else {
-            vec![plain.into(); self.labels.len()]
-        }
-    }
-
-    /// The masks by id, from the configuration alone: `[REDACTED:KEY]` (or
-    /// `[REDACTED]`) when labelled, else the configured mask. Never chosen by the
-    /// values' bytes: a value holding a mask's characters once switched the mask
-    /// (`<REDACTED:KEY>`, `###`), a bit per guessed character for a log reader. The
-    /// output may then spell a value where the mask and the caller's own bytes do;
-    /// no byte of it comes from the masked input.
-    fn masks(&self, config: &Config) -> Vec<Box<str>> {
-        self.masks_with(config, "[", "]", &config.mask)
-    }
-
     fn snapshot(&self, config: &Config) -> Snapshot {
-        let masks = self.masks(config);
+        let masks = self.masks.view();
         let max_len = self.segments.iter().map(|s| s.max_len()).max().unwrap_or(0);
         // The longest occurrence in the text: three bytes a byte in the decoded view.
         let occurrence = match config.encodings.percent {
@@ -578,7 +569,7 @@ impl State {
         };
         Snapshot {
             segments: self.segments.clone(),
-            masks: Arc::new(masks),
+            masks,
             hold_back,
             scanner: self.scanner.clone(),
             decodes: config.encodings.percent,
