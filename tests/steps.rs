@@ -365,3 +365,36 @@ fn run_and_step_debug_name_their_run_and_count_what_is_held_never_a_value() {
         "the step counts what it holds: {step_debug}"
     );
 }
+
+/// The host's own values (registered on `with_redaction`'s settings) are masked by
+/// every run's and step's redactor, under their labels, and what one run or step
+/// resolves stays its own: runs and steps start from one compiled set and share
+/// nothing they add.
+#[test]
+fn the_hosts_values_mask_in_every_run_and_what_a_run_resolves_stays_its_own() {
+    let w = World::new();
+    w.put(&workspace_scope(), "TOKEN", "token-of-the-run");
+    let settings = Redactor::builder()
+        .labelled(true)
+        .secret_named(&key("PLATFORM_KEY"), &value("platform-signing-key"))
+        .secret(&value("unnamed-host-value"));
+    let resolver = w.resolver.clone().with_redaction(settings);
+    let ctx = member_ctx();
+    let (a, b) = (resolver.run(&ctx), resolver.run(&ctx));
+    let step = a.step();
+    block_on(step.credential("TOKEN")).unwrap();
+    let text = "platform-signing-key unnamed-host-value token-of-the-run";
+    let all = "[REDACTED:PLATFORM_KEY] [REDACTED] [REDACTED:TOKEN]";
+    assert_eq!(step.redactor().redact(text), all);
+    assert_eq!(a.redactor().redact(text), all);
+    let host_only = "[REDACTED:PLATFORM_KEY] [REDACTED] token-of-the-run";
+    for (name, r) in [
+        ("another run", b.redactor()),
+        ("a step of another run", b.step().redactor()),
+        ("a step alone", resolver.step(&ctx).redactor()),
+        ("a later step of the same run", a.step().redactor()),
+        ("a run started after", resolver.run(&ctx).redactor()),
+    ] {
+        assert_eq!(r.redact(text), host_only, "{name}");
+    }
+}

@@ -53,6 +53,17 @@ impl Masks {
         Some(id)
     }
 
+    /// A table of its own with the same masks, for a set that goes on alone (a
+    /// table shared by two writers would have each set the other's slots).
+    pub(crate) fn duplicate(&self) -> Masks {
+        let mut copy = Masks::default();
+        for id in 0..self.view.len {
+            let mask = u32::try_from(id).ok().and_then(|id| self.view.get(id));
+            copy.push(mask.unwrap_or_default().to_owned());
+        }
+        copy
+    }
+
     /// The table as it is now, for a snapshot: later pushes do not show in it.
     pub(crate) fn view(&self) -> MaskView {
         self.view.clone()

@@ -148,6 +148,17 @@ impl Redactor {
         self.live.snapshot().redact_str_into(text, out);
     }
 
+    /// A new live set that starts with everything this one holds and goes on alone:
+    /// what either is given later, the other never masks. Cheap: the compiled
+    /// patterns are shared (a pointer per segment), and only the masks and key ids
+    /// are copied (one per key with labelled masks). The resolver forks its
+    /// settings' redactor for every run and step.
+    pub(crate) fn fork(&self) -> Redactor {
+        Redactor {
+            live: Arc::new(self.live.fork()),
+        }
+    }
+
     /// A writer that masks everything written through it into `inner`; see
     /// [`RedactingWriter`]. It owns a clone of this redactor, so it is live too.
     ///

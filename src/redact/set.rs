@@ -423,6 +423,34 @@ impl Live {
         }
     }
 
+    /// A new set with this one's configuration and contents (queued values
+    /// compiled first), which goes on alone: see `Redactor::fork`.
+    pub(crate) fn fork(&self) -> Live {
+        if self.dirty.load(Ordering::Acquire) {
+            self.compile_pending();
+        }
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = State {
+            segments: state.segments.clone(),
+            // Compiled above; a value queued since stays with this set alone.
+            pending: Pending::default(),
+            masks: state.masks.duplicate(),
+            key_ids: state.key_ids.clone(),
+            values: state.values,
+            skipped: state.skipped,
+            spaced: state.spaced,
+            scanner: state.scanner.clone(),
+        };
+        let snapshot = state.snapshot(&self.config);
+        Live {
+            config: self.config.clone(),
+            state: Mutex::new(state),
+            current: ArcSwap::from_pointee(snapshot),
+            generation: AtomicU64::new(0),
+            dirty: AtomicBool::new(false),
+        }
+    }
+
     /// The current snapshot, with every value added so far compiled in, for one
     /// call: held briefly (a guard whose load writes only the calling thread's own
     /// slot, nothing other readers write).
@@ -579,5 +607,49 @@ impl State {
             skipped: self.skipped,
             patterns: self.segments.iter().map(|s| s.len()).sum(),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is the failure report
+mod tests {
+    use crate::redact::Redactor;
+    use crate::vocab::{SecretKey, SecretValue};
+
+    fn key(name: &str) -> SecretKey {
+        SecretKey::new(name).unwrap()
+    }
+
+    fn value(text: &str) -> SecretValue {
+        SecretValue::new(text).unwrap()
+    }
+
+    /// A fork shares the compiled segments (nothing is compiled again) and its
+    /// masks, and then goes on alone: a key either adds is masked by that one only,
+    /// each under its own label.
+    #[test]
+    fn a_fork_shares_the_compiled_patterns_and_goes_on_alone() {
+        let base = Redactor::builder()
+            .labelled(true)
+            .secret_named(&key("HOST_KEY"), &value("host-value-1234"))
+            .build();
+        base.add(Some(&key("QUEUED")), &value("queued-value-5678"));
+        let fork = base.fork();
+        let (ours, theirs) = (base.live.snapshot_arc(), fork.live.snapshot_arc());
+        assert_eq!(ours.segments.len(), theirs.segments.len());
+        for (a, b) in ours.segments.iter().zip(&theirs.segments) {
+            assert!(std::sync::Arc::ptr_eq(a, b));
+        }
+        fork.add(Some(&key("FORKED")), &value("forked-value-0000"));
+        base.add(Some(&key("BASE_LATER")), &value("base-later-value"));
+        let text = "host-value-1234 queued-value-5678 forked-value-0000 base-later-value";
+        assert_eq!(
+            fork.redact(text),
+            "[REDACTED:HOST_KEY] [REDACTED:QUEUED] [REDACTED:FORKED] base-later-value"
+        );
+        assert_eq!(
+            base.redact(text),
+            "[REDACTED:HOST_KEY] [REDACTED:QUEUED] forked-value-0000 [REDACTED:BASE_LATER]"
+        );
     }
 }

@@ -29,7 +29,7 @@ use super::usage::Recorder;
 use crate::access::{self, Operation};
 use crate::audit::{AuditEvent, AuditKind, AuditRun, AuditSink};
 use crate::crypto::Vault;
-use crate::redact::{PlatformRedactor, RedactorBuilder};
+use crate::redact::{PlatformRedactor, Redactor};
 use crate::store::{FoundSealed, SecretMeta, SecretStore, StoreError};
 use crate::vocab::{
     Actor, Clock, Error, MissingReason, Scope, SecretKey, SecretValue, SystemClock, Trigger, UserId,
@@ -42,8 +42,9 @@ pub(crate) struct Core<S> {
     pub(crate) store: Arc<S>,
     pub(crate) audit: Option<Arc<dyn AuditSink>>,
     pub(crate) clock: Arc<dyn Clock>,
-    /// The settings of every run's and step's redactor.
-    pub(crate) redaction: RedactorBuilder,
+    /// The settings of every run's and step's redactor, with the host's own values
+    /// compiled once: each run and step forks it (see `Redactor::fork`).
+    pub(crate) redaction: Redactor,
     /// The host's process-wide redactor, fed every value opened from the store.
     pub(crate) platform: Option<PlatformRedactor>,
     /// Usage recording, when on: shared by every clone.
@@ -327,7 +328,7 @@ impl<S: SecretStore> Core<S> {
             store: Arc::new(store),
             audit: None,
             clock: Arc::new(SystemClock),
-            redaction: crate::redact::Redactor::builder().labelled(true),
+            redaction: Redactor::builder().labelled(true).build(),
             platform: None,
             usage: None,
         }

@@ -110,7 +110,10 @@ impl<S: SecretStore> Resolver<S> {
     /// steps. Default: labelled masks (`[REDACTED:KEY]`). Values registered on
     /// `settings` itself are masked by every run too (a host's own platform secrets).
     pub fn with_redaction(mut self, settings: RedactorBuilder) -> Self {
-        self.configure().redaction = settings;
+        // Compiled here, once: every run and step starts from a fork of it (building
+        // from the settings per run and per step recompiled the host's values each
+        // time, 8 ms a step with 1,000 of them).
+        self.configure().redaction = settings.build();
         self
     }
 

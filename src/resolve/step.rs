@@ -38,7 +38,7 @@ impl<S> fmt::Debug for Run<S> {
 
 impl<S: SecretStore> Run<S> {
     pub(super) fn new(core: Arc<Core<S>>, ctx: RunContext) -> Self {
-        let redactor = core.redaction.build();
+        let redactor = core.redaction.fork();
         Run {
             core,
             ctx: Arc::new(ctx),
@@ -53,7 +53,7 @@ impl<S: SecretStore> Run<S> {
             core: self.core.clone(),
             ctx: self.ctx.clone(),
             run_redactor: Some(self.redactor.clone()),
-            redactor: self.core.redaction.build(),
+            redactor: self.core.redaction.fork(),
             held: Mutex::new(HashMap::new()),
         }
     }
@@ -131,7 +131,7 @@ impl<S> fmt::Debug for Step<S> {
 
 impl<S: SecretStore> Step<S> {
     pub(super) fn alone(core: Arc<Core<S>>, ctx: RunContext) -> Self {
-        let redactor = core.redaction.build();
+        let redactor = core.redaction.fork();
         Step {
             core,
             ctx: Arc::new(ctx),
