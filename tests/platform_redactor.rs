@@ -555,3 +555,49 @@ fn a_writer_follows_the_table_across_rebuilds() {
     let out = String::from_utf8(w.finish().unwrap()).unwrap();
     assert_eq!(out, "before: [REDACTED]\nafter: [REDACTED] [REDACTED]\n");
 }
+
+/// A value noted or pinned while another thread's note rebuilds the table (which
+/// compiles without the table's lock) is masked from the moment its call returns,
+/// and after every rebuild that follows: pinned values, evicted last, stay masked
+/// to the end while a churn of other values keeps the table at its cap.
+#[test]
+fn values_admitted_during_a_rebuild_stay_masked() {
+    let platform = PlatformRedactor::builder().max_patterns(3000).build();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Churn: distinct values past the cap, each over-cap note rebuilding.
+            let mut n = 0;
+            while !done.load(Ordering::Relaxed) {
+                platform.note(&value(&format!("churn-value-{n:08}")));
+                n += 1;
+            }
+            assert!(platform.stats().evicted > 0, "the churn rebuilt the table");
+        });
+        let pinners: Vec<_> = (0..2)
+            .map(|t| {
+                let platform = &platform;
+                s.spawn(move || {
+                    let mut pinned = Vec::new();
+                    for i in 0..60 {
+                        let v = format!("pinned-{t}-{i:04}-value");
+                        platform.pin(&value(&v));
+                        assert!(masked(platform, &v), "{v} right after its pin");
+                        pinned.push(v);
+                        for earlier in &pinned {
+                            assert!(masked(platform, earlier), "{earlier} after pin {i}");
+                        }
+                    }
+                    pinned
+                })
+            })
+            .collect();
+        // Joined before any failure is raised, so the churn always stops.
+        let joined: Vec<_> = pinners.into_iter().map(|h| h.join()).collect();
+        done.store(true, Ordering::Relaxed);
+        let pinned: Vec<String> = joined.into_iter().flat_map(|r| r.unwrap()).collect();
+        for v in &pinned {
+            assert!(masked(&platform, v), "{v} at the end");
+        }
+    });
+}
