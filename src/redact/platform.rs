@@ -236,7 +236,9 @@ impl fmt::Debug for PlatformRedactorBuilder {
 /// [`PlatformStats::cap_reached`] and reported once as [`PlatformReport::CapReached`].
 /// A value whose patterns alone pass a cap, or shorter than the minimum length, is
 /// **not masked**: counted ([`PlatformStats::refused`], [`PlatformStats::too_short`])
-/// and reported once. No value is dropped or refused silently.
+/// and reported once. No value is dropped or refused silently. A rebuild compiles
+/// without the table's lock (resolutions do not wait for it), so what arrives while
+/// one runs may pass a cap until the next.
 ///
 /// **Holds every tenant's plaintext**: the table keeps each value (in buffers
 /// zeroized on drop) and the redactor its patterns, as SECURITY.md says. `Debug`
