@@ -150,6 +150,8 @@ mod tests {
             views.push(masks.view());
         }
         assert_eq!(masks.view.len, 300);
+        // Debug shows the count only, the table's and a view's alike.
+        assert_eq!(format!("{masks:?}"), "Masks { len: 300 }");
         for (n, view) in views.iter().enumerate() {
             let counted = n as u32 + 1;
             for id in [0, counted / 2, counted - 1] {
