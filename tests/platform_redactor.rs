@@ -567,12 +567,13 @@ fn values_admitted_during_a_rebuild_stay_masked() {
     std::thread::scope(|s| {
         s.spawn(|| {
             // Churn: distinct values past the cap, each over-cap note rebuilding.
+            // Bounded, so a rebuild that never ends fails the pins, not the clock.
             let mut n = 0;
-            while !done.load(Ordering::Relaxed) {
+            while !done.load(Ordering::Relaxed) && n < 200_000 {
                 platform.note(&value(&format!("churn-value-{n:08}")));
                 n += 1;
             }
-            assert!(platform.stats().evicted > 0, "the churn rebuilt the table");
+            assert!(platform.stats().evicted > 0, "the churn evicted values");
         });
         let pinners: Vec<_> = (0..2)
             .map(|t| {
@@ -600,4 +601,73 @@ fn values_admitted_during_a_rebuild_stay_masked() {
             assert!(masked(&platform, v), "{v} at the end");
         }
     });
+}
+
+/// A table at its cap, rebuilt: the values noted while the rebuild runs take the
+/// room it frees, and evict nothing (each evicted a value still in use, one per
+/// note, while the room being freed still counted).
+#[test]
+fn values_noted_during_a_rebuild_take_the_room_it_frees() {
+    let clock = Manual::default();
+    let platform = PlatformRedactor::builder()
+        .encodings(Encodings::none())
+        .max_patterns(100)
+        .clock(clock.clone())
+        .build();
+    for n in 0..100 {
+        platform.note(&value(&format!("sk-value-{n:04}")));
+        clock.advance(Duration::from_secs(1));
+    }
+    let during = platform.clone();
+    workflow_secrets::testing::platform::on_next_rebuild(move || {
+        for n in 0..10 {
+            during.note(&value(&format!("sk-during-{n:04}")));
+        }
+    });
+    // Over the cap: down to 7/8 of it (88, less the new value: 13 evicted), then
+    // the rebuild, during which ten more arrive.
+    platform.note(&value("sk-value-0100"));
+    let stats = platform.stats();
+    assert_eq!(stats.evicted, 13, "{stats:?}");
+    assert_eq!((stats.values, stats.patterns), (98, 98));
+    for n in 0..10 {
+        assert!(masked(&platform, &format!("sk-during-{n:04}")), "{n}");
+    }
+    for n in 13..=100 {
+        assert!(masked(&platform, &format!("sk-value-{n:04}")), "{n}");
+    }
+    assert!(
+        !masked(&platform, "sk-value-0012"),
+        "evicted, and rebuilt away"
+    );
+}
+
+/// A rebuild that unwinds leaves no rebuild under way: the next trigger rebuilds
+/// (the values evicted before it are unmasked), and every value noted is masked.
+#[test]
+fn a_rebuild_that_unwinds_does_not_stop_the_next() {
+    let platform = PlatformRedactor::builder()
+        .encodings(Encodings::none())
+        .max_patterns(16)
+        .build();
+    for n in 0..16 {
+        platform.note(&value(&format!("sk-value-{n:04}")));
+    }
+    workflow_secrets::testing::platform::on_next_rebuild(|| panic!("a build that fails"));
+    let trigger = std::panic::AssertUnwindSafe(|| platform.note(&value("sk-value-0016")));
+    assert!(std::panic::catch_unwind(trigger).is_err());
+    assert!(
+        masked(&platform, "sk-value-0016"),
+        "masked before the build"
+    );
+    // Over the cap again: this rebuild runs.
+    for n in 17..40 {
+        platform.note(&value(&format!("sk-value-{n:04}")));
+        assert!(masked(&platform, &format!("sk-value-{n:04}")), "{n}");
+    }
+    assert!(platform.stats().patterns <= 16);
+    assert!(
+        !masked(&platform, "sk-value-0000"),
+        "evicted, and rebuilt away"
+    );
 }

@@ -11,6 +11,8 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use super::formats::FORMAT_MASK;
+
 /// A chunk of masks: chunk `k` holds ids `2^k - 1` to `2^(k+1) - 2`, so the chunks
 /// double and there are `O(log K)` of them. A slot is set once, under the set's
 /// lock, before any snapshot that counts it is published.
@@ -30,8 +32,8 @@ pub(crate) struct Masks {
 }
 
 impl Masks {
-    /// Appends `mask`; returns its id, or `None` past `u32::MAX - 1` ids (the
-    /// caller falls back to mask 0).
+    /// Appends `mask`; returns its id, or `None` once the ids would reach the
+    /// token formats' (the caller falls back to mask 0).
     pub(crate) fn push(&mut self, mask: String) -> Option<u32> {
         let MaskView {
             chunks,
@@ -39,8 +41,9 @@ impl Masks {
             longest,
             bytes,
         } = &mut self.view;
-        // `u32::MAX` is a carried run's id, never a mask's.
-        let id = u32::try_from(*len).ok().filter(|&id| id < u32::MAX)?;
+        // Ids from `FORMAT_MASK` on are the token formats' (and `u32::MAX` a carried
+        // run's): a key's mask there would read as a format's.
+        let id = u32::try_from(*len).ok().filter(|&id| id < FORMAT_MASK)?;
         let (k, slot) = place(*len);
         if k == chunks.len() {
             chunks.push((0..1usize << k).map(|_| OnceLock::new()).collect());

@@ -1851,11 +1851,6 @@ mod tests {
         }
     }
 
-    /// The fingerprint searches only where an occurrence can end when its windows
-    /// are crowded and the patterns hold at most 16 distinct bytes at one distance
-    /// (under 32) before their ends: the one with the fewest, for `memchr` where it
-    /// can; otherwise (every set of distinct secrets seen in practice) it scans the
-    /// whole text.
     /// The grams filter: 2 to 4 bits a gram up to 4 Mib, then 1 to 2 (never fewer,
     /// or nearly every gram would pass), up to 2^32 bits.
     #[test]
@@ -1880,6 +1875,11 @@ mod tests {
         }
     }
 
+    /// The fingerprint searches only where an occurrence can end when its windows
+    /// are crowded and the patterns hold at most 16 distinct bytes at one distance
+    /// (under 32) before their ends: the one with the fewest, for `memchr` where it
+    /// can; otherwise (every set of distinct secrets seen in practice) it scans the
+    /// whole text.
     #[test]
     fn the_fingerprint_is_gated_only_where_its_windows_are_crowded() {
         let shared = "a".repeat(1024);

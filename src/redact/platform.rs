@@ -355,6 +355,10 @@ struct Table {
     stale: Size,
     /// A rebuild is under way, without the lock: see [`PlatformRedactor::rebuild`].
     rebuilding: bool,
+    /// What the rebuild under way drops (the stale part of `current` when it began):
+    /// room that new values may take already, or each of them would evict a value
+    /// still in use while the rebuild runs.
+    dropping: Size,
     /// The values admitted while a rebuild is under way (each already added to
     /// `current`), for the rebuilt redactor before it replaces `current`.
     since: Vec<Zeroizing<Vec<u8>>>,
@@ -596,7 +600,7 @@ impl PlatformRedactor {
             patterns: shared.max_patterns,
             bytes: shared.max_pattern_bytes,
         };
-        if fits(table.total().plus(size), caps) {
+        if fits(table.total().minus(table.dropping).plus(size), caps) {
             table.insert(value, hash, seen, size);
             self.admit(&mut table, value);
             self.rebuild_if_stale(table);
@@ -670,7 +674,7 @@ impl PlatformRedactor {
             return;
         }
         table.rebuilding = true;
-        let stale_before = table.stale;
+        table.dropping = table.stale;
         let values: Vec<Zeroizing<Vec<u8>>> = table
             .slots
             .iter()
@@ -678,6 +682,11 @@ impl PlatformRedactor {
             .map(|e| e.value.clone())
             .collect();
         drop(table);
+        // Should the build unwind, the next trigger rebuilds, and `since` (each of
+        // its values already in `current`) keeps no plaintext for nothing.
+        let unstick = Unstick(self);
+        #[cfg(feature = "testing")]
+        crate::testing::platform::during_rebuild();
         let live = Live::new(
             self.shared.config.clone(),
             values.iter().map(|v| (None, v.as_slice())),
@@ -690,8 +699,11 @@ impl PlatformRedactor {
         self.shared.current.store(Arc::new(Redactor {
             live: Arc::new(live),
         }));
-        table.stale = table.stale.minus(stale_before);
+        table.stale = table.stale.minus(table.dropping);
+        table.dropping = Size::default();
         table.rebuilding = false;
+        drop(table);
+        std::mem::forget(unstick);
     }
 
     fn report_once(&self, report: PlatformReport) {
@@ -711,6 +723,18 @@ impl PlatformRedactor {
         {
             hook(report);
         }
+    }
+}
+
+/// Ends a rebuild that unwound: no rebuild under way, nothing kept for it.
+struct Unstick<'a>(&'a PlatformRedactor);
+
+impl Drop for Unstick<'_> {
+    fn drop(&mut self) {
+        let mut table = self.0.lock();
+        table.since.clear();
+        table.dropping = Size::default();
+        table.rebuilding = false;
     }
 }
 

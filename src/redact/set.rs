@@ -569,8 +569,8 @@ impl State {
         });
     }
 
-    /// The id of the labelled mask for `key`, adding it when new (mask 0 past
-    /// `u32::MAX - 1` keys).
+    /// The id of the labelled mask for `key`, adding it when new (mask 0 past a
+    /// billion keys, where the token formats' ids begin).
     fn mask_for(&mut self, config: &Config, key: &SecretKey) -> u32 {
         if let Some(&id) = self.key_ids.get(key) {
             return id;

@@ -108,7 +108,8 @@ impl<S: SecretStore> Resolver<S> {
 
     /// The settings (mask, labels, `min_len`, encodings) of the redactors of runs and
     /// steps. Default: labelled masks (`[REDACTED:KEY]`). Values registered on
-    /// `settings` itself are masked by every run too (a host's own platform secrets).
+    /// `settings` itself are masked by every run and every step too (a host's own
+    /// platform secrets): compiled once, here, and shared by every run and step.
     pub fn with_redaction(mut self, settings: RedactorBuilder) -> Self {
         // Compiled here, once: every run and step starts from a fork of it (building
         // from the settings per run and per step recompiled the host's values each
