@@ -1190,3 +1190,32 @@ fn each_of_thousands_of_keys_masks_with_its_own_label() {
     writer.write_all(text.as_bytes()).unwrap();
     assert_eq!(String::from_utf8(writer.finish().unwrap()).unwrap(), want);
 }
+
+/// `memory_usage` counts at least the patterns' bytes and the masks' (a label per
+/// key), and grows as values are added.
+#[test]
+fn memory_usage_counts_the_patterns_and_the_masks() {
+    let r = Redactor::builder()
+        .labelled(true)
+        .encodings(Encodings::none())
+        .build();
+    let empty = r.memory_usage();
+    let name = |i: usize| format!("A_RATHER_LONG_KEY_NAME_{i}");
+    for i in 0..500 {
+        let key = SecretKey::new(name(i)).unwrap();
+        r.add(
+            Some(&key),
+            &SecretValue::new(format!("tok-{i:05}-secret")).unwrap(),
+        );
+    }
+    let used = r.memory_usage();
+    let patterns: usize = r.__registered_patterns().iter().map(Vec::len).sum();
+    let masks: usize = (0..500)
+        .map(|i| format!("[REDACTED:{}]", name(i)).len())
+        .sum();
+    assert_eq!(patterns, 500 * 16);
+    assert!(
+        used >= empty + patterns + masks,
+        "{used} < {empty} + {patterns} + {masks}"
+    );
+}
