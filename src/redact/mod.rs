@@ -59,3 +59,5 @@ pub use writer::RedactingWriter;
 // For `testing::searchers`, which forces each searcher and reports which one ran.
 #[cfg(feature = "testing")]
 pub(crate) use matcher::{Kind, Unbuilt, work};
+#[cfg(feature = "testing")]
+pub(crate) use platform::on_next_rebuild;

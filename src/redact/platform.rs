@@ -686,7 +686,7 @@ impl PlatformRedactor {
         // its values already in `current`) keeps no plaintext for nothing.
         let unstick = Unstick(self);
         #[cfg(feature = "testing")]
-        crate::testing::platform::during_rebuild();
+        during_rebuild();
         let live = Live::new(
             self.shared.config.clone(),
             values.iter().map(|v| (None, v.as_slice())),
@@ -723,6 +723,28 @@ impl PlatformRedactor {
         {
             hook(report);
         }
+    }
+}
+
+#[cfg(feature = "testing")]
+thread_local! {
+    /// `testing::platform::on_next_rebuild`'s closure, for this thread's next rebuild.
+    static DURING_REBUILD: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sets the closure this thread's next rebuild runs once the table's lock is
+/// released (`testing::platform::on_next_rebuild`).
+#[cfg(feature = "testing")]
+pub(crate) fn on_next_rebuild(f: Box<dyn FnOnce()>) {
+    DURING_REBUILD.with(|hook| *hook.borrow_mut() = Some(f));
+}
+
+/// Runs and clears this thread's rebuild closure, if any.
+#[cfg(feature = "testing")]
+fn during_rebuild() {
+    if let Some(f) = DURING_REBUILD.with(|hook| hook.borrow_mut().take()) {
+        f();
     }
 }
 
