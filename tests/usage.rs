@@ -317,6 +317,41 @@ fn a_failed_flush_keeps_its_marks_for_the_next() {
     );
 }
 
+/// A mark a failed flush put back stays pending past the end of its interval: the
+/// next flush that succeeds, however late, writes it (the entry is not given back
+/// as if it had been flushed), and `usage_pending` counts it throughout.
+#[test]
+fn a_mark_put_back_outlives_its_interval() {
+    let w = World::new();
+    w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0002");
+    let down = Arc::new(AtomicBool::new(true));
+    let store = Flaky {
+        inner: w.store.clone(),
+        down: down.clone(),
+    };
+    let clock = Manual::at(T0);
+    let resolver = Resolver::new(w.vault.clone(), store)
+        .with_clock(clock.clone())
+        .with_usage_recording(UsageRecording::every(Duration::from_millis(MINUTE)));
+    block_on(resolver.resolve(&run_of("wf-a"), &key("API_KEY"))).unwrap();
+    assert_eq!(resolver.usage_pending(), 1);
+    assert!(block_on(resolver.flush_usage()).is_err());
+    clock.set(T0 + 3 * MINUTE);
+    assert!(block_on(resolver.flush_usage()).is_err(), "still down");
+    assert_eq!(
+        resolver.usage_pending(),
+        1,
+        "still pending, past its interval"
+    );
+    down.store(false, Ordering::SeqCst);
+    assert_eq!(flush(&resolver).written, 1);
+    assert_eq!(resolver.usage_pending(), 0);
+    assert_eq!(
+        rows(&*w.store, &workspace_scope(), "API_KEY"),
+        [("wf-a".to_owned(), T0)]
+    );
+}
+
 #[test]
 fn capacity_bounds_the_entries_and_counts_what_it_drops() {
     let r = recording(Duration::from_millis(MINUTE), 2);

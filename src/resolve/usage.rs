@@ -7,7 +7,7 @@
 //! starts no thread or task: the host calls the flush from its own.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -125,7 +125,9 @@ impl fmt::Debug for Seeds {
     }
 }
 
-/// One (scope, key, workflow), owned by the map, with its seed.
+/// One (scope, key, workflow), owned by the map, with its seed. (Cloned into the
+/// pending list and the expiry queue: its ids are shared, a clone counts them.)
+#[derive(Clone)]
 struct Triple(u64, Scope, SecretKey, WorkflowId);
 
 /// A (scope, key, workflow) with its seed, owned ([`Triple`]) or borrowed (a
@@ -205,7 +207,41 @@ struct Entry {
 #[derive(Default)]
 struct State {
     entries: HashMap<Triple, Entry>,
+    /// The entries whose mark is pending, each once: a flush reads these, not the
+    /// whole map (100,000 entries, the default capacity, took 1.3 ms to scan under
+    /// the lock every resolution takes, whether or not any mark was pending).
+    pending: Vec<Triple>,
+    /// Flushed entries by the time their interval ends, when they give their room
+    /// back unless a resolution opened a new mark meanwhile.
+    waiting: BinaryHeap<Waiting>,
     dropped: u64,
+}
+
+/// A flushed entry's end of interval, in the expiry queue (earliest on top).
+struct Waiting {
+    ends: Timestamp,
+    triple: Triple,
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.ends == other.ends
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiting {
+    /// Reversed: `BinaryHeap` pops the greatest, the queue the earliest end.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.ends.cmp(&self.ends)
+    }
 }
 
 /// The shared recorder of a resolver and its clones.
@@ -250,6 +286,7 @@ impl Recorder {
         now: u64,
     ) {
         let mut state = self.state();
+        let state = &mut *state;
         let probe = (seed, scope, key, workflow);
         if let Some(entry) = state.entries.get_mut(&probe as &dyn Parts) {
             if entry.pending {
@@ -260,6 +297,9 @@ impl Recorder {
                     last: now,
                     pending: true,
                 };
+                // Once an interval at most: the clone is not on the common path.
+                let triple = Triple(seed, scope.clone(), key.clone(), workflow.clone());
+                state.pending.push(triple);
             }
             return;
         }
@@ -273,13 +313,13 @@ impl Recorder {
             last: now,
             pending: true,
         };
+        state.pending.push(triple.clone());
         state.entries.insert(triple, entry);
     }
 
     /// How many marks wait for a flush.
     pub(crate) fn pending(&self) -> usize {
-        let state = self.state();
-        state.entries.values().filter(|e| e.pending).count()
+        self.state().pending.len()
     }
 
     /// Drains the pending marks into `store`. On a store error they are pending
@@ -292,25 +332,39 @@ impl Recorder {
     ) -> Result<UsageFlush, Error> {
         let (mut marks, dropped) = {
             let mut state = self.state();
-            let mut marks = Vec::new();
-            for (triple, entry) in state.entries.iter_mut() {
-                if entry.pending {
-                    entry.pending = false;
-                    let (scope, key, workflow) = triple.parts();
-                    marks.push(UsageMark::new(
-                        scope.clone(),
-                        key.clone(),
-                        workflow.clone(),
-                        entry.last,
-                    ));
-                }
+            let state = &mut *state;
+            let mut marks = Vec::with_capacity(state.pending.len());
+            for triple in std::mem::take(&mut state.pending) {
+                let Some(entry) = state.entries.get_mut(&triple as &dyn Parts) else {
+                    continue;
+                };
+                entry.pending = false;
+                let (scope, key, workflow) = triple.parts();
+                marks.push(UsageMark::new(
+                    scope.clone(),
+                    key.clone(),
+                    workflow.clone(),
+                    entry.last,
+                ));
+                let ends = entry.opened.saturating_add(self.interval);
+                state.waiting.push(Waiting { ends, triple });
             }
             // An entry whose interval is over gates nothing: the next resolution
-            // would open a mark anyway, so it gives its room back.
-            let interval = self.interval;
-            state
-                .entries
-                .retain(|_, e| e.pending || now < e.opened.saturating_add(interval));
+            // would open a mark anyway, so it gives its room back. (An item whose
+            // entry opened a new mark since is passed over: that mark queues its own.)
+            while state.waiting.peek().is_some_and(|w| w.ends <= now) {
+                let Some(Waiting { ends, triple }) = state.waiting.pop() else {
+                    break;
+                };
+                let key = &triple as &dyn Parts;
+                let over = state
+                    .entries
+                    .get(key)
+                    .is_some_and(|e| !e.pending && e.opened.saturating_add(self.interval) == ends);
+                if over {
+                    state.entries.remove(key);
+                }
+            }
             (marks, std::mem::take(&mut state.dropped))
         };
         if marks.is_empty() {
@@ -337,12 +391,22 @@ impl Recorder {
     /// Puts marks a failed flush took back in place.
     fn restore(&self, marks: Vec<UsageMark>, dropped: u64) {
         let mut state = self.state();
+        let state = &mut *state;
         state.dropped = state.dropped.saturating_add(dropped);
         for mark in marks {
             let seed = seed_of(&mark.scope, &mark.workflow);
             let probe = (seed, &mark.scope, &mark.key, &mark.workflow);
             if let Some(entry) = state.entries.get_mut(&probe as &dyn Parts) {
-                entry.pending = true;
+                if !entry.pending {
+                    entry.pending = true;
+                    let triple = Triple(
+                        seed,
+                        mark.scope.clone(),
+                        mark.key.clone(),
+                        mark.workflow.clone(),
+                    );
+                    state.pending.push(triple);
+                }
                 entry.last = entry.last.max(mark.used_at);
                 continue;
             }
@@ -356,6 +420,7 @@ impl Recorder {
                 pending: true,
             };
             let triple = Triple(seed, mark.scope, mark.key, mark.workflow);
+            state.pending.push(triple.clone());
             state.entries.insert(triple, entry);
         }
     }
