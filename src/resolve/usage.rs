@@ -330,10 +330,11 @@ impl Recorder {
         store: &S,
         now: Timestamp,
     ) -> Result<UsageFlush, Error> {
-        let (mut marks, dropped) = {
+        let (mut marks, flushed, dropped) = {
             let mut state = self.state();
             let state = &mut *state;
             let mut marks = Vec::with_capacity(state.pending.len());
+            let mut flushed = Vec::with_capacity(state.pending.len());
             for triple in std::mem::take(&mut state.pending) {
                 let Some(entry) = state.entries.get_mut(&triple as &dyn Parts) else {
                     continue;
@@ -347,7 +348,7 @@ impl Recorder {
                     entry.last,
                 ));
                 let ends = entry.opened.saturating_add(self.interval);
-                state.waiting.push(Waiting { ends, triple });
+                flushed.push(Waiting { ends, triple });
             }
             // An entry whose interval is over gates nothing: the next resolution
             // would open a mark anyway, so it gives its room back. (An item whose
@@ -365,7 +366,7 @@ impl Recorder {
                     state.entries.remove(key);
                 }
             }
-            (marks, std::mem::take(&mut state.dropped))
+            (marks, flushed, std::mem::take(&mut state.dropped))
         };
         if marks.is_empty() {
             return Ok(UsageFlush {
@@ -377,10 +378,16 @@ impl Recorder {
         // order (no deadlock between them in a database that locks rows).
         marks.sort_by(|a, b| (&a.scope, &a.key, &a.workflow).cmp(&(&b.scope, &b.key, &b.workflow)));
         match store.record_usage(&marks).await {
-            Ok(()) => Ok(UsageFlush {
-                written: marks.len(),
-                dropped,
-            }),
+            Ok(()) => {
+                // Queued once written: a failed flush puts its marks back pending,
+                // and queued nothing (flushes retried through an outage would
+                // queue an item per mark each time).
+                self.state().waiting.extend(flushed);
+                Ok(UsageFlush {
+                    written: marks.len(),
+                    dropped,
+                })
+            }
             Err(err) => {
                 self.restore(marks, dropped);
                 Err(err.into())
