@@ -179,6 +179,14 @@ fn one_mark_per_workflow_and_interval_written_only_by_the_flush() {
         rows(&*r.w.store, &workspace_scope(), "API_KEY"),
         [("wf-a".to_owned(), T0 + 10 * MINUTE)]
     );
+    // A flush after the first interval's end passes over its queued end (the
+    // entry opened a new mark since): the new interval still gates.
+    r.clock.set(T0 + 10 * MINUTE + 1_000);
+    assert_eq!(flush(&r.resolver).written, 0);
+    r.clock.set(T0 + 15 * MINUTE);
+    block_on(r.resolver.resolve(&ctx, &key("API_KEY"))).unwrap();
+    assert_eq!(r.resolver.usage_pending(), 0, "within the second interval");
+    assert_eq!(flush(&r.resolver).written, 0);
 }
 
 #[test]
