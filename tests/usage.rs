@@ -291,10 +291,10 @@ fn clones_share_one_recorder_and_recording_is_off_by_default() {
     );
 }
 
-#[test]
-fn a_failed_flush_keeps_its_marks_for_the_next() {
-    let w = World::new();
-    w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0001");
+/// A resolver over `w`'s store that records usage every minute (capacity
+/// `capacity`), with its clock, and a switch that keeps the store's usage writes
+/// failing (on at first).
+fn down_store(w: &World, capacity: usize) -> (Resolver<Flaky>, Manual, Arc<AtomicBool>) {
     let down = Arc::new(AtomicBool::new(true));
     let store = Flaky {
         inner: w.store.clone(),
@@ -303,7 +303,17 @@ fn a_failed_flush_keeps_its_marks_for_the_next() {
     let clock = Manual::at(T0);
     let resolver = Resolver::new(w.vault.clone(), store)
         .with_clock(clock.clone())
-        .with_usage_recording(UsageRecording::every(Duration::from_millis(MINUTE)).capacity(1));
+        .with_usage_recording(
+            UsageRecording::every(Duration::from_millis(MINUTE)).capacity(capacity),
+        );
+    (resolver, clock, down)
+}
+
+#[test]
+fn a_failed_flush_keeps_its_marks_for_the_next() {
+    let w = World::new();
+    w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0001");
+    let (resolver, clock, down) = down_store(&w, 1);
     block_on(resolver.resolve(&run_of("wf-a"), &key("API_KEY"))).unwrap();
     block_on(resolver.resolve(&run_of("wf-b"), &key("API_KEY"))).unwrap(); // no room
     let err = block_on(resolver.flush_usage()).unwrap_err();
@@ -332,15 +342,7 @@ fn a_failed_flush_keeps_its_marks_for_the_next() {
 fn a_mark_put_back_outlives_its_interval() {
     let w = World::new();
     w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0002");
-    let down = Arc::new(AtomicBool::new(true));
-    let store = Flaky {
-        inner: w.store.clone(),
-        down: down.clone(),
-    };
-    let clock = Manual::at(T0);
-    let resolver = Resolver::new(w.vault.clone(), store)
-        .with_clock(clock.clone())
-        .with_usage_recording(UsageRecording::every(Duration::from_millis(MINUTE)));
+    let (resolver, clock, down) = down_store(&w, 1000);
     block_on(resolver.resolve(&run_of("wf-a"), &key("API_KEY"))).unwrap();
     assert_eq!(resolver.usage_pending(), 1);
     assert!(block_on(resolver.flush_usage()).is_err());
@@ -762,4 +764,18 @@ fn resolutions_on_many_threads_and_concurrent_flushes_lose_no_workflow() {
     assert_eq!(r.resolver.usage_pending(), 0);
     let listed = rows(&*r.w.store, &workspace_scope(), "API_KEY");
     assert_eq!(listed.len(), 200);
+}
+
+/// A mark flushed after its interval is over gives its room back with that flush:
+/// at capacity 1, another workflow's resolution right after is recorded, not dropped.
+#[test]
+fn a_mark_flushed_after_its_interval_gives_its_room_back_at_once() {
+    let r = recording(Duration::from_millis(MINUTE), 1);
+    r.w.put(&workspace_scope(), "API_KEY", "sk-live-usage-0003");
+    block_on(r.resolver.resolve(&run_of("wf-a"), &key("API_KEY"))).unwrap();
+    r.clock.set(T0 + 2 * MINUTE);
+    assert_eq!(flush(&r.resolver).written, 1);
+    block_on(r.resolver.resolve(&run_of("wf-b"), &key("API_KEY"))).unwrap();
+    let flushed = flush(&r.resolver);
+    assert_eq!((flushed.written, flushed.dropped), (1, 0));
 }

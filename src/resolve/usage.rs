@@ -350,22 +350,7 @@ impl Recorder {
                 let ends = entry.opened.saturating_add(self.interval);
                 flushed.push(Waiting { ends, triple });
             }
-            // An entry whose interval is over gates nothing: the next resolution
-            // would open a mark anyway, so it gives its room back. (An item whose
-            // entry opened a new mark since is passed over: that mark queues its own.)
-            while state.waiting.peek().is_some_and(|w| w.ends <= now) {
-                let Some(Waiting { ends, triple }) = state.waiting.pop() else {
-                    break;
-                };
-                let key = &triple as &dyn Parts;
-                let over = state
-                    .entries
-                    .get(key)
-                    .is_some_and(|e| !e.pending && e.opened.saturating_add(self.interval) == ends);
-                if over {
-                    state.entries.remove(key);
-                }
-            }
+            self.give_back(state, now);
             (marks, flushed, std::mem::take(&mut state.dropped))
         };
         if marks.is_empty() {
@@ -382,7 +367,12 @@ impl Recorder {
                 // Queued once written: a failed flush puts its marks back pending,
                 // and queued nothing (flushes retried through an outage would
                 // queue an item per mark each time).
-                self.state().waiting.extend(flushed);
+                // Given back at once when their interval is already over (a mark
+                // that waited longer than the interval for its flush), as before.
+                let mut state = self.state();
+                state.waiting.extend(flushed);
+                self.give_back(&mut state, now);
+                drop(state);
                 Ok(UsageFlush {
                     written: marks.len(),
                     dropped,
@@ -391,6 +381,26 @@ impl Recorder {
             Err(err) => {
                 self.restore(marks, dropped);
                 Err(err.into())
+            }
+        }
+    }
+
+    /// Drops the flushed entries whose interval is over at `now`: such an entry gates
+    /// nothing (the next resolution would open a mark anyway), so it gives its room
+    /// back. An item whose entry opened a new mark since is passed over: that mark
+    /// queues its own.
+    fn give_back(&self, state: &mut State, now: Timestamp) {
+        while state.waiting.peek().is_some_and(|w| w.ends <= now) {
+            let Some(Waiting { ends, triple }) = state.waiting.pop() else {
+                break;
+            };
+            let key = &triple as &dyn Parts;
+            let over = state
+                .entries
+                .get(key)
+                .is_some_and(|e| !e.pending && e.opened.saturating_add(self.interval) == ends);
+            if over {
+                state.entries.remove(key);
             }
         }
     }
