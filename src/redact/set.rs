@@ -413,6 +413,11 @@ impl Live {
                 .into_iter()
                 .map(Arc::new),
         );
+        Live::of(config, state)
+    }
+
+    /// A set whose state is `state`, published as its first snapshot.
+    fn of(config: Config, state: State) -> Live {
         let snapshot = state.snapshot(&config);
         Live {
             config,
@@ -441,14 +446,7 @@ impl Live {
             spaced: state.spaced,
             scanner: state.scanner.clone(),
         };
-        let snapshot = state.snapshot(&self.config);
-        Live {
-            config: self.config.clone(),
-            state: Mutex::new(state),
-            current: ArcSwap::from_pointee(snapshot),
-            generation: AtomicU64::new(0),
-            dirty: AtomicBool::new(false),
-        }
+        Live::of(self.config.clone(), state)
     }
 
     /// The current snapshot, with every value added so far compiled in, for one
