@@ -607,7 +607,9 @@ fn lines(c: &mut Criterion) {
 /// floor over the whole text (`<floor>`), once per 64 KiB or 4 KiB write
 /// (`<floor>_per_64k`, `<floor>_per_4k`), and over 4 KiB writes copied into a 64 KiB
 /// buffer searched when full (`<floor>_gathered_4k`; both made by `support/writes.rs`,
-/// as `bench-hyperscan` makes them). Fed 4 KiB writes a search either
+/// as `bench-hyperscan` makes them); and ours in the same two roles (`ours_per_4k`,
+/// `ours_gathered_4k`), so `writer_4k` sits beside our own search plus the copy that
+/// gathering makes. Fed 4 KiB writes a search either
 /// pays its fixed cost per call or copies every byte once more, where one-shot
 /// redaction of clean text copies nothing: with 1 or 10 secrets both cost the
 /// fastest floor more than a tenth of its one-shot speed (`bench-hyperscan`'s second
@@ -633,6 +635,16 @@ fn writes(c: &mut Criterion) {
                 })
             });
         }
+        // Ours in the floors' roles: one-shot redaction once per 4 KiB write, and
+        // over 4 KiB writes gathered (our search plus the copy gathering makes).
+        let ours = |hay: &[u8]| r.redact_bytes(black_box(hay)).len();
+        g.bench_function("ours_per_4k", |b| {
+            b.iter(|| writes::per_write(bytes, 4 * 1024, ours))
+        });
+        let mut buf = Vec::with_capacity(writes::GATHER);
+        g.bench_function("ours_gathered_4k", |b| {
+            b.iter(|| writes::gathered(bytes, 4 * 1024, &mut buf, ours))
+        });
         for (name, find) in floors(&r.__registered_patterns()) {
             g.bench_function(&name, |b| b.iter(|| find(black_box(bytes))));
             let search = |hay: &[u8]| find(black_box(hay));
