@@ -161,6 +161,17 @@ fn check(case: &Case) {
     let ctx = context(case);
     let want = oracle(case);
     let k = key(KEY);
+    // The policy's own answer, for a host that asks before it resolves, is the
+    // rule every path applies.
+    assert_eq!(
+        ctx.policy().allows(&k),
+        !matches!(case.allow, Allow::NotListed),
+        "allows {case:?}"
+    );
+    assert!(
+        !ctx.policy().allows(&key("UNLISTED")) || matches!(case.allow, Allow::None),
+        "allows an unlisted key {case:?}"
+    );
     match (&want, block_on(world.resolver.resolve(&ctx, &k))) {
         (Ok((marker, pays)), Ok(resolved)) => {
             assert_eq!(resolved.value.expose_secret(), *marker, "{case:?}");

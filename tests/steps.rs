@@ -364,6 +364,14 @@ fn run_and_step_debug_name_their_run_and_count_what_is_held_never_a_value() {
         step_debug.contains("held: 1"),
         "the step counts what it holds: {step_debug}"
     );
+    // The resolver says what it reports to: an audit sink here, no usage recording.
+    let resolver_debug = format!("{:?}", w.resolver);
+    assert!(
+        resolver_debug.starts_with("Resolver")
+            && resolver_debug.contains("audit: true")
+            && resolver_debug.contains("usage: false"),
+        "{resolver_debug}"
+    );
 }
 
 /// The host's own values (registered on `with_redaction`'s settings) are masked by
