@@ -378,14 +378,14 @@ pub(crate) struct Segment {
     /// begin with (bytes 1 to the ninth from the end): where the grams filter is
     /// crowded, a text that ends (begins) with another byte, such as the line break
     /// ending a log line, skips the partial check with one bit test before the
-    /// filter's probe, whose false positives (one text end in ten to twenty from
-    /// 1,000 secrets, where the filter is held to 2 to 4 bits a gram) each cost a
-    /// walk.
+    /// filter's probe, whose false positives (one text end in five to twenty where
+    /// the filter is held to 2 to 8 bits a gram) each cost a walk.
     last_bytes: ByteSet,
     first_bytes: ByteSet,
     /// Whether a fifth or more of the grams filter's bits are set (a probe of a gram
-    /// in no pattern passes about one time in twenty or more). A sparse filter
-    /// (one to about ten secrets) leaves the bytes untested: with a pattern's bytes
+    /// in no pattern passes about one time in twenty or more: from about 30,000
+    /// grams, where the filter stops growing at 8 bits a gram). A sparser filter
+    /// leaves the bytes untested: with a pattern's bytes
     /// about half of a log's line endings, the bit test is a branch no predictor
     /// learns, which cost one-shot redaction of a log line 10% at one secret.
     grams_crowded: bool,
@@ -1910,14 +1910,14 @@ mod tests {
     /// text ending or beginning with a byte no partial occurrence has is skipped.
     #[test]
     fn partial_occurrences_of_every_length_end_and_begin_with_their_own_bytes() {
-        // 16 bytes: every partial of 8 bytes or more covers half of it. Beside 300
-        // patterns of other bytes, which crowd the grams filter so that the bytes
-        // are tested.
+        // 16 bytes: every partial of 8 bytes or more covers half of it. Beside
+        // 3,000 patterns of other bytes (69,000 grams, past the filter's 8 bits a
+        // gram), which crowd the grams filter so that the bytes are tested.
         let pattern = "ABCDEFGHIJKLMNOP";
         let mut rng = 0x5eed_u64;
-        let mut patterns: Vec<String> = (0..300)
+        let mut patterns: Vec<String> = (0..3000)
             .map(|_| {
-                (0..20)
+                (0..30)
                     .map(|_| {
                         rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1);
                         char::from(
@@ -1932,7 +1932,7 @@ mod tests {
         let mask = patterns.iter().position(|p| p == pattern).unwrap() as u32;
         assert!(!segment(&[pattern.to_owned()]).grams_crowded, "one pattern");
         let segment = segment(&patterns);
-        assert!(segment.grams_crowded, "301 patterns");
+        assert!(segment.grams_crowded, "3,001 patterns");
         let n = pattern.len();
         for l in MIN_FRAGMENT..n {
             let end = format!("log: {}", &pattern[..l]);
