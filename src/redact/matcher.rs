@@ -1931,6 +1931,10 @@ mod tests {
         patterns.sort();
         let mask = patterns.iter().position(|p| p == pattern).unwrap() as u32;
         assert!(!segment(&[pattern.to_owned()]).grams_crowded, "one pattern");
+        assert!(
+            !segment(&patterns[..100]).grams_crowded,
+            "100 patterns, at 8 to 16 bits a gram"
+        );
         let segment = segment(&patterns);
         assert!(segment.grams_crowded, "3,001 patterns");
         let n = pattern.len();
