@@ -25,7 +25,7 @@ use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, Match, MatchKind, Span, packed};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::fingerprint::{self, Fingerprint};
 use super::gate::Gate;
@@ -380,8 +380,9 @@ pub(crate) struct Segment {
     /// line break ending a log line, skips the partial check with one bit test
     /// before the filter's probe, whose false positives (one log line's end in five
     /// to ten at 1,000 and 10,000 secrets) each cost a walk. (The exact bytes, 7 to
-    /// the last but one for an end and 1 to the ninth from the end for a start,
+    /// the last but one for an end and 1 to the eighth from the end for a start,
     /// took two sets built a bit at a time: 40% more build time at 1,000 secrets.)
+    /// It tells which byte values the patterns hold, so it is wiped on drop.
     inner_bytes: ByteSet,
     /// Whether a fifth or more of the grams filter's bits are set (a probe of a gram
     /// in no pattern passes about one time in twenty or more: from about 30,000
@@ -394,18 +395,20 @@ pub(crate) struct Segment {
     max_len: usize,
 }
 
-/// A set of byte values.
-#[derive(Clone, Copy, Default)]
+/// A set of byte values, wiped on drop (a segment's tells which bytes its secrets
+/// hold).
+#[derive(Default, Zeroize, ZeroizeOnDrop)]
 struct ByteSet([u64; 4]);
 
 impl ByteSet {
     /// The bytes `seen` marks (a table filled with plain stores, which a loop over
-    /// every pattern byte makes far faster than setting bits).
-    fn of(seen: &[bool; 256]) -> ByteSet {
+    /// every pattern byte makes far faster than setting bits); wipes `seen`.
+    fn of(seen: &mut [u8; 256]) -> ByteSet {
         let mut set = ByteSet::default();
-        for (b, _) in seen.iter().enumerate().filter(|(_, seen)| **seen) {
+        for (b, _) in seen.iter().enumerate().filter(|(_, seen)| **seen != 0) {
             set.0[b >> 6] |= 1 << (b & 63);
         }
+        seen.zeroize();
         set
     }
 
@@ -571,8 +574,8 @@ impl Segment {
         let mut tails = heads.clone();
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
-        // 8 to 16 bits per gram up to 256 Kib (32 KiB), then 2 to 4 bits up to 4 Mib
-        // (512 KiB): one probe per text end, and a false positive (one in four at
+        // 8 to 16 bits per gram up to 256 Kib (32 KiB, 32,768 grams), 4 to 8 bits
+        // at that size up to 65,536 grams, then 2 to 4 bits up to 4 Mib (512 KiB): one probe per text end, and a false positive (one in four at
         // 2 to 4 bits) costs a walk and probes of `heads`, 20 to 60 ns, a sixth of
         // a log line's redaction at 100 secrets; 32 KiB is nothing beside the
         // tables of the sets that reach it (8 bits a gram for a short line at 10 to
@@ -589,7 +592,7 @@ impl Segment {
             .sum();
         let mut grams =
             vec![0u64; (1usize << grams_filter_log2(gram_count)) / 64].into_boxed_slice();
-        let mut inner = [false; 256];
+        let mut inner = [0u8; 256];
         for entry in &entries {
             let offset = u32::try_from(arena.len()).ok()?;
             let len = u32::try_from(entry.bytes.len()).ok()?;
@@ -600,7 +603,7 @@ impl Segment {
             max_len = max_len.max(entry.bytes.len());
             if entry.bytes.len() > MIN_FRAGMENT {
                 for &b in &entry.bytes[1..entry.bytes.len() - 1] {
-                    inner[usize::from(b)] = true;
+                    inner[usize::from(b)] = 1;
                 }
                 filter_set(&mut heads, &entry.bytes[..8]);
                 filter_set(&mut tails, &entry.bytes[entry.bytes.len() - 8..]);
@@ -643,7 +646,7 @@ impl Segment {
             heads,
             tails,
             grams,
-            inner_bytes: ByteSet::of(&inner),
+            inner_bytes: ByteSet::of(&mut inner),
             grams_crowded,
             min_len,
             max_len,
@@ -1960,10 +1963,29 @@ mod tests {
         assert!(!segment.inner_bytes.contains(b'A'));
         assert_eq!(segment.end_partial(b"log: ABCDEFGHIJ\n"), None);
         assert_eq!(segment.start_partial(b"\nFGHIJKLMNOP end"), None);
+        // The skip itself, seen in the work charged: a text ending with the
+        // pattern's last 8 bytes passes the grams filter (they are a gram of it),
+        // yet is no partial occurrence, and its last byte, `P`, is inside no
+        // pattern, so the check stops at the byte test and charges nothing; ending
+        // one byte earlier (`O`, inside the pattern) it walks and charges. The same
+        // at the start with the first 8 bytes.
+        #[cfg(feature = "testing")]
+        {
+            let charged = |f: &dyn Fn() -> Option<(usize, u32)>| {
+                let before = work();
+                assert_eq!(f(), None);
+                work() - before
+            };
+            assert_eq!(charged(&|| segment.end_partial(b"log: IJKLMNOP")), 0);
+            assert!(charged(&|| segment.end_partial(b"log: HIJKLMNO")) > 0);
+            assert_eq!(charged(&|| segment.start_partial(b"ABCDEFGH end")), 0);
+            assert!(charged(&|| segment.start_partial(b"BCDEFGHI end")) > 0);
+        }
     }
 
-    /// The grams filter: 2 to 4 bits a gram up to 4 Mib, then 1 to 2 (never fewer,
-    /// or nearly every gram would pass), up to 2^32 bits.
+    /// The grams filter: 8 to 16 bits a gram up to 256 Kib, 4 to 8 at that size up
+    /// to 65,536 grams, 2 to 4 up to 4 Mib, then 1 to 2 (never fewer, or nearly
+    /// every gram would pass), up to 2^32 bits.
     #[test]
     fn the_grams_filter_keeps_at_least_a_bit_a_gram() {
         let cases = [
@@ -1971,7 +1993,9 @@ mod tests {
             ("a few", 100, 12),
             ("8 to 16 bits a gram", 3_300, 15),
             ("8 to 16 bits a gram, at 256 Kib", 32_768, 18),
-            ("past 256 Kib, 2 to 4 bits a gram", 100_000, 18),
+            ("4 to 8 bits a gram, at 256 Kib", 65_536, 18),
+            ("past 65,536 grams, 2 to 4 bits a gram", 65_537, 18),
+            ("2 to 4 bits a gram, at 256 Kib", 100_000, 18),
             ("2 to 4 bits a gram", 200_000, 19),
             ("2 bits a gram, a million", 1 << 20, 21),
             ("just under a million", (1 << 20) - 1000, 21),
