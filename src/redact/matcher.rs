@@ -387,9 +387,9 @@ pub(crate) struct Segment {
     /// Whether a fifth or more of the grams filter's bits are set (a probe of a gram
     /// in no pattern passes about one time in twenty or more: from about 30,000
     /// grams, where the filter stops growing at 8 bits a gram). A sparser filter
-    /// leaves the bytes untested: with a pattern's bytes
-    /// about half of a log's line endings, the bit test is a branch no predictor
-    /// learns, which cost one-shot redaction of a log line 10% at one secret.
+    /// leaves the bytes untested: with a pattern's bytes about half of a log's line
+    /// endings, the bit test is a branch no predictor learns, which cost one-shot
+    /// redaction of a log line 10% at one secret.
     grams_crowded: bool,
     min_len: usize,
     max_len: usize,
@@ -575,12 +575,13 @@ impl Segment {
         let mut max_len = 0;
         let min_len = entries.iter().map(|e| e.bytes.len()).min().unwrap_or(0);
         // 8 to 16 bits per gram up to 256 Kib (32 KiB, 32,768 grams), 4 to 8 bits
-        // at that size up to 65,536 grams, then 2 to 4 bits up to 4 Mib (512 KiB): one probe per text end, and a false positive (one in four at
-        // 2 to 4 bits) costs a walk and probes of `heads`, 20 to 60 ns, a sixth of
-        // a log line's redaction at 100 secrets; 32 KiB is nothing beside the
-        // tables of the sets that reach it (8 bits a gram for a short line at 10 to
-        // 300 secrets: 4-15% faster), while the table is held for the set's life.
-        // Past 4 Mib, 1 to 2 bits per gram
+        // at that size up to 65,536 grams, then 2 to 4 bits up to 4 Mib (512 KiB):
+        // one probe per text end, and a false positive (one in four at 2 to 4 bits)
+        // costs a walk and probes of `heads`, 20 to 60 ns, a sixth of a log line's
+        // redaction at 100 secrets; 32 KiB is nothing beside the tables of the sets
+        // that reach it (8 bits a gram for a short line at 10 to 300 secrets: 4-15%
+        // faster), while the table is held for the set's life. Past 4 Mib, 1 to 2
+        // bits per gram
         // (at most a quarter of the pattern bytes): a filter that stopped there
         // let every gram pass from about 2 million grams on (30,000 secrets with
         // every encoding), and the walk at a text's end then went over the whole
